@@ -1,0 +1,151 @@
+# fimd: real-time file integrity monitor.  GNU make, Linux only.
+
+CC         ?= cc
+CFLAGS     ?= -O2 -g
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+LOGROTATEDIR ?= $(SYSCONFDIR)/logrotate.d
+DESTDIR    ?=
+SANITIZE   ?=
+WERROR     ?=
+VERSION    := 0.1.0
+
+O          ?= build
+PKGS       := libevent libevent_pthreads jansson libcrypto
+
+WARN := -Wall -Wextra -Wpedantic -Wshadow -Wpointer-arith -Wcast-qual \
+	-Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
+	-Wwrite-strings -Wformat=2 -Wundef -Wvla -Wimplicit-fallthrough \
+	-Wnull-dereference
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+ifneq ($(SANITIZE),)
+HARDEN := -fPIE
+CFLAGS := -O1 -g -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+DEFS := -DFIMD_VERSION='"$(VERSION)"' -DFIMD_SYSCONFDIR='"$(SYSCONFDIR)"' \
+	-DFIMD_DATADIR='"$(DATADIR)"'
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(DEFS) -Iinclude \
+	$(shell pkg-config --cflags $(PKGS)) -pthread -MMD -MP $(CFLAGS)
+ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now -pthread $(LDFLAGS)
+LIBS := $(shell pkg-config --libs $(PKGS))
+TEST_LIBS := $(shell pkg-config --libs cmocka)
+
+SRCS := $(sort $(wildcard src/*.c))
+OBJS := $(SRCS:src/%.c=$(O)/src/%.o)
+LIB_OBJS := $(filter-out $(O)/src/main.o,$(OBJS))
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
+SCEN_SRCS := $(sort $(wildcard tests/scenario/t*.c))
+SCEN_BINS := $(SCEN_SRCS:tests/scenario/%.c=$(O)/tests/%)
+TLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
+TLIB_OBJS := $(TLIB_SRCS:tests/lib/%.c=$(O)/tests/lib/%.o)
+
+MAN8 := man/fimd.8
+MAN5 := man/fimd.conf.5 man/fimd.rules.5 man/fimd.alerts.5 man/fimd.baseline.5
+
+.PHONY: all check check-unit check-scenario sanitize lint install uninstall \
+	deps bench clean tests
+
+all: $(O)/fimd
+
+$(O)/fimd: $(OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJS) $(LIBS)
+
+$(O)/src/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/tests/lib/%.o: tests/lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/lib -c -o $@ $<
+
+$(O)/tests/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/lib -c -o $@ $<
+
+$(O)/tests/%.o: tests/scenario/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/lib -c -o $@ $<
+
+$(O)/tests/%: $(O)/tests/%.o $(LIB_OBJS) $(TLIB_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
+
+tests: $(O)/fimd $(UNIT_BINS) $(SCEN_BINS)
+
+# check: warnings are errors; unit tests, then end-to-end scenarios against
+# the real binary.  One summary line at the end; non-zero on any failure.
+check:
+	@$(MAKE) --no-print-directory WERROR=1 tests
+	@FIMD=$(abspath $(O)/fimd) scripts/run-tests $(UNIT_BINS) $(SCEN_BINS)
+
+check-unit:
+	@$(MAKE) --no-print-directory WERROR=1 $(O)/fimd $(UNIT_BINS)
+	@FIMD=$(abspath $(O)/fimd) scripts/run-tests $(UNIT_BINS)
+
+check-scenario:
+	@$(MAKE) --no-print-directory WERROR=1 $(O)/fimd $(SCEN_BINS)
+	@FIMD=$(abspath $(O)/fimd) scripts/run-tests $(SCEN_BINS)
+
+# The same suite with AddressSanitizer and UndefinedBehaviorSanitizer, in
+# its own object directory so objects never mix with the normal build.
+sanitize:
+	@$(MAKE) --no-print-directory O=$(O)/san SANITIZE=address,undefined check
+
+lint:
+	scripts/checkstyle
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr --std=c11 -D_GNU_SOURCE -Iinclude \
+		--suppress=missingIncludeSystem src
+	clang-tidy --quiet $(SRCS) -- -std=c11 -D_GNU_SOURCE -Iinclude \
+		$(shell pkg-config --cflags $(PKGS)) $(DEFS)
+	mandoc -Tlint -Wwarning $(MAN8) $(MAN5)
+
+install: $(O)/fimd
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DATADIR)/fimd/rules.d \
+		$(DESTDIR)$(SYSCONFDIR)/fimd/rules.d $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(LOGROTATEDIR)
+	install -m 0755 $(O)/fimd $(DESTDIR)$(SBINDIR)/fimd
+	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 rules/*.json $(DESTDIR)$(DATADIR)/fimd/rules.d/
+	sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/fimd.service.in \
+		> $(DESTDIR)$(UNITDIR)/fimd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/fimd.service
+	install -m 0644 packaging/fimd.tmpfiles $(DESTDIR)$(TMPFILESDIR)/fimd.conf
+	sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/fimd.logrotate.in \
+		> $(DESTDIR)$(LOGROTATEDIR)/fimd
+	chmod 0644 $(DESTDIR)$(LOGROTATEDIR)/fimd
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/fimd
+	rm -f $(DESTDIR)$(MANDIR)/man8/fimd.8
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
+	rm -f $(addprefix $(DESTDIR)$(DATADIR)/fimd/rules.d/,$(notdir $(wildcard rules/*.json)))
+	-rmdir $(DESTDIR)$(DATADIR)/fimd/rules.d $(DESTDIR)$(DATADIR)/fimd
+	rm -f $(DESTDIR)$(UNITDIR)/fimd.service $(DESTDIR)$(TMPFILESDIR)/fimd.conf
+	rm -f $(DESTDIR)$(LOGROTATEDIR)/fimd
+
+deps:
+	scripts/deps.sh
+
+bench: $(O)/fimd
+	scripts/bench.sh
+
+clean:
+	rm -rf $(O)
+
+-include $(OBJS:.o=.d) $(TLIB_OBJS:.o=.d) $(UNIT_BINS:=.d) $(SCEN_BINS:=.d)

@@ -1,0 +1,97 @@
+/*
+ * alert: the ECS alert objects of fimd.alerts(5).
+ *
+ * An alert_stream numbers alerts (fimd.seq, no gaps, per stream) and knows
+ * the constant context (host name and id, backend).  alert_build() turns a
+ * struct alert, which only borrows, into one JSON object in the documented
+ * field order, "@timestamp" first; alert_line() into the newline-ended
+ * compact line the sinks append.  alert_human() renders either form for a
+ * terminal (--check, --tail).  Paths that are not valid UTF-8 appear as
+ * file.path (lossy), fimd.path_escaped (lossless) and
+ * fimd.path_encoding "escaped".  Every field has one JSON type whatever
+ * the alert: numbers stay numbers, ids and modes stay strings.
+ */
+#ifndef FIMD_ALERT_H
+#define FIMD_ALERT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "diff.h"
+#include "procinfo.h"
+#include "record.h"
+#include "rules.h"
+
+enum alert_action {
+	ACTION_CREATED,
+	ACTION_UPDATED,
+	ACTION_DELETED,
+	ACTION_MOVED,
+	ACTION_ATTRIBUTES_MODIFIED,
+	ACTION_GAP,		/* coverage lost: events may be missing */
+	ACTION_RECONCILED,	/* the rescan after a gap completed */
+	ACTION_COUNT
+};
+
+enum alert_source {
+	SOURCE_REALTIME,
+	SOURCE_RESCAN,
+	SOURCE_CHECK,
+};
+
+struct alert {
+	enum alert_action action;
+	enum alert_source source;
+	const struct rule *rule;	/* NULL only for gap / reconciled */
+	const char *path;		/* file, or the scope of a gap */
+	size_t	 pathlen;
+	const char *old_path;		/* moved: where it was */
+	size_t	 old_pathlen;
+	const struct record *old;	/* baseline state; NULL when created */
+	const struct record *new;	/* current state; NULL when deleted */
+	const struct diff *diff;	/* updated, attributes_modified, moved */
+	const struct procinfo *proc;	/* the writer, or NULL */
+	const char *reason;		/* gap / reconciled: why; else NULL */
+	uint64_t count;			/* reconciled: changes found */
+	bool	 still_open;		/* hashed while open for writing */
+};
+
+struct alert_stream;
+
+/*
+ * A stream whose first alert gets seq first_seq.  backend is the word for
+ * fimd.backend ("fanotify", "inotify", "none", or "check").
+ */
+struct alert_stream *alert_stream_new(const char *backend,
+	    uint64_t first_seq);
+void	alert_stream_free(struct alert_stream *s);
+void	alert_stream_set_backend(struct alert_stream *s, const char *backend);
+uint64_t alert_stream_next_seq(const struct alert_stream *s);
+
+/* A new JSON object for a (takes the next seq).  Never NULL. */
+json_t	*alert_build(struct alert_stream *s, const struct alert *a);
+/* alert_build + one compact line ending in "\n", appended to out. */
+int	alert_line(struct alert_stream *s, const struct alert *a,
+	    struct buf *out);
+/*
+ * A human line (no newline) for an alert object as alert_build makes it:
+ * "2026-11-24 11:24:06 high updated /etc/passwd (hash, size) by vi[42]".
+ * With verbose, one extra indented line per change ("  size: 1 -> 2").
+ * Appends to out; returns 0 or -ENOSPC.
+ */
+int	alert_human(const json_t *alert, bool verbose, struct buf *out);
+
+const char *alert_action_name(enum alert_action a);
+
+/*
+ * The seq to continue from after the last line of an existing alert file
+ * (its fimd.seq + 1), or 1 when the file is absent, empty or its last
+ * line unreadable.
+ */
+uint64_t alert_file_next_seq(const char *path);
+
+#endif

@@ -1,0 +1,104 @@
+/*
+ * attr: the attribute table.
+ *
+ * One row per attribute a rule can ask for (fimd.rules(5)).  The table
+ * drives rule parsing (names and groups), comparison (diff), the string
+ * values of an alert's fimd.changes and the list in the man page, so adding
+ * an attribute is one row.  Attribute sets travel as an attr_mask; the
+ * GROWING group is STANDARD plus the ATTR_F_GROWING modifier bit, which
+ * changes how size, times and hash compare (see diff.h).
+ *
+ * Pure module: no I/O, no allocation except through the caller's buf.
+ */
+#ifndef FIMD_ATTR_H
+#define FIMD_ATTR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+struct record;
+
+enum attr_id {
+	ATTR_TYPE,
+	ATTR_MODE,
+	ATTR_UID,
+	ATTR_GID,
+	ATTR_SIZE,
+	ATTR_MTIME,
+	ATTR_CTIME,
+	ATTR_ATIME,
+	ATTR_BTIME,
+	ATTR_INODE,
+	ATTR_NLINK,
+	ATTR_HASH,
+	ATTR_LINK_TARGET,
+	ATTR_XATTRS,
+	ATTR_FLAGS,
+	ATTR_COUNT
+};
+
+typedef uint32_t attr_mask;
+
+#define ATTR_BIT(a)	((attr_mask)1 << (a))
+/* Modifier, not an attribute: the file may grow (GROWING group). */
+#define ATTR_F_GROWING	((attr_mask)1 << 31)
+#define ATTR_ALL_BITS	(ATTR_BIT(ATTR_COUNT) - 1)
+
+#define ATTR_GROUP_STANDARD (ATTR_BIT(ATTR_TYPE) | ATTR_BIT(ATTR_MODE) | \
+	ATTR_BIT(ATTR_UID) | ATTR_BIT(ATTR_GID) | ATTR_BIT(ATTR_SIZE) | \
+	ATTR_BIT(ATTR_MTIME) | ATTR_BIT(ATTR_BTIME) | ATTR_BIT(ATTR_HASH) | \
+	ATTR_BIT(ATTR_LINK_TARGET))
+#define ATTR_GROUP_PERMISSIONS (ATTR_BIT(ATTR_TYPE) | ATTR_BIT(ATTR_MODE) | \
+	ATTR_BIT(ATTR_UID) | ATTR_BIT(ATTR_GID) | ATTR_BIT(ATTR_XATTRS) | \
+	ATTR_BIT(ATTR_FLAGS))
+#define ATTR_GROUP_CONTENTS (ATTR_BIT(ATTR_HASH) | ATTR_BIT(ATTR_SIZE))
+#define ATTR_GROUP_ALL	ATTR_ALL_BITS
+#define ATTR_GROUP_GROWING (ATTR_GROUP_STANDARD | ATTR_F_GROWING)
+
+/*
+ * Attributes a directory never compares: its size, times and link count
+ * follow from its entries, which are reported themselves.
+ */
+#define ATTR_DIR_IGNORED (ATTR_BIT(ATTR_SIZE) | ATTR_BIT(ATTR_MTIME) | \
+	ATTR_BIT(ATTR_CTIME) | ATTR_BIT(ATTR_ATIME) | ATTR_BIT(ATTR_NLINK) | \
+	ATTR_BIT(ATTR_HASH))
+
+/* Attribute name as rules and alerts spell it ("link_target"), or NULL. */
+const char *attr_name(enum attr_id a);
+/* One-line description for --explain and the man page. */
+const char *attr_description(enum attr_id a);
+/*
+ * Look up an attribute or group name (exact, case-sensitive: attributes
+ * lower case, groups upper case).  Returns 0 and ORs its bits into
+ * *mask, or -ENOENT.
+ */
+int	attr_parse(const char *name, attr_mask *mask);
+/* Group names in table order, NULL-terminated, for help and --explain. */
+const char *const *attr_group_names(void);
+/* Bits of a group, or 0 when name is not a group. */
+attr_mask attr_group_mask(const char *name);
+/*
+ * Append the names in mask to b, separated by sep ("mode uid hash").
+ * Returns 0 or -ENOSPC.
+ */
+int	attr_mask_format(attr_mask mask, const char *sep, struct buf *b);
+
+/*
+ * Compare attribute a of two records.  Both must carry it (record.known);
+ * ATTR_HASH compares every algorithm both carry.  Returns true when equal.
+ */
+bool	attr_equal(enum attr_id a, const struct record *x,
+	    const struct record *y);
+/*
+ * Append the value of attribute a in r as the string an alert shows
+ * ("0644", "1700000000.123456789" as RFC 3339, the hex digest of the
+ * record's first algorithm, "user.k=0x6869,..."...).  ATTR_HASH formats
+ * one algorithm: pass its id in algo (ignored for other attributes).
+ * Returns 0 or -ENOSPC.
+ */
+int	attr_format(enum attr_id a, const struct record *r, int algo,
+	    struct buf *b);
+
+#endif

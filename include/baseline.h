@@ -1,0 +1,114 @@
+/*
+ * baseline: what every covered file looked like, in memory and on disk.
+ *
+ * In memory: a hash index keyed by path bytes (any bytes but NUL) holding
+ * one packed entry per file, compact enough for millions of files (see
+ * baseline.c for the layout and its measured size).  Only the thread that
+ * owns the baseline touches it (the daemon's loop); no locks.
+ *
+ * On disk (fimd.baseline(5)): one JSON document, written entry by entry
+ * and read back entry by entry, so no whole-file JSON tree is ever built:
+ *
+ *   {"fimd_baseline":1,"created":"...","host":"...","rules_digest":"...",
+ *    "count":N,"entries":[
+ *   {"path":"/etc/passwd",...},
+ *   ...
+ *   ],"digest":"sha256:<hex>"}
+ *
+ * with a line break after the header, after each entry and before the
+ * trailer.  The digest covers every byte before the trailer line.  Paths
+ * that are not valid UTF-8 are stored as "path_escaped" (pathenc.h).
+ * Entries are sorted by path bytes, so two baselines diff cleanly.
+ * baseline_save() goes through atomicfile.
+ *
+ * Loading refuses, with -EBADMSG and a diag naming the file, line and
+ * reason, anything that is not exactly that: a foreign file, a truncated
+ * one, a changed byte (digest), a count that does not match, an entry
+ * that does not parse.  Nothing is half-loaded.
+ */
+#ifndef FIMD_BASELINE_H
+#define FIMD_BASELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "record.h"
+
+#define BASELINE_FORMAT_VERSION 1
+
+struct baseline;
+
+struct baseline *baseline_new(void);
+void	baseline_free(struct baseline *b);
+
+/*
+ * Read path.  Returns 0 and a new baseline, -ENOENT when it does not
+ * exist, -EBADMSG when it is not a valid fimd baseline, or another -errno
+ * for I/O; every failure adds a diag.
+ */
+int	baseline_load(const char *path, struct baseline **ret,
+	    struct diag *diag);
+/* Write atomically with mode 0600.  Returns 0 or -errno (diag added). */
+int	baseline_save(const struct baseline *b, const char *path,
+	    struct diag *diag);
+
+/* Header fields; strings are copied in and borrowed out. */
+void	baseline_set_rules_digest(struct baseline *b, const char *digest);
+const char *baseline_rules_digest(const struct baseline *b);
+const char *baseline_created(const struct baseline *b);
+
+size_t	baseline_count(const struct baseline *b);
+/* Approximate heap bytes held (for --status and the RSS figures). */
+size_t	baseline_memory(const struct baseline *b);
+
+/*
+ * Copy the entry for path into *ret (initialised here; release it with
+ * record_release).  Returns 0 or -ENOENT.
+ */
+int	baseline_get(const struct baseline *b, const char *path, size_t len,
+	    struct record *ret);
+bool	baseline_contains(const struct baseline *b, const char *path,
+	    size_t len);
+/* Store a packed copy of r for path, replacing any entry; marks it seen. */
+void	baseline_put(struct baseline *b, const char *path, size_t len,
+	    const struct record *r);
+/* Returns 0, or -ENOENT when absent. */
+int	baseline_remove(struct baseline *b, const char *path, size_t len);
+
+/*
+ * Seen marks, for finding deletions after a walk: clear them, let the
+ * walk mark what it meets (baseline_mark_seen returns false when the
+ * path has no entry), then iterate the unseen ones.
+ */
+void	baseline_clear_seen(struct baseline *b);
+bool	baseline_mark_seen(struct baseline *b, const char *path, size_t len);
+
+/*
+ * Iteration in unspecified order.  Adding or removing entries during an
+ * iteration is not allowed; collect the paths first.
+ */
+struct baseline_iter {
+	const struct baseline *b;
+	size_t	 pos;
+};
+void	baseline_iter_init(struct baseline_iter *it, const struct baseline *b);
+/*
+ * Next entry: *ret_path (borrowed, valid until the entry changes) and
+ * *ret_len; ret_seen (may be NULL) gets its seen mark.  Returns false at
+ * the end.
+ */
+bool	baseline_iter_next(struct baseline_iter *it, const char **ret_path,
+	    size_t *ret_len, bool *ret_seen);
+
+/*
+ * Paths of entries with this inode on this device, for matching moves
+ * and hard links.  Appends up to max borrowed pointers to ret and
+ * returns how many matched in all.  The inode index is built on first use
+ * and kept up to date by put and remove.
+ */
+size_t	baseline_find_inode(struct baseline *b, uint64_t dev, uint64_t inode,
+	    const char **ret, size_t *ret_lens, size_t max);
+
+#endif

@@ -1,0 +1,28 @@
+/*
+ * glob: pattern matching on byte strings, as fimd.rules(5) defines it.
+ *
+ * "?" matches one byte other than "/", "*" any run of bytes within one
+ * name, "**" any run of whole names (zero or more), "[...]" a byte class
+ * ("[!...]" negated, ranges "a-z"), "\" escapes the next byte.  "**" is
+ * only special as a whole name: "/**" at the end of a pattern also
+ * matches the directory itself, so "build/**" prunes "build".  Neither
+ * path nor pattern need be valid UTF-8 or NUL-free in the middle.
+ *
+ * Pure module: no allocation, no I/O.
+ */
+#ifndef FIMD_GLOB_H
+#define FIMD_GLOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Whether path[0..len) matches pattern (NUL-terminated). */
+bool	glob_match(const char *pattern, const char *path, size_t len);
+/*
+ * Check that a pattern is well formed (classes closed, no trailing
+ * backslash).  Returns 0, or -EINVAL with *ret_offset set to the 0-based
+ * byte offset of the problem.
+ */
+int	glob_validate(const char *pattern, size_t *ret_offset);
+
+#endif

@@ -1,0 +1,87 @@
+/*
+ * hash: message digests of file contents through OpenSSL EVP.
+ *
+ * One read pass feeds every algorithm a rule asks for.  A struct hasher
+ * holds the fetched EVP_MD objects, one context per algorithm and a large
+ * read buffer; it is not thread-safe, so each hashing thread owns one.
+ * Reads use preadv2(RWF_NOWAIT) first: pages that were already cached are
+ * left alone, and only the ranges the scan itself brought in are dropped
+ * with posix_fadvise(POSIX_FADV_DONTNEED), so a full scan does not flush
+ * the page cache of a busy host.
+ *
+ * Algorithm sets travel as a hash_mask (bit = 1 << enum hash_algo).
+ */
+#ifndef FIMD_HASH_H
+#define FIMD_HASH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum hash_algo {
+	HASH_SHA256,
+	HASH_SHA512,
+	HASH_SHA3_256,
+	HASH_BLAKE2B512,
+	HASH_SHA1,
+	HASH_MD5,
+	HASH_COUNT
+};
+
+typedef uint8_t hash_mask;
+
+#define HASH_BIT(a)		((hash_mask)1 << (a))
+#define HASH_MAX_SIZE		64	/* bytes of the largest digest */
+#define HASH_DEFAULT_MASK	HASH_BIT(HASH_SHA256)
+
+/*
+ * Rule spelling ("sha256", "sha3-256", "blake2b512"), as OpenSSL names
+ * them.  hash_from_name also accepts the ECS spelling.  Returns the
+ * algorithm or -ENOENT.
+ */
+const char *hash_name(enum hash_algo a);
+int	hash_from_name(const char *name);
+/* Key under file.hash in alerts: "sha256", "sha3_256", "blake2b_512". */
+const char *hash_ecs_name(enum hash_algo a);
+/* Digest length in bytes. */
+size_t	hash_size(enum hash_algo a);
+
+struct hash_result {
+	hash_mask algos;	/* digests computed (0 when too_large) */
+	bool	 too_large;	/* size exceeded max_size: no digest */
+	uint64_t bytes;		/* bytes read */
+	unsigned char md[HASH_COUNT][HASH_MAX_SIZE];
+	/*
+	 * Digests of the first prefix_len bytes, for GROWING files; set when
+	 * prefix_len was non-zero and the file held at least that many
+	 * bytes (prefix_algos == algos), else prefix_algos is 0.
+	 */
+	hash_mask prefix_algos;
+	unsigned char prefix_md[HASH_COUNT][HASH_MAX_SIZE];
+};
+
+struct hasher;
+
+/* A new hasher with a read buffer of bufsize bytes (0: default 1 MiB). */
+struct hasher *hasher_new(size_t bufsize);
+void	hasher_free(struct hasher *h);
+
+/*
+ * Read fd from offset 0 to end of file, feeding each algorithm in algos.
+ * A file whose size (fstat) exceeds max_size (0: no limit) is not read:
+ * result.too_large is set and 0 returned.  Returns 0 and fills *ret, or a
+ * negative errno (read error; -ENOTSUP when OpenSSL lacks an algorithm).
+ * The fd is not closed.
+ */
+int	hasher_fd(struct hasher *h, int fd, hash_mask algos, uint64_t max_size,
+	    uint64_t prefix_len, struct hash_result *ret);
+/* Digest a memory buffer (tests, rules digest).  Returns 0 or -errno. */
+int	hash_buffer(enum hash_algo a, const void *data, size_t len,
+	    unsigned char *ret_md);
+/* Lowercase hex of len bytes into out (2 * len + 1 bytes). */
+void	hash_hex(const unsigned char *md, size_t len, char *out);
+/* Parse lowercase or uppercase hex of exactly len bytes.  0 or -EINVAL. */
+int	hash_unhex(const char *hex, size_t hexlen, unsigned char *out,
+	    size_t len);
+
+#endif

@@ -1,0 +1,106 @@
+/*
+ * scan: the walk-probe-hash engine shared by every mode.
+ *
+ * A struct scan walks rule trees (or probes single paths for the daemon),
+ * asks its owner after the cheap statx stage whether the rest is needed
+ * (stat-first rescans say no when nothing moved), completes the probe,
+ * hands regular files to the hashpool and delivers each finished item to
+ * the owner's done callback, on the owner's thread.  Walks are relative to
+ * directory fds (openat, fdopendir), depth-first, in byte order of names
+ * within a directory, and never follow a symlink unless the covering rule
+ * says so.  Only entries some rule covers are delivered; directories are
+ * descended when ruleset_should_descend() says so.
+ *
+ * Hashing is asynchronous: scan_walk() and scan_path() return once every
+ * entry was probed and its hash job submitted; results arrive through
+ * scan_reap(), called when hashpool_fd() is readable (the daemon) or by
+ * scan_finish() (one-shot modes), which waits for every job.  At most
+ * max_inflight jobs (each holding an open fd) exist at once: submitting
+ * past that reaps first.
+ *
+ * Problems with one file (vanished, permission denied, I/O error) never
+ * stop a walk: they are delivered as an item with err set.
+ */
+#ifndef FIMD_SCAN_H
+#define FIMD_SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hashpool.h"
+#include "record.h"
+#include "rules.h"
+
+enum scan_decision {
+	SCAN_COMPLETE,	/* collect link target, xattrs, flags, hash */
+	SCAN_STAT_ONLY,	/* deliver the statx stage as it is */
+};
+
+struct scan_item {
+	const char *path;	/* borrowed for the callback */
+	size_t	 len;
+	const struct rule *rule;
+	struct record rec;	/* the callee may record_move() out of it */
+	bool	 completed;	/* stage two ran (SCAN_COMPLETE) */
+	int	 err;		/* 0, or -errno: the file could not be read */
+	const char *err_op;	/* "stat", "open", "read", "opendir"... */
+	void	*tag;		/* from scan_path(), else NULL */
+};
+
+struct scan_ops {
+	/*
+	 * After the statx stage of a covered entry (rec holds the stat
+	 * fields).  Returns what to do next; may set *prefix_len (GROWING:
+	 * digest the first prefix_len bytes too).  NULL: always complete.
+	 */
+	enum scan_decision (*stat_done)(const struct scan_item *it,
+	    uint64_t *prefix_len, void *arg);
+	/* The finished item, or an error about it.  Required. */
+	void	(*done)(struct scan_item *it, void *arg);
+};
+
+struct scan_stats {
+	uint64_t files;		/* items delivered */
+	uint64_t bytes_hashed;
+	uint64_t hashed;	/* items that were hashed */
+	uint64_t errors;	/* items delivered with err */
+	uint64_t dirs;		/* directories walked */
+};
+
+struct scan;
+
+/*
+ * A new engine over rs (borrowed) hashing on pool (borrowed; may be NULL
+ * to hash on the calling thread).  Free with scan_free().
+ */
+struct scan *scan_new(const struct ruleset *rs, struct hashpool *pool,
+	    const struct scan_ops *ops, void *arg);
+void	scan_free(struct scan *s);
+/* Change the rules (reload); no job may be in flight. */
+void	scan_set_ruleset(struct scan *s, const struct ruleset *rs);
+void	scan_set_max_inflight(struct scan *s, size_t n);
+/* Force SCAN_COMPLETE with a fresh hash for everything (--paranoid). */
+void	scan_set_paranoid(struct scan *s, bool on);
+
+/* Walk every rule root.  Returns 0 or a negative errno on a fatal error. */
+int	scan_walk(struct scan *s);
+/*
+ * Walk the subtree at path (a directory is walked recursively as the
+ * rules allow; anything else is probed alone).  Entries no rule covers
+ * are skipped.  tag is passed on in each item.  Returns 0 or -errno.
+ */
+int	scan_path(struct scan *s, const char *path, size_t len, void *tag);
+/*
+ * Probe exactly one path, covered or not (rule may be NULL in the item).
+ * Used by the daemon for each touched file.  Returns 0 or -errno.
+ */
+int	scan_one(struct scan *s, const char *path, size_t len, void *tag);
+/* Deliver completed hash jobs; with wait, until none is in flight. */
+void	scan_reap(struct scan *s, bool wait);
+/* scan_reap(s, true). */
+void	scan_finish(struct scan *s);
+size_t	scan_inflight(const struct scan *s);
+const struct scan_stats *scan_stats(const struct scan *s);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * sink: where alert lines go.
+ *
+ * A sink takes complete lines (newline included) and writes each with one
+ * write(2), so readers never see half a line.  The file sink appends
+ * through O_APPEND (created 0640 when missing) and reopens on request,
+ * which with logrotate's "create" is all rotation needs; "-" means
+ * standard output.  Further sinks (syslog RFC 5424, journald) implement
+ * the same operations.
+ */
+#ifndef FIMD_SINK_H
+#define FIMD_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct sink;
+
+struct sink_ops {
+	const char *name;
+	int	(*write_line)(struct sink *s, const char *line, size_t len);
+	int	(*reopen)(struct sink *s);
+	void	(*close)(struct sink *s);
+};
+
+struct sink {
+	const struct sink_ops *ops;
+	void	*priv;
+};
+
+/*
+ * The file sink for path ("-": stdout).  Returns 0 and a new sink, or
+ * -errno when the file cannot be opened.
+ */
+int	sink_file_open(const char *path, struct sink **ret);
+/*
+ * Identity of the file a file sink writes (for ignoring the daemon's own
+ * writes).  Returns 0, or -ENOENT for other sinks and stdout.
+ */
+int	sink_file_identity(const struct sink *s, dev_t *ret_dev,
+	    ino_t *ret_ino);
+
+/* Returns 0 or -errno (the line is lost only if every retry failed). */
+int	sink_write(struct sink *s, const char *line, size_t len);
+int	sink_reopen(struct sink *s);
+/* Close and free; accepts NULL. */
+void	sink_free(struct sink *s);
+
+#endif
