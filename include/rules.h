@@ -38,13 +38,7 @@
 #include "buf.h"
 #include "diag.h"
 #include "hash.h"
-
-enum severity {
-	SEVERITY_LOW,
-	SEVERITY_MEDIUM,
-	SEVERITY_HIGH,
-	SEVERITY_CRITICAL,
-};
+#include "severity.h"
 
 /* Where a rule or value came from, for diagnostics and --explain. */
 struct srcpos {
@@ -140,10 +134,5 @@ size_t	ruleset_roots(const struct ruleset *rs, const char *const **ret);
  */
 int	ruleset_explain(const struct ruleset *rs, const char *path,
 	    size_t len, bool is_dir, struct buf *b);
-
-const char *severity_name(enum severity s);
-/* ECS event.severity: 21, 47, 73, 99. */
-int	severity_ecs(enum severity s);
-int	severity_from_name(const char *name);	/* or -ENOENT */
 
 #endif
