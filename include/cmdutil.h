@@ -1,0 +1,47 @@
+/*
+ * cmdutil: what every cmd_* function does the same way: load the rules
+ * and the baseline with their diagnostics printed once, map errors to the
+ * exit statuses of fimd(8), make paths given on the command line
+ * absolute, and print records for humans.  Used only by the cmd layer.
+ */
+#ifndef FIMD_CMDUTIL_H
+#define FIMD_CMDUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "baseline.h"
+#include "buf.h"
+#include "config.h"
+#include "record.h"
+#include "rules.h"
+
+/*
+ * Load the rules named by the configuration.  Prints errors (and, when
+ * show_notes or verbose, warnings and notes) to stderr.  Returns 0 and a
+ * new ruleset, or an exit status (EXIT_BAD_RULES, EXIT_IO_ERROR).
+ */
+int	cmd_load_rules(const struct fimd_config *c, bool show_notes,
+	    struct ruleset **ret);
+/*
+ * Load the baseline.  Returns 0 and a new baseline, or EXIT_BAD_BASELINE
+ * with the reason printed (missing, foreign, truncated, tampered) or
+ * EXIT_IO_ERROR.
+ */
+int	cmd_load_baseline(const struct fimd_config *c, struct baseline **ret);
+/* Save atomically, creating the directory (0700) when missing. */
+int	cmd_save_baseline(const struct fimd_config *c, struct baseline *b);
+/*
+ * An absolute, normalised form of a path given by the user (relative to
+ * the working directory; "." and ".." resolved lexically, symlinks not
+ * followed).  Appends to out.  Returns 0 or -errno.
+ */
+int	cmd_abspath(const char *arg, struct buf *out);
+/* "name: " + a human rendering of a record, one attribute per line. */
+void	cmd_print_record(FILE *f, const char *path, size_t len,
+	    const struct record *r);
+/* A path for a terminal or log: control bytes and invalid UTF-8 escaped. */
+void	cmd_path_display(const char *path, size_t len, struct buf *out);
+
+#endif

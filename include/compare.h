@@ -1,0 +1,92 @@
+/*
+ * compare: what a scan found that the baseline does not say.
+ *
+ * A struct compare plugs into a struct scan (compare_scan_ops, with the
+ * compare as arg) and judges each item against the baseline:
+ *
+ *  - stat first: an entry whose statx fields (type, mode, ids, size,
+ *    mtime, ctime, btime, inode, nlink) all equal the baseline's, and
+ *    whose baseline entry already holds everything its rule asks for, is
+ *    unchanged without being opened (scan_set_paranoid or the rule's
+ *    paranoid setting turn this off).  This trusts that contents cannot
+ *    change without ctime changing, which only a clock change or raw
+ *    block-device writes can defeat; fimd(8) says so.
+ *  - changed entries become "updated" (contents, type, link target) or
+ *    "attributes_modified" changes, as the rule's attributes see them;
+ *  - at compare_finish(), baseline entries in scope that the scan did not
+ *    meet are deleted, except below directories that could not be read;
+ *    a deleted entry and a new one with the same device, inode, type and
+ *    contents become one "moved" change.
+ *
+ * Changes are delivered at compare_finish(), sorted by path.  With update
+ * set, the baseline is brought up to date as the scan goes (new and
+ * changed entries) and at finish (deletions), so it ends equal to the
+ * disk; without it, the baseline is only read (and its seen marks).
+ * Unreadable items are reported at once through ops->unreadable.
+ */
+#ifndef FIMD_COMPARE_H
+#define FIMD_COMPARE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alert.h"
+#include "baseline.h"
+#include "diff.h"
+#include "record.h"
+#include "rules.h"
+#include "scan.h"
+
+struct compare_change {
+	enum alert_action action;
+	const struct rule *rule;
+	const char *path;
+	size_t	 len;
+	const char *old_path;	/* moved only */
+	size_t	 old_len;
+	const struct record *old;	/* NULL when created */
+	const struct record *new;	/* NULL when deleted */
+	const struct diff *diff;	/* NULL when created or deleted */
+};
+
+struct compare_ops {
+	/* Each change, at compare_finish, in path order. */
+	void	(*change)(const struct compare_change *c, void *arg);
+	/* A covered file or directory that could not be read. */
+	void	(*unreadable)(const struct scan_item *it, void *arg);
+};
+
+struct compare_counts {
+	uint64_t files;		/* covered entries seen */
+	uint64_t added;
+	uint64_t removed;
+	uint64_t changed;	/* updated, attributes_modified, moved */
+	uint64_t unreadable;
+};
+
+struct compare;
+
+/* Operations for scan_new(); pass the struct compare as arg. */
+extern const struct scan_ops compare_scan_ops;
+
+/*
+ * A new comparison of a scan against b (borrowed) under rs (borrowed).
+ * Free with compare_free.
+ */
+struct compare *compare_new(struct baseline *b, const struct ruleset *rs,
+	    bool update, const struct compare_ops *ops, void *arg);
+void	compare_free(struct compare *c);
+/*
+ * Start a comparison over scope (an absolute path; NULL or "/" for
+ * everything): clears the seen marks and any previous state.
+ */
+void	compare_begin(struct compare *c, const char *scope, size_t len);
+/*
+ * The scan is over and no hash job is in flight: find deletions and
+ * moves, deliver every change, apply deletions when updating.  Fills
+ * *ret (may be NULL).
+ */
+void	compare_finish(struct compare *c, struct compare_counts *ret);
+
+#endif

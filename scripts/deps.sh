@@ -1,0 +1,23 @@
+#!/bin/sh
+# Install every build and test dependency of fimd on Debian 12 (as root).
+set -eu
+pkgs="gcc make pkg-config libc6-dev
+libssl-dev libjansson-dev libevent-dev libcmocka-dev
+attr acl libcap2-bin e2fsprogs procps util-linux time python3
+inotify-tools valgrind mandoc rsyslog logrotate aide"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: run as root (apt-get)" >&2
+	exit 1
+fi
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+	    missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $missing
+fi
+echo "deps.sh: all dependencies present"

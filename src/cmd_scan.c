@@ -1,0 +1,293 @@
+/*
+ * The scanning modes: --init, --check, --update.
+ *
+ * All three run the same engine (scan) with every core hashing
+ * (hashpool).  --init records everything; --check and --update judge the
+ * walk against the baseline (compare) and report in path order, for
+ * humans or as the same ECS alert lines the daemon writes (--json).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alert.h"
+#include "baseline.h"
+#include "buf.h"
+#include "cmd.h"
+#include "cmdutil.h"
+#include "compare.h"
+#include "exitcode.h"
+#include "hashpool.h"
+#include "log.h"
+#include "progress.h"
+#include "rules.h"
+#include "scan.h"
+
+struct scan_run {
+	const struct fimd_config *cfg;
+	struct ruleset *rs;
+	struct baseline *b;
+	struct hashpool *pool;
+	struct scan *scan;
+	struct compare *cmp;
+	struct alert_stream *alerts;
+	struct progress progress;
+	struct buf line;
+	uint64_t unreadable;
+	uint64_t entries;
+	int	 status;
+};
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Name a covered file that could not be read (exit bit 8). */
+static void
+report_unreadable(struct scan_run *sr, const struct scan_item *it)
+{
+	struct buf p;
+
+	buf_init(&p, BUF_MAX_DEFAULT);
+	cmd_path_display(it->path, it->len, &p);
+	progress_end(&sr->progress);
+	fprintf(stderr, "fimd: cannot %s %s: %s\n", it->err_op, p.data,
+	    strerror(-it->err));
+	buf_release(&p);
+	sr->unreadable++;
+}
+
+static void
+tick(struct scan_run *sr)
+{
+	const struct scan_stats *st = scan_stats(sr->scan);
+
+	progress_update(&sr->progress, st->files, st->bytes_hashed);
+}
+
+static void
+init_item_done(struct scan_item *it, void *arg)
+{
+	struct scan_run *sr = arg;
+
+	if (it->err != 0)
+		report_unreadable(sr, it);
+	else if (it->rule != NULL) {
+		baseline_put(sr->b, it->path, it->len, &it->rec);
+		sr->entries++;
+	}
+	tick(sr);
+}
+
+static int
+run_setup(struct scan_run *sr, const struct fimd_config *c)
+{
+	int r;
+
+	memset(sr, 0, sizeof(*sr));
+	sr->cfg = c;
+	buf_init(&sr->line, 1 << 20);
+	if ((r = cmd_load_rules(c, false, &sr->rs)) != 0)
+		return r;
+	if ((sr->pool = hashpool_new(c->workers)) == NULL) {
+		log_warn("cannot start hashing threads");
+		return EXIT_IO_ERROR;
+	}
+	return 0;
+}
+
+static void
+run_teardown(struct scan_run *sr)
+{
+	scan_free(sr->scan);
+	compare_free(sr->cmp);
+	hashpool_free(sr->pool);
+	baseline_free(sr->b);
+	ruleset_free(sr->rs);
+	alert_stream_free(sr->alerts);
+	buf_release(&sr->line);
+}
+
+int
+cmd_init(const struct fimd_config *c)
+{
+	static const struct scan_ops ops = { .done = init_item_done };
+	struct scan_run sr;
+	double t0 = now_s();
+	int r;
+
+	if ((r = run_setup(&sr, c)) != 0)
+		goto out;
+	sr.b = baseline_new();
+	baseline_set_rules_digest(sr.b, ruleset_digest(sr.rs));
+	sr.scan = scan_new(sr.rs, sr.pool, &ops, &sr);
+	progress_begin(&sr.progress, "fimd --init", c->verbosity < 0, 0, 0);
+	(void)scan_walk(sr.scan);
+	scan_finish(sr.scan);
+	progress_end(&sr.progress);
+	if ((r = cmd_save_baseline(c, sr.b)) != 0)
+		goto out;
+	if (c->verbosity >= 0)
+		fprintf(stderr, "fimd: baseline of %llu entries written to %s "
+		    "in %.2f s\n", (unsigned long long)sr.entries,
+		    c->baseline_path, now_s() - t0);
+	r = sr.unreadable > 0 ? EXIT_UNREADABLE : EXIT_OK;
+out:
+	run_teardown(&sr);
+	return r;
+}
+
+/* One change: an alert line (--json) or a human entry. */
+static void
+check_change(const struct compare_change *cc, void *arg)
+{
+	struct scan_run *sr = arg;
+	struct alert a = {
+		.action = cc->action,
+		.source = SOURCE_CHECK,
+		.rule = cc->rule,
+		.path = cc->path,
+		.pathlen = cc->len,
+		.old_path = cc->old_path,
+		.old_pathlen = cc->old_len,
+		.old = cc->old,
+		.new = cc->new,
+		.diff = cc->diff,
+	};
+	json_t *obj;
+
+	if (sr->cfg->verbosity < 0)
+		return;
+	progress_end(&sr->progress);
+	buf_reset(&sr->line);
+	if (sr->cfg->json) {
+		(void)alert_line(sr->alerts, &a, &sr->line);
+		fwrite(sr->line.data, 1, sr->line.len, stdout);
+		return;
+	}
+	obj = alert_build(sr->alerts, &a);
+	(void)alert_human(obj, true, &sr->line);
+	json_decref(obj);
+	printf("%s\n", sr->line.data);
+}
+
+static void
+check_unreadable(const struct scan_item *it, void *arg)
+{
+	report_unreadable(arg, it);
+}
+
+static void
+check_item_done(struct scan_item *it, void *arg)
+{
+	struct scan_run *sr = arg;
+
+	compare_scan_ops.done(it, sr->cmp);
+	tick(sr);
+}
+
+static enum scan_decision
+check_stat_done(const struct scan_item *it, uint64_t *prefix_len, void *arg)
+{
+	struct scan_run *sr = arg;
+
+	return compare_scan_ops.stat_done(it, prefix_len, sr->cmp);
+}
+
+static int
+exit_bits(const struct compare_counts *n, uint64_t unreadable)
+{
+	int bits = 0;
+
+	if (n->added > 0)
+		bits |= EXIT_ADDED;
+	if (n->removed > 0)
+		bits |= EXIT_REMOVED;
+	if (n->changed > 0)
+		bits |= EXIT_CHANGED;
+	if (unreadable > 0)
+		bits |= EXIT_UNREADABLE;
+	return bits;
+}
+
+static void
+print_summary(const struct scan_run *sr, const struct compare_counts *n,
+    double secs, bool update)
+{
+	if (sr->cfg->verbosity < 0 || sr->cfg->json)
+		return;
+	printf("%s: %llu entries checked in %.2f s: %llu added, %llu removed, "
+	    "%llu changed, %llu unreadable%s\n", update ? "fimd --update" :
+	    "fimd --check", (unsigned long long)n->files, secs,
+	    (unsigned long long)n->added, (unsigned long long)n->removed,
+	    (unsigned long long)n->changed, (unsigned long long)sr->unreadable,
+	    update ? "; baseline updated" : "");
+}
+
+static int
+check_or_update(const struct fimd_config *c, bool update)
+{
+	static const struct compare_ops cops = {
+		.change = check_change,
+		.unreadable = check_unreadable,
+	};
+	static const struct scan_ops ops = {
+		.stat_done = check_stat_done,
+		.done = check_item_done,
+	};
+	struct compare_counts counts;
+	struct scan_run sr;
+	double t0 = now_s();
+	int r;
+
+	if ((r = run_setup(&sr, c)) != 0 ||
+	    (r = cmd_load_baseline(c, &sr.b)) != 0)
+		goto out;
+	if (strcmp(baseline_rules_digest(sr.b), ruleset_digest(sr.rs)) != 0 &&
+	    c->verbosity >= 0)
+		log_warnx("the rules changed since the baseline was written; "
+		    "%s", update ? "the new rules are recorded" :
+		    "fimd --update records them");
+	sr.alerts = alert_stream_new("check", 1);
+	sr.cmp = compare_new(sr.b, sr.rs, update, &cops, &sr);
+	sr.scan = scan_new(sr.rs, sr.pool, &ops, &sr);
+	scan_set_paranoid(sr.scan, c->paranoid);
+	compare_begin(sr.cmp, NULL, 0);
+	progress_begin(&sr.progress, update ? "fimd --update" : "fimd --check",
+	    c->verbosity < 0, baseline_count(sr.b), 0);
+	(void)scan_walk(sr.scan);
+	scan_finish(sr.scan);
+	progress_end(&sr.progress);
+	compare_finish(sr.cmp, &counts);
+	fflush(stdout);
+	if (update) {
+		baseline_set_rules_digest(sr.b, ruleset_digest(sr.rs));
+		if ((r = cmd_save_baseline(c, sr.b)) != 0)
+			goto out;
+	}
+	print_summary(&sr, &counts, now_s() - t0, update);
+	r = exit_bits(&counts, sr.unreadable);
+out:
+	run_teardown(&sr);
+	return r;
+}
+
+int
+cmd_check(const struct fimd_config *c)
+{
+	return check_or_update(c, false);
+}
+
+int
+cmd_update(const struct fimd_config *c)
+{
+	return check_or_update(c, true);
+}

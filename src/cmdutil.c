@@ -1,0 +1,221 @@
+/* Shared chores of the cmd layer; see cmdutil.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmdutil.h"
+#include "diag.h"
+#include "exitcode.h"
+#include "log.h"
+#include "pathenc.h"
+
+static void
+print_diag(const struct diag *d, bool show_notes)
+{
+	size_t i;
+	char *s;
+
+	for (i = 0; i < d->n; i++) {
+		if (d->v[i].severity != DIAG_ERROR && !show_notes &&
+		    log_get_level() < LOG_LEVEL_VERBOSE)
+			continue;
+		s = diag_format(&d->v[i]);
+		fprintf(stderr, "%s\n", s);
+		free(s);
+	}
+}
+
+int
+cmd_load_rules(const struct fimd_config *c, bool show_notes,
+    struct ruleset **ret)
+{
+	struct diag d;
+	int r;
+
+	diag_init(&d);
+	r = ruleset_load(c->rules_path, c->shipped_rules, ret, &d);
+	print_diag(&d, show_notes);
+	diag_release(&d);
+	if (r == 0)
+		return 0;
+	if (r == -EINVAL || r == -ENOENT)
+		return EXIT_BAD_RULES;
+	errno = -r;
+	log_warn("cannot read rules %s", c->rules_path);
+	return EXIT_IO_ERROR;
+}
+
+int
+cmd_load_baseline(const struct fimd_config *c, struct baseline **ret)
+{
+	struct diag d;
+	int r;
+
+	diag_init(&d);
+	r = baseline_load(c->baseline_path, ret, &d);
+	print_diag(&d, false);
+	diag_release(&d);
+	if (r == 0)
+		return 0;
+	if (r == -ENOENT) {
+		log_warnx("baseline %s does not exist; run fimd --init first",
+		    c->baseline_path);
+		return EXIT_BAD_BASELINE;
+	}
+	if (r == -EBADMSG || r == -EINVAL)
+		return EXIT_BAD_BASELINE;
+	errno = -r;
+	log_warn("cannot read baseline %s", c->baseline_path);
+	return EXIT_IO_ERROR;
+}
+
+/* mkdir -p for the parent directory of path, new levels mode 0700. */
+static int
+make_parent(const char *path)
+{
+	char *dir, *p;
+	int r = 0;
+
+	dir = strdup(path);
+	if (dir == NULL)
+		return -ENOMEM;
+	if ((p = strrchr(dir, '/')) == NULL || p == dir) {
+		free(dir);
+		return 0;
+	}
+	*p = '\0';
+	for (p = dir + 1; r == 0; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char save = *p;
+
+		*p = '\0';
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			r = -errno;
+		*p = save;
+		if (save == '\0')
+			break;
+	}
+	free(dir);
+	return r;
+}
+
+int
+cmd_save_baseline(const struct fimd_config *c, struct baseline *b)
+{
+	struct diag d;
+	int r;
+
+	if ((r = make_parent(c->baseline_path)) < 0) {
+		errno = -r;
+		log_warn("cannot create the directory of %s", c->baseline_path);
+		return EXIT_IO_ERROR;
+	}
+	diag_init(&d);
+	r = baseline_save(b, c->baseline_path, &d);
+	print_diag(&d, false);
+	diag_release(&d);
+	if (r < 0) {
+		errno = -r;
+		log_warn("cannot write baseline %s", c->baseline_path);
+		return EXIT_IO_ERROR;
+	}
+	return 0;
+}
+
+int
+cmd_abspath(const char *arg, struct buf *out)
+{
+	struct buf in;
+	char *cwd;
+	const char *p, *seg;
+	size_t n, base;
+	int r = 0;
+
+	buf_init(&in, BUF_MAX_DEFAULT);
+	if (arg[0] != '/') {
+		if ((cwd = getcwd(NULL, 0)) == NULL)
+			return -errno;
+		(void)buf_addf(&in, "%s/", cwd);
+		free(cwd);
+	}
+	(void)buf_adds(&in, arg);
+	base = out->len;
+	for (p = in.data; *p != '\0'; p += n) {
+		while (*p == '/')
+			p++;
+		seg = p;
+		n = strcspn(p, "/");
+		if (n == 0 || (n == 1 && seg[0] == '.'))
+			continue;
+		if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+			while (out->len > base && out->data[out->len - 1] != '/')
+				buf_truncate(out, out->len - 1);
+			if (out->len > base)
+				buf_truncate(out, out->len - 1);
+			continue;
+		}
+		if ((r = buf_addc(out, '/')) < 0 || (r = buf_add(out, seg, n)) < 0)
+			break;
+	}
+	if (r == 0 && out->len == base)
+		r = buf_addc(out, '/');
+	buf_release(&in);
+	return r;
+}
+
+void
+cmd_path_display(const char *path, size_t len, struct buf *out)
+{
+	struct buf esc;
+	size_t i;
+
+	buf_init(&esc, BUF_MAX_DEFAULT);
+	(void)pathenc_escape(path, len, &esc);
+	for (i = 0; i < esc.len; i++) {
+		unsigned char ch = (unsigned char)esc.data[i];
+
+		if (ch < 0x20 || ch == 0x7f)
+			(void)buf_addf(out, "\\x%02x", ch);
+		else
+			(void)buf_addc(out, (char)ch);
+	}
+	buf_release(&esc);
+}
+
+void
+cmd_print_record(FILE *f, const char *path, size_t len, const struct record *r)
+{
+	struct buf b;
+	int a, h;
+
+	buf_init(&b, BUF_MAX_DEFAULT);
+	cmd_path_display(path, len, &b);
+	fprintf(f, "%s\n", b.data);
+	for (a = 0; a < ATTR_COUNT; a++) {
+		if (!(r->known & ATTR_BIT(a)))
+			continue;
+		if (a == ATTR_HASH) {
+			if (r->hash_too_large)
+				fprintf(f, "  %-12s (not hashed: over max_size)\n",
+				    "hash");
+			for (h = 0; h < HASH_COUNT; h++) {
+				if (!(r->algos & HASH_BIT(h)))
+					continue;
+				buf_reset(&b);
+				(void)attr_format(ATTR_HASH, r, h, &b);
+				fprintf(f, "  %-12s %s\n", hash_name(h), b.data);
+			}
+			continue;
+		}
+		if (a == ATTR_LINK_TARGET && r->link_target == NULL)
+			continue;
+		buf_reset(&b);
+		(void)attr_format(a, r, 0, &b);
+		fprintf(f, "  %-12s %s\n", attr_name(a), b.data);
+	}
+	buf_release(&b);
+}

@@ -1,0 +1,299 @@
+/*
+ * fimd: parse the command line, load the configuration, dispatch to one
+ * cmd_* function and return its exit status.  Nothing else happens here.
+ *
+ * Precedence: built-in defaults, then the configuration file, then flags.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "diag.h"
+#include "exitcode.h"
+#include "log.h"
+#include "parse.h"
+#include "xmalloc.h"
+
+enum mode {
+	MODE_NONE,
+	MODE_INIT,
+	MODE_CHECK,
+	MODE_UPDATE,
+	MODE_QUERY,
+	MODE_VALIDATE,
+	MODE_EXPLAIN,
+	MODE_VERSION,
+	MODE_HELP,
+};
+
+static const struct mode_entry {
+	enum mode mode;
+	const char *flag;
+	int	(*fn)(const struct fimd_config *);
+	bool	 operands;	/* takes PATH operands */
+	bool	 needs_operands;
+} mode_table[] = {
+	{ MODE_INIT, "--init", cmd_init, false, false },
+	{ MODE_CHECK, "--check", cmd_check, false, false },
+	{ MODE_UPDATE, "--update", cmd_update, false, false },
+	{ MODE_QUERY, "--query", cmd_query, true, true },
+	{ MODE_VALIDATE, "--validate", cmd_validate, false, false },
+	{ MODE_EXPLAIN, "--explain", cmd_explain, true, true },
+};
+
+enum {
+	OPT_QUERY = 256,
+	OPT_VALIDATE,
+	OPT_EXPLAIN,
+	OPT_BACKEND,
+	OPT_JSON,
+	OPT_PARANOID,
+	OPT_WORKERS,
+	OPT_SHIPPED,
+};
+
+static const struct option longopts[] = {
+	{ "init", no_argument, NULL, 'i' },
+	{ "check", no_argument, NULL, 'C' },
+	{ "update", no_argument, NULL, 'u' },
+	{ "query", no_argument, NULL, OPT_QUERY },
+	{ "validate", no_argument, NULL, OPT_VALIDATE },
+	{ "explain", no_argument, NULL, OPT_EXPLAIN },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "rules", required_argument, NULL, 'r' },
+	{ "shipped-rules", required_argument, NULL, OPT_SHIPPED },
+	{ "baseline", required_argument, NULL, 'b' },
+	{ "alerts", required_argument, NULL, 'a' },
+	{ "socket", required_argument, NULL, 's' },
+	{ "backend", required_argument, NULL, OPT_BACKEND },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "paranoid", no_argument, NULL, OPT_PARANOID },
+	{ "workers", required_argument, NULL, OPT_WORKERS },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Values given as flags, applied over the configuration file. */
+struct flags {
+	enum mode mode;
+	const char *config;
+	const char *rules;
+	const char *shipped;
+	const char *baseline;
+	const char *alerts;
+	const char *socket;
+	int	 backend;	/* -1: not given */
+	int	 workers;	/* -1: not given */
+	bool	 json;
+	bool	 paranoid;
+	int	 verbosity;
+	bool	 quiet;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: fimd --init | --check | --update [-q | -v] [--json] "
+	    "[--paranoid] [options]\n"
+	    "       fimd --query PATH ... [--json] [options]\n"
+	    "       fimd --explain PATH ... [options]\n"
+	    "       fimd --validate [options]\n"
+	    "       fimd --version | --help\n"
+	    "options: [-c config] [-r rules] [--shipped-rules dir] "
+	    "[-b baseline] [-a alerts]\n"
+	    "         [-s socket] [--backend auto|fanotify|inotify|none] "
+	    "[--workers n]\n"
+	    "See fimd(8).\n");
+}
+
+static int
+set_mode(struct flags *fl, enum mode m)
+{
+	if (fl->mode != MODE_NONE && fl->mode != m) {
+		fprintf(stderr, "fimd: only one mode may be given\n");
+		return -1;
+	}
+	fl->mode = m;
+	return 0;
+}
+
+static int
+parse_workers(const char *arg)
+{
+	uint64_t v;
+
+	if (parse_uint(arg, 1024, &v) < 0) {
+		fprintf(stderr, "fimd: --workers: not a number from 0 to 1024: "
+		    "%s\n", arg);
+		return -1;
+	}
+	return (int)v;
+}
+
+static int
+parse_option(struct flags *fl, int ch, const char *arg)
+{
+	switch (ch) {
+	case 'i': return set_mode(fl, MODE_INIT);
+	case 'C': return set_mode(fl, MODE_CHECK);
+	case 'u': return set_mode(fl, MODE_UPDATE);
+	case OPT_QUERY: return set_mode(fl, MODE_QUERY);
+	case OPT_VALIDATE: return set_mode(fl, MODE_VALIDATE);
+	case OPT_EXPLAIN: return set_mode(fl, MODE_EXPLAIN);
+	case 'V': return set_mode(fl, MODE_VERSION);
+	case 'h': return set_mode(fl, MODE_HELP);
+	case 'c': fl->config = arg; return 0;
+	case 'r': fl->rules = arg; return 0;
+	case OPT_SHIPPED: fl->shipped = arg; return 0;
+	case 'b': fl->baseline = arg; return 0;
+	case 'a': fl->alerts = arg; return 0;
+	case 's': fl->socket = arg; return 0;
+	case OPT_JSON: fl->json = true; return 0;
+	case OPT_PARANOID: fl->paranoid = true; return 0;
+	case 'q': fl->quiet = true; return 0;
+	case 'v': fl->verbosity++; return 0;
+	case OPT_BACKEND:
+		if ((fl->backend = config_backend_from_name(arg)) < 0) {
+			fprintf(stderr, "fimd: --backend: unknown backend %s\n",
+			    arg);
+			return -1;
+		}
+		return 0;
+	case OPT_WORKERS:
+		return (fl->workers = parse_workers(arg)) < 0 ? -1 : 0;
+	default:
+		return -1;
+	}
+}
+
+static void
+replace(char **dst, const char *src)
+{
+	if (src == NULL)
+		return;
+	free(*dst);
+	*dst = xstrdup(src);
+}
+
+/* Defaults, the configuration file, then the flags. */
+static int
+load_config(struct fimd_config *c, const struct flags *fl)
+{
+	struct diag d;
+	bool default_rules;
+	int r;
+
+	config_init(c);
+	diag_init(&d);
+	r = config_load(c, fl->config != NULL ? fl->config :
+	    FIMD_DEFAULT_CONFIG, fl->config != NULL, &d);
+	diag_print(&d, stderr);
+	diag_release(&d);
+	if (r < 0)
+		return EXIT_BAD_RULES;
+	/* Shipped rules merge only under the default rules directory. */
+	default_rules = fl->rules == NULL &&
+	    strcmp(c->rules_path, FIMD_DEFAULT_RULES) == 0;
+	if (!default_rules && fl->shipped == NULL) {
+		free(c->shipped_rules);
+		c->shipped_rules = NULL;
+	}
+	replace(&c->rules_path, fl->rules);
+	replace(&c->shipped_rules, fl->shipped);
+	replace(&c->baseline_path, fl->baseline);
+	replace(&c->alerts_path, fl->alerts);
+	replace(&c->socket_path, fl->socket);
+	if (fl->backend >= 0)
+		c->backend = (enum backend_kind)fl->backend;
+	if (fl->workers >= 0)
+		c->workers = (unsigned)fl->workers;
+	c->json = c->json || fl->json;
+	c->paranoid = c->paranoid || fl->paranoid;
+	c->verbosity = fl->quiet ? -1 : fl->verbosity;
+	return 0;
+}
+
+/* Deep trees hold one fd per level and hash jobs one each. */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static const struct mode_entry *
+find_mode(enum mode m)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(mode_table) / sizeof(mode_table[0]); i++) {
+		if (mode_table[i].mode == m)
+			return &mode_table[i];
+	}
+	return NULL;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct flags fl = { .backend = -1, .workers = -1 };
+	const struct mode_entry *me;
+	struct fimd_config c;
+	int ch, r;
+
+	log_set_fatal_status(EXIT_IO_ERROR);
+	signal(SIGPIPE, SIG_IGN);
+	while ((ch = getopt_long(argc, argv, "iCuVhc:r:b:a:s:qv", longopts,
+	    NULL)) != -1) {
+		if (parse_option(&fl, ch, optarg) < 0) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (fl.mode == MODE_VERSION) {
+		printf("fimd %s\n", FIMD_VERSION);
+		return EXIT_OK;
+	}
+	if (fl.mode == MODE_HELP) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if ((me = find_mode(fl.mode)) == NULL) {
+		fprintf(stderr, "fimd: no mode given\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if ((optind < argc && !me->operands) ||
+	    (optind == argc && me->needs_operands)) {
+		fprintf(stderr, "fimd: %s %s\n", me->flag, me->operands ?
+		    "needs at least one PATH" : "takes no operands");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	log_init(fl.quiet ? LOG_LEVEL_QUIET : (enum log_level)(fl.verbosity > 2 ?
+	    2 : fl.verbosity), false);
+	if ((r = load_config(&c, &fl)) != 0)
+		return r;
+	c.operands = argv + optind;
+	c.noperands = argc - optind;
+	raise_fd_limit();
+	r = me->fn(&c);
+	c.operands = NULL;
+	c.noperands = 0;
+	config_release(&c);
+	return r;
+}

@@ -1,0 +1,528 @@
+/*
+ * The walk-probe-hash engine (scan.h).
+ *
+ * Design.  A walk holds one directory fd per level it is inside; each
+ * directory's names are read in full, sorted, and the stream closed
+ * before descending, so the fd count is the depth (main() raises the fd
+ * limit) and the order is deterministic.  Entries no rule covers are
+ * never stat'ed unless the directory entry type is unknown.  Mount points
+ * of pseudo filesystems (/proc, /sys, ...) are never entered: reading
+ * them is meaningless and some of their files block or have side
+ * effects.
+ *
+ * Hash jobs are the one asynchronous part.  Each job carries the item it
+ * belongs to (struct scan_job), owned by the engine from submission
+ * until the done callback returns.  At most max_inflight jobs exist;
+ * each holds an open fd.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <linux/magic.h>
+
+#include "buf.h"
+#include "probe.h"
+#include "scan.h"
+#include "xmalloc.h"
+
+#define SCAN_MAX_INFLIGHT_DEFAULT	256
+#define SCAN_ESTALE_RETRIES		3
+
+struct scan_job {
+	struct hash_job job;	/* first: the pool hands back &job */
+	struct scan_item item;
+	char	*path;		/* owned copy for item.path */
+};
+
+struct scan {
+	const struct ruleset *rs;
+	struct hashpool *pool;
+	struct hasher *hasher;	/* inline hashing when pool is NULL */
+	struct scan_ops ops;
+	void	*arg;
+	size_t	 max_inflight;
+	size_t	 inflight;
+	bool	 paranoid;
+	struct scan_stats stats;
+	struct buf path;	/* the walk's current path */
+};
+
+struct dirent_name {
+	char	*name;
+	unsigned char type;	/* DT_* */
+};
+
+static int	scan_dir(struct scan *s, int dirfd, dev_t dev, void *tag);
+
+struct scan *
+scan_new(const struct ruleset *rs, struct hashpool *pool,
+    const struct scan_ops *ops, void *arg)
+{
+	struct scan *s;
+
+	s = xcalloc(1, sizeof(*s));
+	s->rs = rs;
+	s->pool = pool;
+	s->ops = *ops;
+	s->arg = arg;
+	s->max_inflight = SCAN_MAX_INFLIGHT_DEFAULT;
+	buf_init(&s->path, BUF_MAX_DEFAULT);
+	return s;
+}
+
+void
+scan_free(struct scan *s)
+{
+	if (s == NULL)
+		return;
+	scan_finish(s);
+	hasher_free(s->hasher);
+	buf_release(&s->path);
+	free(s);
+}
+
+void
+scan_set_ruleset(struct scan *s, const struct ruleset *rs)
+{
+	s->rs = rs;
+}
+
+void
+scan_set_max_inflight(struct scan *s, size_t n)
+{
+	s->max_inflight = n == 0 ? 1 : n;
+}
+
+void
+scan_set_paranoid(struct scan *s, bool on)
+{
+	s->paranoid = on;
+}
+
+size_t
+scan_inflight(const struct scan *s)
+{
+	return s->inflight;
+}
+
+const struct scan_stats *
+scan_stats(const struct scan *s)
+{
+	return &s->stats;
+}
+
+static void
+scan_deliver(struct scan *s, struct scan_item *it)
+{
+	s->stats.files++;
+	if (it->err != 0)
+		s->stats.errors++;
+	s->ops.done(it, s->arg);
+}
+
+/* Finish a job: copy the digests into the item and deliver it. */
+static void
+scan_job_done(struct scan *s, struct scan_job *sj)
+{
+	struct hash_result *hr = &sj->job.result;
+	struct record *r = &sj->item.rec;
+
+	if (sj->job.err != 0) {
+		sj->item.err = sj->job.err;
+		sj->item.err_op = "read";
+	} else {
+		r->hash_too_large = hr->too_large;
+		r->algos = hr->algos;
+		memcpy(r->md, hr->md, sizeof(r->md));
+		r->prefix_algos = hr->prefix_algos;
+		memcpy(r->prefix_md, hr->prefix_md, sizeof(r->prefix_md));
+		r->known |= ATTR_BIT(ATTR_HASH);
+		s->stats.hashed++;
+		s->stats.bytes_hashed += hr->bytes;
+	}
+	scan_deliver(s, &sj->item);
+	record_release(&sj->item.rec);
+	free(sj->path);
+	free(sj);
+}
+
+void
+scan_reap(struct scan *s, bool wait)
+{
+	struct hash_job *list, *next;
+
+	if (s->pool == NULL)
+		return;
+	do {
+		list = hashpool_reap(s->pool, wait && s->inflight > 0);
+		for (; list != NULL; list = next) {
+			next = list->next;
+			s->inflight--;
+			scan_job_done(s, (struct scan_job *)(void *)list);
+		}
+	} while (wait && s->inflight > 0);
+}
+
+void
+scan_finish(struct scan *s)
+{
+	scan_reap(s, true);
+}
+
+/* Hand the item's open fd to a hash job (or hash it here). */
+static void
+scan_submit(struct scan *s, struct scan_item *it, int fd, uint64_t prefix_len)
+{
+	struct scan_job *sj;
+
+	sj = xcalloc(1, sizeof(*sj));
+	sj->item = *it;
+	sj->path = xstrndup(it->path, it->len);
+	sj->item.path = sj->path;
+	record_init(&it->rec);		/* ownership moved into the job */
+	sj->job.fd = fd;
+	sj->job.algos = sj->item.rule != NULL ? sj->item.rule->algos :
+	    HASH_DEFAULT_MASK;
+	sj->job.max_size = sj->item.rule != NULL ? sj->item.rule->max_size : 0;
+	sj->job.prefix_len = prefix_len;
+	if (s->pool == NULL) {
+		if (s->hasher == NULL)
+			s->hasher = hasher_new(0);
+		sj->job.err = hasher_fd(s->hasher, fd, sj->job.algos,
+		    sj->job.max_size, prefix_len, &sj->job.result);
+		close(fd);
+		scan_job_done(s, sj);
+		return;
+	}
+	while (s->inflight >= s->max_inflight)
+		scan_reap(s, true);
+	s->inflight++;
+	hashpool_submit(s->pool, &sj->job);
+}
+
+/* The attributes stage two should collect for this item. */
+static attr_mask
+scan_want(const struct scan_item *it)
+{
+	attr_mask want;
+
+	want = it->rule != NULL ? it->rule->attrs : ATTR_GROUP_STANDARD;
+	if (S_ISDIR(it->rec.mode))
+		want &= ~ATTR_BIT(ATTR_HASH);
+	return want;
+}
+
+/*
+ * Probe name in dirfd as it->path, ask the owner, complete, and deliver
+ * or submit.  it->rule is set; it->rec is empty.
+ */
+static void
+scan_probe(struct scan *s, int dirfd, const char *name, struct scan_item *it)
+{
+	unsigned flags;
+	uint64_t prefix_len;
+	int fd, r, tries = 0;
+
+	flags = it->rule != NULL && it->rule->follow_symlinks ? PROBE_FOLLOW : 0;
+again:
+	if ((r = probe_stat(dirfd, name, flags, &it->rec)) < 0) {
+		it->err = r;
+		it->err_op = "stat";
+		scan_deliver(s, it);
+		return;
+	}
+	prefix_len = 0;
+	if (!s->paranoid && s->ops.stat_done != NULL &&
+	    s->ops.stat_done(it, &prefix_len, s->arg) == SCAN_STAT_ONLY) {
+		scan_deliver(s, it);
+		record_release(&it->rec);
+		return;
+	}
+	if (s->paranoid && s->ops.stat_done != NULL)
+		(void)s->ops.stat_done(it, &prefix_len, s->arg);
+	r = probe_complete(dirfd, name, flags, scan_want(it), &it->rec, &fd);
+	if (r == -ESTALE && ++tries < SCAN_ESTALE_RETRIES) {
+		record_release(&it->rec);
+		goto again;
+	}
+	it->completed = true;
+	if (r < 0) {
+		it->err = r;
+		it->err_op = r == -ESTALE ? "stat" : "open";
+		scan_deliver(s, it);
+		record_release(&it->rec);
+		return;
+	}
+	if (fd >= 0) {
+		scan_submit(s, it, fd, prefix_len);
+		return;
+	}
+	scan_deliver(s, it);
+	record_release(&it->rec);
+}
+
+static bool
+pseudo_fs(int fd)
+{
+	static const long magic[] = {
+		PROC_SUPER_MAGIC, SYSFS_MAGIC, DEVPTS_SUPER_MAGIC,
+		CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC, DEBUGFS_MAGIC,
+		TRACEFS_MAGIC, SECURITYFS_MAGIC, BPF_FS_MAGIC,
+		SELINUX_MAGIC, SMACK_MAGIC, PSTOREFS_MAGIC, EFIVARFS_MAGIC,
+		BINFMTFS_MAGIC, NSFS_MAGIC,
+	};
+	struct statfs sf;
+	size_t i;
+
+	if (fstatfs(fd, &sf) < 0)
+		return false;
+	for (i = 0; i < sizeof(magic) / sizeof(magic[0]); i++) {
+		if ((long)sf.f_type == magic[i])
+			return true;
+	}
+	return false;
+}
+
+static int
+dirent_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct dirent_name *)a)->name,
+	    ((const struct dirent_name *)b)->name);
+}
+
+/* Read every name of the directory at fd (fd stays open). */
+static int
+read_names(int fd, struct dirent_name **ret, size_t *ret_n)
+{
+	struct dirent_name *v = NULL;
+	struct dirent *de;
+	size_t n = 0, alloc = 0;
+	DIR *d;
+	int dfd, err;
+
+	if ((dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
+		return -errno;
+	if ((d = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return -errno;
+	}
+	errno = 0;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (n == alloc) {
+			alloc = alloc == 0 ? 64 : alloc * 2;
+			v = xreallocarray(v, alloc, sizeof(*v));
+		}
+		v[n].name = xstrdup(de->d_name);
+		v[n++].type = de->d_type;
+		errno = 0;
+	}
+	err = errno;
+	closedir(d);
+	if (err != 0) {
+		while (n > 0)
+			free(v[--n].name);
+		free(v);
+		return -err;
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), dirent_cmp);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static void
+scan_report_dir_error(struct scan *s, int err, const char *op, void *tag)
+{
+	struct scan_item it;
+
+	memset(&it, 0, sizeof(it));
+	record_init(&it.rec);
+	it.path = s->path.data;
+	it.len = s->path.len;
+	it.rule = ruleset_match(s->rs, it.path, it.len, true, NULL);
+	it.err = err;
+	it.err_op = op;
+	it.tag = tag;
+	scan_deliver(s, &it);
+}
+
+/* Descend into name (a directory in parent), with s->path naming it. */
+static void
+scan_descend(struct scan *s, int parent, const char *name, dev_t pdev,
+    void *tag)
+{
+	struct stat st;
+	int fd;
+
+	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
+			scan_report_dir_error(s, -errno, "opendir", tag);
+		return;
+	}
+	if (fstat(fd, &st) == 0 && st.st_dev != pdev && pseudo_fs(fd)) {
+		close(fd);
+		return;
+	}
+	s->stats.dirs++;
+	(void)scan_dir(s, fd, st.st_dev, tag);
+	close(fd);
+}
+
+/* Handle one entry of a directory: s->path already names it. */
+static void
+scan_entry(struct scan *s, int dirfd, const struct dirent_name *de, dev_t dev,
+    void *tag)
+{
+	struct scan_item it;
+	struct stat st;
+	bool is_dir;
+
+	if (de->type == DT_UNKNOWN) {
+		if (fstatat(dirfd, de->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return;		/* vanished: nothing to cover */
+		is_dir = S_ISDIR(st.st_mode);
+	} else
+		is_dir = de->type == DT_DIR;
+	memset(&it, 0, sizeof(it));
+	record_init(&it.rec);
+	it.path = s->path.data;
+	it.len = s->path.len;
+	it.tag = tag;
+	it.rule = ruleset_match(s->rs, it.path, it.len, is_dir, NULL);
+	if (it.rule != NULL)
+		scan_probe(s, dirfd, de->name, &it);
+	if (is_dir && ruleset_should_descend(s->rs, s->path.data, s->path.len))
+		scan_descend(s, dirfd, de->name, dev, tag);
+}
+
+static int
+scan_dir(struct scan *s, int dirfd, dev_t dev, void *tag)
+{
+	struct dirent_name *names = NULL;
+	size_t n = 0, i, base = s->path.len;
+	int r;
+
+	if ((r = read_names(dirfd, &names, &n)) < 0) {
+		scan_report_dir_error(s, r, "readdir", tag);
+		return r;
+	}
+	for (i = 0; i < n; i++) {
+		buf_truncate(&s->path, base);
+		/* The path buffer's cap (1 GiB) cannot be reached by a walk. */
+		if (base != 1 || s->path.data[0] != '/')
+			(void)buf_addc(&s->path, '/');
+		(void)buf_adds(&s->path, names[i].name);
+		scan_entry(s, dirfd, &names[i], dev, tag);
+		free(names[i].name);
+	}
+	buf_truncate(&s->path, base);
+	free(names);
+	return 0;
+}
+
+/* Set s->path to path and open its parent. */
+static int
+scan_start(struct scan *s, const char *path, size_t len, int *ret_parent,
+    const char **ret_name)
+{
+	int r;
+
+	buf_reset(&s->path);
+	(void)buf_add(&s->path, path, len);
+	if ((r = probe_open_parent(s->path.data, s->path.len, ret_parent,
+	    ret_name)) < 0)
+		return r;
+	return 0;
+}
+
+int
+scan_path(struct scan *s, const char *path, size_t len, void *tag)
+{
+	struct scan_item it;
+	const char *name;
+	struct stat st, pst;
+	int parent, r;
+	bool is_dir;
+
+	if ((r = scan_start(s, path, len, &parent, &name)) < 0)
+		return r == -ENOENT || r == -ENOTDIR ? 0 : r;
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    fstat(parent, &pst) < 0) {
+		r = errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+		close(parent);
+		return r;
+	}
+	is_dir = S_ISDIR(st.st_mode);
+	memset(&it, 0, sizeof(it));
+	record_init(&it.rec);
+	it.path = s->path.data;
+	it.len = s->path.len;
+	it.tag = tag;
+	it.rule = ruleset_match(s->rs, it.path, it.len, is_dir, NULL);
+	if (it.rule != NULL)
+		scan_probe(s, parent, name, &it);
+	if (is_dir && ruleset_should_descend(s->rs, s->path.data, s->path.len))
+		scan_descend(s, parent, name, pst.st_dev, tag);
+	close(parent);
+	return 0;
+}
+
+int
+scan_walk(struct scan *s)
+{
+	const char *const *roots;
+	size_t n, i;
+	int r;
+
+	n = ruleset_roots(s->rs, &roots);
+	for (i = 0; i < n; i++) {
+		if ((r = scan_path(s, roots[i], strlen(roots[i]), NULL)) < 0) {
+			scan_report_dir_error(s, r, "open", NULL);
+			continue;
+		}
+	}
+	return 0;
+}
+
+int
+scan_one(struct scan *s, const char *path, size_t len, void *tag)
+{
+	struct scan_item it;
+	const char *name;
+	struct stat st;
+	int parent, r;
+
+	memset(&it, 0, sizeof(it));
+	record_init(&it.rec);
+	it.tag = tag;
+	r = scan_start(s, path, len, &parent, &name);
+	it.path = s->path.data;
+	it.len = s->path.len;
+	if (r == 0 && fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		r = -errno;
+		close(parent);
+	}
+	if (r < 0) {
+		it.rule = ruleset_match(s->rs, it.path, it.len, false, NULL);
+		it.err = r;
+		it.err_op = "stat";
+		scan_deliver(s, &it);
+		return 0;
+	}
+	it.rule = ruleset_match(s->rs, it.path, it.len, S_ISDIR(st.st_mode),
+	    NULL);
+	scan_probe(s, parent, name, &it);
+	close(parent);
+	return 0;
+}
