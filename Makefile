@@ -80,8 +80,15 @@ $(O)/tests/%.o: tests/scenario/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests/lib -c -o $@ $<
 
-$(O)/tests/%: $(O)/tests/%.o $(LIB_OBJS) $(TLIB_OBJS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
+# Tests link the modules from an archive, so each pulls in only what it
+# uses (a unit test does not need the whole program to link).
+$(O)/libfimd.a: $(LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $(LIB_OBJS)
+
+$(O)/tests/%: $(O)/tests/%.o $(TLIB_OBJS) $(O)/libfimd.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(O)/tests/$*.o $(TLIB_OBJS) \
+		$(O)/libfimd.a $(LIBS) $(TEST_LIBS)
 
 tests: $(O)/fimd $(UNIT_BINS) $(SCEN_BINS)
 
