@@ -55,6 +55,12 @@ struct compare_ops {
 	void	(*change)(const struct compare_change *c, void *arg);
 	/* A covered file or directory that could not be read. */
 	void	(*unreadable)(const struct scan_item *it, void *arg);
+	/*
+	 * Optional: whether a new entry is taken into the baseline
+	 * silently (coverage that rules just added) instead of reported.
+	 */
+	bool	(*adopt)(const char *path, size_t len, const struct record *r,
+	    void *arg);
 };
 
 struct compare_counts {

@@ -37,6 +37,15 @@ enum scan_decision {
 	SCAN_STAT_ONLY,	/* deliver the statx stage as it is */
 };
 
+/*
+ * A group of items whose completion the caller waits for (a rescan):
+ * inflight counts its hash jobs not yet delivered.  Owned by the caller.
+ */
+struct scan_batch {
+	size_t	 inflight;
+	void	*owner;
+};
+
 struct scan_item {
 	const char *path;	/* borrowed for the callback */
 	size_t	 len;
@@ -45,7 +54,7 @@ struct scan_item {
 	bool	 completed;	/* stage two ran (SCAN_COMPLETE) */
 	int	 err;		/* 0, or -errno: the file could not be read */
 	const char *err_op;	/* "stat", "open", "read", "opendir"... */
-	void	*tag;		/* from scan_path(), else NULL */
+	struct scan_batch *batch; /* from scan_path()/scan_one(), or NULL */
 };
 
 struct scan_ops {
@@ -83,19 +92,34 @@ void	scan_set_max_inflight(struct scan *s, size_t n);
 /* Force SCAN_COMPLETE with a fresh hash for everything (--paranoid). */
 void	scan_set_paranoid(struct scan *s, bool on);
 
-/* Walk every rule root.  Returns 0 or a negative errno on a fatal error. */
-int	scan_walk(struct scan *s);
+/*
+ * Walk every rule root; batch as for scan_path.  Returns 0 or a negative
+ * errno on a fatal error.
+ */
+int	scan_walk(struct scan *s, struct scan_batch *batch);
 /*
  * Walk the subtree at path (a directory is walked recursively as the
  * rules allow; anything else is probed alone).  Entries no rule covers
- * are skipped.  tag is passed on in each item.  Returns 0 or -errno.
+ * are skipped.  batch (may be NULL) is set in each item and counts its
+ * hash jobs (decremented before the job's item is delivered).  Returns 0
+ * or -errno.
  */
-int	scan_path(struct scan *s, const char *path, size_t len, void *tag);
+int	scan_path(struct scan *s, const char *path, size_t len,
+	    struct scan_batch *batch);
 /*
  * Probe exactly one path, covered or not (rule may be NULL in the item).
- * Used by the daemon for each touched file.  Returns 0 or -errno.
+ * Used by the daemon for each touched file; a path that does not exist
+ * is delivered with err -ENOENT and err_op "stat".  Returns 0 or -errno.
  */
-int	scan_one(struct scan *s, const char *path, size_t len, void *tag);
+int	scan_one(struct scan *s, const char *path, size_t len,
+	    struct scan_batch *batch);
+/*
+ * Never deliver this exact path, nor the temporaries atomicfile makes
+ * for it (the daemon's own baseline and alert files).
+ */
+void	scan_ignore_path(struct scan *s, const char *path, size_t len);
+/* Whether path is one of those or such a temporary. */
+bool	scan_is_ignored(const struct scan *s, const char *path, size_t len);
 /* Deliver completed hash jobs; with wait, until none is in flight. */
 void	scan_reap(struct scan *s, bool wait);
 /* scan_reap(s, true). */

@@ -130,7 +130,7 @@ cmd_init(const struct fimd_config *c)
 	baseline_set_rules_digest(sr.b, ruleset_digest(sr.rs));
 	sr.scan = scan_new(sr.rs, sr.pool, &ops, &sr);
 	progress_begin(&sr.progress, "fimd --init", c->verbosity < 0, 0, 0);
-	(void)scan_walk(sr.scan);
+	(void)scan_walk(sr.scan, NULL);
 	scan_finish(sr.scan);
 	progress_end(&sr.progress);
 	if ((r = cmd_save_baseline(c, sr.b)) != 0)
@@ -263,7 +263,7 @@ check_or_update(const struct fimd_config *c, bool update)
 	compare_begin(sr.cmp, NULL, 0);
 	progress_begin(&sr.progress, update ? "fimd --update" : "fimd --check",
 	    c->verbosity < 0, baseline_count(sr.b), 0);
-	(void)scan_walk(sr.scan);
+	(void)scan_walk(sr.scan, NULL);
 	scan_finish(sr.scan);
 	progress_end(&sr.progress);
 	compare_finish(sr.cmp, &counts);

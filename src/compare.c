@@ -462,6 +462,9 @@ compare_deliver(struct compare *c, const struct pending_change *pc)
 
 	switch (pc->action) {
 	case ACTION_CREATED:
+		if (c->ops.adopt != NULL &&
+		    c->ops.adopt(pc->path, pc->len, &pc->new, c->arg))
+			return;
 		c->counts.added++;
 		break;
 	case ACTION_DELETED:

@@ -28,6 +28,12 @@ enum mode {
 	MODE_QUERY,
 	MODE_VALIDATE,
 	MODE_EXPLAIN,
+	MODE_DAEMON,
+	MODE_STATUS,
+	MODE_TAIL,
+	MODE_ACCEPT,
+	MODE_RESCAN,
+	MODE_REOPEN,
 	MODE_VERSION,
 	MODE_HELP,
 };
@@ -45,6 +51,12 @@ static const struct mode_entry {
 	{ MODE_QUERY, "--query", cmd_query, true, true },
 	{ MODE_VALIDATE, "--validate", cmd_validate, false, false },
 	{ MODE_EXPLAIN, "--explain", cmd_explain, true, true },
+	{ MODE_DAEMON, "--daemon", cmd_daemon, false, false },
+	{ MODE_STATUS, "--status", cmd_status, false, false },
+	{ MODE_TAIL, "--tail", cmd_tail, false, false },
+	{ MODE_ACCEPT, "--accept", cmd_accept, true, true },
+	{ MODE_RESCAN, "--rescan", cmd_rescan, false, false },
+	{ MODE_REOPEN, "--reopen", cmd_reopen, false, false },
 };
 
 enum {
@@ -56,6 +68,17 @@ enum {
 	OPT_PARANOID,
 	OPT_WORKERS,
 	OPT_SHIPPED,
+	OPT_DAEMON,
+	OPT_FOREGROUND,
+	OPT_STATUS,
+	OPT_TAIL,
+	OPT_ACCEPT,
+	OPT_RESCAN,
+	OPT_REOPEN,
+	OPT_RULE,
+	OPT_SEVERITY,
+	OPT_PREFIX,
+	OPT_SINCE,
 };
 
 static const struct option longopts[] = {
@@ -65,6 +88,18 @@ static const struct option longopts[] = {
 	{ "query", no_argument, NULL, OPT_QUERY },
 	{ "validate", no_argument, NULL, OPT_VALIDATE },
 	{ "explain", no_argument, NULL, OPT_EXPLAIN },
+	{ "daemon", no_argument, NULL, OPT_DAEMON },
+	{ "foreground", no_argument, NULL, OPT_FOREGROUND },
+	{ "status", no_argument, NULL, OPT_STATUS },
+	{ "tail", no_argument, NULL, OPT_TAIL },
+	{ "accept", no_argument, NULL, OPT_ACCEPT },
+	{ "rescan", no_argument, NULL, OPT_RESCAN },
+	{ "reopen", no_argument, NULL, OPT_REOPEN },
+	{ "follow", no_argument, NULL, 'f' },
+	{ "rule", required_argument, NULL, OPT_RULE },
+	{ "severity", required_argument, NULL, OPT_SEVERITY },
+	{ "prefix", required_argument, NULL, OPT_PREFIX },
+	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "config", required_argument, NULL, 'c' },
@@ -97,6 +132,12 @@ struct flags {
 	bool	 paranoid;
 	int	 verbosity;
 	bool	 quiet;
+	bool	 foreground;
+	bool	 follow;
+	const char *rule;
+	const char *severity;
+	const char *prefix;
+	const char *since;
 };
 
 static void
@@ -108,6 +149,13 @@ usage(FILE *f)
 	    "       fimd --query PATH ... [--json] [options]\n"
 	    "       fimd --explain PATH ... [options]\n"
 	    "       fimd --validate [options]\n"
+	    "       fimd --daemon [--foreground] [options]\n"
+	    "       fimd --status | --rescan [--rule name] | --reopen "
+	    "[--json] [options]\n"
+	    "       fimd --accept PATH ... [options]\n"
+	    "       fimd --tail [-f] [--json] [--rule name] "
+	    "[--severity level]\n"
+	    "                   [--prefix path] [--since time] [options]\n"
 	    "       fimd --version | --help\n"
 	    "options: [-c config] [-r rules] [--shipped-rules dir] "
 	    "[-b baseline] [-a alerts]\n"
@@ -150,6 +198,20 @@ parse_option(struct flags *fl, int ch, const char *arg)
 	case OPT_QUERY: return set_mode(fl, MODE_QUERY);
 	case OPT_VALIDATE: return set_mode(fl, MODE_VALIDATE);
 	case OPT_EXPLAIN: return set_mode(fl, MODE_EXPLAIN);
+	case OPT_DAEMON: return set_mode(fl, MODE_DAEMON);
+	case OPT_FOREGROUND:
+		fl->foreground = true;
+		return set_mode(fl, MODE_DAEMON);
+	case OPT_STATUS: return set_mode(fl, MODE_STATUS);
+	case OPT_TAIL: return set_mode(fl, MODE_TAIL);
+	case OPT_ACCEPT: return set_mode(fl, MODE_ACCEPT);
+	case OPT_RESCAN: return set_mode(fl, MODE_RESCAN);
+	case OPT_REOPEN: return set_mode(fl, MODE_REOPEN);
+	case 'f': fl->follow = true; return 0;
+	case OPT_RULE: fl->rule = arg; return 0;
+	case OPT_SEVERITY: fl->severity = arg; return 0;
+	case OPT_PREFIX: fl->prefix = arg; return 0;
+	case OPT_SINCE: fl->since = arg; return 0;
 	case 'V': return set_mode(fl, MODE_VERSION);
 	case 'h': return set_mode(fl, MODE_HELP);
 	case 'c': fl->config = arg; return 0;
@@ -218,6 +280,12 @@ load_config(struct fimd_config *c, const struct flags *fl)
 	if (fl->workers >= 0)
 		c->workers = (unsigned)fl->workers;
 	c->json = c->json || fl->json;
+	c->foreground = c->foreground || fl->foreground;
+	c->follow = fl->follow;
+	replace(&c->tail_rule, fl->rule);
+	replace(&c->tail_severity, fl->severity);
+	replace(&c->tail_prefix, fl->prefix);
+	replace(&c->tail_since, fl->since);
 	c->paranoid = c->paranoid || fl->paranoid;
 	c->verbosity = fl->quiet ? -1 : fl->verbosity;
 	return 0;
@@ -257,7 +325,7 @@ main(int argc, char *argv[])
 
 	log_set_fatal_status(EXIT_IO_ERROR);
 	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt_long(argc, argv, "iCuVhc:r:b:a:s:qv", longopts,
+	while ((ch = getopt_long(argc, argv, "iCuVhfc:r:b:a:s:qv", longopts,
 	    NULL)) != -1) {
 		if (parse_option(&fl, ch, optarg) < 0) {
 			usage(stderr);

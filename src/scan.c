@@ -51,6 +51,8 @@ struct scan {
 	bool	 paranoid;
 	struct scan_stats stats;
 	struct buf path;	/* the walk's current path */
+	char	**ignore;	/* own files: never delivered */
+	size_t	 nignore;
 };
 
 struct dirent_name {
@@ -58,7 +60,7 @@ struct dirent_name {
 	unsigned char type;	/* DT_* */
 };
 
-static int	scan_dir(struct scan *s, int dirfd, dev_t dev, void *tag);
+static int	scan_dir(struct scan *s, int dirfd, dev_t dev, struct scan_batch *batch);
 
 struct scan *
 scan_new(const struct ruleset *rs, struct hashpool *pool,
@@ -84,6 +86,9 @@ scan_free(struct scan *s)
 	scan_finish(s);
 	hasher_free(s->hasher);
 	buf_release(&s->path);
+	while (s->nignore > 0)
+		free(s->ignore[--s->nignore]);
+	free(s->ignore);
 	free(s);
 }
 
@@ -97,6 +102,43 @@ void
 scan_set_max_inflight(struct scan *s, size_t n)
 {
 	s->max_inflight = n == 0 ? 1 : n;
+}
+
+void
+scan_ignore_path(struct scan *s, const char *path, size_t len)
+{
+	s->ignore = xreallocarray(s->ignore, s->nignore + 1,
+	    sizeof(*s->ignore));
+	s->ignore[s->nignore++] = xstrndup(path, len);
+}
+
+/*
+ * Whether path is one of the ignored files or an atomicfile temporary
+ * of one: "<dir>/.<name>.tmp.<anything>".
+ */
+bool
+scan_is_ignored(const struct scan *s, const char *path, size_t len)
+{
+	const char *ig, *slash, *base;
+	size_t i, dirlen, namelen;
+
+	for (i = 0; i < s->nignore; i++) {
+		ig = s->ignore[i];
+		if (strlen(ig) == len && memcmp(ig, path, len) == 0)
+			return true;
+		if ((slash = strrchr(ig, '/')) == NULL)
+			continue;
+		dirlen = (size_t)(slash - ig) + 1;
+		namelen = strlen(slash + 1);
+		base = path + dirlen;
+		if (len > dirlen + namelen + 6 &&
+		    memcmp(path, ig, dirlen) == 0 && base[0] == '.' &&
+		    memcmp(base + 1, slash + 1, namelen) == 0 &&
+		    memcmp(base + 1 + namelen, ".tmp.", 5) == 0 &&
+		    memchr(base, '/', len - dirlen) == NULL)
+			return true;
+	}
+	return false;
 }
 
 void
@@ -133,6 +175,8 @@ scan_job_done(struct scan *s, struct scan_job *sj)
 	struct hash_result *hr = &sj->job.result;
 	struct record *r = &sj->item.rec;
 
+	if (sj->item.batch != NULL)
+		sj->item.batch->inflight--;
 	if (sj->job.err != 0) {
 		sj->item.err = sj->job.err;
 		sj->item.err_op = "read";
@@ -191,6 +235,8 @@ scan_submit(struct scan *s, struct scan_item *it, int fd, uint64_t prefix_len)
 	    HASH_DEFAULT_MASK;
 	sj->job.max_size = sj->item.rule != NULL ? sj->item.rule->max_size : 0;
 	sj->job.prefix_len = prefix_len;
+	if (sj->item.batch != NULL)
+		sj->item.batch->inflight++;
 	if (s->pool == NULL) {
 		if (s->hasher == NULL)
 			s->hasher = hasher_new(0);
@@ -340,7 +386,7 @@ read_names(int fd, struct dirent_name **ret, size_t *ret_n)
 }
 
 static void
-scan_report_dir_error(struct scan *s, int err, const char *op, void *tag)
+scan_report_dir_error(struct scan *s, int err, const char *op, struct scan_batch *batch)
 {
 	struct scan_item it;
 
@@ -351,14 +397,14 @@ scan_report_dir_error(struct scan *s, int err, const char *op, void *tag)
 	it.rule = ruleset_match(s->rs, it.path, it.len, true, NULL);
 	it.err = err;
 	it.err_op = op;
-	it.tag = tag;
+	it.batch = batch;
 	scan_deliver(s, &it);
 }
 
 /* Descend into name (a directory in parent), with s->path naming it. */
 static void
 scan_descend(struct scan *s, int parent, const char *name, dev_t pdev,
-    void *tag)
+    struct scan_batch *batch)
 {
 	struct stat st;
 	int fd;
@@ -367,7 +413,7 @@ scan_descend(struct scan *s, int parent, const char *name, dev_t pdev,
 	    O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
-			scan_report_dir_error(s, -errno, "opendir", tag);
+			scan_report_dir_error(s, -errno, "opendir", batch);
 		return;
 	}
 	if (fstat(fd, &st) == 0 && st.st_dev != pdev && pseudo_fs(fd)) {
@@ -375,14 +421,14 @@ scan_descend(struct scan *s, int parent, const char *name, dev_t pdev,
 		return;
 	}
 	s->stats.dirs++;
-	(void)scan_dir(s, fd, st.st_dev, tag);
+	(void)scan_dir(s, fd, st.st_dev, batch);
 	close(fd);
 }
 
 /* Handle one entry of a directory: s->path already names it. */
 static void
 scan_entry(struct scan *s, int dirfd, const struct dirent_name *de, dev_t dev,
-    void *tag)
+    struct scan_batch *batch)
 {
 	struct scan_item it;
 	struct stat st;
@@ -398,23 +444,25 @@ scan_entry(struct scan *s, int dirfd, const struct dirent_name *de, dev_t dev,
 	record_init(&it.rec);
 	it.path = s->path.data;
 	it.len = s->path.len;
-	it.tag = tag;
+	it.batch = batch;
 	it.rule = ruleset_match(s->rs, it.path, it.len, is_dir, NULL);
+	if (s->nignore > 0 && scan_is_ignored(s, it.path, it.len))
+		it.rule = NULL;
 	if (it.rule != NULL)
 		scan_probe(s, dirfd, de->name, &it);
 	if (is_dir && ruleset_should_descend(s->rs, s->path.data, s->path.len))
-		scan_descend(s, dirfd, de->name, dev, tag);
+		scan_descend(s, dirfd, de->name, dev, batch);
 }
 
 static int
-scan_dir(struct scan *s, int dirfd, dev_t dev, void *tag)
+scan_dir(struct scan *s, int dirfd, dev_t dev, struct scan_batch *batch)
 {
 	struct dirent_name *names = NULL;
 	size_t n = 0, i, base = s->path.len;
 	int r;
 
 	if ((r = read_names(dirfd, &names, &n)) < 0) {
-		scan_report_dir_error(s, r, "readdir", tag);
+		scan_report_dir_error(s, r, "readdir", batch);
 		return r;
 	}
 	for (i = 0; i < n; i++) {
@@ -423,7 +471,7 @@ scan_dir(struct scan *s, int dirfd, dev_t dev, void *tag)
 		if (base != 1 || s->path.data[0] != '/')
 			(void)buf_addc(&s->path, '/');
 		(void)buf_adds(&s->path, names[i].name);
-		scan_entry(s, dirfd, &names[i], dev, tag);
+		scan_entry(s, dirfd, &names[i], dev, batch);
 		free(names[i].name);
 	}
 	buf_truncate(&s->path, base);
@@ -447,7 +495,7 @@ scan_start(struct scan *s, const char *path, size_t len, int *ret_parent,
 }
 
 int
-scan_path(struct scan *s, const char *path, size_t len, void *tag)
+scan_path(struct scan *s, const char *path, size_t len, struct scan_batch *batch)
 {
 	struct scan_item it;
 	const char *name;
@@ -468,18 +516,18 @@ scan_path(struct scan *s, const char *path, size_t len, void *tag)
 	record_init(&it.rec);
 	it.path = s->path.data;
 	it.len = s->path.len;
-	it.tag = tag;
+	it.batch = batch;
 	it.rule = ruleset_match(s->rs, it.path, it.len, is_dir, NULL);
 	if (it.rule != NULL)
 		scan_probe(s, parent, name, &it);
 	if (is_dir && ruleset_should_descend(s->rs, s->path.data, s->path.len))
-		scan_descend(s, parent, name, pst.st_dev, tag);
+		scan_descend(s, parent, name, pst.st_dev, batch);
 	close(parent);
 	return 0;
 }
 
 int
-scan_walk(struct scan *s)
+scan_walk(struct scan *s, struct scan_batch *batch)
 {
 	const char *const *roots;
 	size_t n, i;
@@ -487,8 +535,8 @@ scan_walk(struct scan *s)
 
 	n = ruleset_roots(s->rs, &roots);
 	for (i = 0; i < n; i++) {
-		if ((r = scan_path(s, roots[i], strlen(roots[i]), NULL)) < 0) {
-			scan_report_dir_error(s, r, "open", NULL);
+		if ((r = scan_path(s, roots[i], strlen(roots[i]), batch)) < 0) {
+			scan_report_dir_error(s, r, "open", batch);
 			continue;
 		}
 	}
@@ -496,7 +544,7 @@ scan_walk(struct scan *s)
 }
 
 int
-scan_one(struct scan *s, const char *path, size_t len, void *tag)
+scan_one(struct scan *s, const char *path, size_t len, struct scan_batch *batch)
 {
 	struct scan_item it;
 	const char *name;
@@ -505,7 +553,7 @@ scan_one(struct scan *s, const char *path, size_t len, void *tag)
 
 	memset(&it, 0, sizeof(it));
 	record_init(&it.rec);
-	it.tag = tag;
+	it.batch = batch;
 	r = scan_start(s, path, len, &parent, &name);
 	it.path = s->path.data;
 	it.len = s->path.len;

@@ -1,0 +1,66 @@
+/*
+ * proctrack: which process wrote, as far as it can be proven.
+ *
+ * A fanotify event names the writer's pid and, when the writer was still
+ * alive at read time, a pidfd.  Two sources answer "who is that pid":
+ *
+ *  1. /proc/PID read at once, kept only when the pidfd proves afterwards
+ *     that the process was alive throughout (a pid cannot be reused while
+ *     its owner exists);
+ *  2. for a writer already reaped (no pidfd), a history of process
+ *     lifetimes from the kernel's process connector: fork (the child
+ *     inherits its parent's image and ids), exec (the image is read from
+ *     /proc at once), uid and comm changes, exit, each with the kernel's
+ *     monotonic timestamp.  File events carry no time, but every event in
+ *     a batch was queued after the last moment the daemon saw the queue
+ *     empty (window_start).  The writer exited after that moment and
+ *     before its event was read, so when exactly one lifetime of the pid
+ *     ended inside that window, that lifetime is the writer.  Zero or
+ *     several candidates, a connector overrun inside the window, or no
+ *     connector at all (no CAP_NET_ADMIN): the pid alone is reported.
+ *     The name given is the image the writer last executed.
+ *
+ * Anything not established is left unset, never guessed.  Single
+ * thread: the daemon's loop.
+ */
+#ifndef FIMD_PROCTRACK_H
+#define FIMD_PROCTRACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "procinfo.h"
+
+struct proctrack_stats {
+	bool	 connector;	/* process connector subscribed */
+	uint64_t lookups;
+	uint64_t proven;	/* named from /proc with a live pidfd */
+	uint64_t cached;	/* named from the lifetime cache */
+	uint64_t unnamed;	/* pid only */
+	uint64_t cache_entries;
+	uint64_t connector_lost; /* connector overruns (cache flushed) */
+};
+
+struct proctrack;
+
+/* A new tracker; subscribes to the process connector when allowed. */
+struct proctrack *proctrack_new(void);
+void	proctrack_free(struct proctrack *p);
+/* The connector socket to poll, or -1. */
+int	proctrack_fd(const struct proctrack *p);
+/* Drain the connector (call before judging file events). */
+void	proctrack_read(struct proctrack *p);
+/* Monotonic clock in nanoseconds, the clock of window_start. */
+uint64_t proctrack_now_ns(void);
+/*
+ * Who is pid (pidfd may be -1)?  window_start: a monotonic time before
+ * which the event cannot have been queued (0: unknown).  Fills *ret
+ * (initialised here; release with procinfo_release).  pid 0 gives an
+ * empty procinfo.
+ */
+void	proctrack_lookup(struct proctrack *p, pid_t pid, int pidfd,
+	    uint64_t window_start, struct procinfo *ret);
+void	proctrack_stats(const struct proctrack *p, struct proctrack_stats *ret);
+
+#endif
