@@ -29,6 +29,7 @@ struct entry {
 	bool	 again;		/* touched while probing */
 	struct event *timer;
 	unsigned flags;
+	unsigned closes;	/* writers that closed within this burst */
 	double	 first;
 	double	 last;
 	bool	 have_proc;
@@ -116,9 +117,13 @@ entry_delay(const struct pending *p, const struct entry *e, double now)
 {
 	double due;
 
-	if (e->flags & WEV_CLOSE_WRITE)
+	/*
+	 * A lone writer that closed is hashed at once; a file opened and
+	 * closed again and again is a burst and waits for quiet.
+	 */
+	if ((e->flags & WEV_CLOSE_WRITE) && e->closes <= 1)
 		return 0;
-	if (e->flags & (WEV_MODIFY | WEV_CREATE))
+	if (e->flags & (WEV_MODIFY | WEV_CREATE | WEV_CLOSE_WRITE))
 		due = e->last + p->debounce;
 	else
 		due = e->last + (double)PENDING_META_MS / 1000;
@@ -142,6 +147,7 @@ static void
 entry_reset(struct entry *e, double now)
 {
 	e->flags = 0;
+	e->closes = 0;
 	e->first = e->last = now;
 	e->again = false;
 	if (e->have_moved_record)
@@ -182,9 +188,12 @@ entry_note(struct entry *e, unsigned flags, const struct procinfo *proc,
 		/* A new burst begins while the last one is being probed. */
 		e->again = true;
 		e->flags = 0;
+		e->closes = 0;
 		e->first = now;
 	}
 	e->flags |= flags;
+	if (flags & WEV_CLOSE_WRITE)
+		e->closes++;
 	e->last = now;
 	if (proc != NULL && proc->pid != 0) {
 		procinfo_release(&e->proc);

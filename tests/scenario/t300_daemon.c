@@ -1,0 +1,503 @@
+/*
+ * 2xx/3xx: the real-time daemon end to end, for both kernel backends
+ * (inotify: 2xx, fanotify: 3xx, which needs root).  Every mutation of
+ * the scan engine's table must give its alert within one second (or, for
+ * changes no kernel event reports, by the next rescan); then the daemon
+ * is stopped and the baseline it saved must load and match the disk.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tlib.h"
+#include "mutations.h"
+#include "tdaemon.h"
+
+struct case_state {
+	const struct mutation *m;
+	const char *backend;
+};
+
+static void
+require_backend(const char *backend, const char *what)
+{
+	if (strcmp(backend, "fanotify") == 0)
+		tlib_require_root(what);
+}
+
+static void
+assert_changed(const json_t *alert, const char *changed)
+{
+	char *list, *tok, *save = NULL;
+
+	list = strdup(changed);
+	for (tok = strtok_r(list, " ", &save); tok != NULL;
+	    tok = strtok_r(NULL, " ", &save)) {
+		if (!tlib_json_has(alert, "fimd.changed_attributes", tok))
+			fail_msg("%s not in changed_attributes", tok);
+	}
+	free(list);
+}
+
+/* After the daemon stopped, a one-shot check agrees with its baseline. */
+static void
+assert_baseline_current(struct tdaemon *d)
+{
+	struct tlib_run r;
+
+	tdaemon_fimd(d, &r, "--check", "--json", NULL);
+	if (r.status != 0)
+		fail_msg("baseline left by the daemon differs (exit %d):\n%s%s",
+		    r.status, r.out, r.err);
+	tlib_run_release(&r);
+}
+
+static void
+test_mutation(void **state)
+{
+	const struct case_state *cs = *state;
+	const struct mutation *m = cs->m;
+	struct tdaemon d;
+	json_t *alert;
+	char *extra, *path;
+	size_t n;
+
+	require_backend(cs->backend, m->name);
+	if (m->needs_root)
+		tlib_require_root(m->name);
+	extra = tlib_fmt(",\"attributes\":%s%s", m->attributes,
+	    m->no_event ? ",\"rescan\":\"2s\"" : "");
+	tdaemon_init(&d, "t300", cs->backend, extra);
+	free(extra);
+	if (m->setup != NULL)
+		assert_int_equal(tlib_sh("cd \"$T\" && %s", m->setup), 0);
+	tdaemon_start(&d, NULL);
+	assert_int_equal(tlib_sh("cd \"$T\" && %s", m->mutate), 0);
+	path = tlib_fmt("%s/%s", d.t, m->path);
+	alert = tdaemon_wait(&d, m->action, path, m->no_event ? 6000 : 1000);
+	if (alert == NULL)
+		fail_msg("%s/%s: no %s alert for %s within %s; got:\n%s",
+		    cs->backend, m->name, m->action, m->path,
+		    m->no_event ? "the rescan" : "1 s",
+		    json_dumps(d.alerts_seen, JSON_INDENT(1)));
+	assert_changed(alert, m->changed);
+	assert_string_equal(tlib_json_str(alert, "fimd.source"),
+	    m->no_event ? "rescan" : "realtime");
+	assert_string_equal(tlib_json_str(alert, "fimd.backend"),
+	    cs->backend);
+	tdaemon_settle(&d, 400, 3000);
+	n = json_array_size(d.alerts_seen);
+	if (n < m->nalerts || n > m->nalerts + 1)
+		fail_msg("%s/%s: %zu alerts, want %u:\n%s", cs->backend,
+		    m->name, n, m->nalerts,
+		    json_dumps(d.alerts_seen, JSON_INDENT(1)));
+	if (strcmp(m->action, "moved") == 0) {
+		assert_int_equal(n, 1);
+		assert_non_null(tlib_json_str(alert, "fimd.previous.path"));
+	}
+	tdaemon_stop(&d);
+	assert_baseline_current(&d);
+	free(path);
+	tdaemon_free(&d);
+}
+
+/* 1,000 writes to one file give one or a few alerts, not a thousand. */
+static void
+test_burst(void **state)
+{
+	const char *backend = *state;
+	struct tdaemon d;
+	size_t n;
+
+	require_backend(backend, "burst");
+	tdaemon_init(&d, "t300b", backend, NULL);
+	tdaemon_start(&d, NULL);
+	assert_int_equal(tlib_sh("cd \"$T\" && python3 -c '\n"
+	    "f = open(\"f\", \"a\")\n"
+	    "for i in range(1000):\n"
+	    "    f.write(\"x\" * 100); f.flush()\n"
+	    "f.close()'"), 0);
+	assert_int_equal(tlib_sh("cd \"$T\" && for i in $(seq 1000); do "
+	    "echo $i >> a; done"), 0);
+	assert_non_null(tdaemon_wait(&d, "updated", NULL, 3000));
+	tdaemon_settle(&d, 600, 5000);
+	n = json_array_size(d.alerts_seen);
+	printf("burst (%s): 2 x 1,000 writes gave %zu alerts\n", backend, n);
+	assert_true(n >= 2 && n <= 6);
+	tdaemon_stop(&d);
+	assert_baseline_current(&d);
+	tdaemon_free(&d);
+}
+
+/* The alert file inside the watched tree: no feedback loop. */
+static void
+test_alerts_inside_tree(void **state)
+{
+	const char *backend = *state;
+	struct tdaemon d;
+	size_t n;
+
+	require_backend(backend, "alert file inside the tree");
+	tdaemon_init(&d, "t300i", backend, NULL);
+	free(d.alerts);
+	d.alerts = tlib_fmt("%s/alerts.json", d.t);
+	tdaemon_start(&d, NULL);
+	assert_int_equal(tlib_sh("cd \"$T\" && for i in $(seq 20); do "
+	    "echo $i > n$i; sleep 0.02; done"), 0);
+	tdaemon_settle(&d, 700, 5000);
+	n = json_array_size(d.alerts_seen);
+	printf("alert file inside the tree (%s): 20 changes, %zu alerts\n",
+	    backend, n);
+	assert_true(n >= 20 && n <= 22);
+	assert_null(tlib_find_alert(d.alerts_seen, NULL, d.alerts));
+	tdaemon_stop(&d);
+	assert_baseline_current(&d);
+	tdaemon_free(&d);
+}
+
+/*
+ * sh -c 'echo x >> FILE' names the writer.  Then 1,000 one-shot writers
+ * on 1,000 files: count how many are named, and check that no alert
+ * ever names another process than the one that wrote.
+ */
+static void
+test_attribution(void **state)
+{
+	struct tdaemon d;
+	json_t *a;
+	char *path, *pids, *p, *end;
+	size_t named = 0, alerts = 0, i;
+	long pid;
+
+	(void)state;
+	tlib_require_root("fanotify attribution");
+	tdaemon_init(&d, "t300a", "fanotify", NULL);
+	assert_int_equal(tlib_sh("cd \"$T\" && mkdir w && for i in "
+	    "$(seq 0 999); do : > w/f$i; done"), 0);
+	tdaemon_start(&d, NULL);
+	assert_int_equal(tlib_sh("cd \"$T\" && sh -c 'echo x >> f'"), 0);
+	path = tlib_fmt("%s/f", d.t);
+	a = tdaemon_wait(&d, "updated", path, 1000);
+	assert_non_null(a);
+	free(path);
+	assert_non_null(tlib_json_get(a, "process.pid"));
+	if (tlib_json_str(a, "process.name") != NULL)
+		assert_true(strcmp(tlib_json_str(a, "process.name"), "sh") == 0 ||
+		    strcmp(tlib_json_str(a, "process.name"), "dash") == 0);
+	if (tlib_json_str(a, "process.executable") != NULL)
+		assert_string_equal(tlib_json_str(a, "process.executable"),
+		    "/usr/bin/dash");
+	/* One writer per file; the spawner records each writer's pid. */
+	assert_int_equal(tlib_sh_out(&pids, "cd \"$T\" && python3 -c '\n"
+	    "import subprocess\n"
+	    "for i in range(1000):\n"
+	    "    p = subprocess.Popen([\"sh\", \"-c\", \"echo x >> w/f%%d\" %% i])\n"
+	    "    p.wait()\n"
+	    "    print(i, p.pid)'"), 0);
+	tdaemon_settle(&d, 1000, 20000);
+	for (p = pids; *p != '\0'; p = end) {
+		long file = strtol(p, &end, 10);
+
+		pid = strtol(end, &end, 10);
+		while (*end == '\n')
+			end++;
+		path = tlib_fmt("%s/w/f%ld", d.t, file);
+		for (i = 0; i < json_array_size(d.alerts_seen); i++) {
+			a = json_array_get(d.alerts_seen, i);
+			if (strcmp(tlib_json_str(a, "file.path") != NULL ?
+			    tlib_json_str(a, "file.path") : "", path) != 0)
+				continue;
+			alerts++;
+			if (json_integer_value(tlib_json_get(a, "process.pid")) !=
+			    pid)
+				fail_msg("%s written by %ld, alert names pid %lld",
+				    path, pid, (long long)json_integer_value(
+				    tlib_json_get(a, "process.pid")));
+			if (tlib_json_str(a, "process.name") == NULL)
+				continue;
+			named++;
+			if (strcmp(tlib_json_str(a, "process.name"), "sh") != 0 &&
+			    strcmp(tlib_json_str(a, "process.name"), "dash") != 0)
+				fail_msg("%s: named %s", path,
+				    tlib_json_str(a, "process.name"));
+		}
+		free(path);
+	}
+	free(pids);
+	printf("attribution: %zu alerts for 1,000 one-shot writers, %zu named "
+	    "(%.1f%%), none wrong\n", alerts, named,
+	    alerts > 0 ? 100.0 * (double)named / (double)alerts : 0.0);
+	assert_true(alerts >= 1000);
+	tdaemon_stop(&d);
+	tdaemon_free(&d);
+}
+
+/*
+ * A storm: 100,000 modifications across 10,000 files as fast as a C loop
+ * makes them.  Every file must be reported (in real time, or by the
+ * rescan after a gap), and the daemon must survive.
+ */
+static void
+test_storm(void **state)
+{
+	const char *backend = *state;
+	struct tdaemon d;
+	char *path, buf[32];
+	unsigned char *seen;
+	double t0;
+	size_t i, missing = 0;
+	int fd, k, round, len;
+	const char *fp;
+
+	require_backend(backend, "storm");
+	tdaemon_init(&d, "t300s", backend, NULL);
+	assert_int_equal(tlib_sh("cd \"$T\" && for i in $(seq 0 99); do "
+	    "mkdir s$i; done && python3 -c '\n"
+	    "for i in range(10000):\n"
+	    "    open(\"s%%d/f%%d\" %% (i %% 100, i), \"w\").write(\"0\")'"), 0);
+	tdaemon_start(&d, NULL);
+	t0 = tlib_now();
+	for (round = 1; round <= 10; round++) {
+		for (k = 0; k < 10000; k++) {
+			snprintf(buf, sizeof(buf), "s%d/f%d", k % 100, k);
+			path = tlib_fmt("%s/%s", d.t, buf);
+			fd = open(path, O_WRONLY | O_TRUNC);
+			assert_true(fd >= 0);
+			len = snprintf(buf, sizeof(buf), "%d", round);
+			assert_int_equal(write(fd, buf, (size_t)len), len);
+			close(fd);
+			free(path);
+		}
+	}
+	printf("storm (%s): 100,000 modifications made in %.2f s\n", backend,
+	    tlib_now() - t0);
+	tdaemon_settle(&d, 2000, 120000);
+	printf("storm (%s): drained, %zu alerts, %.2f s after the first "
+	    "write\n", backend, json_array_size(d.alerts_seen),
+	    tlib_now() - t0);
+	seen = calloc(10000, 1);
+	for (i = 0; i < json_array_size(d.alerts_seen); i++) {
+		fp = tlib_json_str(json_array_get(d.alerts_seen, i), "file.path");
+		if (fp != NULL && (fp = strrchr(fp, '/')) != NULL &&
+		    fp[1] == 'f' && (k = atoi(fp + 2)) >= 0 && k < 10000)
+			seen[k] = 1;
+	}
+	for (k = 0; k < 10000; k++)
+		missing += !seen[k];
+	free(seen);
+	if (missing > 0)
+		fail_msg("storm (%s): %zu of 10,000 modified files never "
+		    "reported", backend, missing);
+	tdaemon_stop(&d);
+	assert_baseline_current(&d);
+	tdaemon_free(&d);
+}
+
+/* --backend none: a rescan finds the change within its interval. */
+static void
+test_rescan_only(void **state)
+{
+	struct tdaemon d;
+	char *path;
+
+	(void)state;
+	tdaemon_init(&d, "t300n", "none", ",\"rescan\":\"1s\"");
+	tdaemon_start(&d, NULL);
+	assert_int_equal(tlib_sh("cd \"$T\" && echo more >> f"), 0);
+	path = tlib_fmt("%s/f", d.t);
+	assert_non_null(tdaemon_wait(&d, "updated", path, 3000));
+	assert_string_equal(tlib_json_str(json_array_get(d.alerts_seen, 0),
+	    "fimd.source"), "rescan");
+	free(path);
+	tdaemon_stop(&d);
+	tdaemon_free(&d);
+}
+
+/* A change made while the daemon was stopped is reported at start. */
+static void
+test_change_while_down(void **state)
+{
+	const char *backend = *state;
+	struct tdaemon d;
+	char *path;
+	json_t *a;
+
+	require_backend(backend, "change while down");
+	tdaemon_init(&d, "t300w", backend, NULL);
+	tdaemon_start(&d, NULL);
+	tdaemon_stop(&d);
+	assert_int_equal(tlib_sh("cd \"$T\" && echo more >> f && rm a"), 0);
+	tdaemon_start(&d, NULL);
+	path = tlib_fmt("%s/f", d.t);
+	a = tdaemon_wait(&d, "updated", path, 3000);
+	assert_non_null(a);
+	assert_string_equal(tlib_json_str(a, "fimd.source"), "rescan");
+	free(path);
+	path = tlib_fmt("%s/a", d.t);
+	assert_non_null(tdaemon_wait(&d, "deleted", path, 3000));
+	free(path);
+	tdaemon_stop(&d);
+	tdaemon_free(&d);
+}
+
+/*
+ * Rotation: rename the alert file, SIGHUP, keep writing: every change is
+ * in exactly one of the two files and fimd.seq has no gap.
+ */
+static void
+test_rotation(void **state)
+{
+	const char *backend = *state;
+	struct tdaemon d;
+	json_t *lines;
+	char *old, *text;
+	size_t len, i, total;
+	json_int_t seq, prev = 0;
+
+	require_backend(backend, "rotation");
+	tdaemon_init(&d, "t300r", backend, NULL);
+	tdaemon_start(&d, NULL);
+	old = tlib_fmt("%s.1", d.alerts);
+	assert_int_equal(tlib_sh("cd \"$T\" && for i in $(seq 30); do "
+	    "echo $i > r$i; sleep 0.01; if [ $i = 15 ]; then mv '%s' '%s'; "
+	    "kill -HUP %d; fi; done", d.alerts, old, (int)d.pid), 0);
+	tlib_sleep_ms(1500);
+	tdaemon_stop(&d);
+	text = tlib_read(old, &len);
+	assert_non_null(text);
+	lines = tlib_json_lines(text, len);
+	free(text);
+	text = tlib_read(d.alerts, &len);
+	assert_non_null(text);
+	{
+		json_t *more = tlib_json_lines(text, len);
+
+		json_array_extend(lines, more);
+		json_decref(more);
+	}
+	free(text);
+	total = tlib_count_alerts(lines, "created", NULL);
+	printf("rotation (%s): %zu created alerts over two files\n", backend,
+	    total);
+	assert_int_equal(total, 30);
+	for (i = 0; i < json_array_size(lines); i++) {
+		seq = json_integer_value(tlib_json_get(json_array_get(lines, i),
+		    "fimd.seq"));
+		if (i > 0 && seq != prev + 1)
+			fail_msg("fimd.seq jumps from %lld to %lld",
+			    (long long)prev, (long long)seq);
+		prev = seq;
+	}
+	json_decref(lines);
+	free(old);
+	tdaemon_free(&d);
+}
+
+/* The control socket: status, query, accept, rescan, reopen, tail. */
+static void
+test_control(void **state)
+{
+	const char *backend = *state;
+	struct tlib_run r;
+	struct tdaemon d;
+	json_t *st;
+	char *path;
+
+	require_backend(backend, "control socket");
+	tdaemon_init(&d, "t300c", backend, NULL);
+	tdaemon_start(&d, NULL);
+	tdaemon_fimd(&d, &r, "--status", "--json", NULL);
+	assert_int_equal(r.status, 0);
+	st = json_loads(r.out, 0, NULL);
+	assert_non_null(st);
+	assert_string_equal(json_string_value(json_object_get(st, "backend")),
+	    backend);
+	assert_true(json_integer_value(json_object_get(st, "files")) >= 4);
+	json_decref(st);
+	tlib_run_release(&r);
+
+	path = tlib_fmt("%s/f", d.t);
+	tdaemon_fimd(&d, &r, "--query", path, NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "sha256"));
+	tlib_run_release(&r);
+
+	/* accept: the daemon takes the file's state, persisted at once */
+	assert_int_equal(kill(d.pid, SIGSTOP), 0);
+	assert_int_equal(tlib_sh("echo changed > '%s'", path), 0);
+	assert_int_equal(kill(d.pid, SIGCONT), 0);
+	assert_non_null(tdaemon_wait(&d, "updated", path, 2000));
+	assert_int_equal(tlib_sh("echo accepted > '%s'", path), 0);
+	tdaemon_fimd(&d, &r, "--accept", path, NULL);
+	assert_int_equal(r.status, 0);
+	tlib_run_release(&r);
+	tdaemon_fimd(&d, &r, "--check", "--json", NULL);
+	assert_int_equal(r.status, 0);
+	tlib_run_release(&r);
+
+	tdaemon_fimd(&d, &r, "--rescan", NULL, NULL);
+	assert_int_equal(r.status, 0);
+	tlib_run_release(&r);
+	tdaemon_fimd(&d, &r, "--reopen", NULL, NULL);
+	assert_int_equal(r.status, 0);
+	tlib_run_release(&r);
+	tdaemon_fimd(&d, &r, "--tail", "--json", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "\"updated\""));
+	tlib_run_release(&r);
+	free(path);
+	tdaemon_stop(&d);
+	tdaemon_free(&d);
+}
+
+static const char *const backends[] = { "inotify", "fanotify" };
+
+int
+main(void)
+{
+	struct CMUnitTest *tests;
+	struct case_state *cs;
+	unsigned i, b, n = 0;
+	int r;
+
+	tests = calloc(2 * mutations_count + 32, sizeof(*tests));
+	cs = calloc(2 * mutations_count, sizeof(*cs));
+	for (b = 0; b < 2; b++) {
+		for (i = 0; i < mutations_count; i++) {
+			cs[n].m = &mutations[i];
+			cs[n].backend = backends[b];
+			tests[n].name = tlib_fmt("%s-%s", backends[b],
+			    mutations[i].name);
+			tests[n].test_func = test_mutation;
+			tests[n].initial_state = &cs[n];
+			n++;
+		}
+	}
+#define ADD(f, st) do {							\
+	tests[n] = (struct CMUnitTest)cmocka_unit_test(f);		\
+	tests[n].name = tlib_fmt("%s-%s", #f, (st) != NULL ? (st) : ""); \
+	tests[n++].initial_state = (void *)(uintptr_t)(st);		\
+} while (0)
+	for (b = 0; b < 2; b++) {
+		ADD(test_burst, backends[b]);
+		ADD(test_alerts_inside_tree, backends[b]);
+		ADD(test_storm, backends[b]);
+		ADD(test_change_while_down, backends[b]);
+		ADD(test_rotation, backends[b]);
+		ADD(test_control, backends[b]);
+	}
+	ADD(test_attribution, NULL);
+	ADD(test_rescan_only, NULL);
+	r = _cmocka_run_group_tests("t300_daemon", tests, n, NULL, NULL);
+	for (i = 0; i < n; i++)
+		free((void *)(uintptr_t)tests[i].name);
+	free(tests);
+	free(cs);
+	return r;
+}
