@@ -1,0 +1,263 @@
+#!/usr/bin/env bash
+# fimd's benchmark, against AIDE on the same trees in one run, and the
+# daemon's own figures.  Run as root on an otherwise quiet machine; quote
+# ratios of medians, not absolute times.
+#
+#   scripts/bench.sh [--runs N] [--quick] [--scan-only | --daemon-only]
+#
+# Scan part, for each corpus (a copy of /usr/share, and a generated tree):
+# --init, --check with nothing changed, --check after 1% of the files
+# changed, for fimd and AIDE with the same attributes (permissions,
+# inode, links, owner, group, size, mtime, ctime, sha256); medians of N
+# runs with a warm page cache, ratios, peak RSS and RSS per file.
+#
+# Daemon part (fanotify): close()-to-alert latency p50/p99 over 1,000
+# sequential writes beside inotifywait's on the same writes; a storm of
+# 100,000 modifications across 10,000 files (events/s drained, nothing
+# lost); CPU used over 60 idle seconds; RSS per watched file.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+fimd=$top/build/fimd
+work=${FIMD_BENCH_DIR:-/var/tmp/fimd-bench}
+runs=3 idle=60 quick=0 do_scan=1 do_daemon=1
+while [ $# -gt 0 ]; do
+	case $1 in
+	--runs) runs=$2; shift ;;
+	--quick) quick=1; runs=1; idle=10 ;;
+	--scan-only) do_daemon=0 ;;
+	--daemon-only) do_scan=0 ;;
+	*) echo "usage: $0 [--runs N] [--quick] [--scan-only|--daemon-only]" >&2
+	   exit 16 ;;
+	esac
+	shift
+done
+[ "$(id -u)" -eq 0 ] || { echo "bench.sh: run as root" >&2; exit 1; }
+[ -x "$fimd" ] || make -C "$top" >/dev/null
+command -v aide >/dev/null || { echo "bench.sh: needs aide (make deps)" >&2; exit 1; }
+mkdir -p "$work"
+echo "fimd benchmark: $(nproc) CPUs, $(uname -r), $(date -u +%FT%TZ), $runs run(s) each"
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# time_cmd OUT CMD...: wall seconds and max RSS (KB) into OUT, "wall rss"
+time_cmd() {
+	local out=$1; shift
+	/usr/bin/time -f '%e %M' -o "$out.t" "$@" >/dev/null 2>"$out.err" || true
+	tail -n 1 "$out.t" >> "$out"
+}
+
+make_corpora() {
+	if [ ! -f "$work/usrshare.done" ]; then
+		echo "building corpus: a copy of /usr/share"
+		rm -rf "$work/usrshare"
+		cp -a /usr/share "$work/usrshare"
+		touch "$work/usrshare.done"
+	fi
+	if [ ! -f "$work/generated.done" ]; then
+		echo "building corpus: generated tree"
+		rm -rf "$work/generated"
+		gen=$top/../shared/bench/make-corpus.py
+		if [ -f "$gen" ]; then
+			python3 "$gen" "$work/generated"
+		else
+			python3 - "$work/generated" <<'PY'
+import os, random, sys
+r = random.Random(1); root = sys.argv[1]
+dirs = [root] + [os.path.join(root, "d%04d" % i) for i in range(4500)]
+for d in dirs: os.makedirs(d, exist_ok=True)
+blob = r.randbytes(8 << 20)
+for i in range(57000):
+    x = r.random()
+    n = 0 if x < .03 else r.randint(1, 1024) if x < .25 else int(2 ** r.uniform(10, 15.5)) if x < .985 else int(2 ** r.uniform(16, 22))
+    o = r.randrange(0, len(blob) - n) if n < len(blob) else 0
+    open(os.path.join(r.choice(dirs), "f%06d" % i), "wb").write(blob[o:o + n])
+PY
+		fi
+		touch "$work/generated.done"
+	fi
+}
+
+scan_bench() {
+	local name=$1 tree=$work/$1 b=$work/$1.bench
+	rm -rf "$b"; mkdir -p "$b"
+	local files
+	files=$(find "$tree" -xdev | wc -l)
+	cat > "$b/rules.json" <<JSON
+{"rules": [{"name": "bench", "paths": ["$tree"],
+  "attributes": ["type", "mode", "uid", "gid", "size", "mtime", "ctime",
+                 "inode", "nlink", "hash", "link_target"],
+  "hash": "sha256"}]}
+JSON
+	echo '{}' > "$b/fimd.json"
+	cat > "$b/aide.conf" <<CONF
+database_in=file:$b/aide.db
+database_out=file:$b/aide.db.new
+gzip_dbout=no
+report_url=stdout
+FIM = p+i+n+u+g+s+m+c+sha256
+$tree FIM
+CONF
+	local F=("$fimd" -c "$b/fimd.json" -r "$b/rules.json" -b "$b/baseline.json" -q)
+	local A=(aide -c "$b/aide.conf" -W "$(nproc)")
+	# warm the page cache and both tools once
+	"${F[@]}" --init >/dev/null 2>&1 || true
+	"${A[@]}" --init >/dev/null 2>&1 || true
+	mv -f "$b/aide.db.new" "$b/aide.db"
+	for i in $(seq "$runs"); do
+		time_cmd "$b/fimd-init" "${F[@]}" --init
+		time_cmd "$b/aide-init" "${A[@]}" --init
+		mv -f "$b/aide.db.new" "$b/aide.db"
+	done
+	for i in $(seq "$runs"); do
+		time_cmd "$b/fimd-check" "${F[@]}" --check
+		time_cmd "$b/aide-check" "${A[@]}" --check
+	done
+	# change 1% of the regular files (append a byte), then restore them
+	find "$tree" -xdev -type f | awk 'NR % 100 == 0' > "$b/changed"
+	while read -r f; do printf x >> "$f"; done < "$b/changed"
+	for i in $(seq "$runs"); do
+		time_cmd "$b/fimd-check1" "${F[@]}" --check
+		time_cmd "$b/aide-check1" "${A[@]}" --check
+	done
+	while read -r f; do truncate -s -1 "$f"; done < "$b/changed"
+	echo
+	echo "corpus $name: $files entries, $(du -sh "$tree" | cut -f1)"
+	printf '%-26s %10s %10s %9s %12s %12s %10s\n' phase "fimd s" "aide s" \
+	    "ratio" "fimd RSS" "aide RSS" "fimd B/file"
+	for phase in init check check1; do
+		local fw aw fr ar
+		fw=$(awk '{print $1}' "$b/fimd-$phase" | median)
+		aw=$(awk '{print $1}' "$b/aide-$phase" | median)
+		fr=$(awk '{print $2}' "$b/fimd-$phase" | median)
+		ar=$(awk '{print $2}' "$b/aide-$phase" | median)
+		local label=$phase
+		[ "$phase" = check ] && label="check, nothing changed"
+		[ "$phase" = check1 ] && label="check, 1% changed"
+		awk -v l="$label" -v fw="$fw" -v aw="$aw" -v fr="$fr" -v ar="$ar" \
+		    -v n="$files" 'BEGIN {
+			printf "%-26s %10.3f %10.3f %8.1fx %9d KB %9d KB %10.0f\n",
+			    l, fw, aw, (fw > 0 ? aw / fw : 0), fr, ar, fr * 1024 / n }'
+	done
+}
+
+daemon_status() {
+	"$fimd" --status --json -s "$dw/fimd.sock" 2>/dev/null
+}
+
+jget() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval("d"+sys.argv[1]))' "$1"; }
+
+wait_drained() {
+	local last=-1 same=0 st ev
+	while :; do
+		st=$(daemon_status) || { sleep 0.2; continue; }
+		ev=$(echo "$st" | jget '["events"]')
+		if [ "$(echo "$st" | jget '["pending"]+d["hashing"]+d["queued"]+d["rescans_queued"]')" = 0 ] &&
+		    [ "$ev" = "$last" ]; then
+			same=$((same + 1))
+			[ $same -ge 3 ] && break
+		else
+			same=0
+		fi
+		last=$ev
+		sleep 0.2
+	done
+}
+
+daemon_bench() {
+	dw=$work/daemon
+	rm -rf "$dw"; mkdir -p "$dw/tree/lat"
+	cc -O2 -o "$dw/bench-latency" "$top/scripts/bench-latency.c" -ljansson -lpthread
+	for i in $(seq 0 999); do : > "$dw/tree/lat/f$i"; done
+	python3 - "$dw/tree" <<'PY'
+import os, sys
+for d in range(100): os.makedirs(os.path.join(sys.argv[1], "s%d" % d), exist_ok=True)
+for i in range(10000): open(os.path.join(sys.argv[1], "s%d/f%d" % (i % 100, i)), "w").write("0")
+PY
+	cat > "$dw/rules.json" <<JSON
+{"rules": [{"name": "bench", "paths": ["$dw/tree"], "rescan": "1d"}]}
+JSON
+	echo '{}' > "$dw/fimd.json"
+	local D=(-c "$dw/fimd.json" -r "$dw/rules.json" -b "$dw/baseline.json" \
+	    -a "$dw/alerts.json" -s "$dw/fimd.sock")
+	"$fimd" --foreground --backend fanotify "${D[@]}" 2>"$dw/daemon.log" &
+	local pid=$!
+	until daemon_status >/dev/null; do sleep 0.1; done
+	wait_drained
+	echo
+	echo "daemon (fanotify): close()-to-alert latency, 1,000 sequential writes"
+	"$dw/bench-latency" "$dw/tree" "$dw/alerts.json" 1000 inotifywait
+	echo
+	local ev0 t0 t1 ev1
+	ev0=$(daemon_status | jget '["events"]')
+	t0=$(date +%s.%N)
+	python3 - "$dw/tree" <<'PY'
+import os, sys
+root = sys.argv[1]
+for r in range(1, 11):
+    for i in range(10000):
+        fd = os.open(os.path.join(root, "s%d/f%d" % (i % 100, i)), os.O_WRONLY | os.O_TRUNC)
+        os.write(fd, str(r).encode()); os.close(fd)
+PY
+	local tw
+	tw=$(date +%s.%N)
+	wait_drained
+	t1=$(date +%s.%N)
+	ev1=$(daemon_status | jget '["events"]')
+	local reported
+	reported=$(python3 - "$dw/alerts.json" "$dw/tree" <<'PY'
+import json, sys
+seen = set()
+for line in open(sys.argv[1]):
+    a = json.loads(line); p = a.get("file", {}).get("path", "")
+    if "/s" in p and "/f" in p: seen.add(p)
+print(len(seen))
+PY
+)
+	awk -v ev="$((ev1 - ev0))" -v t0="$t0" -v tw="$tw" -v t1="$t1" -v rep="$reported" 'BEGIN {
+		printf "storm: 100,000 modifications of 10,000 files written in %.2f s; drained %.2f s after the first write\n", tw - t0, t1 - t0
+		printf "storm: %d kernel events read, %.0f events/s, %.0f modifications/s end to end; %d of 10,000 files reported\n", ev, ev / (t1 - t0), 100000 / (t1 - t0), rep }'
+	echo
+	local c0 c1 hz
+	hz=$(getconf CLK_TCK)
+	c0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+	sleep "$idle"
+	c1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+	awk -v c="$((c1 - c0))" -v hz="$hz" -v s="$idle" 'BEGIN {
+		printf "idle: %.3f s of CPU over %d idle seconds (%.4f%%)\n", c / hz, s, 100 * c / hz / s }'
+	local st files rss
+	st=$(daemon_status)
+	files=$(echo "$st" | jget '["files"]')
+	rss=$(echo "$st" | jget '["memory"]["rss_kb"]')
+	awk -v f="$files" -v r="$rss" 'BEGIN {
+		printf "memory: %d files watched, RSS %d KB, %.0f bytes per file\n", f, r, r * 1024 / f }'
+	echo "status: $(echo "$st" | python3 -c 'import json,sys; d=json.load(sys.stdin); print("latency", d["latency_ms"], "overflows", d["overflows"], "gaps", d["gaps"])')"
+	kill -TERM "$pid"; wait "$pid" || true
+	# RSS per file on a large tree: the /usr/share copy, watched
+	if [ -d "$work/usrshare" ]; then
+		cat > "$dw/rules2.json" <<JSON
+{"rules": [{"name": "bench", "paths": ["$work/usrshare"], "rescan": "1d"}]}
+JSON
+		"$fimd" --foreground --backend fanotify -c "$dw/fimd.json" \
+		    -r "$dw/rules2.json" -b "$dw/baseline2.json" \
+		    -a "$dw/alerts2.json" -s "$dw/fimd.sock" 2>>"$dw/daemon.log" &
+		pid=$!
+		until daemon_status >/dev/null; do sleep 0.2; done
+		wait_drained
+		st=$(daemon_status)
+		files=$(echo "$st" | jget '["files"]')
+		rss=$(echo "$st" | jget '["memory"]["rss_kb"]')
+		awk -v f="$files" -v r="$rss" 'BEGIN {
+			printf "memory (/usr/share copy): %d files watched, RSS %d KB, %.0f bytes per file\n", f, r, r * 1024 / f }'
+		kill -TERM "$pid"; wait "$pid" || true
+	fi
+}
+
+if [ "$do_scan" = 1 ]; then
+	make_corpora
+	scan_bench usrshare
+	[ "$quick" = 1 ] || scan_bench generated
+fi
+if [ "$do_daemon" = 1 ]; then
+	[ "$do_scan" = 1 ] || make_corpora
+	daemon_bench
+fi
