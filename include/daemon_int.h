@@ -110,7 +110,8 @@ struct daemon {
 	struct watch *watch;
 	struct pending *pending;
 	struct alert_stream *alerts;
-	struct sink *sink;
+	struct sink *sinks[3];	/* the alert file, then syslog, journald */
+	size_t	 nsinks;
 	struct control *control;
 	struct proctrack *procs;
 

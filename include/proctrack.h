@@ -44,8 +44,11 @@ struct proctrack_stats {
 
 struct proctrack;
 
-/* A new tracker; subscribes to the process connector when allowed. */
-struct proctrack *proctrack_new(void);
+/*
+ * A new tracker; with use_connector, subscribes to the process connector
+ * when allowed (only worth it when events carry pids: fanotify).
+ */
+struct proctrack *proctrack_new(bool use_connector);
 void	proctrack_free(struct proctrack *p);
 /* The connector socket to poll, or -1. */
 int	proctrack_fd(const struct proctrack *p);

@@ -41,6 +41,23 @@ int	sink_file_open(const char *path, struct sink **ret);
 int	sink_file_identity(const struct sink *s, dev_t *ret_dev,
 	    ino_t *ret_ino);
 
+/*
+ * RFC 5424 syslog: each alert as one message whose MSG is the JSON line,
+ * PRI from the alert's severity (facility authpriv), MSGID its action,
+ * sent to the Unix socket at path (a datagram socket as is; a stream
+ * socket with RFC 6587 octet counting, since paths may hold newlines).
+ * Returns 0 and a new sink, or -errno.
+ */
+int	sink_syslog_open(const char *path, struct sink **ret);
+/*
+ * journald's native protocol: MESSAGE, PRIORITY, SYSLOG_IDENTIFIER=fimd,
+ * MESSAGE_ID (one per action), FIMD_ACTION, FIMD_RULE, FIMD_PATH,
+ * FIMD_SEQ, FIMD_SEVERITY and FIMD_JSON, binary-safe; entries too large
+ * for a datagram go through a sealed memfd.  path NULL means
+ * /run/systemd/journal/socket.  Returns 0 and a new sink, or -errno.
+ */
+int	sink_journal_open(const char *path, struct sink **ret);
+
 /* Returns 0 or -errno (the line is lost only if every retry failed). */
 int	sink_write(struct sink *s, const char *line, size_t len);
 int	sink_reopen(struct sink *s);

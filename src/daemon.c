@@ -62,13 +62,19 @@ void
 daemon_emit(struct daemon *d, const struct alert *a, double first)
 {
 	struct buf line;
+	size_t i;
 	int r;
 
 	buf_init(&line, 1 << 20);
-	if (alert_line(d->alerts, a, &line) == 0 &&
-	    (r = sink_write(d->sink, line.data, line.len)) < 0) {
-		errno = -r;
-		log_warn("cannot write an alert to %s", d->cfg->alerts_path);
+	if (alert_line(d->alerts, a, &line) == 0) {
+		for (i = 0; i < d->nsinks; i++) {
+			if ((r = sink_write(d->sinks[i], line.data,
+			    line.len)) < 0) {
+				errno = -r;
+				log_warn("cannot write an alert to the %s sink",
+				    d->sinks[i]->ops->name);
+			}
+		}
 	}
 	buf_release(&line);
 	d->alerts_emitted++;
@@ -306,15 +312,22 @@ watchdog_cb(evutil_socket_t fd, short what, void *arg)
 	(void)notify_send("WATCHDOG=1");
 }
 
-static void
+static int
 reopen_sinks(struct daemon *d)
 {
-	int r;
+	size_t i;
+	int r, first = 0;
 
-	if ((r = sink_reopen(d->sink)) < 0) {
-		errno = -r;
-		log_warn("cannot reopen %s", d->cfg->alerts_path);
+	for (i = 0; i < d->nsinks; i++) {
+		if ((r = sink_reopen(d->sinks[i])) < 0) {
+			errno = -r;
+			log_warn("cannot reopen the %s sink",
+			    d->sinks[i]->ops->name);
+			if (first == 0)
+				first = r;
+		}
 	}
+	return first;
 }
 
 static void
@@ -334,7 +347,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		daemon_reload(d);
 		break;
 	case SIGUSR1:
-		reopen_sinks(d);
+		(void)reopen_sinks(d);
 		break;
 	}
 }
@@ -366,7 +379,7 @@ daemon_reload(struct daemon *d)
 	log_notice("reloading rules from %s", d->cfg->rules_path);
 	if (cmd_load_rules(d->cfg, false, &rs) != 0) {
 		log_warnx("keeping the current rules");
-		reopen_sinks(d);
+		(void)reopen_sinks(d);
 		return;
 	}
 	(void)notify_send("RELOADING=1");
@@ -384,7 +397,7 @@ daemon_reload(struct daemon *d)
 	if (watch_roots(d) < 0)
 		log_warnx("cannot watch the new rules' paths");
 	rescan_enqueue(d, NULL, 0, NULL, false, true, "rules reloaded");
-	reopen_sinks(d);
+	(void)reopen_sinks(d);
 	(void)notify_send("READY=1\nSTATUS=rules reloaded");
 }
 
@@ -404,10 +417,29 @@ open_sink(struct daemon *d)
 		}
 		free(dir);
 	}
-	if ((r = sink_file_open(d->cfg->alerts_path, &d->sink)) < 0) {
+	if ((r = sink_file_open(d->cfg->alerts_path, &d->sinks[0])) < 0) {
 		errno = -r;
 		log_warn("cannot open the alert file %s", d->cfg->alerts_path);
 		return EXIT_IO_ERROR;
+	}
+	d->nsinks = 1;
+	if (d->cfg->syslog) {
+		if ((r = sink_syslog_open(d->cfg->syslog_target,
+		    &d->sinks[d->nsinks])) < 0) {
+			errno = -r;
+			log_warn("cannot reach syslog at %s",
+			    d->cfg->syslog_target);
+			return EXIT_IO_ERROR;
+		}
+		d->nsinks++;
+	}
+	if (d->cfg->journald) {
+		if ((r = sink_journal_open(NULL, &d->sinks[d->nsinks])) < 0) {
+			errno = -r;
+			log_warn("cannot reach journald");
+			return EXIT_IO_ERROR;
+		}
+		d->nsinks++;
 	}
 	return 0;
 }
@@ -482,9 +514,6 @@ setup_events(struct daemon *d)
 	d->deferred_ev = add_event(d, -1, 0, deferred_cb);
 	d->save_ev = add_event(d, -1, 0, save_cb);
 	d->hold_ev = add_event(d, -1, 0, hold_cb);
-	if (proctrack_fd(d->procs) >= 0)
-		d->proc_ev = add_event(d, proctrack_fd(d->procs),
-		    EV_READ | EV_PERSIST, proc_cb);
 	if ((usec = notify_watchdog_usec()) > 0) {
 		d->watchdog_ev = add_event(d, -1, EV_PERSIST, watchdog_cb);
 		tv.tv_sec = (time_t)(usec / 2000000);
@@ -521,6 +550,11 @@ setup_watch(struct daemon *d)
 		watch_ignore_path(d->watch, d->cfg->alerts_path,
 		    strlen(d->cfg->alerts_path));
 	alert_stream_set_backend(d->alerts, watch_backend(d->watch));
+	d->procs = proctrack_new(strcmp(watch_backend(d->watch),
+	    "fanotify") == 0);
+	if (proctrack_fd(d->procs) >= 0)
+		d->proc_ev = add_event(d, proctrack_fd(d->procs),
+		    EV_READ | EV_PERSIST, proc_cb);
 	d->window_start = proctrack_now_ns();
 	if ((r = watch_roots(d)) < 0) {
 		errno = -r;
@@ -840,7 +874,7 @@ ctl_reopen(const json_t *req, json_t *reply, void *arg)
 	int r;
 
 	(void)req;
-	if ((r = sink_reopen(d->sink)) < 0) {
+	if ((r = reopen_sinks(d)) < 0) {
 		json_object_set_new(reply, "error",
 		    json_sprintf("cannot reopen %s: %s", d->cfg->alerts_path,
 		    strerror(-r)));
@@ -881,7 +915,6 @@ daemon_setup(struct daemon *d, const struct fimd_config *c)
 		scan_ignore_path(d->scan, c->alerts_path, strlen(c->alerts_path));
 	d->pending = pending_new(d->base, c->debounce_ms, c->debounce_max_ms,
 	    PENDING_MAX, rt_pending_fire, d);
-	d->procs = proctrack_new();
 	setup_events(d);
 	if ((r = setup_watch(d)) != 0 || (r = load_state(d)) != 0)
 		return r;
@@ -946,7 +979,8 @@ daemon_teardown(struct daemon *d)
 	ruleset_free(d->rs);
 	ruleset_free(d->old_rs);
 	alert_stream_free(d->alerts);
-	sink_free(d->sink);
+	for (i = 0; i < d->nsinks; i++)
+		sink_free(d->sinks[i]);
 	if (d->base != NULL)
 		event_base_free(d->base);
 }

@@ -114,7 +114,7 @@ fail:
 }
 
 struct proctrack *
-proctrack_new(void)
+proctrack_new(bool use_connector)
 {
 	struct proctrack *p;
 	int fd;
@@ -122,7 +122,7 @@ proctrack_new(void)
 	p = xcalloc(1, sizeof(*p));
 	p->hist = pathmap_new();
 	p->users = pathmap_new();
-	fd = connector_open();
+	fd = use_connector ? connector_open() : -1;
 	p->nl = fd >= 0 ? fd : -1;
 	p->stats.connector = p->nl >= 0;
 	return p;

@@ -36,7 +36,7 @@ test_live_proven(void **state)
 	int pidfd;
 
 	(void)state;
-	p = proctrack_new();
+	p = proctrack_new(true);
 	pid = spawn("exec sleep 30");
 	tlib_sleep_ms(100);
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -68,7 +68,7 @@ test_dead_without_history(void **state)
 	pid = spawn("exit 0");
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	waitpid(pid, NULL, 0);
-	p = proctrack_new();	/* no history of that process */
+	p = proctrack_new(true);	/* no history of that process */
 	proctrack_lookup(p, pid, pidfd, proctrack_now_ns(), &pi);
 	assert_int_equal(pi.pid, pid);
 	assert_null(pi.name);
@@ -95,7 +95,7 @@ test_exited_from_history(void **state)
 
 	(void)state;
 	tlib_require_root("the process connector");
-	p = proctrack_new();
+	p = proctrack_new(true);
 	proctrack_stats(p, &st);
 	assert_true(st.connector);
 	window = proctrack_now_ns();
@@ -130,7 +130,7 @@ test_fork_inherits(void **state)
 
 	(void)state;
 	tlib_require_root("the process connector");
-	p = proctrack_new();
+	p = proctrack_new(true);
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	assert_true(n > 0);
 	exe[n] = '\0';

@@ -1,0 +1,410 @@
+/*
+ * The system log sinks: RFC 5424 syslog and journald's native protocol.
+ *
+ * Both receive the finished alert line and take from it what their
+ * headers need (severity, action, path, rule, seq); the line itself is the
+ * message body (MSG, or FIMD_JSON), so receivers parse the same ECS object
+ * the alert file holds.  glibc's syslog(3) is not used: it cannot write
+ * RFC 5424, and journald does not parse RFC 5424 on /dev/log.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "severity.h"
+#include "sink.h"
+#include "xmalloc.h"
+
+#define JOURNAL_SOCKET	"/run/systemd/journal/socket"
+#define FACILITY_AUTHPRIV 10
+
+struct syslog_sink {
+	char	*path;
+	int	 fd;
+	int	 type;		/* SOCK_DGRAM or SOCK_STREAM */
+	char	 host[256];
+};
+
+/* What the headers need, borrowed from a parsed alert line. */
+struct alert_fields {
+	json_t	*obj;
+	const char *action;
+	const char *severity;
+	const char *path;
+	const char *rule;
+	const char *message;
+	const char *timestamp;
+	json_int_t seq;
+};
+
+static void
+fields_parse(const char *line, size_t len, struct alert_fields *f)
+{
+	json_t *fimd;
+
+	memset(f, 0, sizeof(*f));
+	f->obj = json_loadb(line, len, 0, NULL);
+	fimd = json_object_get(f->obj, "fimd");
+	f->action = json_string_value(json_object_get(
+	    json_object_get(f->obj, "event"), "action"));
+	f->severity = json_string_value(json_object_get(fimd, "severity"));
+	f->path = json_string_value(json_object_get(
+	    json_object_get(f->obj, "file"), "path"));
+	f->rule = json_string_value(json_object_get(
+	    json_object_get(f->obj, "rule"), "name"));
+	f->message = json_string_value(json_object_get(f->obj, "message"));
+	f->timestamp = json_string_value(json_object_get(f->obj,
+	    "@timestamp"));
+	f->seq = json_integer_value(json_object_get(fimd, "seq"));
+}
+
+static int
+fields_priority(const struct alert_fields *f)
+{
+	int s;
+
+	if (f->severity == NULL || (s = severity_from_name(f->severity)) < 0)
+		return 6;	/* info: lifecycle records */
+	return severity_syslog((enum severity)s);
+}
+
+static int
+unix_connect(const char *path, int type)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path));
+	if ((fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0)) < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static int
+syslog_connect(struct syslog_sink *ss)
+{
+	int fd;
+
+	if (ss->fd >= 0)
+		return 0;
+	fd = unix_connect(ss->path, SOCK_DGRAM);
+	ss->type = SOCK_DGRAM;
+	if (fd == -EPROTOTYPE) {
+		fd = unix_connect(ss->path, SOCK_STREAM);
+		ss->type = SOCK_STREAM;
+	}
+	if (fd < 0)
+		return fd;
+	ss->fd = fd;
+	return 0;
+}
+
+static int
+send_all(int fd, const char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+syslog_write(struct sink *s, const char *line, size_t len)
+{
+	struct syslog_sink *ss = s->priv;
+	struct alert_fields f;
+	struct buf msg, frame;
+	int r, tries;
+
+	if (len > 0 && line[len - 1] == '\n')
+		len--;
+	fields_parse(line, len, &f);
+	buf_init(&msg, 1 << 20);
+	(void)buf_addf(&msg, "<%d>1 %s %s fimd %d %s - ",
+	    FACILITY_AUTHPRIV * 8 + fields_priority(&f),
+	    f.timestamp != NULL ? f.timestamp : "-", ss->host, (int)getpid(),
+	    f.action != NULL ? f.action : "-");
+	(void)buf_add(&msg, line, len);
+	json_decref(f.obj);
+	for (tries = 0, r = -EIO; tries < 2; tries++) {
+		if ((r = syslog_connect(ss)) < 0)
+			break;
+		if (ss->type == SOCK_DGRAM)
+			r = send_all(ss->fd, msg.data, msg.len);
+		else {
+			buf_init(&frame, (1 << 20) + 32);
+			(void)buf_addf(&frame, "%zu ", msg.len);
+			(void)buf_add(&frame, msg.data, msg.len);
+			r = send_all(ss->fd, frame.data, frame.len);
+			buf_release(&frame);
+		}
+		if (r == 0)
+			break;
+		close(ss->fd);	/* the receiver restarted: reconnect once */
+		ss->fd = -1;
+	}
+	buf_release(&msg);
+	return r;
+}
+
+static int
+syslog_reopen(struct sink *s)
+{
+	struct syslog_sink *ss = s->priv;
+
+	if (ss->fd >= 0)
+		close(ss->fd);
+	ss->fd = -1;
+	return syslog_connect(ss);
+}
+
+static void
+syslog_close(struct sink *s)
+{
+	struct syslog_sink *ss = s->priv;
+
+	if (ss->fd >= 0)
+		close(ss->fd);
+	free(ss->path);
+	free(ss);
+}
+
+static const struct sink_ops syslog_ops = {
+	.name = "syslog",
+	.write_line = syslog_write,
+	.reopen = syslog_reopen,
+	.close = syslog_close,
+};
+
+int
+sink_syslog_open(const char *path, struct sink **ret)
+{
+	struct syslog_sink *ss;
+	struct sink *s;
+	int r;
+
+	ss = xcalloc(1, sizeof(*ss));
+	ss->path = xstrdup(path);
+	ss->fd = -1;
+	if (gethostname(ss->host, sizeof(ss->host) - 1) < 0 ||
+	    ss->host[0] == '\0')
+		memcpy(ss->host, "-", 2);
+	if ((r = syslog_connect(ss)) < 0) {
+		free(ss->path);
+		free(ss);
+		return r;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->ops = &syslog_ops;
+	s->priv = ss;
+	*ret = s;
+	return 0;
+}
+
+/* ---- journald ---- */
+
+struct journal_sink {
+	char	*path;
+	int	 fd;
+};
+
+/* KEY=value, or the binary form when value holds a newline. */
+static void
+journal_field(struct buf *b, const char *key, const char *value, size_t len)
+{
+	uint64_t le = len;
+	unsigned char n[8];
+	int i;
+
+	if (value == NULL)
+		return;
+	if (memchr(value, '\n', len) == NULL) {
+		(void)buf_addf(b, "%s=", key);
+		(void)buf_add(b, value, len);
+		(void)buf_addc(b, '\n');
+		return;
+	}
+	for (i = 0; i < 8; i++)
+		n[i] = (unsigned char)(le >> (8 * i));
+	(void)buf_addf(b, "%s\n", key);
+	(void)buf_add(b, n, 8);
+	(void)buf_add(b, value, len);
+	(void)buf_addc(b, '\n');
+}
+
+static void
+journal_fields(struct buf *b, const struct alert_fields *f, const char *line,
+    size_t len)
+{
+	static const struct {
+		const char *action;
+		const char *id;
+	} ids[] = {
+		{ "created", "6c1ef3a24a0f4e3b9d3c6d1fa2b7c801" },
+		{ "updated", "6c1ef3a24a0f4e3b9d3c6d1fa2b7c802" },
+		{ "deleted", "6c1ef3a24a0f4e3b9d3c6d1fa2b7c803" },
+		{ "moved", "6c1ef3a24a0f4e3b9d3c6d1fa2b7c804" },
+		{ "attributes_modified", "6c1ef3a24a0f4e3b9d3c6d1fa2b7c805" },
+		{ "gap", "6c1ef3a24a0f4e3b9d3c6d1fa2b7c806" },
+		{ "reconciled", "6c1ef3a24a0f4e3b9d3c6d1fa2b7c807" },
+	};
+	char num[32];
+	size_t i;
+
+	if (f->message != NULL)
+		journal_field(b, "MESSAGE", f->message, strlen(f->message));
+	snprintf(num, sizeof(num), "%d", fields_priority(f));
+	journal_field(b, "PRIORITY", num, strlen(num));
+	journal_field(b, "SYSLOG_IDENTIFIER", "fimd", 4);
+	for (i = 0; f->action != NULL && i < sizeof(ids) / sizeof(ids[0]); i++)
+		if (strcmp(f->action, ids[i].action) == 0)
+			journal_field(b, "MESSAGE_ID", ids[i].id, 32);
+	if (f->action != NULL)
+		journal_field(b, "FIMD_ACTION", f->action, strlen(f->action));
+	if (f->rule != NULL)
+		journal_field(b, "FIMD_RULE", f->rule, strlen(f->rule));
+	if (f->path != NULL)
+		journal_field(b, "FIMD_PATH", f->path, strlen(f->path));
+	if (f->severity != NULL)
+		journal_field(b, "FIMD_SEVERITY", f->severity,
+		    strlen(f->severity));
+	snprintf(num, sizeof(num), "%lld", (long long)f->seq);
+	journal_field(b, "FIMD_SEQ", num, strlen(num));
+	journal_field(b, "FIMD_JSON", line, len);
+}
+
+/* Too large for one datagram: pass a sealed memfd instead. */
+static int
+journal_send_memfd(int sock, const struct buf *b)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	int mfd, r = 0;
+
+	mfd = memfd_create("fimd-journal", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (mfd < 0)
+		return -errno;
+	if (write(mfd, b->data, b->len) != (ssize_t)b->len ||
+	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+		close(mfd);
+		return -EIO;
+	}
+	memset(&mh, 0, sizeof(mh));
+	memset(cbuf, 0, sizeof(cbuf));
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &mfd, sizeof(int));
+	if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+		r = -errno;
+	close(mfd);
+	return r;
+}
+
+static int
+journal_write(struct sink *s, const char *line, size_t len)
+{
+	struct journal_sink *js = s->priv;
+	struct alert_fields f;
+	struct buf b;
+	int r = 0;
+
+	if (len > 0 && line[len - 1] == '\n')
+		len--;
+	fields_parse(line, len, &f);
+	buf_init(&b, 1 << 24);
+	journal_fields(&b, &f, line, len);
+	json_decref(f.obj);
+	if (send(js->fd, b.data, b.len, MSG_NOSIGNAL) < 0) {
+		r = -errno;
+		if (r == -EMSGSIZE || r == -ENOBUFS)
+			r = journal_send_memfd(js->fd, &b);
+	}
+	buf_release(&b);
+	return r;
+}
+
+static int
+journal_reopen(struct sink *s)
+{
+	struct journal_sink *js = s->priv;
+	int fd;
+
+	if ((fd = unix_connect(js->path, SOCK_DGRAM)) < 0)
+		return fd;
+	close(js->fd);
+	js->fd = fd;
+	return 0;
+}
+
+static void
+journal_close(struct sink *s)
+{
+	struct journal_sink *js = s->priv;
+
+	close(js->fd);
+	free(js->path);
+	free(js);
+}
+
+static const struct sink_ops journal_ops = {
+	.name = "journald",
+	.write_line = journal_write,
+	.reopen = journal_reopen,
+	.close = journal_close,
+};
+
+int
+sink_journal_open(const char *path, struct sink **ret)
+{
+	struct journal_sink *js;
+	struct sink *s;
+	int fd;
+
+	if (path == NULL)
+		path = JOURNAL_SOCKET;
+	if ((fd = unix_connect(path, SOCK_DGRAM)) < 0)
+		return fd;
+	js = xcalloc(1, sizeof(*js));
+	js->path = xstrdup(path);
+	js->fd = fd;
+	s = xcalloc(1, sizeof(*s));
+	s->ops = &journal_ops;
+	s->priv = js;
+	*ret = s;
+	return 0;
+}
