@@ -115,6 +115,7 @@ lint:
 	scripts/checkstyle
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --std=c11 -D_GNU_SOURCE -Iinclude \
+		--include=/usr/include/jansson.h \
 		--suppress=missingIncludeSystem src
 	clang-tidy --quiet $(SRCS) -- -std=c11 -D_GNU_SOURCE -Iinclude \
 		$(shell pkg-config --cflags $(PKGS)) $(DEFS)

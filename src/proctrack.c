@@ -296,7 +296,7 @@ on_fork(struct proctrack *p, const struct proc_event *ev)
 
 	if (ev->event_data.fork.child_pid != child)
 		return;		/* a new thread, not a new process */
-	if ((plt = lifetime_current(p, parent)) == NULL &&
+	if (lifetime_current(p, parent) == NULL &&
 	    (plt = lifetime_push(p, parent, 0)) != NULL)
 		read_proc(parent, plt);	/* first sight of an old process */
 	if ((lt = lifetime_push(p, child, ev->timestamp_ns)) == NULL)
