@@ -684,7 +684,8 @@ ctl_status(const json_t *req, json_t *reply, void *arg)
 	json_object_set_new(reply, "overflows",
 	    json_integer((json_int_t)d->overflows));
 	json_object_set_new(reply, "gaps", json_integer((json_int_t)d->gaps));
-	json_object_set_new(reply, "queued", json_integer((json_int_t)ws.queued));
+	json_object_set_new(reply, "queued",
+	    json_integer((json_int_t)ws.queued));
 	json_object_set_new(reply, "pending",
 	    json_integer((json_int_t)pending_count(d->pending)));
 	json_object_set_new(reply, "hashing",
@@ -702,8 +703,10 @@ ctl_status(const json_t *req, json_t *reply, void *arg)
 	json_object_set_new(reply, "memory", mem);
 	attr = json_object();
 	json_object_set_new(attr, "connector", json_boolean(ps.connector));
-	json_object_set_new(attr, "proven", json_integer((json_int_t)ps.proven));
-	json_object_set_new(attr, "cached", json_integer((json_int_t)ps.cached));
+	json_object_set_new(attr, "proven",
+	    json_integer((json_int_t)ps.proven));
+	json_object_set_new(attr, "cached",
+	    json_integer((json_int_t)ps.cached));
 	json_object_set_new(attr, "unnamed",
 	    json_integer((json_int_t)ps.unnamed));
 	json_object_set_new(reply, "attribution", attr);
@@ -772,7 +775,8 @@ ctl_query(const json_t *req, json_t *reply, void *arg)
 		if (r < 0)
 			continue;
 		if (baseline_get(d->b, p.data, p.len, &rec) < 0) {
-			json_array_append_new(missing, path_json(p.data, p.len));
+			json_array_append_new(missing,
+			    path_json(p.data, p.len));
 			continue;
 		}
 		e = json_object();
@@ -903,7 +907,8 @@ daemon_setup(struct daemon *d, const struct fimd_config *c)
 	procinfo_init(&d->memo_proc);
 	if (evthread_use_pthreads() < 0 || (d->base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
-	if ((r = cmd_load_rules(c, false, &d->rs)) != 0 || (r = open_sink(d)) != 0)
+	if ((r = cmd_load_rules(c, false, &d->rs)) != 0 ||
+	    (r = open_sink(d)) != 0)
 		return r;
 	d->alerts = alert_stream_new("none", alert_file_next_seq(
 	    c->alerts_path));
@@ -912,7 +917,8 @@ daemon_setup(struct daemon *d, const struct fimd_config *c)
 	d->scan = scan_new(d->rs, d->pool, &daemon_scan_ops, d);
 	scan_ignore_path(d->scan, c->baseline_path, strlen(c->baseline_path));
 	if (strcmp(c->alerts_path, "-") != 0)
-		scan_ignore_path(d->scan, c->alerts_path, strlen(c->alerts_path));
+		scan_ignore_path(d->scan, c->alerts_path,
+		    strlen(c->alerts_path));
 	d->pending = pending_new(d->base, c->debounce_ms, c->debounce_max_ms,
 	    PENDING_MAX, rt_pending_fire, d);
 	setup_events(d);
@@ -920,7 +926,8 @@ daemon_setup(struct daemon *d, const struct fimd_config *c)
 		return r;
 	rescan_schedule(d);
 	ops.arg = d;
-	if ((r = control_open(d->base, c->socket_path, &ops, &d->control)) < 0) {
+	r = control_open(d->base, c->socket_path, &ops, &d->control);
+	if (r < 0) {
 		errno = -r;
 		log_warn("cannot listen on %s%s", c->socket_path,
 		    r == -EADDRINUSE ? " (another fimd is running)" : "");

@@ -92,7 +92,8 @@ connector_open(void)
 	/* Fork storms must not overrun it: ask for a large buffer. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
 	    sizeof(size)) < 0)
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size,
+		    sizeof(size));
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		goto fail;
 	memset(req, 0, sizeof(req));
@@ -187,7 +188,8 @@ history_get(struct proctrack *p, pid_t pid, bool create)
 	struct pid_history *h;
 
 	h = pathmap_get(p->hist, (const char *)&pid, sizeof(pid));
-	if (h != NULL || !create || pathmap_count(p->hist) >= PROCTRACK_MAX_PIDS)
+	if (h != NULL || !create ||
+	    pathmap_count(p->hist) >= PROCTRACK_MAX_PIDS)
 		return h;
 	h = xcalloc(1, sizeof(*h));
 	h->pid = pid;
@@ -445,7 +447,8 @@ proctrack_read(struct proctrack *p)
 			if (cn->id.idx != CN_IDX_PROC ||
 			    cn->len < sizeof(struct proc_event))
 				continue;
-			on_event(p, (const struct proc_event *)(void *)cn->data);
+			on_event(p,
+			    (const struct proc_event *)(void *)cn->data);
 		}
 	}
 	history_expire(p);
@@ -458,7 +461,8 @@ user_name(struct proctrack *p, uint32_t uid)
 	struct passwd pw, *res = NULL;
 	char buf[4096];
 
-	if ((u = pathmap_get(p->users, (const char *)&uid, sizeof(uid))) != NULL)
+	u = pathmap_get(p->users, (const char *)&uid, sizeof(uid));
+	if (u != NULL)
 		return u->name;
 	u = xcalloc(1, sizeof(*u));
 	u->uid = uid;

@@ -60,7 +60,8 @@ struct dirent_name {
 	unsigned char type;	/* DT_* */
 };
 
-static int	scan_dir(struct scan *s, int dirfd, dev_t dev, struct scan_batch *batch);
+static int	scan_dir(struct scan *s, int dirfd, dev_t dev,
+	    struct scan_batch *batch);
 
 struct scan *
 scan_new(const struct ruleset *rs, struct hashpool *pool,
@@ -275,7 +276,8 @@ scan_probe(struct scan *s, int dirfd, const char *name, struct scan_item *it)
 	uint64_t prefix_len;
 	int fd, r, tries = 0;
 
-	flags = it->rule != NULL && it->rule->follow_symlinks ? PROBE_FOLLOW : 0;
+	flags = it->rule != NULL && it->rule->follow_symlinks ?
+	    PROBE_FOLLOW : 0;
 again:
 	if ((r = probe_stat(dirfd, name, flags, &it->rec)) < 0) {
 		it->err = r;
@@ -360,7 +362,8 @@ read_names(int fd, struct dirent_name **ret, size_t *ret_n)
 	}
 	errno = 0;
 	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
 		if (n == alloc) {
 			alloc = alloc == 0 ? 64 : alloc * 2;
@@ -386,7 +389,8 @@ read_names(int fd, struct dirent_name **ret, size_t *ret_n)
 }
 
 static void
-scan_report_dir_error(struct scan *s, int err, const char *op, struct scan_batch *batch)
+scan_report_dir_error(struct scan *s, int err, const char *op,
+    struct scan_batch *batch)
 {
 	struct scan_item it;
 
@@ -495,7 +499,8 @@ scan_start(struct scan *s, const char *path, size_t len, int *ret_parent,
 }
 
 int
-scan_path(struct scan *s, const char *path, size_t len, struct scan_batch *batch)
+scan_path(struct scan *s, const char *path, size_t len,
+    struct scan_batch *batch)
 {
 	struct scan_item it;
 	const char *name;

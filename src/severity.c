@@ -19,7 +19,8 @@ static const struct {
 const char *
 severity_name(enum severity s)
 {
-	return (unsigned)s < SEVERITY_COUNT ? severity_table[s].name : "unknown";
+	return (unsigned)s < SEVERITY_COUNT ?
+	    severity_table[s].name : "unknown";
 }
 
 int
