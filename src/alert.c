@@ -198,25 +198,33 @@ lookup_name(struct name_entry *table, uint32_t id, bool group)
 	struct name_entry *e = &table[id % NAME_CACHE];
 	struct passwd pw, *pwp = NULL;
 	struct group gr, *grp = NULL;
-	char buf[4096];
+	size_t size = 1024;
+	char *buf = NULL;
 	const char *name = NULL;
+	int r;
 
 	if (e->used && e->id == id)
 		return e->name;
-	if (group) {
-		if (getgrgid_r(id, &gr, buf, sizeof(buf), &grp) == 0 &&
-		    grp != NULL)
-			name = grp->gr_name;
-	} else {
-		if (getpwuid_r(id, &pw, buf, sizeof(buf), &pwp) == 0 &&
-		    pwp != NULL)
-			name = pwp->pw_name;
-	}
+	/* Groups with many members need more than the usual buffer. */
+	do {
+		size *= 4;
+		free(buf);
+		buf = xmalloc(size);
+		if (group)
+			r = getgrgid_r(id, &gr, buf, size, &grp);
+		else
+			r = getpwuid_r(id, &pw, buf, size, &pwp);
+	} while (r == ERANGE && size < ((size_t)1 << 22));
+	if (r == 0 && group && grp != NULL)
+		name = grp->gr_name;
+	else if (r == 0 && !group && pwp != NULL)
+		name = pwp->pw_name;
 	free(e->name);
 	e->used = true;
 	e->id = id;
 	e->name = name != NULL && pathenc_is_utf8(name, strlen(name)) ?
 	    xstrdup(name) : NULL;
+	free(buf);
 	return e->name;
 }
 
