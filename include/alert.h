@@ -53,7 +53,7 @@ struct alert {
 	size_t	 old_pathlen;
 	const struct record *old;	/* baseline state; NULL when created */
 	const struct record *new;	/* current state; NULL when deleted */
-	const struct diff *diff;	/* updated, attributes_modified, moved */
+	const struct diff *diff; /* updated, attributes_modified, moved */
 	const struct procinfo *proc;	/* the writer, or NULL */
 	const char *reason;		/* gap / reconciled: why; else NULL */
 	uint64_t count;			/* reconciled: changes found */

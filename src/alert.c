@@ -358,7 +358,8 @@ build_at(struct alert_stream *s, const struct alert *a, uint64_t seq)
 	if (a->proc != NULL && a->proc->pid > 0) {
 		json_object_set_new(o, "process", alert_process_json(a->proc));
 		if (a->proc->have_uid || a->proc->have_loginuid)
-			json_object_set_new(o, "user", alert_user_json(a->proc));
+			json_object_set_new(o, "user",
+			    alert_user_json(a->proc));
 	}
 	build_fimd(s, a, seq, fimd);
 	json_object_set_new(o, "fimd", fimd);

@@ -190,15 +190,15 @@ alert_user_json(const struct procinfo *p)
 	if (p->have_uid) {
 		json_object_set_new(u, "id", json_u64_string(p->uid));
 		if (p->user_name != NULL)
-			json_object_set_new(u, "name", alert_json_bytes(p->user_name,
-			    strlen(p->user_name)));
+			json_object_set_new(u, "name", alert_json_bytes(
+			    p->user_name, strlen(p->user_name)));
 	}
 	if (p->have_loginuid) {
 		audit = json_object();
 		json_object_set_new(audit, "id", json_u64_string(p->loginuid));
 		if (p->login_name != NULL)
-			json_object_set_new(audit, "name",
-			    alert_json_bytes(p->login_name, strlen(p->login_name)));
+			json_object_set_new(audit, "name", alert_json_bytes(
+			    p->login_name, strlen(p->login_name)));
 		json_object_set_new(u, "audit", audit);
 	}
 	return u;

@@ -262,7 +262,8 @@ static const struct action_case action_cases[] = {
 	    ATTR_BIT(ATTR_HASH), S_IFREG | 0644, "change", "alert",
 	    "hash.sha256",
 	    "0101010101010101010101010101010101010101010101010101010101010101",
-	    "0202020202020202020202020202020202020202020202020202020202020202" },
+	    "02020202020202020202020202020202"
+	    "02020202020202020202020202020202" },
 	{ "deleted", ACTION_DELETED, true, false, false, 0, 0,
 	    "deletion", "alert", NULL, NULL, NULL },
 	{ "moved", ACTION_MOVED, true, true, true, 0, S_IFREG | 0644,
