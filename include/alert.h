@@ -53,7 +53,7 @@ struct alert {
 	size_t	 old_pathlen;
 	const struct record *old;	/* baseline state; NULL when created */
 	const struct record *new;	/* current state; NULL when deleted */
-	const struct diff *diff;	/* updated, attributes_modified, moved */
+	const struct diff *diff; /* updated, attributes_modified, moved */
 	const struct procinfo *proc;	/* the writer, or NULL */
 	const char *reason;		/* gap / reconciled: why; else NULL */
 	uint64_t count;			/* reconciled: changes found */
@@ -89,8 +89,10 @@ const char *alert_action_name(enum alert_action a);
 
 /*
  * The seq to continue from after the last line of an existing alert file
- * (its fimd.seq + 1), or 1 when the file is absent, empty or its last
- * line unreadable.
+ * (its fimd.seq + 1), or 1 when the file is absent, empty or holds no
+ * alert near its end.  Only the end is read (64 KiB, more only while no
+ * complete alert line was found, at most 8 MiB); a torn last line and
+ * lines that are not alerts are passed over.
  */
 uint64_t alert_file_next_seq(const char *path);
 

@@ -8,6 +8,7 @@
  * RFC 5424, and journald does not parse RFC 5424 on /dev/log.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +29,9 @@
 
 #define JOURNAL_SOCKET	"/run/systemd/journal/socket"
 #define FACILITY_AUTHPRIV 10
+/* Caps on one message: syslog receivers rarely take more than 1 MiB. */
+#define SYSLOG_MSG_MAX	((size_t)1 << 22)
+#define JOURNAL_ENTRY_MAX ((size_t)1 << 26)
 
 struct syslog_sink {
 	char	*path;
@@ -148,20 +152,24 @@ syslog_write(struct sink *s, const char *line, size_t len)
 	if (len > 0 && line[len - 1] == '\n')
 		len--;
 	fields_parse(line, len, &f);
-	buf_init(&msg, 1 << 20);
-	(void)buf_addf(&msg, "<%d>1 %s %s fimd %d %s - ",
+	buf_init(&msg, SYSLOG_MSG_MAX);
+	r = buf_addf(&msg, "<%d>1 %s %s fimd %d %s - ",
 	    FACILITY_AUTHPRIV * 8 + fields_priority(&f),
 	    f.timestamp != NULL ? f.timestamp : "-", ss->host, (int)getpid(),
 	    f.action != NULL ? f.action : "-");
-	(void)buf_add(&msg, line, len);
 	json_decref(f.obj);
+	/* A message without its JSON body would be worse than none. */
+	if (r < 0 || buf_add(&msg, line, len) < 0) {
+		buf_release(&msg);
+		return -EMSGSIZE;
+	}
 	for (tries = 0, r = -EIO; tries < 2; tries++) {
 		if ((r = syslog_connect(ss)) < 0)
 			break;
 		if (ss->type == SOCK_DGRAM)
 			r = send_all(ss->fd, msg.data, msg.len);
 		else {
-			buf_init(&frame, (1 << 20) + 32);
+			buf_init(&frame, SYSLOG_MSG_MAX + 32);
 			(void)buf_addf(&frame, "%zu ", msg.len);
 			(void)buf_add(&frame, msg.data, msg.len);
 			r = send_all(ss->fd, frame.data, frame.len);
@@ -237,31 +245,48 @@ struct journal_sink {
 	int	 fd;
 };
 
-/* KEY=value, or the binary form when value holds a newline. */
-static void
-journal_field(struct buf *b, const char *key, const char *value, size_t len)
+/*
+ * KEY=value, or the binary form (KEY, newline, 64-bit little-endian
+ * length, the bytes) when binary is asked for or the value holds a
+ * newline.  Returns 0 or -ENOSPC.
+ */
+static int
+journal_field_as(struct buf *b, const char *key, const char *value,
+    size_t len, bool binary)
 {
 	uint64_t le = len;
 	unsigned char n[8];
-	int i;
+	int i, r;
 
 	if (value == NULL)
-		return;
-	if (memchr(value, '\n', len) == NULL) {
-		(void)buf_addf(b, "%s=", key);
-		(void)buf_add(b, value, len);
-		(void)buf_addc(b, '\n');
-		return;
+		return 0;
+	if (!binary && memchr(value, '\n', len) == NULL) {
+		if ((r = buf_addf(b, "%s=", key)) < 0 ||
+		    (r = buf_add(b, value, len)) < 0)
+			return r;
+		return buf_addc(b, '\n');
 	}
 	for (i = 0; i < 8; i++)
 		n[i] = (unsigned char)(le >> (8 * i));
-	(void)buf_addf(b, "%s\n", key);
-	(void)buf_add(b, n, 8);
-	(void)buf_add(b, value, len);
-	(void)buf_addc(b, '\n');
+	if ((r = buf_addf(b, "%s\n", key)) < 0 ||
+	    (r = buf_add(b, n, 8)) < 0 ||
+	    (r = buf_add(b, value, len)) < 0)
+		return r;
+	return buf_addc(b, '\n');
 }
 
-static void
+static int
+journal_field(struct buf *b, const char *key, const char *value, size_t len)
+{
+	return journal_field_as(b, key, value, len, false);
+}
+
+/*
+ * The entry for one alert.  Returns 0, or -ENOSPC when it would exceed
+ * the buffer's cap: an entry is sent whole or not at all, never with
+ * fields silently missing.
+ */
+static int
 journal_fields(struct buf *b, const struct alert_fields *f, const char *line,
     size_t len)
 {
@@ -279,27 +304,37 @@ journal_fields(struct buf *b, const struct alert_fields *f, const char *line,
 	};
 	char num[32];
 	size_t i;
+	int r = 0;
 
 	if (f->message != NULL)
-		journal_field(b, "MESSAGE", f->message, strlen(f->message));
+		r |= journal_field(b, "MESSAGE", f->message,
+		    strlen(f->message));
 	snprintf(num, sizeof(num), "%d", fields_priority(f));
-	journal_field(b, "PRIORITY", num, strlen(num));
-	journal_field(b, "SYSLOG_IDENTIFIER", "fimd", 4);
+	r |= journal_field(b, "PRIORITY", num, strlen(num));
+	r |= journal_field(b, "SYSLOG_IDENTIFIER", "fimd", 4);
 	for (i = 0; f->action != NULL && i < sizeof(ids) / sizeof(ids[0]); i++)
 		if (strcmp(f->action, ids[i].action) == 0)
-			journal_field(b, "MESSAGE_ID", ids[i].id, 32);
+			r |= journal_field(b, "MESSAGE_ID", ids[i].id, 32);
 	if (f->action != NULL)
-		journal_field(b, "FIMD_ACTION", f->action, strlen(f->action));
+		r |= journal_field(b, "FIMD_ACTION", f->action,
+		    strlen(f->action));
 	if (f->rule != NULL)
-		journal_field(b, "FIMD_RULE", f->rule, strlen(f->rule));
+		r |= journal_field(b, "FIMD_RULE", f->rule, strlen(f->rule));
 	if (f->path != NULL)
-		journal_field(b, "FIMD_PATH", f->path, strlen(f->path));
+		r |= journal_field(b, "FIMD_PATH", f->path, strlen(f->path));
 	if (f->severity != NULL)
-		journal_field(b, "FIMD_SEVERITY", f->severity,
+		r |= journal_field(b, "FIMD_SEVERITY", f->severity,
 		    strlen(f->severity));
-	snprintf(num, sizeof(num), "%lld", (long long)f->seq);
-	journal_field(b, "FIMD_SEQ", num, strlen(num));
-	journal_field(b, "FIMD_JSON", line, len);
+	if (f->seq > 0) {
+		snprintf(num, sizeof(num), "%lld", (long long)f->seq);
+		r |= journal_field(b, "FIMD_SEQ", num, strlen(num));
+	}
+	/*
+	 * The alert line is the payload receivers parse: always in the
+	 * binary-safe form, whatever bytes it holds and however long.
+	 */
+	r |= journal_field_as(b, "FIMD_JSON", line, len, true);
+	return r != 0 ? -ENOSPC : 0;
 }
 
 /* Too large for one datagram: pass a sealed memfd instead. */
@@ -346,9 +381,13 @@ journal_write(struct sink *s, const char *line, size_t len)
 	if (len > 0 && line[len - 1] == '\n')
 		len--;
 	fields_parse(line, len, &f);
-	buf_init(&b, 1 << 24);
-	journal_fields(&b, &f, line, len);
+	buf_init(&b, JOURNAL_ENTRY_MAX);
+	r = journal_fields(&b, &f, line, len);
 	json_decref(f.obj);
+	if (r < 0) {
+		buf_release(&b);
+		return -EMSGSIZE;
+	}
 	if (send(js->fd, b.data, b.len, MSG_NOSIGNAL) < 0) {
 		r = -errno;
 		if (r == -EMSGSIZE || r == -ENOBUFS)

@@ -218,12 +218,48 @@ test_journal_memfd(void **state)
 	free(dir);
 }
 
+/*
+ * A line too long for a syslog message is refused whole, never sent as a
+ * header without its JSON body.
+ */
+static void
+test_syslog_oversize(void **state)
+{
+	char *dir = tlib_mkdtemp("syslog"), *path, *big, buf[64];
+	size_t len = 8 << 20;
+	struct sink *s;
+	int fd;
+
+	(void)state;
+	path = tlib_fmt("%s/log", dir);
+	fd = listen_unix(path, SOCK_DGRAM);
+	if ((big = malloc(len)) == NULL)
+		return;
+	memset(big, 'x', len);
+	memcpy(big, "{\"message\":\"", 12);
+	memcpy(big + len - 3, "\"}\n", 3);
+	assert_int_equal(sink_syslog_open(path, &s), 0);
+	assert_int_equal(sink_write(s, big, len), -EMSGSIZE);
+	assert_int_equal(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
+	/* The sink still works for lines that fit. */
+	assert_int_equal(sink_write(s, line, sizeof(line) - 1), 0);
+	assert_true(recv(fd, buf, sizeof(buf), 0) > 0);
+	sink_free(s);
+	free(big);
+	close(fd);
+	tlib_rmrf(dir);
+	free(path);
+	free(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_syslog_datagram),
 		cmocka_unit_test(test_syslog_stream_octet_counting),
+		cmocka_unit_test(test_syslog_oversize),
 		cmocka_unit_test(test_journal_fields),
 		cmocka_unit_test(test_journal_memfd),
 	};

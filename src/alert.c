@@ -1,0 +1,399 @@
+/*
+ * Building alert objects (fimd.alerts(5)).
+ *
+ * Fields are added in the documented order (jansson keeps insertion
+ * order), "@timestamp" first.  Each field has one JSON type whatever the
+ * alert: counts and sizes are numbers, ids, modes and every value under
+ * fimd.changes are strings, and a field that does not apply is left out
+ * rather than set to null.  Bytes that are not UTF-8 (paths, process
+ * names, link targets) never reach jansson, which would refuse them: they
+ * go in lossy for display, and paths also losslessly escaped.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alert.h"
+#include "alert_int.h"
+#include "attr.h"
+#include "pathenc.h"
+#include "severity.h"
+#include "xmalloc.h"
+
+#define ECS_VERSION	"8.11.0"
+#define ALERT_LINE_MAX	((size_t)1 << 22)
+
+static const char *const action_names[ACTION_COUNT] = {
+	[ACTION_CREATED] = "created",
+	[ACTION_UPDATED] = "updated",
+	[ACTION_DELETED] = "deleted",
+	[ACTION_MOVED] = "moved",
+	[ACTION_ATTRIBUTES_MODIFIED] = "attributes_modified",
+	[ACTION_GAP] = "gap",
+	[ACTION_RECONCILED] = "reconciled",
+};
+
+/* ECS event.type for each action. */
+static const char *const action_types[ACTION_COUNT] = {
+	[ACTION_CREATED] = "creation",
+	[ACTION_UPDATED] = "change",
+	[ACTION_DELETED] = "deletion",
+	[ACTION_MOVED] = "change",
+	[ACTION_ATTRIBUTES_MODIFIED] = "change",
+	[ACTION_GAP] = "info",
+	[ACTION_RECONCILED] = "info",
+};
+
+static const char *const source_names[] = {
+	[SOURCE_REALTIME] = "realtime",
+	[SOURCE_RESCAN] = "rescan",
+	[SOURCE_CHECK] = "check",
+};
+
+const char *
+alert_action_name(enum alert_action a)
+{
+	return (unsigned)a < ACTION_COUNT ? action_names[a] : "unknown";
+}
+
+static bool
+is_coverage(enum alert_action a)
+{
+	return a == ACTION_GAP || a == ACTION_RECONCILED;
+}
+
+static void
+read_machine_id(char *out, size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	out[0] = '\0';
+	if ((fd = open("/etc/machine-id", O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	n = read(fd, out, size - 1);
+	close(fd);
+	if (n <= 0) {
+		out[0] = '\0';
+		return;
+	}
+	out[n] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	if (!pathenc_is_utf8(out, strlen(out)))
+		out[0] = '\0';
+}
+
+static void
+random_prefix(char out[33])
+{
+	unsigned char r[16];
+	struct timespec ts;
+	size_t i, got = 0;
+	ssize_t n;
+
+	while (got < sizeof(r)) {
+		n = getrandom(r + got, sizeof(r) - got, GRND_NONBLOCK);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got < sizeof(r)) {
+		/* No entropy yet (early boot): unique enough per host. */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		memset(r, 0, sizeof(r));
+		memcpy(r, &ts.tv_sec, sizeof(ts.tv_sec));
+		memcpy(r + 8, &ts.tv_nsec, sizeof(ts.tv_nsec) < 4 ?
+		    sizeof(ts.tv_nsec) : 4);
+		r[12] = (unsigned char)getpid();
+		r[13] = (unsigned char)(getpid() >> 8);
+		r[14] = (unsigned char)(getpid() >> 16);
+	}
+	for (i = 0; i < sizeof(r); i++)
+		snprintf(out + 2 * i, 3, "%02x", r[i]);
+}
+
+struct alert_stream *
+alert_stream_new(const char *backend, uint64_t first_seq)
+{
+	struct alert_stream *s;
+
+	s = xcalloc(1, sizeof(*s));
+	s->backend = xstrdup(backend != NULL ? backend : "none");
+	s->next_seq = first_seq > 0 ? first_seq : 1;
+	if (gethostname(s->host, sizeof(s->host) - 1) < 0 ||
+	    !pathenc_is_utf8(s->host, strlen(s->host)))
+		s->host[0] = '\0';
+	read_machine_id(s->host_id, sizeof(s->host_id));
+	random_prefix(s->id_prefix);
+	return s;
+}
+
+static void
+names_free(struct name_entry *t)
+{
+	size_t i;
+
+	for (i = 0; i < NAME_CACHE; i++)
+		free(t[i].name);
+}
+
+void
+alert_stream_free(struct alert_stream *s)
+{
+	if (s == NULL)
+		return;
+	names_free(s->users);
+	names_free(s->groups);
+	free(s->backend);
+	free(s);
+}
+
+void
+alert_stream_set_backend(struct alert_stream *s, const char *backend)
+{
+	free(s->backend);
+	s->backend = xstrdup(backend != NULL ? backend : "none");
+}
+
+uint64_t
+alert_stream_next_seq(const struct alert_stream *s)
+{
+	return s->next_seq;
+}
+
+/* ---- message ---- */
+
+static void
+message_path(struct buf *m, const char *p, size_t len)
+{
+	size_t i;
+
+	/* The message is one line even when the path is not. */
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c < 0x20 || c == 0x7f)
+			(void)buf_addf(m, "\\x%02x", c);
+		else
+			(void)buf_addc(m, (char)c);
+	}
+}
+
+static void
+message_changes(struct buf *m, const struct alert *a)
+{
+	if (a->diff == NULL || a->diff->changed == 0)
+		return;
+	(void)buf_adds(m, " (");
+	(void)attr_mask_format(a->diff->changed & ATTR_ALL_BITS, ", ", m);
+	(void)buf_addc(m, ')');
+}
+
+static json_t *
+build_message(const struct alert *a)
+{
+	struct buf m, lossy;
+	json_t *v;
+
+	buf_init(&m, BUF_MAX_DEFAULT);
+	switch (a->action) {
+	case ACTION_GAP:
+		(void)buf_adds(&m, "coverage gap for ");
+		message_path(&m, a->path, a->pathlen);
+		if (a->reason != NULL)
+			(void)buf_addf(&m, ": %s", a->reason);
+		(void)buf_adds(&m, "; rescanning");
+		break;
+	case ACTION_RECONCILED:
+		message_path(&m, a->path, a->pathlen);
+		(void)buf_addf(&m, " reconciled after a gap: %" PRIu64
+		    " change%s", a->count, a->count == 1 ? "" : "s");
+		if (a->reason != NULL)
+			(void)buf_addf(&m, " (%s)", a->reason);
+		break;
+	case ACTION_MOVED:
+		if (a->old_path != NULL)
+			message_path(&m, a->old_path, a->old_pathlen);
+		(void)buf_adds(&m, " moved to ");
+		message_path(&m, a->path, a->pathlen);
+		message_changes(&m, a);
+		break;
+	default:
+		message_path(&m, a->path, a->pathlen);
+		(void)buf_addf(&m, " %s", alert_action_name(a->action));
+		message_changes(&m, a);
+		break;
+	}
+	if (a->proc != NULL && a->proc->pid > 0) {
+		(void)buf_adds(&m, " by ");
+		if (a->proc->name != NULL)
+			message_path(&m, a->proc->name, strlen(a->proc->name));
+		(void)buf_addf(&m, "[%d]", (int)a->proc->pid);
+		if (a->proc->user_name != NULL)
+			(void)buf_addf(&m, " as %s", a->proc->user_name);
+		if (a->proc->login_name != NULL && (a->proc->user_name ==
+		    NULL || strcmp(a->proc->login_name,
+		    a->proc->user_name) != 0))
+			(void)buf_addf(&m, ", login user %s",
+			    a->proc->login_name);
+	}
+	buf_init(&lossy, BUF_MAX_DEFAULT);
+	(void)pathenc_lossy(m.data, m.len, &lossy);
+	v = json_stringn(lossy.data, lossy.len);
+	buf_release(&lossy);
+	buf_release(&m);
+	return v != NULL ? v : json_string("");
+}
+
+/* ---- sections ---- */
+
+static json_t *
+build_event(struct alert_stream *s, const struct alert *a, uint64_t seq)
+{
+	json_t *e = json_object();
+	char id[64];
+
+	snprintf(id, sizeof(id), "%s-%" PRIu64, s->id_prefix, seq);
+	json_object_set_new(e, "id", json_string(id));
+	json_object_set_new(e, "kind",
+	    json_string(is_coverage(a->action) ? "event" : "alert"));
+	json_object_set_new(e, "category", json_pack("[s]", "file"));
+	json_object_set_new(e, "type", json_pack("[s]",
+	    (unsigned)a->action < ACTION_COUNT ? action_types[a->action] :
+	    "info"));
+	json_object_set_new(e, "action",
+	    json_string(alert_action_name(a->action)));
+	json_object_set_new(e, "module", json_string("fimd"));
+	json_object_set_new(e, "dataset", json_string("fimd.alerts"));
+	if (a->rule != NULL)
+		json_object_set_new(e, "severity",
+		    json_integer(severity_ecs(a->rule->severity)));
+	json_object_set_new(e, "sequence", json_integer((json_int_t)seq));
+	return e;
+}
+
+static json_t *
+build_host(const struct alert_stream *s)
+{
+	json_t *h = json_object();
+
+	json_object_set_new(h, "name", json_string(s->host));
+	if (s->host_id[0] != '\0')
+		json_object_set_new(h, "id", json_string(s->host_id));
+	return h;
+}
+
+static void
+build_fimd(struct alert_stream *s, const struct alert *a, uint64_t seq,
+    json_t *fimd)
+{
+	const struct record *r = a->new != NULL ? a->new : a->old;
+	json_t *prev;
+
+	json_object_set_new(fimd, "seq", json_integer((json_int_t)seq));
+	json_object_set_new(fimd, "source", json_string(
+	    (unsigned)a->source < sizeof(source_names) /
+	    sizeof(source_names[0]) ? source_names[a->source] : "unknown"));
+	json_object_set_new(fimd, "backend", json_string(s->backend));
+	if (a->rule != NULL)
+		json_object_set_new(fimd, "severity",
+		    json_string(severity_name(a->rule->severity)));
+	if (is_coverage(a->action)) {
+		json_object_set_new(fimd, "reason", json_string(
+		    a->reason != NULL ? a->reason : "unknown"));
+		if (a->action == ACTION_RECONCILED)
+			json_object_set_new(fimd, "count",
+			    json_integer((json_int_t)a->count));
+	} else
+		alert_changes_json(a, fimd);
+	if (a->action == ACTION_MOVED && a->old_path != NULL) {
+		prev = json_object();
+		json_object_set_new(prev, "path",
+		    alert_json_bytes(a->old_path, a->old_pathlen));
+		if (!pathenc_is_utf8(a->old_path, a->old_pathlen))
+			json_object_set_new(prev, "path_escaped",
+			    alert_json_escaped(a->old_path, a->old_pathlen));
+		json_object_set_new(fimd, "previous", prev);
+	}
+	if (!pathenc_is_utf8(a->path, a->pathlen)) {
+		json_object_set_new(fimd, "path_encoding",
+		    json_string("escaped"));
+		json_object_set_new(fimd, "path_escaped",
+		    alert_json_escaped(a->path, a->pathlen));
+	}
+	if (a->still_open)
+		json_object_set_new(fimd, "still_open", json_true());
+	if (r != NULL && r->hash_too_large)
+		json_object_set_new(fimd, "hash_skipped", json_true());
+}
+
+static json_t *
+build_at(struct alert_stream *s, const struct alert *a, uint64_t seq)
+{
+	json_t *o = json_object(), *fimd = json_object(), *file;
+	struct timespec ts;
+	struct fimd_time now;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now.sec = ts.tv_sec;
+	now.nsec = (uint32_t)ts.tv_nsec;
+	json_object_set_new(o, "@timestamp", alert_json_time(&now));
+	json_object_set_new(o, "message", build_message(a));
+	json_object_set_new(o, "ecs", json_pack("{s:s}", "version",
+	    ECS_VERSION));
+	json_object_set_new(o, "event", build_event(s, a, seq));
+	json_object_set_new(o, "host", build_host(s));
+	if (a->rule != NULL && a->rule->name != NULL)
+		json_object_set_new(o, "rule", json_pack("{s:o}", "name",
+		    alert_json_bytes(a->rule->name, strlen(a->rule->name))));
+	/* file first, so a link target's escaped form can go to fimd. */
+	file = alert_file_json(s, a, fimd);
+	json_object_set_new(o, "file", file);
+	if (a->proc != NULL && a->proc->pid > 0) {
+		json_object_set_new(o, "process", alert_process_json(a->proc));
+		if (a->proc->have_uid || a->proc->have_loginuid)
+			json_object_set_new(o, "user",
+			    alert_user_json(a->proc));
+	}
+	build_fimd(s, a, seq, fimd);
+	json_object_set_new(o, "fimd", fimd);
+	return o;
+}
+
+json_t *
+alert_build(struct alert_stream *s, const struct alert *a)
+{
+	return build_at(s, a, s->next_seq++);
+}
+
+int
+alert_line(struct alert_stream *s, const struct alert *a, struct buf *out)
+{
+	json_t *o;
+	char *text;
+	size_t len, old = out->len;
+	int r;
+
+	o = build_at(s, a, s->next_seq);
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (text == NULL)
+		return -ENOMEM;
+	len = strlen(text);
+	/* The seq is taken only by a line that is actually produced. */
+	if (len + 1 > ALERT_LINE_MAX)
+		r = -ENOSPC;
+	else if ((r = buf_add(out, text, len)) == 0 &&
+	    (r = buf_addc(out, '\n')) < 0)
+		buf_truncate(out, old);
+	free(text);
+	if (r == 0)
+		s->next_seq++;
+	return r;
+}

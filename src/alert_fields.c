@@ -1,0 +1,263 @@
+/*
+ * The sections of an alert object that describe the file, the writer and
+ * the changes.  Values whose bytes the system controls (paths, process and
+ * user names, link targets) may not be UTF-8; they never reach jansson as
+ * they are, which would refuse them, but in lossy or escaped form.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "alert.h"
+#include "alert_int.h"
+#include "attr.h"
+#include "hash.h"
+#include "pathenc.h"
+#include "xmalloc.h"
+
+/*
+ * The user or group name of id, cached (a direct-mapped table: NSS
+ * lookups may go to the network, and a burst of alerts repeats ids).
+ * Returns a borrowed name or NULL.
+ */
+static const char *
+lookup_name(struct name_entry *table, uint32_t id, bool group)
+{
+	struct name_entry *e = &table[id % NAME_CACHE];
+	struct passwd pw, *pwp = NULL;
+	struct group gr, *grp = NULL;
+	size_t size = 1024;
+	char *buf = NULL;
+	const char *name = NULL;
+	int r;
+
+	if (e->used && e->id == id)
+		return e->name;
+	/* Groups with many members need more than the usual buffer. */
+	do {
+		size *= 4;
+		free(buf);
+		buf = xmalloc(size);
+		if (group)
+			r = getgrgid_r(id, &gr, buf, size, &grp);
+		else
+			r = getpwuid_r(id, &pw, buf, size, &pwp);
+	} while (r == ERANGE && size < ((size_t)1 << 22));
+	if (r == 0 && group && grp != NULL)
+		name = grp->gr_name;
+	else if (r == 0 && !group && pwp != NULL)
+		name = pwp->pw_name;
+	free(e->name);
+	e->used = true;
+	e->id = id;
+	e->name = name != NULL && pathenc_is_utf8(name, strlen(name)) ?
+	    xstrdup(name) : NULL;
+	free(buf);
+	return e->name;
+}
+
+/* A JSON string for bytes that may not be UTF-8 (lossy when not). */
+json_t *
+alert_json_bytes(const char *s, size_t len)
+{
+	struct buf b;
+	json_t *v;
+
+	if (pathenc_is_utf8(s, len))
+		return json_stringn(s, len);
+	buf_init(&b, BUF_MAX_DEFAULT);
+	(void)pathenc_lossy(s, len, &b);
+	v = json_stringn(b.data, b.len);
+	buf_release(&b);
+	return v != NULL ? v : json_string("");
+}
+
+json_t *
+alert_json_escaped(const char *s, size_t len)
+{
+	struct buf b;
+	json_t *v;
+
+	buf_init(&b, BUF_MAX_DEFAULT);
+	(void)pathenc_escape(s, len, &b);
+	v = json_stringn(b.data, b.len);
+	buf_release(&b);
+	return v != NULL ? v : json_string("");
+}
+
+static json_t *
+json_u64_string(uint64_t v)
+{
+	char s[24];
+
+	snprintf(s, sizeof(s), "%" PRIu64, v);
+	return json_string(s);
+}
+
+json_t *
+alert_json_time(const struct fimd_time *t)
+{
+	char s[FIMD_TIME_RFC3339_LEN];
+
+	fimd_time_rfc3339(t, s);
+	return json_string(s);
+}
+
+static json_t *
+build_hashes(const struct record *r)
+{
+	json_t *h = json_object();
+	char hex[2 * HASH_MAX_SIZE + 1];
+	int i;
+
+	for (i = 0; i < HASH_COUNT; i++) {
+		if (!(r->algos & HASH_BIT(i)))
+			continue;
+		hash_hex(r->md[i], hash_size((enum hash_algo)i), hex);
+		json_object_set_new(h, hash_ecs_name((enum hash_algo)i),
+		    json_string(hex));
+	}
+	return h;
+}
+
+json_t *
+alert_file_json(struct alert_stream *s, const struct alert *a, json_t *fimd)
+{
+	const struct record *r = a->new != NULL ? a->new : a->old;
+	json_t *f = json_object();
+	const char *name;
+	char mode[8];
+
+	json_object_set_new(f, "path", alert_json_bytes(a->path, a->pathlen));
+	if (r == NULL)
+		return f;
+	json_object_set_new(f, "type",
+	    json_string(record_type_name(r->mode)));
+	snprintf(mode, sizeof(mode), "%04o", (unsigned)(r->mode & 07777));
+	json_object_set_new(f, "mode", json_string(mode));
+	json_object_set_new(f, "uid", json_u64_string(r->uid));
+	json_object_set_new(f, "gid", json_u64_string(r->gid));
+	if ((name = lookup_name(s->users, r->uid, false)) != NULL)
+		json_object_set_new(f, "owner", json_string(name));
+	if ((name = lookup_name(s->groups, r->gid, true)) != NULL)
+		json_object_set_new(f, "group", json_string(name));
+	json_object_set_new(f, "size", json_integer((json_int_t)r->size));
+	json_object_set_new(f, "inode", json_u64_string(r->inode));
+	json_object_set_new(f, "mtime", alert_json_time(&r->mtime));
+	json_object_set_new(f, "ctime", alert_json_time(&r->ctime));
+	if (r->algos != 0 && !r->hash_too_large)
+		json_object_set_new(f, "hash", build_hashes(r));
+	if (S_ISLNK(r->mode) && r->link_target != NULL) {
+		size_t tl = strlen(r->link_target);
+
+		json_object_set_new(f, "target_path",
+		    alert_json_bytes(r->link_target, tl));
+		if (!pathenc_is_utf8(r->link_target, tl))
+			json_object_set_new(fimd, "target_path_escaped",
+			    alert_json_escaped(r->link_target, tl));
+	}
+	return f;
+}
+
+json_t *
+alert_process_json(const struct procinfo *p)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "pid", json_integer(p->pid));
+	if (p->name != NULL)
+		json_object_set_new(o, "name",
+		    alert_json_bytes(p->name, strlen(p->name)));
+	if (p->executable != NULL)
+		json_object_set_new(o, "executable",
+		    alert_json_bytes(p->executable, strlen(p->executable)));
+	if (p->ppid > 0)
+		json_object_set_new(o, "parent",
+		    json_pack("{s:I}", "pid", (json_int_t)p->ppid));
+	return o;
+}
+
+json_t *
+alert_user_json(const struct procinfo *p)
+{
+	json_t *u = json_object(), *audit;
+
+	if (p->have_uid) {
+		json_object_set_new(u, "id", json_u64_string(p->uid));
+		if (p->user_name != NULL)
+			json_object_set_new(u, "name", alert_json_bytes(
+			    p->user_name, strlen(p->user_name)));
+	}
+	if (p->have_loginuid) {
+		audit = json_object();
+		json_object_set_new(audit, "id", json_u64_string(p->loginuid));
+		if (p->login_name != NULL)
+			json_object_set_new(audit, "name", alert_json_bytes(
+			    p->login_name, strlen(p->login_name)));
+		json_object_set_new(u, "audit", audit);
+	}
+	return u;
+}
+
+static void
+add_change(json_t *list, const char *attribute, struct buf *o,
+    struct buf *n)
+{
+	json_t *c = json_object();
+
+	json_object_set_new(c, "attribute", json_string(attribute));
+	json_object_set_new(c, "old", alert_json_bytes(o->data, o->len));
+	json_object_set_new(c, "new", alert_json_bytes(n->data, n->len));
+	json_array_append_new(list, c);
+}
+
+/* changed_attributes and changes from the diff (both always arrays). */
+void
+alert_changes_json(const struct alert *a, json_t *fimd)
+{
+	json_t *names = json_array(), *changes = json_array();
+	struct buf o, n;
+	char key[64];
+	int i, h;
+
+	buf_init(&o, BUF_MAX_DEFAULT);
+	buf_init(&n, BUF_MAX_DEFAULT);
+	for (i = 0; a->diff != NULL && i < ATTR_COUNT; i++) {
+		if (!(a->diff->changed & ATTR_BIT(i)))
+			continue;
+		json_array_append_new(names,
+		    json_string(attr_name((enum attr_id)i)));
+		if (a->old == NULL || a->new == NULL)
+			continue;
+		if (i != ATTR_HASH || (a->old->hash_too_large ||
+		    a->new->hash_too_large || a->diff->algos == 0)) {
+			buf_reset(&o);
+			buf_reset(&n);
+			(void)attr_format((enum attr_id)i, a->old, 0, &o);
+			(void)attr_format((enum attr_id)i, a->new, 0, &n);
+			add_change(changes, attr_name((enum attr_id)i), &o, &n);
+			continue;
+		}
+		for (h = 0; h < HASH_COUNT; h++) {
+			if (!(a->diff->algos & HASH_BIT(h)))
+				continue;
+			buf_reset(&o);
+			buf_reset(&n);
+			(void)attr_format(ATTR_HASH, a->old, h, &o);
+			(void)attr_format(ATTR_HASH, a->new, h, &n);
+			snprintf(key, sizeof(key), "hash.%s",
+			    hash_ecs_name((enum hash_algo)h));
+			add_change(changes, key, &o, &n);
+		}
+	}
+	buf_release(&o);
+	buf_release(&n);
+	json_object_set_new(fimd, "changed_attributes", names);
+	json_object_set_new(fimd, "changes", changes);
+}
+

@@ -1,0 +1,255 @@
+/*
+ * Reading alerts back: the human rendering of an alert object (--check,
+ * --tail) and the seq to continue an existing alert file from.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "alert.h"
+#include "xmalloc.h"
+
+/* How much of an alert file's end is read first, and at most. */
+#define TAIL_FIRST	((off_t)64 << 10)
+#define TAIL_MAX	((off_t)8 << 20)
+
+static const char *
+get_str(const json_t *o, const char *a, const char *b)
+{
+	const json_t *v = json_object_get(o, a);
+
+	if (b != NULL)
+		v = json_object_get(v, b);
+	return json_string_value(v);
+}
+
+/* Bytes for a terminal: control characters shown as \xHH. */
+static int
+add_visible(struct buf *out, const char *s)
+{
+	int r = 0;
+
+	for (; *s != '\0' && r == 0; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f)
+			r = buf_addf(out, "\\x%02x", c);
+		else
+			r = buf_addc(out, (char)c);
+	}
+	return r;
+}
+
+/* "2026-11-24T11:24:06.123456Z" as "2026-11-24 11:24:06". */
+static int
+add_time(struct buf *out, const char *ts)
+{
+	char t[20];
+
+	if (ts == NULL || strlen(ts) < 19)
+		return buf_adds(out, "-");
+	memcpy(t, ts, 19);
+	t[10] = ' ';
+	t[19] = '\0';
+	return add_visible(out, t);
+}
+
+static int
+add_changed(struct buf *out, const json_t *fimd)
+{
+	const json_t *list = json_object_get(fimd, "changed_attributes");
+	const json_t *v;
+	size_t i;
+	int r = 0;
+
+	if (json_array_size(list) == 0)
+		return 0;
+	r |= buf_adds(out, " (");
+	json_array_foreach(list, i, v) {
+		if (i > 0)
+			r |= buf_adds(out, ", ");
+		if (json_is_string(v))
+			r |= add_visible(out, json_string_value(v));
+	}
+	r |= buf_addc(out, ')');
+	return r;
+}
+
+static int
+add_process(struct buf *out, const json_t *alert)
+{
+	const json_t *p = json_object_get(alert, "process");
+	const char *name = get_str(p, "name", NULL);
+	const char *user = get_str(alert, "user", "name");
+	int r = 0;
+
+	if (p == NULL)
+		return 0;
+	r |= buf_adds(out, " by ");
+	r |= add_visible(out, name != NULL ? name : "?");
+	r |= buf_addf(out, "[%" JSON_INTEGER_FORMAT "]",
+	    json_integer_value(json_object_get(p, "pid")));
+	if (user != NULL) {
+		r |= buf_adds(out, " as ");
+		r |= add_visible(out, user);
+	}
+	return r;
+}
+
+static int
+add_verbose(struct buf *out, const json_t *alert)
+{
+	const json_t *changes, *c;
+	const char *attr, *o, *n;
+	size_t i;
+	int r = 0;
+
+	changes = json_object_get(json_object_get(alert, "fimd"), "changes");
+	json_array_foreach(changes, i, c) {
+		attr = get_str(c, "attribute", NULL);
+		o = get_str(c, "old", NULL);
+		n = get_str(c, "new", NULL);
+		r |= buf_adds(out, "\n  ");
+		r |= add_visible(out, attr != NULL ? attr : "?");
+		r |= buf_adds(out, ": ");
+		r |= add_visible(out, o != NULL ? o : "");
+		r |= buf_adds(out, " -> ");
+		r |= add_visible(out, n != NULL ? n : "");
+	}
+	return r;
+}
+
+int
+alert_human(const json_t *alert, bool verbose, struct buf *out)
+{
+	const json_t *fimd = json_object_get(alert, "fimd");
+	const char *action = get_str(alert, "event", "action");
+	const char *sev = get_str(fimd, "severity", NULL);
+	const char *path = get_str(alert, "file", "path");
+	const char *prev = get_str(fimd, "previous", "path");
+	const char *reason = get_str(fimd, "reason", NULL);
+	size_t old = out->len;
+	int r = 0;
+
+	if (action == NULL)
+		action = "?";
+	r |= add_time(out, get_str(alert, "@timestamp", NULL));
+	r |= buf_addc(out, ' ');
+	r |= add_visible(out, sev != NULL ? sev : "info");
+	r |= buf_addc(out, ' ');
+	r |= add_visible(out, action);
+	r |= buf_addc(out, ' ');
+	if (prev != NULL) {
+		r |= add_visible(out, prev);
+		r |= buf_adds(out, " -> ");
+	}
+	r |= add_visible(out, path != NULL ? path : "?");
+	if (strcmp(action, "reconciled") == 0)
+		r |= buf_addf(out, ": %" JSON_INTEGER_FORMAT " changes",
+		    json_integer_value(json_object_get(fimd, "count")));
+	if (reason != NULL) {
+		r |= buf_adds(out, strcmp(action, "gap") == 0 ? ": " : " (");
+		r |= add_visible(out, reason);
+		if (strcmp(action, "gap") != 0)
+			r |= buf_addc(out, ')');
+	}
+	r |= add_changed(out, fimd);
+	r |= add_process(out, alert);
+	if (verbose)
+		r |= add_verbose(out, alert);
+	if (r != 0) {
+		buf_truncate(out, old);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+/* fimd.seq of one line, or 0 when it is not an alert line. */
+static uint64_t
+line_seq(const char *p, size_t len)
+{
+	json_t *o, *v;
+	json_int_t seq = 0;
+
+	if ((o = json_loadb(p, len, 0, NULL)) == NULL)
+		return 0;
+	v = json_object_get(json_object_get(o, "fimd"), "seq");
+	if (json_is_integer(v) && json_integer_value(v) > 0)
+		seq = json_integer_value(v);
+	json_decref(o);
+	return (uint64_t)seq;
+}
+
+/*
+ * The seq of the last complete alert line in data[0..len), or 0.  A torn
+ * last line (no newline: the disk filled mid-write) and lines that are
+ * not alerts are passed over.  When data does not start at the file's
+ * beginning its first line may be cut, so it is never used.
+ */
+static uint64_t
+last_seq(const char *data, size_t len, bool whole)
+{
+	size_t end, start;
+	uint64_t seq;
+
+	end = len;
+	while (end > 0 && data[end - 1] != '\n')
+		end--;			/* drop the torn tail */
+	while (end > 0) {
+		start = end - 1;	/* data[start] is the '\n' */
+		while (start > 0 && data[start - 1] != '\n')
+			start--;
+		if (start == 0 && !whole)
+			return 0;
+		if (end - 1 > start &&
+		    (seq = line_seq(data + start, end - 1 - start)) > 0)
+			return seq;
+		end = start;
+	}
+	return 0;
+}
+
+uint64_t
+alert_file_next_seq(const char *path)
+{
+	struct stat st;
+	off_t want, from;
+	char *data = NULL;
+	uint64_t seq = 0;
+	ssize_t n;
+	size_t got;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return 1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+		goto out;
+	/* Only the end is read: alert files grow to gigabytes. */
+	for (want = TAIL_FIRST; ; want *= 2) {
+		from = st.st_size > want ? st.st_size - want : 0;
+		free(data);
+		data = xmalloc((size_t)(st.st_size - from) + 1);
+		for (got = 0; got < (size_t)(st.st_size - from); got += n) {
+			n = pread(fd, data + got,
+			    (size_t)(st.st_size - from) - got,
+			    from + (off_t)got);
+			if (n < 0 && errno == EINTR) {
+				n = 0;
+				continue;
+			}
+			if (n <= 0)
+				break;
+		}
+		if ((seq = last_seq(data, got, from == 0)) > 0 ||
+		    from == 0 || want >= TAIL_MAX)
+			break;
+	}
+out:
+	free(data);
+	close(fd);
+	return seq > 0 && seq < UINT64_MAX ? seq + 1 : 1;
+}

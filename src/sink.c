@@ -1,0 +1,169 @@
+/*
+ * The file sink, and the operations every sink shares.
+ *
+ * Each line goes out in one write(2) on an O_APPEND descriptor, so lines
+ * from one writer never interleave with another's and a reader never sees
+ * half a line unless the disk filled up.  Rotation is logrotate's
+ * "create": the old file is renamed, a new one made, and fimd told to
+ * reopen, which opens the path anew; nothing written before the reopen is
+ * lost because it went to the renamed file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sink.h"
+#include "xmalloc.h"
+
+#define SINK_FILE_MODE	0640
+/* A write that makes no progress this many times in a row is an error. */
+#define SINK_MAX_STALLS	8
+
+struct file_sink {
+	char	*path;		/* NULL: standard output */
+	int	 fd;
+};
+
+static int
+file_open_path(const char *path)
+{
+	int fd;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
+	    SINK_FILE_MODE);
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * One write(2) for the line; only when the kernel took part of it (a full
+ * disk, a signal in the middle) does the rest follow in further writes.
+ */
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	ssize_t n;
+	int stalls = 0;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0) {
+			if (++stalls >= SINK_MAX_STALLS)
+				return -EIO;
+			continue;
+		}
+		stalls = 0;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+file_write(struct sink *s, const char *line, size_t len)
+{
+	struct file_sink *fs = s->priv;
+
+	return write_all(fs->fd, line, len);
+}
+
+static int
+file_reopen(struct sink *s)
+{
+	struct file_sink *fs = s->priv;
+	int fd;
+
+	if (fs->path == NULL)
+		return 0;
+	/* Keep writing the old file if the new one cannot be opened. */
+	if ((fd = file_open_path(fs->path)) < 0)
+		return fd;
+	close(fs->fd);
+	fs->fd = fd;
+	return 0;
+}
+
+static void
+file_close(struct sink *s)
+{
+	struct file_sink *fs = s->priv;
+
+	if (fs->path != NULL)
+		close(fs->fd);
+	free(fs->path);
+	free(fs);
+}
+
+static const struct sink_ops file_ops = {
+	.name = "file",
+	.write_line = file_write,
+	.reopen = file_reopen,
+	.close = file_close,
+};
+
+int
+sink_file_open(const char *path, struct sink **ret)
+{
+	struct file_sink *fs;
+	struct sink *s;
+	int fd;
+
+	if (strcmp(path, "-") == 0)
+		fd = STDOUT_FILENO;
+	else if ((fd = file_open_path(path)) < 0)
+		return fd;
+	fs = xcalloc(1, sizeof(*fs));
+	fs->path = strcmp(path, "-") == 0 ? NULL : xstrdup(path);
+	fs->fd = fd;
+	s = xcalloc(1, sizeof(*s));
+	s->ops = &file_ops;
+	s->priv = fs;
+	*ret = s;
+	return 0;
+}
+
+int
+sink_file_identity(const struct sink *s, dev_t *ret_dev, ino_t *ret_ino)
+{
+	const struct file_sink *fs;
+	struct stat st;
+
+	if (s == NULL || s->ops != &file_ops)
+		return -ENOENT;
+	fs = s->priv;
+	if (fs->path == NULL)
+		return -ENOENT;
+	if (fstat(fs->fd, &st) < 0)
+		return -errno;
+	*ret_dev = st.st_dev;
+	*ret_ino = st.st_ino;
+	return 0;
+}
+
+int
+sink_write(struct sink *s, const char *line, size_t len)
+{
+	return s->ops->write_line(s, line, len);
+}
+
+int
+sink_reopen(struct sink *s)
+{
+	return s->ops->reopen(s);
+}
+
+void
+sink_free(struct sink *s)
+{
+	if (s == NULL)
+		return;
+	s->ops->close(s);
+	free(s);
+}

@@ -1,0 +1,870 @@
+/*
+ * Alert objects: the fields and JSON types of every action, field order,
+ * seq numbering, paths that are not UTF-8 or hold newlines, the human
+ * rendering, and finding the seq to continue an alert file from.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tlib.h"
+
+#include "alert.h"
+#include "diff.h"
+#include "hash.h"
+#include "procinfo.h"
+#include "record.h"
+#include "rules.h"
+
+/* ---- fixtures ---- */
+
+static struct rule test_rule;
+static char rule_name[] = "identity";
+
+static void
+fill_record(struct record *r, uint32_t mode, uint64_t size, unsigned char md)
+{
+	record_init(r);
+	r->known = RECORD_STAT_BITS | ATTR_BIT(ATTR_HASH);
+	r->mode = mode;
+	r->uid = 0;
+	r->gid = 0;
+	r->nlink = 1;
+	r->size = size;
+	r->inode = 4242;
+	r->mtime.sec = 1700000000;
+	r->mtime.nsec = 123456789;
+	r->ctime = r->mtime;
+	if (S_ISREG(mode)) {
+		r->algos = HASH_BIT(HASH_SHA256);
+		memset(r->md[HASH_SHA256], md, hash_size(HASH_SHA256));
+	}
+}
+
+/* By hand: procinfo.c belongs to the daemon side. */
+static void
+fill_proc(struct procinfo *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->pid = 42;
+	p->name = strdup("vi");
+	p->executable = strdup("/usr/bin/vi");
+	p->ppid = 7;
+	p->have_uid = true;
+	p->uid = 0;
+	p->user_name = strdup("root");
+	p->have_loginuid = true;
+	p->loginuid = 1000;
+	p->login_name = strdup("alice");
+}
+
+static void
+free_proc(struct procinfo *p)
+{
+	free(p->name);
+	free(p->executable);
+	free(p->user_name);
+	free(p->login_name);
+}
+
+/* Parse one line made by alert_line; checks it is exactly one line. */
+static json_t *
+one_line(struct alert_stream *s, const struct alert *a)
+{
+	struct buf b;
+	json_t *o;
+	json_error_t err;
+
+	buf_init(&b, BUF_MAX_DEFAULT);
+	assert_int_equal(alert_line(s, a, &b), 0);
+	assert_true(b.len > 0);
+	assert_int_equal(b.data[b.len - 1], '\n');
+	assert_null(memchr(b.data, '\n', b.len - 1));
+	o = json_loadb(b.data, b.len, 0, &err);
+	if (o == NULL)
+		fail_msg("bad line: %s: %s", err.text, b.data);
+	buf_release(&b);
+	return o;
+}
+
+/* ---- one JSON type per field ---- */
+
+static const struct {
+	const char *path;	/* "x.y"; "a[]" for array elements */
+	json_type type;
+} field_types[] = {
+	{ "@timestamp", JSON_STRING },
+	{ "message", JSON_STRING },
+	{ "ecs", JSON_OBJECT },
+	{ "ecs.version", JSON_STRING },
+	{ "event", JSON_OBJECT },
+	{ "event.id", JSON_STRING },
+	{ "event.kind", JSON_STRING },
+	{ "event.category", JSON_ARRAY },
+	{ "event.category[]", JSON_STRING },
+	{ "event.type", JSON_ARRAY },
+	{ "event.type[]", JSON_STRING },
+	{ "event.action", JSON_STRING },
+	{ "event.module", JSON_STRING },
+	{ "event.dataset", JSON_STRING },
+	{ "event.severity", JSON_INTEGER },
+	{ "event.sequence", JSON_INTEGER },
+	{ "host", JSON_OBJECT },
+	{ "host.name", JSON_STRING },
+	{ "host.id", JSON_STRING },
+	{ "rule", JSON_OBJECT },
+	{ "rule.name", JSON_STRING },
+	{ "file", JSON_OBJECT },
+	{ "file.path", JSON_STRING },
+	{ "file.type", JSON_STRING },
+	{ "file.mode", JSON_STRING },
+	{ "file.uid", JSON_STRING },
+	{ "file.gid", JSON_STRING },
+	{ "file.owner", JSON_STRING },
+	{ "file.group", JSON_STRING },
+	{ "file.size", JSON_INTEGER },
+	{ "file.inode", JSON_STRING },
+	{ "file.mtime", JSON_STRING },
+	{ "file.ctime", JSON_STRING },
+	{ "file.hash", JSON_OBJECT },
+	{ "file.hash.sha256", JSON_STRING },
+	{ "file.target_path", JSON_STRING },
+	{ "process", JSON_OBJECT },
+	{ "process.pid", JSON_INTEGER },
+	{ "process.name", JSON_STRING },
+	{ "process.executable", JSON_STRING },
+	{ "process.parent", JSON_OBJECT },
+	{ "process.parent.pid", JSON_INTEGER },
+	{ "user", JSON_OBJECT },
+	{ "user.id", JSON_STRING },
+	{ "user.name", JSON_STRING },
+	{ "user.audit", JSON_OBJECT },
+	{ "user.audit.id", JSON_STRING },
+	{ "user.audit.name", JSON_STRING },
+	{ "fimd", JSON_OBJECT },
+	{ "fimd.seq", JSON_INTEGER },
+	{ "fimd.source", JSON_STRING },
+	{ "fimd.backend", JSON_STRING },
+	{ "fimd.severity", JSON_STRING },
+	{ "fimd.changed_attributes", JSON_ARRAY },
+	{ "fimd.changed_attributes[]", JSON_STRING },
+	{ "fimd.changes", JSON_ARRAY },
+	{ "fimd.changes[]", JSON_OBJECT },
+	{ "fimd.changes[].attribute", JSON_STRING },
+	{ "fimd.changes[].old", JSON_STRING },
+	{ "fimd.changes[].new", JSON_STRING },
+	{ "fimd.previous", JSON_OBJECT },
+	{ "fimd.previous.path", JSON_STRING },
+	{ "fimd.previous.path_escaped", JSON_STRING },
+	{ "fimd.path_encoding", JSON_STRING },
+	{ "fimd.path_escaped", JSON_STRING },
+	{ "fimd.target_path_escaped", JSON_STRING },
+	{ "fimd.still_open", JSON_TRUE },
+	{ "fimd.hash_skipped", JSON_TRUE },
+	{ "fimd.reason", JSON_STRING },
+	{ "fimd.count", JSON_INTEGER },
+};
+
+/* Every field of v is documented above with the type it has. */
+static void
+check_types(const char *path, json_t *v)
+{
+	const char *key;
+	json_t *child;
+	char *sub;
+	size_t i;
+	bool found = false;
+
+	for (i = 0; i < sizeof(field_types) / sizeof(field_types[0]); i++) {
+		if (strcmp(field_types[i].path, path) != 0)
+			continue;
+		found = true;
+		if (json_typeof(v) != field_types[i].type)
+			fail_msg("%s has JSON type %d, want %d", path,
+			    json_typeof(v), field_types[i].type);
+	}
+	if (!found)
+		fail_msg("undocumented field %s", path);
+	if (json_is_object(v)) {
+		json_object_foreach(v, key, child) {
+			sub = path[0] == '\0' ? strdup(key) :
+			    tlib_fmt("%s.%s", path, key);
+			check_types(sub, child);
+			free(sub);
+		}
+	} else if (json_is_array(v)) {
+		sub = tlib_fmt("%s[]", path);
+		json_array_foreach(v, i, child)
+			check_types(sub, child);
+		free(sub);
+	}
+}
+
+static void
+check_all_types(json_t *o)
+{
+	const char *key;
+	json_t *child;
+
+	json_object_foreach(o, key, child)
+		check_types(key, child);
+}
+
+/* Top-level keys in the documented order, skipping absent ones. */
+static void
+check_order(json_t *o)
+{
+	static const char *const order[] = { "@timestamp", "message", "ecs",
+	    "event", "host", "rule", "file", "process", "user", "fimd" };
+	const char *key;
+	json_t *child;
+	size_t at = 0, first = 1;
+
+	json_object_foreach(o, key, child) {
+		(void)child;
+		if (first) {
+			assert_string_equal(key, "@timestamp");
+			first = 0;
+		}
+		while (at < sizeof(order) / sizeof(order[0]) &&
+		    strcmp(order[at], key) != 0)
+			at++;
+		if (at == sizeof(order) / sizeof(order[0]))
+			fail_msg("key %s out of order", key);
+	}
+}
+
+/* ---- the actions ---- */
+
+struct action_case {
+	const char *name;
+	enum alert_action action;
+	bool	 old, new, proc;
+	attr_mask changed;
+	uint32_t new_mode;
+	const char *type;	/* event.type[0] */
+	const char *kind;
+	const char *change;	/* an attribute expected in fimd.changes */
+	const char *change_old, *change_new;
+};
+
+static const struct action_case action_cases[] = {
+	{ "created", ACTION_CREATED, false, true, false, 0,
+	    S_IFREG | 0644, "creation", "alert", NULL, NULL, NULL },
+	{ "updated", ACTION_UPDATED, true, true, true,
+	    ATTR_BIT(ATTR_HASH) | ATTR_BIT(ATTR_SIZE), S_IFREG | 0644,
+	    "change", "alert", "size", "10", "20" },
+	{ "updated-hash", ACTION_UPDATED, true, true, false,
+	    ATTR_BIT(ATTR_HASH), S_IFREG | 0644, "change", "alert",
+	    "hash.sha256",
+	    "0101010101010101010101010101010101010101010101010101010101010101",
+	    "02020202020202020202020202020202"
+	    "02020202020202020202020202020202" },
+	{ "deleted", ACTION_DELETED, true, false, false, 0, 0,
+	    "deletion", "alert", NULL, NULL, NULL },
+	{ "moved", ACTION_MOVED, true, true, true, 0, S_IFREG | 0644,
+	    "change", "alert", NULL, NULL, NULL },
+	{ "attributes_modified", ACTION_ATTRIBUTES_MODIFIED, true, true, true,
+	    ATTR_BIT(ATTR_MODE), S_IFREG | 0600, "change", "alert", "mode",
+	    "0644", "0600" },
+	{ "symlink", ACTION_CREATED, false, true, false, 0, S_IFLNK | 0777,
+	    "creation", "alert", NULL, NULL, NULL },
+	{ "gap", ACTION_GAP, false, false, false, 0, 0, "info", "event",
+	    NULL, NULL, NULL },
+	{ "reconciled", ACTION_RECONCILED, false, false, false, 0, 0, "info",
+	    "event", NULL, NULL, NULL },
+};
+
+static bool
+has_change(const json_t *o, const char *attr, const char *old,
+    const char *new)
+{
+	json_t *c;
+	size_t i;
+
+	json_array_foreach(tlib_json_get(o, "fimd.changes"), i, c) {
+		if (strcmp(tlib_json_str(c, "attribute"), attr) == 0)
+			return strcmp(tlib_json_str(c, "old"), old) == 0 &&
+			    strcmp(tlib_json_str(c, "new"), new) == 0;
+	}
+	return false;
+}
+
+static void
+test_action(void **state)
+{
+	const struct action_case *tc =
+	    &action_cases[(size_t)(uintptr_t)*state];
+	struct alert_stream *s = alert_stream_new("fanotify", 1);
+	struct record old, new;
+	struct procinfo proc;
+	struct diff d;
+	struct alert a;
+	json_t *o;
+	const char *name = tc->name;
+
+	fill_record(&old, S_IFREG | 0644, 10, 1);
+	fill_record(&new, tc->new_mode, 20, tc->changed &
+	    ATTR_BIT(ATTR_HASH) ? 2 : 1);
+	if (S_ISLNK(tc->new_mode)) {
+		new.known |= ATTR_BIT(ATTR_LINK_TARGET);
+		new.link_target = strdup("../target");
+	}
+	fill_proc(&proc);
+	memset(&d, 0, sizeof(d));
+	d.changed = tc->changed;
+	if (tc->changed & ATTR_BIT(ATTR_HASH))
+		d.algos = HASH_BIT(HASH_SHA256);
+
+	memset(&a, 0, sizeof(a));
+	a.action = tc->action;
+	a.source = SOURCE_REALTIME;
+	a.path = "/etc/passwd";
+	a.pathlen = strlen(a.path);
+	if (tc->action == ACTION_GAP || tc->action == ACTION_RECONCILED) {
+		a.reason = "queue overflow";
+		a.count = 3;
+	} else
+		a.rule = &test_rule;
+	if (tc->action == ACTION_MOVED) {
+		a.old_path = "/etc/passwd-";
+		a.old_pathlen = strlen(a.old_path);
+	}
+	a.old = tc->old ? &old : NULL;
+	a.new = tc->new ? &new : NULL;
+	a.diff = tc->old && tc->new ? &d : NULL;
+	a.proc = tc->proc ? &proc : NULL;
+
+	o = one_line(s, &a);
+	check_all_types(o);
+	check_order(o);
+	assert_string_equal(tlib_json_str(o, "event.action"), name[0] == 'u' ?
+	    "updated" : name[0] == 's' ? "created" : name);
+	assert_string_equal(json_string_value(json_array_get(
+	    tlib_json_get(o, "event.type"), 0)), tc->type);
+	assert_string_equal(tlib_json_str(o, "event.kind"), tc->kind);
+	assert_string_equal(tlib_json_str(o, "event.module"), "fimd");
+	assert_string_equal(tlib_json_str(o, "ecs.version"), "8.11.0");
+	assert_string_equal(tlib_json_str(o, "file.path"), "/etc/passwd");
+	assert_string_equal(tlib_json_str(o, "fimd.source"), "realtime");
+	assert_string_equal(tlib_json_str(o, "fimd.backend"), "fanotify");
+	assert_int_equal(json_integer_value(tlib_json_get(o, "fimd.seq")), 1);
+	assert_non_null(tlib_json_str(o, "message"));
+	if (a.rule != NULL) {
+		assert_string_equal(tlib_json_str(o, "rule.name"), "identity");
+		assert_int_equal(json_integer_value(tlib_json_get(o,
+		    "event.severity")), 73);
+		assert_string_equal(tlib_json_str(o, "fimd.severity"),
+		    "high");
+		assert_non_null(tlib_json_get(o, "fimd.changed_attributes"));
+		assert_string_equal(tlib_json_str(o, "file.type"),
+		    S_ISLNK(tc->new_mode) ? "symlink" : "file");
+		assert_string_equal(tlib_json_str(o, "file.uid"), "0");
+		assert_string_equal(tlib_json_str(o, "file.owner"), "root");
+		assert_string_equal(tlib_json_str(o, "file.inode"), "4242");
+		assert_string_equal(tlib_json_str(o, "file.mtime"),
+		    "2023-11-14T22:13:20.123456Z");
+	} else {
+		assert_null(tlib_json_get(o, "rule"));
+		assert_null(tlib_json_get(o, "event.severity"));
+		assert_string_equal(tlib_json_str(o, "fimd.reason"),
+		    "queue overflow");
+		assert_null(tlib_json_get(o, "file.type"));
+	}
+	if (tc->action == ACTION_RECONCILED)
+		assert_int_equal(json_integer_value(tlib_json_get(o,
+		    "fimd.count")), 3);
+	if (tc->change != NULL) {
+		assert_true(tlib_json_has(o, "fimd.changed_attributes",
+		    strncmp(tc->change, "hash", 4) == 0 ? "hash" : tc->change));
+		if (!has_change(o, tc->change, tc->change_old, tc->change_new))
+			fail_msg("%s: no change %s %s -> %s in %s", name,
+			    tc->change, tc->change_old, tc->change_new,
+			    json_dumps(o, 0));
+	}
+	if (tc->action == ACTION_MOVED)
+		assert_string_equal(tlib_json_str(o, "fimd.previous.path"),
+		    "/etc/passwd-");
+	else
+		assert_null(tlib_json_get(o, "fimd.previous"));
+	if (tc->action == ACTION_DELETED)
+		assert_string_equal(tlib_json_str(o, "file.mode"), "0644");
+	if (S_ISLNK(tc->new_mode)) {
+		assert_string_equal(tlib_json_str(o, "file.target_path"),
+		    "../target");
+		assert_null(tlib_json_get(o, "file.hash"));
+	} else
+		assert_null(tlib_json_get(o, "file.target_path"));
+	if (tc->proc) {
+		assert_int_equal(json_integer_value(tlib_json_get(o,
+		    "process.pid")), 42);
+		assert_string_equal(tlib_json_str(o, "process.name"), "vi");
+		assert_string_equal(tlib_json_str(o, "process.executable"),
+		    "/usr/bin/vi");
+		assert_int_equal(json_integer_value(tlib_json_get(o,
+		    "process.parent.pid")), 7);
+		assert_string_equal(tlib_json_str(o, "user.id"), "0");
+		assert_string_equal(tlib_json_str(o, "user.name"), "root");
+		assert_string_equal(tlib_json_str(o, "user.audit.id"),
+		    "1000");
+		assert_string_equal(tlib_json_str(o, "user.audit.name"),
+		    "alice");
+		assert_non_null(strstr(tlib_json_str(o, "message"),
+		    "by vi[42]"));
+	} else {
+		assert_null(tlib_json_get(o, "process"));
+		assert_null(tlib_json_get(o, "user"));
+	}
+	json_decref(o);
+	record_release(&old);
+	record_release(&new);
+	free_proc(&proc);
+	alert_stream_free(s);
+}
+
+/* ---- numbering ---- */
+
+static void
+fill_simple(struct alert *a, const char *path)
+{
+	memset(a, 0, sizeof(*a));
+	a->action = ACTION_DELETED;
+	a->source = SOURCE_CHECK;
+	a->rule = &test_rule;
+	a->path = path;
+	a->pathlen = strlen(path);
+}
+
+static void
+test_seq_without_gaps(void **state)
+{
+	struct alert_stream *s = alert_stream_new("check", 5);
+	struct alert a;
+	struct buf small;
+	json_t *o, *ids = json_object();
+	const char *id;
+	int i;
+
+	(void)state;
+	fill_simple(&a, "/x");
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(alert_stream_next_seq(s), 5 + i);
+		o = one_line(s, &a);
+		assert_int_equal(json_integer_value(tlib_json_get(o,
+		    "fimd.seq")), 5 + i);
+		id = tlib_json_str(o, "event.id");
+		assert_null(json_object_get(ids, id));
+		json_object_set_new(ids, id, json_true());
+		json_decref(o);
+		if (i == 4) {
+			/* A line that cannot be made takes no seq. */
+			buf_init(&small, 16);
+			assert_int_equal(alert_line(s, &a, &small), -ENOSPC);
+			assert_int_equal(small.len, 0);
+			buf_release(&small);
+		}
+	}
+	/* alert_build takes one too. */
+	o = alert_build(s, &a);
+	assert_int_equal(json_integer_value(tlib_json_get(o, "fimd.seq")), 15);
+	json_decref(o);
+	assert_int_equal(alert_stream_next_seq(s), 16);
+	alert_stream_set_backend(s, "inotify");
+	o = one_line(s, &a);
+	assert_string_equal(tlib_json_str(o, "fimd.backend"), "inotify");
+	json_decref(o);
+	json_decref(ids);
+	alert_stream_free(s);
+}
+
+/* ---- awkward paths ---- */
+
+static const struct {
+	const char *name;
+	const char *path;
+	size_t	 len;
+	const char *escaped;	/* NULL: valid UTF-8 */
+	const char *old_path;	/* moved from */
+	const char *old_escaped;
+} path_cases[] = {
+	{ "newline", "/tmp/a\nb", 8, NULL, NULL, NULL },
+	{ "control", "/tmp/\x01\x1b[31m\t", 12, NULL, NULL, NULL },
+	{ "invalid", "/tmp/x\xfe\n", 8, "/tmp/x\\xfe\n", NULL, NULL },
+	{ "backslash-invalid", "/t\\\xff", 4, "/t\\\\\\xff", NULL, NULL },
+	{ "moved-invalid", "/tmp/new", 8, NULL, "/tmp/\xc3(", "/tmp/\\xc3(" },
+	{ "moved-newline", "/tmp/n\n", 7, NULL, "/tmp/o\n", NULL },
+};
+
+static void
+test_path_case(void **state)
+{
+	size_t i = (size_t)(uintptr_t)*state;
+	struct alert_stream *s = alert_stream_new("check", 1);
+	struct record r;
+	struct alert a;
+	json_t *o;
+	const char *msg;
+
+	fill_record(&r, S_IFREG | 0644, 1, 1);
+	fill_simple(&a, "");
+	a.path = path_cases[i].path;
+	a.pathlen = path_cases[i].len;
+	a.old = &r;
+	if (path_cases[i].old_path != NULL) {
+		a.action = ACTION_MOVED;
+		a.old_path = path_cases[i].old_path;
+		a.old_pathlen = strlen(a.old_path);
+		a.new = &r;
+	}
+	o = one_line(s, &a);
+	check_all_types(o);
+	msg = tlib_json_str(o, "message");
+	assert_null(strchr(msg, '\n'));
+	if (path_cases[i].escaped == NULL) {
+		assert_string_equal(tlib_json_str(o, "file.path"),
+		    path_cases[i].path);
+		assert_null(tlib_json_get(o, "fimd.path_escaped"));
+		assert_null(tlib_json_get(o, "fimd.path_encoding"));
+	} else {
+		assert_string_equal(tlib_json_str(o, "fimd.path_escaped"),
+		    path_cases[i].escaped);
+		assert_string_equal(tlib_json_str(o, "fimd.path_encoding"),
+		    "escaped");
+		/* The display form replaces the bad byte with U+FFFD. */
+		assert_non_null(strstr(tlib_json_str(o, "file.path"),
+		    "\xef\xbf\xbd"));
+	}
+	if (path_cases[i].old_path != NULL) {
+		if (path_cases[i].old_escaped != NULL)
+			assert_string_equal(tlib_json_str(o,
+			    "fimd.previous.path_escaped"),
+			    path_cases[i].old_escaped);
+		else {
+			assert_string_equal(tlib_json_str(o,
+			    "fimd.previous.path"), path_cases[i].old_path);
+			assert_null(tlib_json_get(o,
+			    "fimd.previous.path_escaped"));
+		}
+	}
+	json_decref(o);
+	record_release(&r);
+	alert_stream_free(s);
+}
+
+/* A 4 KiB path and a 64 KiB one still make one line each. */
+static void
+test_long_path(void **state)
+{
+	struct alert_stream *s = alert_stream_new("check", 1);
+	size_t lens[] = { 4096, 65536 }, i;
+	struct alert a;
+	char *p;
+	json_t *o;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		p = malloc(lens[i] + 1);
+		assert_non_null(p);
+		memset(p, 'a', lens[i]);
+		p[0] = '/';
+		p[lens[i] / 2] = '\n';
+		p[lens[i]] = '\0';
+		fill_simple(&a, p);
+		o = one_line(s, &a);
+		assert_int_equal(strlen(tlib_json_str(o, "file.path")),
+		    lens[i]);
+		json_decref(o);
+		free(p);
+	}
+	alert_stream_free(s);
+}
+
+/* still_open and hash_skipped appear only when true. */
+static void
+test_flags(void **state)
+{
+	struct alert_stream *s = alert_stream_new("fanotify", 1);
+	struct record r;
+	struct alert a;
+	json_t *o;
+
+	(void)state;
+	fill_record(&r, S_IFREG | 0644, 1, 1);
+	fill_simple(&a, "/f");
+	a.action = ACTION_CREATED;
+	a.new = &r;
+	o = one_line(s, &a);
+	assert_null(tlib_json_get(o, "fimd.still_open"));
+	assert_null(tlib_json_get(o, "fimd.hash_skipped"));
+	assert_non_null(tlib_json_str(o, "file.hash.sha256"));
+	json_decref(o);
+	a.still_open = true;
+	r.hash_too_large = true;
+	r.algos = 0;
+	o = one_line(s, &a);
+	check_all_types(o);
+	assert_true(json_is_true(tlib_json_get(o, "fimd.still_open")));
+	assert_true(json_is_true(tlib_json_get(o, "fimd.hash_skipped")));
+	assert_null(tlib_json_get(o, "file.hash"));
+	json_decref(o);
+	record_release(&r);
+	alert_stream_free(s);
+}
+
+/* ---- human rendering ---- */
+
+static const struct {
+	const char *name;
+	const char *json;
+	bool	 verbose;
+	const char *want;
+} human_cases[] = {
+	{ "updated",
+	    "{\"@timestamp\":\"2026-11-24T11:24:06.123456Z\","
+	    "\"event\":{\"action\":\"updated\"},"
+	    "\"file\":{\"path\":\"/etc/passwd\"},"
+	    "\"process\":{\"pid\":42,\"name\":\"vi\"},"
+	    "\"fimd\":{\"severity\":\"high\","
+	    "\"changed_attributes\":[\"hash\",\"size\"],"
+	    "\"changes\":[{\"attribute\":\"size\",\"old\":\"1\","
+	    "\"new\":\"2\"}]}}", false,
+	    "2026-11-24 11:24:06 high updated /etc/passwd (hash, size) "
+	    "by vi[42]" },
+	{ "verbose",
+	    "{\"@timestamp\":\"2026-11-24T11:24:06.123456Z\","
+	    "\"event\":{\"action\":\"updated\"},"
+	    "\"file\":{\"path\":\"/etc/passwd\"},"
+	    "\"fimd\":{\"severity\":\"high\","
+	    "\"changed_attributes\":[\"size\"],"
+	    "\"changes\":[{\"attribute\":\"size\",\"old\":\"1\","
+	    "\"new\":\"2\"}]}}", true,
+	    "2026-11-24 11:24:06 high updated /etc/passwd (size)\n"
+	    "  size: 1 -> 2" },
+	{ "moved",
+	    "{\"@timestamp\":\"2026-11-24T11:24:06.123456Z\","
+	    "\"event\":{\"action\":\"moved\"},"
+	    "\"file\":{\"path\":\"/b\"},"
+	    "\"fimd\":{\"severity\":\"low\",\"changed_attributes\":[],"
+	    "\"previous\":{\"path\":\"/a\"}}}", true,
+	    "2026-11-24 11:24:06 low moved /a -> /b" },
+	{ "gap",
+	    "{\"@timestamp\":\"2026-11-24T11:24:06.123456Z\","
+	    "\"event\":{\"action\":\"gap\"},"
+	    "\"file\":{\"path\":\"/data\"},"
+	    "\"fimd\":{\"reason\":\"queue overflow\"}}", false,
+	    "2026-11-24 11:24:06 info gap /data: queue overflow" },
+	{ "reconciled",
+	    "{\"@timestamp\":\"2026-11-24T11:24:06.123456Z\","
+	    "\"event\":{\"action\":\"reconciled\"},"
+	    "\"file\":{\"path\":\"/data\"},"
+	    "\"fimd\":{\"reason\":\"queue overflow\",\"count\":3}}", false,
+	    "2026-11-24 11:24:06 info reconciled /data: 3 changes "
+	    "(queue overflow)" },
+	{ "newline-path",
+	    "{\"@timestamp\":\"2026-11-24T11:24:06.123456Z\","
+	    "\"event\":{\"action\":\"created\"},"
+	    "\"file\":{\"path\":\"/a\\nb\"},"
+	    "\"fimd\":{\"severity\":\"medium\","
+	    "\"changed_attributes\":[]}}", false,
+	    "2026-11-24 11:24:06 medium created /a\\x0ab" },
+	{ "garbage", "{\"x\":1}", false, "- info ? ?" },
+};
+
+static void
+test_human_case(void **state)
+{
+	size_t i = (size_t)(uintptr_t)*state;
+	struct buf b;
+	json_t *o;
+
+	o = json_loads(human_cases[i].json, 0, NULL);
+	assert_non_null(o);
+	buf_init(&b, BUF_MAX_DEFAULT);
+	(void)buf_adds(&b, "kept:");
+	assert_int_equal(alert_human(o, human_cases[i].verbose, &b), 0);
+	assert_string_equal(b.data + 5, human_cases[i].want);
+	assert_memory_equal(b.data, "kept:", 5);
+	buf_release(&b);
+	buf_init(&b, 8);
+	assert_int_equal(alert_human(o, human_cases[i].verbose, &b),
+	    -ENOSPC);
+	assert_int_equal(b.len, 0);
+	buf_release(&b);
+	json_decref(o);
+}
+
+/* What alert_build makes renders as documented. */
+static void
+test_human_built(void **state)
+{
+	struct alert_stream *s = alert_stream_new("check", 1);
+	struct record old, new;
+	struct procinfo proc;
+	struct diff d;
+	struct alert a;
+	struct buf b;
+	json_t *o;
+
+	(void)state;
+	fill_record(&old, S_IFREG | 0644, 1, 1);
+	fill_record(&new, S_IFREG | 0644, 2, 2);
+	fill_proc(&proc);
+	memset(&d, 0, sizeof(d));
+	d.changed = ATTR_BIT(ATTR_HASH) | ATTR_BIT(ATTR_SIZE);
+	d.algos = HASH_BIT(HASH_SHA256);
+	fill_simple(&a, "/etc/passwd");
+	a.action = ACTION_UPDATED;
+	a.old = &old;
+	a.new = &new;
+	a.diff = &d;
+	a.proc = &proc;
+	o = alert_build(s, &a);
+	buf_init(&b, BUF_MAX_DEFAULT);
+	assert_int_equal(alert_human(o, true, &b), 0);
+	assert_int_equal(b.data[4], '-');
+	assert_int_equal(b.data[10], ' ');
+	assert_non_null(strstr(b.data, " high updated /etc/passwd "
+	    "(size, hash) by vi[42] as root\n"));
+	assert_non_null(strstr(b.data, "\n  size: 1 -> 2"));
+	assert_non_null(strstr(b.data, "\n  hash.sha256: 0101"));
+	buf_release(&b);
+	json_decref(o);
+	record_release(&old);
+	record_release(&new);
+	free_proc(&proc);
+	alert_stream_free(s);
+}
+
+/* ---- alert_file_next_seq ---- */
+
+static char *
+alert_lines(uint64_t first, int n, size_t pathlen)
+{
+	struct alert_stream *s = alert_stream_new("check", first);
+	struct alert a;
+	struct buf b;
+	char *p;
+	int i;
+
+	p = malloc(pathlen + 1);
+	assert_non_null(p);
+	memset(p, 'p', pathlen);
+	p[0] = '/';
+	p[pathlen] = '\0';
+	buf_init(&b, BUF_MAX_DEFAULT);
+	fill_simple(&a, p);
+	for (i = 0; i < n; i++)
+		assert_int_equal(alert_line(s, &a, &b), 0);
+	alert_stream_free(s);
+	free(p);
+	return buf_detach(&b, NULL);
+}
+
+static void
+test_next_seq(void **state)
+{
+	char *dir = tlib_mkdtemp("alertseq"), *path, *lines, *more;
+	int fd;
+
+	(void)state;
+	path = tlib_fmt("%s/alerts.json", dir);
+	assert_int_equal(alert_file_next_seq(path), 1);		/* missing */
+	tlib_write(path, "", 0);
+	assert_int_equal(alert_file_next_seq(path), 1);		/* empty */
+	tlib_write(path, "garbage\n{\"not\":\"an alert\"}\n\x01\x02", 28);
+	assert_int_equal(alert_file_next_seq(path), 1);		/* garbled */
+	lines = alert_lines(7, 3, 8);				/* 7, 8, 9 */
+	tlib_write(path, lines, (size_t)-1);
+	assert_int_equal(alert_file_next_seq(path), 10);
+	/* A torn last line (disk full mid-write) is passed over. */
+	more = tlib_fmt("%s{\"fimd\":{\"seq\":1", lines);
+	tlib_write(path, more, (size_t)-1);
+	assert_int_equal(alert_file_next_seq(path), 10);
+	free(more);
+	/* So is junk after the last alert. */
+	more = tlib_fmt("%snot json\n", lines);
+	tlib_write(path, more, (size_t)-1);
+	assert_int_equal(alert_file_next_seq(path), 10);
+	free(more);
+	free(lines);
+	/* Thousands of lines: the last one counts. */
+	lines = alert_lines(1, 3000, 20);
+	tlib_write(path, lines, (size_t)-1);
+	assert_int_equal(alert_file_next_seq(path), 3001);
+	free(lines);
+	/* A last line longer than the first window read. */
+	lines = alert_lines(41, 2, 200000);
+	tlib_write(path, lines, (size_t)-1);
+	assert_int_equal(alert_file_next_seq(path), 43);
+	free(lines);
+	/* A directory is not an alert file. */
+	assert_int_equal(alert_file_next_seq(dir), 1);
+	tlib_rmrf(dir);
+	free(path);
+	free(dir);
+	(void)fd;
+}
+
+/*
+ * Only the tail is read: a 64 GiB sparse file (zeros, then one alert)
+ * answers at once and without 64 GiB of memory.
+ */
+static void
+test_next_seq_tail_only(void **state)
+{
+	char *dir = tlib_mkdtemp("alertseq"), *path, *line;
+	int fd;
+	double t0;
+
+	(void)state;
+	path = tlib_fmt("%s/alerts.json", dir);
+	line = alert_lines(99, 1, 8);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	if (ftruncate(fd, (off_t)64 << 30) < 0) {
+		close(fd);
+		skip();
+	}
+	assert_true(lseek(fd, 0, SEEK_END) > 0);
+	assert_int_equal(write(fd, "\n", 1), 1);
+	assert_int_equal(write(fd, line, strlen(line)), (ssize_t)strlen(line));
+	close(fd);
+	t0 = tlib_now();
+	assert_int_equal(alert_file_next_seq(path), 100);
+	assert_true(tlib_now() - t0 < 2.0);
+	free(line);
+	tlib_rmrf(dir);
+	free(path);
+	free(dir);
+}
+
+int
+main(void)
+{
+	struct CMUnitTest tests[64];
+	size_t n = 0, i;
+
+	test_rule.name = rule_name;
+	test_rule.severity = SEVERITY_HIGH;
+	for (i = 0; i < sizeof(action_cases) / sizeof(action_cases[0]); i++)
+		tests[n++] = (struct CMUnitTest){ action_cases[i].name,
+		    test_action, NULL, NULL, (void *)(uintptr_t)i };
+	for (i = 0; i < sizeof(path_cases) / sizeof(path_cases[0]); i++)
+		tests[n++] = (struct CMUnitTest){ path_cases[i].name,
+		    test_path_case, NULL, NULL, (void *)(uintptr_t)i };
+	for (i = 0; i < sizeof(human_cases) / sizeof(human_cases[0]); i++)
+		tests[n++] = (struct CMUnitTest){ human_cases[i].name,
+		    test_human_case, NULL, NULL, (void *)(uintptr_t)i };
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_seq_without_gaps);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_long_path);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_flags);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_human_built);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_next_seq);
+	tests[n++] =
+	    (struct CMUnitTest)cmocka_unit_test(test_next_seq_tail_only);
+	return _cmocka_run_group_tests("alert", tests, n, NULL, NULL);
+}
