@@ -127,7 +127,7 @@ static const struct error_case error_cases[] = {
 	/* JSON syntax, positions as jansson reports them */
 	{ "{\"rules\": [\n  {\"name\": \"a\",, \"paths\": \"/x\"}\n]}",
 	    2, 16, "JSON syntax error" },
-	{ "{\"rules\": [\n  {\"name\": \"a\"", 2, 15, "JSON syntax error" },
+	{ "{\"rules\": [\n  {\"name\": \"a\"", 2, 14, "JSON syntax error" },
 	{ "", 1, 0, "JSON syntax error" },
 };
 
