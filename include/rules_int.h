@@ -47,6 +47,26 @@ struct ruleset {
 	char	 digest[8 + 2 * 32];
 };
 
+/* State while one ruleset is being built (rules.c, rules_dir.c). */
+struct rules_loader {
+	struct ruleset *rs;
+	size_t	 rules_alloc;
+	struct diag *diag;
+	const char *file;	/* borrowed from rs->files */
+	size_t	 errors;
+};
+
+/* rules.c: record a file name in rs->files; returns the stored copy. */
+const char *rules_add_file(struct ruleset *rs, const char *name);
+/* rules.c: parse one file's text into l->rs, reporting into l->diag. */
+void	rules_parse_text(struct rules_loader *l, const char *text,
+	    size_t len);
+/*
+ * rules.c: after the last file: fail with -EINVAL (freeing l->rs) when
+ * any error was reported, else warn about overlaps, index and digest.
+ */
+int	rules_finish(struct rules_loader *l, struct ruleset **ret);
+
 /* rules_match.c: build entries, roots and patterns once loaded. */
 void	ruleset_index(struct ruleset *rs);
 /* Whether b[0..blen) is a or strictly below a. */

@@ -7,16 +7,12 @@
  * is collected before the load fails, so one run of --validate shows
  * them all.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -26,28 +22,18 @@
 #include "rules_int.h"
 #include "xmalloc.h"
 
-#define RULES_FILE_MAX		((size_t)16 << 20)
 #define RULE_NAME_MAX		128
 #define RULE_DEPTH_MAX		4096
 #define RULE_DEFAULT_RESCAN	3600
 #define RULE_DEFAULT_MAX_SIZE	((uint64_t)1 << 30)
 
-/* State while one ruleset is being built. */
-struct loader {
-	struct ruleset *rs;
-	size_t	 rules_alloc;
-	struct diag *diag;
-	const char *file;	/* borrowed from rs->files */
-	size_t	 errors;
-};
-
 static void
-report(struct loader *l, enum diag_severity sev, unsigned line,
+report(struct rules_loader *l, enum diag_severity sev, unsigned line,
     unsigned column, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
 static void
-report(struct loader *l, enum diag_severity sev, unsigned line,
+report(struct rules_loader *l, enum diag_severity sev, unsigned line,
     unsigned column, const char *fmt, ...)
 {
 	va_list ap;
@@ -127,11 +113,11 @@ ruleset_free(struct ruleset *rs)
  * A value that may be one string or a list of strings: call fn for each
  * string with its position.  Reports wrong types.
  */
-typedef void string_fn(struct loader *, struct rule *, const char *,
+typedef void string_fn(struct rules_loader *, struct rule *, const char *,
     const struct jsonpos *);
 
 static void
-each_string(struct loader *l, struct rule *r, const char *key, json_t *v,
+each_string(struct rules_loader *l, struct rule *r, const char *key, json_t *v,
     const struct jsonpos *p, string_fn *fn)
 {
 	size_t i;
@@ -210,7 +196,7 @@ normalise_path(const char *in, const char **why)
 }
 
 static void
-add_path(struct loader *l, struct rule *r, const char *s,
+add_path(struct rules_loader *l, struct rule *r, const char *s,
     const struct jsonpos *p)
 {
 	const char *why = NULL;
@@ -249,7 +235,7 @@ strv_push(char ***v, const char *s)
 }
 
 static bool
-check_glob(struct loader *l, const char *s, const struct jsonpos *p)
+check_glob(struct rules_loader *l, const char *s, const struct jsonpos *p)
 {
 	size_t off = 0;
 
@@ -266,7 +252,7 @@ check_glob(struct loader *l, const char *s, const struct jsonpos *p)
 }
 
 static void
-add_include(struct loader *l, struct rule *r, const char *s,
+add_include(struct rules_loader *l, struct rule *r, const char *s,
     const struct jsonpos *p)
 {
 	if (check_glob(l, s, p))
@@ -274,7 +260,7 @@ add_include(struct loader *l, struct rule *r, const char *s,
 }
 
 static void
-add_exclude(struct loader *l, struct rule *r, const char *s,
+add_exclude(struct rules_loader *l, struct rule *r, const char *s,
     const struct jsonpos *p)
 {
 	if (check_glob(l, s, p))
@@ -282,7 +268,7 @@ add_exclude(struct loader *l, struct rule *r, const char *s,
 }
 
 static void
-add_attribute(struct loader *l, struct rule *r, const char *s,
+add_attribute(struct rules_loader *l, struct rule *r, const char *s,
     const struct jsonpos *p)
 {
 	if (attr_parse(s, &r->attrs) < 0)
@@ -290,7 +276,7 @@ add_attribute(struct loader *l, struct rule *r, const char *s,
 }
 
 static void
-add_algo(struct loader *l, struct rule *r, const char *s,
+add_algo(struct rules_loader *l, struct rule *r, const char *s,
     const struct jsonpos *p)
 {
 	int a = hash_from_name(s);
@@ -302,7 +288,7 @@ add_algo(struct loader *l, struct rule *r, const char *s,
 }
 
 static bool
-want_bool(struct loader *l, const char *key, json_t *v,
+want_bool(struct rules_loader *l, const char *key, json_t *v,
     const struct jsonpos *p, bool *ret)
 {
 	if (!json_is_boolean(v)) {
@@ -314,7 +300,7 @@ want_bool(struct loader *l, const char *key, json_t *v,
 }
 
 static bool
-want_string(struct loader *l, const char *key, json_t *v,
+want_string(struct rules_loader *l, const char *key, json_t *v,
     const struct jsonpos *p)
 {
 	if (!json_is_string(v)) {
@@ -331,7 +317,7 @@ struct seen {
 };
 
 static void
-set_key(struct loader *l, struct rule *r, struct seen *seen,
+set_key(struct rules_loader *l, struct rule *r, struct seen *seen,
     const char *key, json_t *v, const struct jsonpos *p)
 {
 	uint64_t u;
@@ -444,7 +430,7 @@ find_rule(const struct ruleset *rs, const char *name)
 }
 
 static void
-parse_rule(struct loader *l, json_t *o, const struct jsonpos *p)
+parse_rule(struct rules_loader *l, json_t *o, const struct jsonpos *p)
 {
 	struct ruleset *rs = l->rs;
 	struct rule r;
@@ -510,8 +496,8 @@ parse_rule(struct loader *l, json_t *o, const struct jsonpos *p)
 	rs->rules[rs->nrules++] = r;
 }
 
-static void
-parse_text(struct loader *l, const char *text, size_t len)
+void
+rules_parse_text(struct rules_loader *l, const char *text, size_t len)
 {
 	struct jsonpos pos;
 	json_error_t jerr;
@@ -563,8 +549,8 @@ out:
 	json_decref(root);
 }
 
-static const char *
-add_file(struct ruleset *rs, const char *name)
+const char *
+rules_add_file(struct ruleset *rs, const char *name)
 {
 	rs->files = xreallocarray(rs->files, rs->nfiles + 1,
 	    sizeof(*rs->files));
@@ -572,83 +558,8 @@ add_file(struct ruleset *rs, const char *name)
 	return rs->files[rs->nfiles++];
 }
 
-static int
-read_file(const char *path, char **ret, size_t *ret_len)
-{
-	struct stat st;
-	char *data;
-	size_t off = 0;
-	ssize_t n;
-	int fd, r;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EISDIR;
-	}
-	if ((size_t)st.st_size > RULES_FILE_MAX) {
-		close(fd);
-		return -EFBIG;
-	}
-	data = xmalloc((size_t)st.st_size + 1);
-	for (;;) {
-		if (off == (size_t)st.st_size) {
-			/* grew while read: one byte more tells */
-			char c;
-
-			if (read(fd, &c, 1) > 0) {
-				free(data);
-				close(fd);
-				return -EAGAIN;
-			}
-			break;
-		}
-		n = read(fd, data + off, (size_t)st.st_size - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			free(data);
-			close(fd);
-			return r;
-		}
-		if (n == 0)
-			break;
-		off += (size_t)n;
-	}
-	close(fd);
-	data[off] = '\0';
-	*ret = data;
-	*ret_len = off;
-	return 0;
-}
-
-/* Load one file into l->rs.  Returns 0 or a negative errno for I/O. */
-static int
-load_file(struct loader *l, const char *path)
-{
-	char *text = NULL;
-	size_t len = 0;
-	int r;
-
-	l->file = add_file(l->rs, path);
-	if ((r = read_file(path, &text, &len)) < 0) {
-		report(l, DIAG_ERROR, 0, 0, "cannot read: %s", strerror(-r));
-		return r;
-	}
-	parse_text(l, text, len);
-	free(text);
-	return 0;
-}
-
 static void
-warn_overlaps(struct loader *l)
+warn_overlaps(struct rules_loader *l)
 {
 	struct ruleset *rs = l->rs;
 	size_t i, j, a, b;
@@ -745,8 +656,8 @@ compute_digest(struct ruleset *rs)
 }
 
 /* Checks and indexes done once every file has been read. */
-static int
-finish(struct loader *l, struct ruleset **ret)
+int
+rules_finish(struct rules_loader *l, struct ruleset **ret)
 {
 	struct ruleset *rs = l->rs;
 	size_t i;
@@ -768,151 +679,14 @@ int
 ruleset_load_buffer(const char *filename, const char *text, size_t len,
     struct ruleset **ret, struct diag *diag)
 {
-	struct loader l;
+	struct rules_loader l;
 
 	memset(&l, 0, sizeof(l));
 	l.rs = xcalloc(1, sizeof(*l.rs));
 	l.diag = diag;
-	l.file = add_file(l.rs, filename);
-	parse_text(&l, text, len);
-	return finish(&l, ret);
-}
-
-/* A rule file name: "*.json", not hidden. */
-static bool
-is_rule_file(const char *name)
-{
-	size_t n = strlen(name);
-
-	return name[0] != '.' && n > 5 && strcmp(name + n - 5, ".json") == 0;
-}
-
-struct rulefile {
-	char	*name;
-	char	*path;
-};
-
-static int
-rulefile_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct rulefile *)a)->name,
-	    ((const struct rulefile *)b)->name);
-}
-
-/*
- * Add the rule files of dir to *v, replacing same-named entries.
- * Returns 0, -ENOENT when dir does not exist, or another negative errno.
- */
-static int
-collect_dir(const char *dir, struct rulefile **v, size_t *n)
-{
-	struct dirent *de;
-	DIR *d;
-	size_t i;
-
-	if ((d = opendir(dir)) == NULL)
-		return -errno;
-	while ((de = readdir(d)) != NULL) {
-		char *path;
-
-		if (!is_rule_file(de->d_name))
-			continue;
-		path = xasprintf("%s/%s", dir, de->d_name);
-		for (i = 0; i < *n; i++)
-			if (strcmp((*v)[i].name, de->d_name) == 0)
-				break;
-		if (i < *n) {
-			free((*v)[i].path);
-			(*v)[i].path = path;
-			continue;
-		}
-		*v = xreallocarray(*v, *n + 1, sizeof(**v));
-		(*v)[*n].name = xstrdup(de->d_name);
-		(*v)[*n].path = path;
-		(*n)++;
-	}
-	closedir(d);
-	return 0;
-}
-
-/* A symlink to /dev/null disables a rule file of the same name. */
-static bool
-is_disabled(const char *path)
-{
-	char target[16];
-	ssize_t n;
-
-	n = readlink(path, target, sizeof(target));
-	return n == 9 && memcmp(target, "/dev/null", 9) == 0;
-}
-
-int
-ruleset_load(const char *dir_or_file, const char *shipped_dir,
-    struct ruleset **ret, struct diag *diag)
-{
-	struct rulefile *files = NULL;
-	struct loader l;
-	struct stat st;
-	size_t nfiles = 0, i, loaded = 0;
-	int r = 0, ioerr = 0;
-
-	memset(&l, 0, sizeof(l));
-	l.diag = diag;
-	if (shipped_dir != NULL &&
-	    (r = collect_dir(shipped_dir, &files, &nfiles)) < 0 &&
-	    r != -ENOENT) {
-		diag_add(diag, DIAG_ERROR, shipped_dir, 0, 0,
-		    "cannot read directory: %s", strerror(-r));
-		ioerr = r;
-	}
-	if (stat(dir_or_file, &st) == 0 && !S_ISDIR(st.st_mode)) {
-		const char *base = strrchr(dir_or_file, '/');
-
-		base = base != NULL ? base + 1 : dir_or_file;
-		for (i = 0; i < nfiles; i++)
-			if (strcmp(files[i].name, base) == 0)
-				break;
-		if (i == nfiles) {
-			files = xreallocarray(files, nfiles + 1,
-			    sizeof(*files));
-			files[nfiles++].name = xstrdup(base);
-		} else
-			free(files[i].path);
-		files[i].path = xstrdup(dir_or_file);
-	} else if ((r = collect_dir(dir_or_file, &files, &nfiles)) < 0 &&
-	    (r != -ENOENT || nfiles == 0)) {
-		diag_add(diag, DIAG_ERROR, dir_or_file, 0, 0,
-		    "cannot read rules: %s", strerror(-r));
-		if (r != -ENOENT)
-			ioerr = r;
-	}
-	if (nfiles > 1)
-		qsort(files, nfiles, sizeof(*files), rulefile_cmp);
-
-	l.rs = xcalloc(1, sizeof(*l.rs));
-	for (i = 0; i < nfiles; i++) {
-		if (is_disabled(files[i].path)) {
-			diag_add(diag, DIAG_NOTE, files[i].path, 0, 0,
-			    "disabled (symlink to /dev/null)");
-			continue;
-		}
-		if ((r = load_file(&l, files[i].path)) < 0 && ioerr == 0)
-			ioerr = r;
-		loaded++;
-	}
-	for (i = 0; i < nfiles; i++) {
-		free(files[i].name);
-		free(files[i].path);
-	}
-	free(files);
-	if (ioerr != 0 || loaded == 0) {
-		if (loaded == 0 && ioerr == 0)
-			diag_add(diag, DIAG_ERROR, dir_or_file, 0, 0,
-			    "no rule files (*.json) found");
-		ruleset_free(l.rs);
-		return ioerr != 0 ? ioerr : -ENOENT;
-	}
-	return finish(&l, ret);
+	l.file = rules_add_file(l.rs, filename);
+	rules_parse_text(&l, text, len);
+	return rules_finish(&l, ret);
 }
 
 size_t
