@@ -39,7 +39,7 @@ struct ruleset {
 	struct rule_pats *pats;		/* per rule, by index */
 	char	**files;
 	size_t	 nfiles;
-	struct rs_entry *entries;	/* longest path first, then load order */
+	struct rs_entry *entries;	/* longest first, then load order */
 	size_t	 nentries;
 	const char **roots;
 	size_t	 nroots;

@@ -104,7 +104,7 @@ match_from(const char *p, const char *s, const char *end, bool name_start)
 		name_start = false;
 		if (*p == '/' && p[1] == '*' && p[2] == '*' && p[3] == '\0' &&
 		    (s == end || *s == '/'))
-			return true;	/* a final "**" name matches the dir too */
+			return true;	/* a final "**" also takes the dir */
 		if (*p == '\0') {
 			if (s == end)
 				return true;

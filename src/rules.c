@@ -332,8 +332,8 @@ set_key(struct rules_loader *l, struct rule *r, struct seen *seen,
 			return;
 		s = json_string_value(v);
 		if (*s == '\0' || strlen(s) > RULE_NAME_MAX ||
-		    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		    "0123456789_.-") != strlen(s)) {
+		    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789_.-") != strlen(s)) {
 			ERR_AT(l, p, "invalid rule name \"%s\": use 1 to %d of "
 			    "A-Z a-z 0-9 _ . -", s, RULE_NAME_MAX);
 			return;
@@ -355,8 +355,8 @@ set_key(struct rules_loader *l, struct rule *r, struct seen *seen,
 		seen->depth = p;
 		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 		    json_integer_value(v) > RULE_DEPTH_MAX) {
-			ERR_AT(l, p, "\"depth\" must be an integer from 0 to %d",
-			    RULE_DEPTH_MAX);
+			ERR_AT(l, p, "\"depth\" must be an integer from 0 "
+			    "to %d", RULE_DEPTH_MAX);
 			return;
 		}
 		r->depth = (int)json_integer_value(v);
@@ -582,7 +582,7 @@ warn_overlaps(struct rules_loader *l)
 			    px->len);
 			l->file = px->pos.file;
 			if (d == 0 && j > i)
-				continue;	/* reported once, on the later */
+				continue;	/* reported on the later */
 			if (d == 0)
 				report(l, DIAG_WARNING, px->pos.line,
 				    px->pos.column, "rule %s and rule %s both "
