@@ -12,7 +12,7 @@
 #include "jsonpos.h"
 #include "xmalloc.h"
 
-#define JSONPOS_MAX_DEPTH	512
+#define JSONPOS_MAX_DEPTH	4096
 
 struct scanner {
 	const char *p;
