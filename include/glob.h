@@ -4,8 +4,9 @@
  * "?" matches one byte other than "/", "*" any run of bytes within one
  * name, "**" any run of whole names (zero or more), "[...]" a byte class
  * ("[!...]" negated, ranges "a-z"), "\" escapes the next byte.  "**" is
- * only special as a whole name: "/**" at the end of a pattern also
- * matches the directory itself, so "build/**" prunes "build".  Neither
+ * only special as a whole name.  A final "**" name also matches the
+ * directory above it: "build" then "/" then "**" matches "build" itself,
+ * so an exclude of that form prunes the directory.  Neither
  * path nor pattern need be valid UTF-8 or NUL-free in the middle.
  *
  * Pure module: no allocation, no I/O.

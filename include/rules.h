@@ -48,7 +48,7 @@ struct srcpos {
 };
 
 struct rule_path {
-	char	*path;		/* absolute, normalised: no "//", no trailing "/" */
+	char	*path;		/* absolute; no "//", no trailing "/" */
 	size_t	 len;
 	struct srcpos pos;
 };
@@ -58,7 +58,7 @@ struct rule {
 	char	*description;
 	struct rule_path *paths;
 	size_t	 npaths;
-	int	 depth;		/* -1: unlimited; 0: the paths themselves only */
+	int	 depth;		/* -1: unlimited; 0: the paths only */
 	char	**include;	/* NULL-terminated list, or NULL */
 	char	**exclude;	/* NULL-terminated list, or NULL */
 	attr_mask attrs;	/* may carry ATTR_F_GROWING */
