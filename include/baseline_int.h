@@ -9,7 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "baseline.h"
+#include "buf.h"
 #include "record.h"
 
 struct baseline {
@@ -58,5 +61,16 @@ void	baseline_entry_record(const struct baseline *b, uint32_t ref,
 	    struct record *ret);
 void	baseline_set_header(struct baseline *b, const char *created,
 	    const char *host, const char *rules_digest);
+
+/*
+ * One JSON value from s[0..len) (baseline_json.c).  Returns 0 and a new
+ * reference, or -EINVAL with a 1-based column and a static message.
+ */
+int	bjson_parse(const char *s, size_t len, json_t **ret, size_t *ret_col,
+	    const char **ret_msg);
+/* Append compact JSON for v / a string / an object's members. */
+void	bjson_dump(struct buf *out, const json_t *v);
+void	bjson_dump_string(struct buf *out, const char *s, size_t len);
+void	bjson_dump_members(struct buf *out, const json_t *o);
 
 #endif

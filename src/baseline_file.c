@@ -28,7 +28,6 @@
 #include "xmalloc.h"
 
 #define WBUF_SIZE	(1024 * 1024)
-#define DUMP_FLAGS	(JSON_COMPACT | JSON_PRESERVE_ORDER)
 #define ENTRIES_KEY	",\"entries\":["
 #define TRAILER_HEAD	"],\"digest\":\"sha256:"
 #define TRAILER_TAIL	"\"}"
@@ -39,9 +38,7 @@
 struct writer {
 	int	 fd;
 	EVP_MD_CTX *md;
-	char	*buf;
-	size_t	 len;
-	size_t	 alloc;
+	struct buf out;
 	int	 error;		/* first -errno */
 };
 
@@ -69,69 +66,41 @@ writer_flush(struct writer *w, bool hashed)
 {
 	int r;
 
-	if (w->error == 0 && w->len > 0) {
-		if (hashed && EVP_DigestUpdate(w->md, w->buf, w->len) != 1)
+	if (w->error == 0 && w->out.len > 0) {
+		if (hashed && EVP_DigestUpdate(w->md, w->out.data,
+		    w->out.len) != 1)
 			w->error = -EIO;
-		else if ((r = write_all(w->fd, w->buf, w->len)) < 0)
+		else if ((r = write_all(w->fd, w->out.data, w->out.len)) < 0)
 			w->error = r;
 	}
-	w->len = 0;
-}
-
-/* Room for n more bytes. */
-static char *
-writer_room(struct writer *w, size_t n)
-{
-	if (w->len + n > w->alloc) {
-		writer_flush(w, true);
-		if (n > w->alloc) {
-			w->buf = xreallocarray(w->buf, n, 1);
-			w->alloc = n;
-		}
-	}
-	return w->buf + w->len;
+	buf_reset(&w->out);
 }
 
 static void
 writer_add(struct writer *w, const char *s, size_t n)
 {
-	memcpy(writer_room(w, n), s, n);
-	w->len += n;
-}
-
-static void
-writer_json(struct writer *w, const json_t *j)
-{
-	size_t need, space = w->alloc - w->len;
-
-	need = json_dumpb(j, w->buf + w->len, space, DUMP_FLAGS);
-	if (need > space) {
-		(void)writer_room(w, need);
-		need = json_dumpb(j, w->buf + w->len, w->alloc - w->len,
-		    DUMP_FLAGS);
-	}
-	w->len += need;
+	(void)buf_add(&w->out, s, n);
 }
 
 /* Path under "path", or "path_escaped" when it is not UTF-8. */
 static void
-set_path(json_t *o, const char *path, size_t len, struct buf *tmp)
+write_path(struct writer *w, const char *path, size_t len, struct buf *tmp)
 {
 	if (pathenc_is_utf8(path, len)) {
-		json_object_set_new(o, "path", json_stringn(path, len));
+		writer_add(w, "{\"path\":", 8);
+		bjson_dump_string(&w->out, path, len);
 		return;
 	}
 	buf_reset(tmp);
 	(void)pathenc_escape(path, len, tmp);
-	json_object_set_new(o, "path_escaped", json_stringn(tmp->data,
-	    tmp->len));
+	writer_add(w, "{\"path_escaped\":", 16);
+	bjson_dump_string(&w->out, tmp->data, tmp->len);
 }
 
 static void
 write_header(struct writer *w, const struct baseline *b)
 {
 	json_t *h = json_object();
-	size_t start = w->len;
 
 	json_object_set_new(h, "fimd_baseline",
 	    json_integer(BASELINE_FORMAT_VERSION));
@@ -139,11 +108,10 @@ write_header(struct writer *w, const struct baseline *b)
 	json_object_set_new(h, "host", json_string(b->host));
 	json_object_set_new(h, "rules_digest", json_string(b->rules_digest));
 	json_object_set_new(h, "count", json_integer((json_int_t)b->count));
-	writer_json(w, h);
+	/* No closing brace: the entries array continues the object. */
+	writer_add(w, "{", 1);
+	bjson_dump_members(&w->out, h);
 	json_decref(h);
-	/* Drop the closing brace: the entries array continues the object. */
-	if (w->len > start && w->buf[w->len - 1] == '}')
-		w->len--;
 	writer_add(w, ENTRIES_KEY "\n", sizeof(ENTRIES_KEY));
 }
 
@@ -154,25 +122,26 @@ write_entries(struct writer *w, const struct baseline *b)
 	struct record rec;
 	struct buf tmp;
 	const char *path;
-	json_t *o, *rj;
+	json_t *rj;
 	size_t i, len;
 
 	buf_init(&tmp, BUF_MAX_DEFAULT);
 	for (i = 0; i < b->count && w->error == 0; i++) {
 		path = baseline_entry_path(b, refs[i], &len);
 		baseline_entry_record(b, refs[i], &rec);
-		o = json_object();
-		set_path(o, path, len, &tmp);
 		rj = record_to_json(&rec);
-		json_object_update(o, rj);
-		json_decref(rj);
 		record_release(&rec);
-		writer_json(w, o);
-		json_decref(o);
+		write_path(w, path, len, &tmp);
+		if (json_object_size(rj) > 0)
+			writer_add(w, ",", 1);
+		bjson_dump_members(&w->out, rj);
+		json_decref(rj);
 		if (i + 1 < b->count)
-			writer_add(w, ",\n", 2);
+			writer_add(w, "},\n", 3);
 		else
-			writer_add(w, "\n", 1);
+			writer_add(w, "}\n", 2);
+		if (w->out.len >= WBUF_SIZE)
+			writer_flush(w, true);
 	}
 	buf_release(&tmp);
 	free(refs);
@@ -213,8 +182,8 @@ baseline_save(const struct baseline *b, const char *path, struct diag *diag)
 	}
 	memset(&w, 0, sizeof(w));
 	w.fd = af.fd;
-	w.alloc = WBUF_SIZE;
-	w.buf = xmalloc(w.alloc);
+	buf_init(&w.out, BUF_MAX_DEFAULT);
+	(void)buf_reserve(&w.out, WBUF_SIZE + 64 * 1024);
 	if ((w.md = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(w.md, EVP_sha256(), NULL) != 1) {
 		r = -ENOMEM;
@@ -225,7 +194,7 @@ baseline_save(const struct baseline *b, const char *path, struct diag *diag)
 	if ((r = write_trailer(&w)) < 0)
 		goto fail;
 	EVP_MD_CTX_free(w.md);
-	free(w.buf);
+	buf_release(&w.out);
 	if ((r = atomicfile_commit(&af)) < 0) {
 		diag_add(diag, DIAG_ERROR, path, 0, 0,
 		    "cannot replace the baseline: %s", strerror(-r));
@@ -235,7 +204,7 @@ baseline_save(const struct baseline *b, const char *path, struct diag *diag)
 
 fail:
 	EVP_MD_CTX_free(w.md);
-	free(w.buf);
+	buf_release(&w.out);
 	atomicfile_rollback(&af);
 	diag_add(diag, DIAG_ERROR, path, 0, 0, "cannot write the baseline: %s",
 	    strerror(-r));
@@ -456,10 +425,9 @@ read_entries(struct reader *rd, size_t from, size_t to, struct baseline *b,
 {
 	struct buf path[2];
 	struct record rec;
-	json_error_t err;
 	json_t *o;
 	const char *line, *nl, *msg;
-	size_t len;
+	size_t len, col;
 	unsigned lineno = 2;
 	uint64_t n = 0;
 	int cur = 0, r = 0;
@@ -477,12 +445,12 @@ read_entries(struct reader *rd, size_t from, size_t to, struct baseline *b,
 				    "in ','");
 				break;
 			}
-			o = json_loadb(line, len - 1, 0, &err);
+			r = bjson_parse(line, len - 1, &o, &col, &msg);
 		} else
-			o = json_loadb(line, len, 0, &err);
-		if (o == NULL) {
-			r = bad(rd, lineno, (unsigned)err.column, "entry is "
-			    "not JSON: %s", err.text);
+			r = bjson_parse(line, len, &o, &col, &msg);
+		if (r < 0) {
+			r = bad(rd, lineno, (unsigned)col, "entry is not "
+			    "JSON: %s", msg);
 			break;
 		}
 		if (!json_is_object(o) || entry_path(o, &path[cur]) < 0) {
