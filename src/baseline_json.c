@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "baseline_int.h"
+#include "xmalloc.h"
 
 #define BJSON_MAX_DEPTH	8
 
@@ -237,7 +238,7 @@ static json_t *
 parse_object(struct parser *ps, int depth)
 {
 	json_t *o = json_object(), *v;
-	char *key;
+	char kbuf[128], *key;
 	size_t klen;
 
 	ps->p++;
@@ -253,26 +254,32 @@ parse_object(struct parser *ps, int depth)
 		if (memchr(ps->str.data, '\0', ps->str.len) != NULL)
 			goto bad_key;
 		klen = ps->str.len;
-		key = buf_detach(&ps->str, NULL);
+		/* Short keys (all of an entry's) stay off the heap. */
+		key = klen < sizeof(kbuf) ? memcpy(kbuf, ps->str.data,
+		    klen + 1) : xstrndup(ps->str.data, klen);
 		if (json_object_get(o, key) != NULL) {
-			free(key);
+			if (key != kbuf)
+				free(key);
 			json_decref(o);
 			return fail(ps, "duplicate key");
 		}
 		skip_ws(ps);
 		if (ps->p >= ps->end || *ps->p != ':') {
-			free(key);
+			if (key != kbuf)
+				free(key);
 			json_decref(o);
 			return fail(ps, "expected ':'");
 		}
 		ps->p++;
 		if ((v = parse_value(ps, depth + 1)) == NULL) {
-			free(key);
+			if (key != kbuf)
+				free(key);
 			json_decref(o);
 			return NULL;
 		}
 		(void)json_object_setn_new_nocheck(o, key, klen, v);
-		free(key);
+		if (key != kbuf)
+			free(key);
 		skip_ws(ps);
 		if (ps->p < ps->end && *ps->p == ',') {
 			ps->p++;

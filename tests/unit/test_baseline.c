@@ -357,7 +357,7 @@ swap_entries(char *s, size_t *len)
 enum mutation {
 	M_FLIP, M_CUT, M_CUT_NEWLINE, M_FOREIGN, M_NOT_JSON, M_VERSION,
 	M_COUNT, M_BAD_ENTRY, M_UNSORTED, M_DUPLICATE, M_EMPTY,
-	M_NO_COMMA,
+	M_NO_COMMA, M_ENTRY_NOT_JSON, M_DUP_KEY,
 };
 
 struct refusal {
@@ -381,6 +381,8 @@ static const struct refusal refusals[] = {
 	{ "duplicate", M_DUPLICATE, 3, "duplicate path" },
 	{ "empty", M_EMPTY, 1, "empty file" },
 	{ "missing comma", M_NO_COMMA, 2, "does not end in ','" },
+	{ "entry not JSON", M_ENTRY_NOT_JSON, 2, "entry is not JSON" },
+	{ "duplicate key", M_DUP_KEY, 2, "duplicate key" },
 };
 
 static char *
@@ -423,6 +425,12 @@ mutate(enum mutation m, char *s, size_t *len)
 	case M_EMPTY:
 		*len = 0;
 		return s;
+	case M_ENTRY_NOT_JSON:
+		s = replace(s, len, "\"uid\":", "\"uid\" ");
+		return redigest(s, len);
+	case M_DUP_KEY:
+		s = replace(s, len, "\"uid\":", "\"gid\":");
+		return redigest(s, len);
 	case M_NO_COMMA:
 		s = replace(s, len, "},\n", "}\n");
 		return redigest(s, len);
