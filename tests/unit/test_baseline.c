@@ -479,6 +479,12 @@ test_refusals(void **state)
 			    rc, d.n, d.n > 0 ? d.v[0].message : "");
 		assert_null(l);
 		assert_string_equal(d.v[0].file, file);
+		{
+			char *m = diag_format(&d.v[0]);
+
+			printf("%-16s %s\n", c->name, m + strlen(dir) + 1);
+			free(m);
+		}
 		if (c->line != 0 && d.v[0].line != c->line)
 			fail_msg("%s: line %u, expected %u", c->name,
 			    d.v[0].line, c->line);
