@@ -4,11 +4,10 @@
  * Saving walks the entries in path order and writes one compact JSON
  * object per line through a large buffer into an atomicfile, feeding the
  * same bytes to SHA-256; the trailer line carries that digest.  Loading
- * maps the file, checks the header, the trailer and the digest before
+ * reads the file in one go, checks the header, the trailer and the digest before
  * looking at any entry, then parses one line at a time into a fresh
  * baseline that is only handed out once everything checked.
  */
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -484,7 +483,7 @@ read_entries(struct reader *rd, size_t from, size_t to, struct baseline *b,
 }
 
 static int
-load_mapped(struct reader *rd, struct baseline *b)
+load_buffer(struct reader *rd, struct baseline *b)
 {
 	const char *nl;
 	size_t trailer = 0, hlen, p;
@@ -518,13 +517,44 @@ load_mapped(struct reader *rd, struct baseline *b)
 	return 0;
 }
 
+/* Read all of fd (size bytes expected) into a new buffer. */
+static int
+read_all(int fd, size_t size, char **ret, size_t *ret_len)
+{
+	char *data = xmalloc(size + 1);
+	size_t len = 0;
+	ssize_t n;
+
+	/* Read until EOF: the file may have grown since fstat. */
+	for (;;) {
+		if (len == size) {
+			size = size + size / 2 + 4096;
+			data = xreallocarray(data, size + 1, 1);
+		}
+		n = read(fd, data + len, size - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			n = -errno;
+			free(data);
+			return (int)n;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	*ret = data;
+	*ret_len = len;
+	return 0;
+}
+
 int
 baseline_load(const char *path, struct baseline **ret, struct diag *diag)
 {
 	struct reader rd = { .file = path, .diag = diag };
 	struct baseline *b;
 	struct stat st;
-	void *map = NULL;
+	char *data = NULL;
 	int fd, r;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
@@ -544,24 +574,21 @@ baseline_load(const char *path, struct baseline **ret, struct diag *diag)
 		close(fd);
 		return bad(&rd, 0, 0, "not a regular file");
 	}
-	rd.size = (size_t)st.st_size;
-	if (rd.size > 0) {
-		map = mmap(NULL, rd.size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (map == MAP_FAILED) {
-			r = -errno;
-			close(fd);
-			diag_add(diag, DIAG_ERROR, path, 0, 0,
-			    "cannot map: %s", strerror(-r));
-			return r;
-		}
-		(void)madvise(map, rd.size, MADV_SEQUENTIAL);
-	}
+	/*
+	 * One read into a buffer rather than mmap: a file cut short under
+	 * us must give a diagnostic, not SIGBUS.
+	 */
+	r = read_all(fd, (size_t)st.st_size, &data, &rd.size);
 	close(fd);
-	rd.data = map;
+	if (r < 0) {
+		diag_add(diag, DIAG_ERROR, path, 0, 0, "cannot read: %s",
+		    strerror(-r));
+		return r;
+	}
+	rd.data = data;
 	b = baseline_new();
-	r = load_mapped(&rd, b);
-	if (map != NULL)
-		munmap(map, rd.size);
+	r = load_buffer(&rd, b);
+	free(data);
 	if (r < 0) {
 		baseline_free(b);
 		return r;
