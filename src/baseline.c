@@ -498,6 +498,17 @@ baseline_shrink(struct baseline *b)
 	b->alloc = b->used;
 }
 
+void
+baseline_presize(struct baseline *b, size_t n)
+{
+	if (b->count == 0 && slots_for(n) > b->nslots) {
+		free(b->slots);
+		b->nslots = slots_for(n);
+		b->slots = xcalloc(b->nslots, sizeof(*b->slots));
+		b->nused = 0;
+	}
+}
+
 /* Copy the live entries into a fresh arena and rebuild the indexes. */
 static void
 compact(struct baseline *b)

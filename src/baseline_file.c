@@ -507,8 +507,13 @@ load_buffer(struct reader *rd, struct baseline *b)
 		return r;
 	if ((r = check_trailer(rd, lines, &trailer)) < 0)
 		return r;
-	/* Packed entries take about half their JSON size. */
+	/*
+	 * Packed entries take about half their JSON size; an entry line is
+	 * at least 100 bytes, which bounds what a lying count can reserve.
+	 */
 	baseline_reserve(b, (trailer - hlen) / 2);
+	if (count <= (trailer - hlen) / 100)
+		baseline_presize(b, (size_t)count);
 	if ((r = read_entries(rd, hlen + 1, trailer, b, &n)) < 0)
 		return r;
 	if (n != count)

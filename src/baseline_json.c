@@ -415,36 +415,42 @@ void
 bjson_dump_string(struct buf *out, const char *s, size_t len)
 {
 	static const char hexd[] = "0123456789abcdef";
-	const char *end = s + len, *run;
+	const char *end = s + len;
 	unsigned char c;
-	char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
+	char *p;
 
-	(void)buf_addc(out, '"');
+	/* Worst case: every byte becomes \u00XX. */
+	if (buf_reserve(out, 6 * len + 2) < 0)
+		return;
+	p = out->data + out->len;
+	*p++ = '"';
 	while (s < end) {
-		run = s;
-		while (s < end && (unsigned char)*s >= 0x20 && *s != '"' &&
-		    *s != '\\')
-			s++;
-		(void)buf_add(out, run, (size_t)(s - run));
-		if (s >= end)
-			break;
 		c = (unsigned char)*s++;
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			*p++ = (char)c;
+			continue;
+		}
+		*p++ = '\\';
 		switch (c) {
-		case '"': (void)buf_add(out, "\\\"", 2); break;
-		case '\\': (void)buf_add(out, "\\\\", 2); break;
-		case '\n': (void)buf_add(out, "\\n", 2); break;
-		case '\t': (void)buf_add(out, "\\t", 2); break;
-		case '\r': (void)buf_add(out, "\\r", 2); break;
-		case '\b': (void)buf_add(out, "\\b", 2); break;
-		case '\f': (void)buf_add(out, "\\f", 2); break;
+		case '"': *p++ = '"'; break;
+		case '\\': *p++ = '\\'; break;
+		case '\n': *p++ = 'n'; break;
+		case '\t': *p++ = 't'; break;
+		case '\r': *p++ = 'r'; break;
+		case '\b': *p++ = 'b'; break;
+		case '\f': *p++ = 'f'; break;
 		default:
-			esc[4] = hexd[c >> 4];
-			esc[5] = hexd[c & 15];
-			(void)buf_add(out, esc, 6);
+			*p++ = 'u';
+			*p++ = '0';
+			*p++ = '0';
+			*p++ = hexd[c >> 4];
+			*p++ = hexd[c & 15];
 			break;
 		}
 	}
-	(void)buf_addc(out, '"');
+	*p++ = '"';
+	out->len = (size_t)(p - out->data);
+	*p = '\0';
 }
 
 /* Members of object o, without braces, comma-separated. */

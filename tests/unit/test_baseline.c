@@ -504,6 +504,56 @@ test_refusals(void **state)
 	free(file);
 }
 
+/* A file written by hand: \u escapes, spaces, optional header fields. */
+static void
+test_hand_written(void **state)
+{
+	char *dir = tlib_mkdtemp("baseline"), *file, *s;
+	struct baseline *l = NULL;
+	struct record got;
+	struct diag d;
+	size_t len;
+	static const char text[] =
+	    "{\"fimd_baseline\":1,\"count\":2,\"entries\":[\n"
+	    "{ \"path\" : \"/caf\\u00e9\", \"type\":\"file\","
+	    "\"mode\":\"0600\",\"uid\":0,\"gid\":0,\"size\":1,"
+	    "\"inode\":2,\"dev\":3,\"nlink\":1,"
+	    "\"mtime\":\"1.000000000\",\"ctime\":\"1.000000000\"} ,\n"
+	    "{\"path\":\"/smile\\ud83d\\ude00\\/x\",\"type\":\"dir\","
+	    "\"mode\":\"0755\",\"uid\":0,\"gid\":0,\"size\":1,"
+	    "\"inode\":2,\"dev\":3,\"nlink\":1,"
+	    "\"mtime\":\"1.000000000\",\"ctime\":\"1.000000000\"}\n"
+	    "],\"digest\":\"sha256:\"}\n";
+
+	(void)state;
+	file = tlib_fmt("%s/b.json", dir);
+	len = sizeof(text) - 1;
+	s = malloc(len + 1);
+	memcpy(s, text, len + 1);
+	s = redigest(s, &len);
+	tlib_write(file, s, len);
+	free(s);
+	diag_init(&d);
+	if (baseline_load(file, &l, &d) != 0) {
+		diag_print(&d, stdout);
+		fail();
+	}
+	assert_int_equal(baseline_count(l), 2);
+	assert_int_equal(baseline_get(l, "/caf\xc3\xa9", 6, &got), 0);
+	assert_int_equal(got.mode, S_IFREG | 0600);
+	record_release(&got);
+	assert_int_equal(baseline_get(l, "/smile\xf0\x9f\x98\x80/x", 12,
+	    &got), 0);
+	assert_int_equal(got.mode, S_IFDIR | 0755);
+	record_release(&got);
+	assert_string_equal(baseline_rules_digest(l), "");
+	diag_release(&d);
+	baseline_free(l);
+	tlib_rmrf(dir);
+	free(dir);
+	free(file);
+}
+
 /* ---- the index ---- */
 
 static size_t
@@ -741,6 +791,7 @@ main(void)
 		cmocka_unit_test(test_empty_round_trip),
 		cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_hand_written),
 		cmocka_unit_test(test_index),
 		cmocka_unit_test(test_put_borrowed),
 		cmocka_unit_test(test_scale),
