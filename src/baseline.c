@@ -134,7 +134,9 @@ get_varint(const unsigned char **pp)
 static unsigned char *
 put_time(unsigned char *p, const struct fimd_time *t)
 {
-	uint64_t zz = ((uint64_t)t->sec << 1) ^ (uint64_t)(t->sec >> 63);
+	/* Zigzag: small negative times stay short too. */
+	uint64_t zz = t->sec < 0 ? ~((uint64_t)t->sec << 1) :
+	    (uint64_t)t->sec << 1;
 
 	p = put_varint(p, zz);
 	return put_varint(p, t->nsec);

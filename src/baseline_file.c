@@ -4,9 +4,9 @@
  * Saving walks the entries in path order and writes one compact JSON
  * object per line through a large buffer into an atomicfile, feeding the
  * same bytes to SHA-256; the trailer line carries that digest.  Loading
- * reads the file in one go, checks the header, the trailer and the digest before
- * looking at any entry, then parses one line at a time into a fresh
- * baseline that is only handed out once everything checked.
+ * reads the file in one go, checks the header, the trailer and the
+ * digest before looking at any entry, then parses one line at a time
+ * into a fresh baseline that is only handed out once everything checked.
  */
 #include <sys/stat.h>
 

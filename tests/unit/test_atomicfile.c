@@ -285,7 +285,8 @@ test_crash(void **state)
 			assert_int_equal(baseline_count(l), CRASH_ENTRIES);
 			assert_int_equal(strncmp(baseline_rules_digest(l),
 			    "gen", 3), 0);
-			g = (unsigned)atoi(baseline_rules_digest(l) + 3);
+			g = (unsigned)strtoul(baseline_rules_digest(l) + 3,
+			    NULL, 10);
 			if (g > newest)
 				newest = g;
 		}

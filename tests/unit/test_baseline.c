@@ -409,7 +409,8 @@ mutate(enum mutation m, char *s, size_t *len)
 		*len = strlen(s);
 		return s;
 	case M_VERSION:
-		s = replace(s, len, "\"fimd_baseline\":1", "\"fimd_baseline\":2");
+		s = replace(s, len, "\"fimd_baseline\":1",
+		    "\"fimd_baseline\":2");
 		return redigest(s, len);
 	case M_COUNT:
 		s = replace(s, len, "\"count\":3", "\"count\":4");
