@@ -560,6 +560,8 @@ append(struct baseline *b, const char *path, size_t len,
 	size_t off;
 
 	baseline_reserve(b, packed_bound(len, r));
+	if (b->arena == NULL)		/* cannot happen; for the analyzer */
+		fatalx("baseline: no arena");
 	off = b->used;
 	b->used += pack(b->arena + off, path, len, r, flags);
 	b->count++;
