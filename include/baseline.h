@@ -57,7 +57,11 @@ int	baseline_save(const struct baseline *b, const char *path,
 /* Header fields; strings are copied in and borrowed out. */
 void	baseline_set_rules_digest(struct baseline *b, const char *digest);
 const char *baseline_rules_digest(const struct baseline *b);
+/* RFC 3339 time the baseline was first built (baseline_new), kept
+ * across save and load. */
 const char *baseline_created(const struct baseline *b);
+/* Host name of the machine that built it. */
+const char *baseline_host(const struct baseline *b);
 
 size_t	baseline_count(const struct baseline *b);
 /* Approximate heap bytes held (for --status and the RSS figures). */
@@ -95,7 +99,8 @@ struct baseline_iter {
 };
 void	baseline_iter_init(struct baseline_iter *it, const struct baseline *b);
 /*
- * Next entry: *ret_path (borrowed, valid until the entry changes) and
+ * Next entry: *ret_path (borrowed, valid until the baseline changes:
+ * any put or remove may move every entry) and
  * *ret_len; ret_seen (may be NULL) gets its seen mark.  Returns false at
  * the end.
  */
@@ -104,7 +109,8 @@ bool	baseline_iter_next(struct baseline_iter *it, const char **ret_path,
 
 /*
  * Paths of entries with this inode on this device, for matching moves
- * and hard links.  Appends up to max borrowed pointers to ret and
+ * and hard links.  Appends up to max borrowed pointers (valid until the
+ * baseline changes) to ret and
  * returns how many matched in all.  The inode index is built on first use
  * and kept up to date by put and remove.
  */

@@ -1,0 +1,78 @@
+/*
+ * baseline internals shared by baseline.c (the in-memory index) and
+ * baseline_file.c (load and save).  Not for other modules.
+ */
+#ifndef FIMD_BASELINE_INT_H
+#define FIMD_BASELINE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "baseline.h"
+#include "buf.h"
+#include "record.h"
+
+struct baseline {
+	/* Packed entries, back to back, each 4-byte aligned (baseline.c). */
+	unsigned char *arena;
+	size_t	 used;		/* bytes of arena in use */
+	size_t	 alloc;		/* bytes allocated */
+	size_t	 dead;		/* bytes held by removed or replaced entries */
+	size_t	 count;		/* live entries */
+
+	/* Path index: open addressing, slot = entry offset / 4 + 1. */
+	uint32_t *slots;	/* 0 empty, UINT32_MAX tombstone */
+	size_t	 nslots;	/* power of two */
+	size_t	 nused;		/* live + tombstone slots */
+
+	/* (dev, inode) index, built on first use; same slot encoding. */
+	uint32_t *islots;
+	size_t	 nislots;
+	size_t	 niused;
+
+	char	*created;
+	char	*host;
+	char	*rules_digest;
+};
+
+/*
+ * Append an entry known not to exist yet (loading a sorted, checked
+ * file); seen is cleared.
+ */
+void	baseline_append(struct baseline *b, const char *path, size_t len,
+	    const struct record *r);
+/* Size an empty baseline's path index for n entries. */
+void	baseline_presize(struct baseline *b, size_t n);
+/* Give back arena room that is not used (after a load). */
+void	baseline_shrink(struct baseline *b);
+/* Reserve arena room for about bytes more packed bytes. */
+void	baseline_reserve(struct baseline *b, size_t bytes);
+/*
+ * References (slot form) to the live entries sorted by path bytes: a new
+ * array of baseline_count() elements, free with free().
+ */
+uint32_t *baseline_sorted(const struct baseline *b);
+/* Path of the entry ref names (NUL-terminated, borrowed). */
+const char *baseline_entry_path(const struct baseline *b, uint32_t ref,
+	    size_t *ret_len);
+/* Unpack the entry ref names into *ret (initialised here). */
+void	baseline_entry_record(const struct baseline *b, uint32_t ref,
+	    struct record *ret);
+void	baseline_set_header(struct baseline *b, const char *created,
+	    const char *host, const char *rules_digest);
+
+/*
+ * One JSON value from s[0..len) (baseline_json.c).  Returns 0 and a new
+ * reference, or -EINVAL with a 1-based column and a static message.
+ */
+int	bjson_parse(const char *s, size_t len, json_t **ret, size_t *ret_col,
+	    const char **ret_msg);
+/* Append compact JSON for v / a string / an object's members. */
+void	bjson_dump(struct buf *out, const json_t *v);
+void	bjson_dump_string(struct buf *out, const char *s, size_t len);
+void	bjson_dump_members(struct buf *out, const json_t *o);
+
+#endif

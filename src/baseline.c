@@ -1,0 +1,872 @@
+/*
+ * baseline: the in-memory index.
+ *
+ * Layout, chosen to stay small at millions of entries:
+ *
+ *  - One arena holds every entry packed back to back, 4-byte aligned:
+ *      u32 size | u8 flags | varint path length | path bytes | NUL |
+ *      varint known, mode, uid, gid, nlink, size, inode, dev |
+ *      mtime, ctime, btime (zigzag varint seconds, varint nanoseconds) |
+ *      u8 extras | [atime] | [varint flags] | u8 algos | raw digests |
+ *      [varint length + link target] | [varint count + xattrs]
+ *    Small numbers (ids, modes, link counts, nanoseconds of coarse
+ *    filesystems) take one or two bytes instead of eight.
+ *  - A path index of u32 slots (entry offset / 4 + 1), open addressing
+ *    with linear probing, at most 3/4 full.  Lookups compare the path in
+ *    the arena itself, so no second copy of any key exists.
+ *  - Seen marks are a flag bit in each entry.
+ *  - An inode index, same slot form, hashed on (dev, inode), built the
+ *    first time someone asks and then kept up to date.
+ *
+ * A replaced or removed entry is flagged dead and its slot becomes a
+ * tombstone; once dead bytes outweigh live ones the arena is compacted
+ * and both indexes are rebuilt.  Measured with 100,000 entries of
+ * 43-byte /usr-like paths and one sha256 each: 138 bytes per entry, path
+ * and index included (tests/unit/test_baseline.c prints the figure).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "baseline_int.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define F_DEAD		0x01
+#define F_SEEN		0x02
+
+#define X_TOO_LARGE	0x01
+#define X_TARGET	0x02
+
+#define SLOT_EMPTY	0u
+#define SLOT_TOMB	UINT32_MAX
+#define MIN_SLOTS	64
+/* Arena offsets are stored / 4 in 32 bits: 16 GiB of entries at most. */
+#define ARENA_MAX	(((size_t)UINT32_MAX - 2) * 4)
+#define COMPACT_MIN	(256 * 1024)
+
+static size_t
+align4(size_t n)
+{
+	return (n + 3) & ~(size_t)3;
+}
+
+static uint32_t
+off_to_slot(size_t off)
+{
+	return (uint32_t)(off / 4 + 1);
+}
+
+static size_t
+slot_to_off(uint32_t s)
+{
+	return ((size_t)s - 1) * 4;
+}
+
+/* ---- hashing ---- */
+
+static uint64_t
+mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t
+hash_path(const char *s, size_t len)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ (len * 0x100000001b3ULL);
+	uint64_t w;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, s + i, 8);
+		h = (h ^ w) * 0x9fb21c651e98df25ULL;
+		h ^= h >> 29;
+	}
+	w = 0;
+	memcpy(&w, s + i, len - i);
+	h = (h ^ w) * 0x9fb21c651e98df25ULL;
+	return mix64(h);
+}
+
+static uint64_t
+hash_inode(uint64_t dev, uint64_t ino)
+{
+	return mix64(ino * 0x9e3779b97f4a7c15ULL ^ mix64(dev + 1));
+}
+
+/* ---- packing ---- */
+
+static unsigned char *
+put_varint(unsigned char *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (unsigned char)v;
+	return p;
+}
+
+static uint64_t
+get_varint(const unsigned char **pp)
+{
+	const unsigned char *p = *pp;
+	uint64_t v = 0;
+	unsigned shift = 0;
+
+	while (*p & 0x80) {
+		v |= (uint64_t)(*p++ & 0x7f) << shift;
+		shift += 7;
+	}
+	v |= (uint64_t)*p++ << shift;
+	*pp = p;
+	return v;
+}
+
+static unsigned char *
+put_time(unsigned char *p, const struct fimd_time *t)
+{
+	/* Zigzag: small negative times stay short too. */
+	uint64_t zz = t->sec < 0 ? ~((uint64_t)t->sec << 1) :
+	    (uint64_t)t->sec << 1;
+
+	p = put_varint(p, zz);
+	return put_varint(p, t->nsec);
+}
+
+static void
+get_time(const unsigned char **pp, struct fimd_time *t)
+{
+	uint64_t zz = get_varint(pp);
+
+	t->sec = (int64_t)(zz >> 1) ^ -(int64_t)(zz & 1);
+	t->nsec = (uint32_t)get_varint(pp);
+}
+
+static bool
+has_target(const struct record *r)
+{
+	return (r->known & ATTR_BIT(ATTR_LINK_TARGET)) &&
+	    r->link_target != NULL;
+}
+
+/* An upper bound on the packed size of an entry. */
+static size_t
+packed_bound(size_t len, const struct record *r)
+{
+	size_t n = 4 + 1 + 10 + len + 1 + 8 * 10 + 8 * 10 + 1 + 10 + 1 +
+	    HASH_COUNT * HASH_MAX_SIZE + 3;
+	size_t i;
+
+	if (has_target(r))
+		n += 10 + strlen(r->link_target);
+	if (r->known & ATTR_BIT(ATTR_XATTRS)) {
+		n += 10;
+		for (i = 0; i < r->nxattrs; i++)
+			n += 20 + strlen(r->xattrs[i].name) + r->xattrs[i].len;
+	}
+	return n;
+}
+
+/* Pack at p (room for packed_bound bytes); returns the aligned size. */
+static size_t
+pack(unsigned char *start, const char *path, size_t len,
+    const struct record *r, unsigned char flags)
+{
+	unsigned char *p = start + 4;
+	unsigned char extras = 0;
+	uint32_t size;
+	size_t i, n;
+	int a;
+
+	*p++ = flags;
+	p = put_varint(p, len);
+	memcpy(p, path, len);
+	p += len;
+	*p++ = '\0';
+	p = put_varint(p, r->known);
+	p = put_varint(p, r->mode);
+	p = put_varint(p, r->uid);
+	p = put_varint(p, r->gid);
+	p = put_varint(p, r->nlink);
+	p = put_varint(p, r->size);
+	p = put_varint(p, r->inode);
+	p = put_varint(p, r->dev);
+	p = put_time(p, &r->mtime);
+	p = put_time(p, &r->ctime);
+	p = put_time(p, &r->btime);
+	if (r->hash_too_large)
+		extras |= X_TOO_LARGE;
+	if (has_target(r))
+		extras |= X_TARGET;
+	*p++ = extras;
+	if (r->known & ATTR_BIT(ATTR_ATIME))
+		p = put_time(p, &r->atime);
+	if (r->known & ATTR_BIT(ATTR_FLAGS))
+		p = put_varint(p, r->flags);
+	*p++ = r->algos;
+	for (a = 0; a < HASH_COUNT; a++) {
+		if (r->algos & HASH_BIT(a)) {
+			memcpy(p, r->md[a], hash_size(a));
+			p += hash_size(a);
+		}
+	}
+	if (extras & X_TARGET) {
+		n = strlen(r->link_target);
+		p = put_varint(p, n);
+		memcpy(p, r->link_target, n);
+		p += n;
+	}
+	if (r->known & ATTR_BIT(ATTR_XATTRS)) {
+		p = put_varint(p, r->nxattrs);
+		for (i = 0; i < r->nxattrs; i++) {
+			n = strlen(r->xattrs[i].name);
+			p = put_varint(p, n);
+			memcpy(p, r->xattrs[i].name, n);
+			p += n;
+			p = put_varint(p, r->xattrs[i].len);
+			memcpy(p, r->xattrs[i].value, r->xattrs[i].len);
+			p += r->xattrs[i].len;
+		}
+	}
+	n = align4((size_t)(p - start));
+	memset(p, 0, n - (size_t)(p - start));
+	size = (uint32_t)n;
+	memcpy(start, &size, 4);
+	return n;
+}
+
+static uint32_t
+entry_size(const struct baseline *b, size_t off)
+{
+	uint32_t size;
+
+	memcpy(&size, b->arena + off, 4);
+	return size;
+}
+
+static unsigned char *
+entry_flags(const struct baseline *b, size_t off)
+{
+	return b->arena + off + 4;
+}
+
+/* Path of the entry at off; *ret_body (may be NULL) gets what follows. */
+static const char *
+entry_path(const struct baseline *b, size_t off, size_t *ret_len,
+    const unsigned char **ret_body)
+{
+	const unsigned char *p = b->arena + off + 5;
+	size_t len = (size_t)get_varint(&p);
+
+	*ret_len = len;
+	if (ret_body != NULL)
+		*ret_body = p + len + 1;
+	return (const char *)p;
+}
+
+static void
+entry_dev_ino(const struct baseline *b, size_t off, uint64_t *dev,
+    uint64_t *ino)
+{
+	const unsigned char *p;
+	size_t len;
+	int i;
+
+	(void)entry_path(b, off, &len, &p);
+	for (i = 0; i < 6; i++)		/* known .. size */
+		(void)get_varint(&p);
+	*ino = get_varint(&p);
+	*dev = get_varint(&p);
+}
+
+static void
+unpack(const struct baseline *b, size_t off, struct record *r)
+{
+	const unsigned char *p;
+	unsigned char extras;
+	size_t len, i, n;
+	int a;
+
+	record_init(r);
+	(void)entry_path(b, off, &len, &p);
+	r->known = (attr_mask)get_varint(&p);
+	r->mode = (uint32_t)get_varint(&p);
+	r->uid = (uint32_t)get_varint(&p);
+	r->gid = (uint32_t)get_varint(&p);
+	r->nlink = (uint32_t)get_varint(&p);
+	r->size = get_varint(&p);
+	r->inode = get_varint(&p);
+	r->dev = get_varint(&p);
+	get_time(&p, &r->mtime);
+	get_time(&p, &r->ctime);
+	get_time(&p, &r->btime);
+	extras = *p++;
+	r->hash_too_large = (extras & X_TOO_LARGE) != 0;
+	if (r->known & ATTR_BIT(ATTR_ATIME))
+		get_time(&p, &r->atime);
+	if (r->known & ATTR_BIT(ATTR_FLAGS))
+		r->flags = (uint32_t)get_varint(&p);
+	r->algos = *p++;
+	for (a = 0; a < HASH_COUNT; a++) {
+		if (r->algos & HASH_BIT(a)) {
+			memcpy(r->md[a], p, hash_size(a));
+			p += hash_size(a);
+		}
+	}
+	if (extras & X_TARGET) {
+		n = (size_t)get_varint(&p);
+		r->link_target = xstrndup((const char *)p, n);
+		p += n;
+	}
+	if (r->known & ATTR_BIT(ATTR_XATTRS)) {
+		r->nxattrs = (size_t)get_varint(&p);
+		r->xattrs = r->nxattrs > 0 ?
+		    xcalloc(r->nxattrs, sizeof(*r->xattrs)) : NULL;
+		for (i = 0; i < r->nxattrs; i++) {
+			n = (size_t)get_varint(&p);
+			r->xattrs[i].name = xstrndup((const char *)p, n);
+			p += n;
+			n = (size_t)get_varint(&p);
+			r->xattrs[i].value = xmalloc(n == 0 ? 1 : n);
+			memcpy(r->xattrs[i].value, p, n);
+			r->xattrs[i].len = n;
+			p += n;
+		}
+	}
+}
+
+/* ---- indexes ---- */
+
+/* Slot index holding path, or the first free one when absent. */
+static size_t
+find_slot(const struct baseline *b, const char *path, size_t len,
+    bool *found)
+{
+	size_t mask = b->nslots - 1, i, tomb = SIZE_MAX, plen;
+	const char *p;
+	uint32_t s;
+
+	*found = false;
+	i = (size_t)hash_path(path, len) & mask;
+	for (;; i = (i + 1) & mask) {
+		s = b->slots[i];
+		if (s == SLOT_EMPTY)
+			return tomb != SIZE_MAX ? tomb : i;
+		if (s == SLOT_TOMB) {
+			if (tomb == SIZE_MAX)
+				tomb = i;
+			continue;
+		}
+		p = entry_path(b, slot_to_off(s), &plen, NULL);
+		if (plen == len && memcmp(p, path, len) == 0) {
+			*found = true;
+			return i;
+		}
+	}
+}
+
+static size_t
+slots_for(size_t n)
+{
+	size_t size = MIN_SLOTS;
+
+	while (size < 2 * (n + 1))
+		size *= 2;
+	return size;
+}
+
+/* Put every live entry into a fresh path index. */
+static void
+rebuild_paths(struct baseline *b)
+{
+	size_t off, plen, mask, i;
+	const char *p;
+
+	free(b->slots);
+	b->nslots = slots_for(b->count);
+	b->slots = xcalloc(b->nslots, sizeof(*b->slots));
+	b->nused = 0;
+	mask = b->nslots - 1;
+	for (off = 0; off < b->used; off += entry_size(b, off)) {
+		if (*entry_flags(b, off) & F_DEAD)
+			continue;
+		p = entry_path(b, off, &plen, NULL);
+		i = (size_t)hash_path(p, plen) & mask;
+		while (b->slots[i] != SLOT_EMPTY)
+			i = (i + 1) & mask;
+		b->slots[i] = off_to_slot(off);
+		b->nused++;
+	}
+}
+
+static void
+inode_insert(struct baseline *b, size_t off)
+{
+	size_t mask = b->nislots - 1, i;
+	uint64_t dev, ino;
+
+	entry_dev_ino(b, off, &dev, &ino);
+	i = (size_t)hash_inode(dev, ino) & mask;
+	while (b->islots[i] != SLOT_EMPTY && b->islots[i] != SLOT_TOMB)
+		i = (i + 1) & mask;
+	if (b->islots[i] == SLOT_EMPTY)
+		b->niused++;
+	b->islots[i] = off_to_slot(off);
+}
+
+static void
+rebuild_inodes(struct baseline *b)
+{
+	size_t off;
+
+	free(b->islots);
+	b->nislots = slots_for(b->count);
+	b->islots = xcalloc(b->nislots, sizeof(*b->islots));
+	b->niused = 0;
+	for (off = 0; off < b->used; off += entry_size(b, off)) {
+		if (!(*entry_flags(b, off) & F_DEAD))
+			inode_insert(b, off);
+	}
+}
+
+static void
+inode_add(struct baseline *b, size_t off)
+{
+	if (b->islots == NULL)
+		return;
+	if (4 * (b->niused + 1) > 3 * b->nislots)
+		rebuild_inodes(b);
+	else
+		inode_insert(b, off);
+}
+
+static void
+inode_del(struct baseline *b, size_t off)
+{
+	size_t mask, i;
+	uint64_t dev, ino;
+	uint32_t want = off_to_slot(off);
+
+	if (b->islots == NULL)
+		return;
+	mask = b->nislots - 1;
+	entry_dev_ino(b, off, &dev, &ino);
+	i = (size_t)hash_inode(dev, ino) & mask;
+	for (; b->islots[i] != SLOT_EMPTY; i = (i + 1) & mask) {
+		if (b->islots[i] == want) {
+			b->islots[i] = SLOT_TOMB;
+			return;
+		}
+	}
+}
+
+/* ---- arena ---- */
+
+void
+baseline_reserve(struct baseline *b, size_t bytes)
+{
+	size_t want;
+
+	if (bytes > ARENA_MAX || b->used > ARENA_MAX - bytes)
+		fatalx("baseline: more than 16 GiB of entries");
+	want = b->used + bytes;
+	if (want <= b->alloc)
+		return;
+	if (b->alloc > 0 && want < b->alloc + b->alloc / 2)
+		want = b->alloc + b->alloc / 2;
+	if (want < 64 * 1024)
+		want = 64 * 1024;
+	if (want > ARENA_MAX)
+		want = ARENA_MAX;
+	b->arena = xreallocarray(b->arena, want, 1);
+	b->alloc = want;
+}
+
+void
+baseline_shrink(struct baseline *b)
+{
+	if (b->used == 0 || b->used == b->alloc)
+		return;
+	b->arena = xreallocarray(b->arena, b->used, 1);
+	b->alloc = b->used;
+}
+
+void
+baseline_presize(struct baseline *b, size_t n)
+{
+	if (b->count == 0 && slots_for(n) > b->nslots) {
+		free(b->slots);
+		b->nslots = slots_for(n);
+		b->slots = xcalloc(b->nslots, sizeof(*b->slots));
+		b->nused = 0;
+	}
+}
+
+/* Copy the live entries into a fresh arena and rebuild the indexes. */
+static void
+compact(struct baseline *b)
+{
+	unsigned char *na;
+	size_t off, n = 0, live = b->used - b->dead, size;
+
+	na = xmalloc(live > 0 ? live : 1);
+	for (off = 0; off < b->used; off += size) {
+		size = entry_size(b, off);
+		if (*entry_flags(b, off) & F_DEAD)
+			continue;
+		memcpy(na + n, b->arena + off, size);
+		n += size;
+	}
+	free(b->arena);
+	b->arena = na;
+	b->alloc = live > 0 ? live : 1;
+	b->used = n;
+	b->dead = 0;
+	rebuild_paths(b);
+	if (b->islots != NULL)
+		rebuild_inodes(b);
+}
+
+static void
+kill_entry(struct baseline *b, size_t off)
+{
+	inode_del(b, off);
+	*entry_flags(b, off) |= F_DEAD;
+	b->dead += entry_size(b, off);
+	b->count--;
+}
+
+static void
+maybe_compact(struct baseline *b)
+{
+	if (b->dead >= COMPACT_MIN && b->dead > (b->used - b->dead))
+		compact(b);
+}
+
+/* Append a packed entry; returns its offset. */
+static size_t
+append(struct baseline *b, const char *path, size_t len,
+    const struct record *r, unsigned char flags)
+{
+	size_t off;
+
+	baseline_reserve(b, packed_bound(len, r));
+	if (b->arena == NULL)		/* cannot happen; for the analyzer */
+		fatalx("baseline: no arena");
+	off = b->used;
+	b->used += pack(b->arena + off, path, len, r, flags);
+	b->count++;
+	return off;
+}
+
+/* ---- public ---- */
+
+struct baseline *
+baseline_new(void)
+{
+	struct baseline *b = xcalloc(1, sizeof(*b));
+	struct fimd_time now;
+	struct timespec ts;
+	char t[FIMD_TIME_RFC3339_LEN], host[256];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now.sec = ts.tv_sec;
+	now.nsec = (uint32_t)ts.tv_nsec;
+	fimd_time_rfc3339(&now, t);
+	if (gethostname(host, sizeof(host)) < 0)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	b->created = xstrdup(t);
+	b->host = xstrdup(host);
+	b->rules_digest = xstrdup("");
+	b->nslots = MIN_SLOTS;
+	b->slots = xcalloc(b->nslots, sizeof(*b->slots));
+	return b;
+}
+
+void
+baseline_free(struct baseline *b)
+{
+	if (b == NULL)
+		return;
+	free(b->arena);
+	free(b->slots);
+	free(b->islots);
+	free(b->created);
+	free(b->host);
+	free(b->rules_digest);
+	free(b);
+}
+
+void
+baseline_set_header(struct baseline *b, const char *created,
+    const char *host, const char *rules_digest)
+{
+	if (created != NULL) {
+		free(b->created);
+		b->created = xstrdup(created);
+	}
+	if (host != NULL) {
+		free(b->host);
+		b->host = xstrdup(host);
+	}
+	if (rules_digest != NULL)
+		baseline_set_rules_digest(b, rules_digest);
+}
+
+void
+baseline_set_rules_digest(struct baseline *b, const char *digest)
+{
+	free(b->rules_digest);
+	b->rules_digest = xstrdup(digest != NULL ? digest : "");
+}
+
+const char *
+baseline_rules_digest(const struct baseline *b)
+{
+	return b->rules_digest;
+}
+
+const char *
+baseline_created(const struct baseline *b)
+{
+	return b->created;
+}
+
+const char *
+baseline_host(const struct baseline *b)
+{
+	return b->host;
+}
+
+size_t
+baseline_count(const struct baseline *b)
+{
+	return b->count;
+}
+
+size_t
+baseline_memory(const struct baseline *b)
+{
+	return sizeof(*b) + b->alloc + b->nslots * sizeof(*b->slots) +
+	    b->nislots * sizeof(*b->islots) + strlen(b->created) +
+	    strlen(b->host) + strlen(b->rules_digest) + 3;
+}
+
+int
+baseline_get(const struct baseline *b, const char *path, size_t len,
+    struct record *ret)
+{
+	bool found;
+	size_t i = find_slot(b, path, len, &found);
+
+	if (!found) {
+		record_init(ret);
+		return -ENOENT;
+	}
+	unpack(b, slot_to_off(b->slots[i]), ret);
+	return 0;
+}
+
+bool
+baseline_contains(const struct baseline *b, const char *path, size_t len)
+{
+	bool found;
+
+	(void)find_slot(b, path, len, &found);
+	return found;
+}
+
+void
+baseline_append(struct baseline *b, const char *path, size_t len,
+    const struct record *r)
+{
+	bool found;
+	size_t i, off;
+
+	if (4 * (b->nused + 1) > 3 * b->nslots)
+		rebuild_paths(b);
+	i = find_slot(b, path, len, &found);
+	off = append(b, path, len, r, 0);
+	if (b->slots[i] == SLOT_EMPTY)
+		b->nused++;
+	b->slots[i] = off_to_slot(off);
+	inode_add(b, off);
+}
+
+void
+baseline_put(struct baseline *b, const char *path, size_t len,
+    const struct record *r)
+{
+	bool found;
+	size_t i, off;
+	char *copy = NULL;
+
+	/* A borrowed path from this baseline would move with the arena. */
+	if (b->arena != NULL && (const unsigned char *)path >= b->arena &&
+	    (const unsigned char *)path < b->arena + b->alloc)
+		path = copy = xmemdup(path, len);
+	if (4 * (b->nused + 1) > 3 * b->nslots) {
+		if (b->dead > 0)
+			compact(b);
+		else
+			rebuild_paths(b);
+	}
+	i = find_slot(b, path, len, &found);
+	if (found)
+		kill_entry(b, slot_to_off(b->slots[i]));
+	else if (b->slots[i] == SLOT_EMPTY)
+		b->nused++;
+	off = append(b, path, len, r, F_SEEN);
+	b->slots[i] = off_to_slot(off);
+	inode_add(b, off);
+	free(copy);
+	maybe_compact(b);
+}
+
+int
+baseline_remove(struct baseline *b, const char *path, size_t len)
+{
+	bool found;
+	size_t i = find_slot(b, path, len, &found);
+
+	if (!found)
+		return -ENOENT;
+	kill_entry(b, slot_to_off(b->slots[i]));
+	b->slots[i] = SLOT_TOMB;
+	maybe_compact(b);
+	return 0;
+}
+
+void
+baseline_clear_seen(struct baseline *b)
+{
+	size_t off;
+
+	for (off = 0; off < b->used; off += entry_size(b, off))
+		*entry_flags(b, off) &= (unsigned char)~F_SEEN;
+}
+
+bool
+baseline_mark_seen(struct baseline *b, const char *path, size_t len)
+{
+	bool found;
+	size_t i = find_slot(b, path, len, &found);
+
+	if (!found)
+		return false;
+	*entry_flags(b, slot_to_off(b->slots[i])) |= F_SEEN;
+	return true;
+}
+
+void
+baseline_iter_init(struct baseline_iter *it, const struct baseline *b)
+{
+	it->b = b;
+	it->pos = 0;
+}
+
+bool
+baseline_iter_next(struct baseline_iter *it, const char **ret_path,
+    size_t *ret_len, bool *ret_seen)
+{
+	const struct baseline *b = it->b;
+	size_t off;
+	unsigned char f;
+
+	while (it->pos < b->used) {
+		off = it->pos;
+		it->pos += entry_size(b, off);
+		f = *entry_flags(b, off);
+		if (f & F_DEAD)
+			continue;
+		*ret_path = entry_path(b, off, ret_len, NULL);
+		if (ret_seen != NULL)
+			*ret_seen = (f & F_SEEN) != 0;
+		return true;
+	}
+	return false;
+}
+
+size_t
+baseline_find_inode(struct baseline *b, uint64_t dev, uint64_t inode,
+    const char **ret, size_t *ret_lens, size_t max)
+{
+	size_t mask, i, n = 0, off, len;
+	uint64_t d, ino;
+	uint32_t s;
+	const char *p;
+
+	if (b->islots == NULL)
+		rebuild_inodes(b);
+	mask = b->nislots - 1;
+	i = (size_t)hash_inode(dev, inode) & mask;
+	for (; (s = b->islots[i]) != SLOT_EMPTY; i = (i + 1) & mask) {
+		if (s == SLOT_TOMB)
+			continue;
+		off = slot_to_off(s);
+		entry_dev_ino(b, off, &d, &ino);
+		if (d != dev || ino != inode)
+			continue;
+		p = entry_path(b, off, &len, NULL);
+		if (n < max) {
+			ret[n] = p;
+			if (ret_lens != NULL)
+				ret_lens[n] = len;
+		}
+		n++;
+	}
+	return n;
+}
+
+/* ---- for baseline_file.c ---- */
+
+static int
+path_cmp(const void *x, const void *y, void *arg)
+{
+	const struct baseline *b = arg;
+	size_t lx, ly;
+	const char *px = entry_path(b, slot_to_off(*(const uint32_t *)x), &lx,
+	    NULL);
+	const char *py = entry_path(b, slot_to_off(*(const uint32_t *)y), &ly,
+	    NULL);
+
+	/* Paths hold no NUL, so strcmp is byte order (unsigned). */
+	return strcmp(px, py);
+}
+
+uint32_t *
+baseline_sorted(const struct baseline *b)
+{
+	uint32_t *v = xreallocarray(NULL, b->count + 1, sizeof(*v));
+	size_t off, n = 0;
+
+	for (off = 0; off < b->used; off += entry_size(b, off)) {
+		if (!(*entry_flags(b, off) & F_DEAD))
+			v[n++] = off_to_slot(off);
+	}
+	qsort_r(v, n, sizeof(*v), path_cmp, (void *)(uintptr_t)b);
+	return v;
+}
+
+const char *
+baseline_entry_path(const struct baseline *b, uint32_t ref, size_t *ret_len)
+{
+	return entry_path(b, slot_to_off(ref), ret_len, NULL);
+}
+
+void
+baseline_entry_record(const struct baseline *b, uint32_t ref,
+    struct record *ret)
+{
+	unpack(b, slot_to_off(ref), ret);
+}
