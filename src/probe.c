@@ -358,17 +358,16 @@ int
 probe_complete(int dirfd, const char *name, unsigned flags, attr_mask want,
     struct record *r, int *ret_fd)
 {
-	bool readable, hash;
+	bool readable, hash, link;
 	int fd = -1, oflags = 0, e;
 
 	*ret_fd = -1;
 	if (want & ATTR_BIT(ATTR_ATIME))
 		r->known |= ATTR_BIT(ATTR_ATIME);	/* stage one read it */
-	if ((want & ATTR_BIT(ATTR_LINK_TARGET)) && S_ISLNK(r->mode) &&
-	    (e = probe_readlink(dirfd, name, r)) < 0)
-		return e;
+	link = (want & ATTR_BIT(ATTR_LINK_TARGET)) && S_ISLNK(r->mode);
 	hash = (want & ATTR_BIT(ATTR_HASH)) && S_ISREG(r->mode);
-	if (!hash && !(want & (ATTR_BIT(ATTR_XATTRS) | ATTR_BIT(ATTR_FLAGS))))
+	if (!link && !hash &&
+	    !(want & (ATTR_BIT(ATTR_XATTRS) | ATTR_BIT(ATTR_FLAGS))))
 		return 0;
 
 	/* Only regular files and directories are ever opened for reading. */
@@ -381,6 +380,9 @@ probe_complete(int dirfd, const char *name, unsigned flags, attr_mask want,
 	if (e < 0)
 		return e;
 	if ((e = probe_same_file(fd, r)) < 0)
+		goto fail;
+	/* The target of the very link the O_PATH fd holds. */
+	if (link && (e = probe_readlink(fd, "", r)) < 0)
 		goto fail;
 	if ((want & ATTR_BIT(ATTR_XATTRS)) &&
 	    (e = probe_xattrs(fd, !readable, r)) < 0)
