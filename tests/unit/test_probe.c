@@ -952,6 +952,7 @@ test_open_parent_deep(void **state)
 	close(fd);
 	record_release(&r);
 	free(q);
+	free(p);
 
 	/* Through the midway symlink ("back" points to its own dir). */
 	q = tlib_fmt("%s", f->dir);
