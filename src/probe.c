@@ -328,7 +328,7 @@ probe_xattrs(int fd, bool opath, struct record *r)
 		r->nxattrs++;
 	}
 	free(list);
-	if (r->nxattrs > 1)
+	if (r->xattrs != NULL && r->nxattrs > 1)
 		qsort(r->xattrs, r->nxattrs, sizeof(*r->xattrs),
 		    xattr_name_cmp);
 	r->known |= ATTR_BIT(ATTR_XATTRS);
@@ -422,6 +422,7 @@ probe_open_dir(const char *path, size_t len, int *ret_fd)
 	size_t used = 0, i = 0, start;
 	int fd, nfd;
 
+	*ret_fd = -1;
 	if ((fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -errno;
 	for (;;) {
@@ -434,7 +435,8 @@ probe_open_dir(const char *path, size_t len, int *ret_fd)
 		if (used > 0 && (start == len ||
 		    used + 1 + (i - start) >= sizeof(piece))) {
 			piece[used] = '\0';
-			nfd = openat(fd, piece, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			nfd = openat(fd, piece,
+			    O_PATH | O_DIRECTORY | O_CLOEXEC);
 			close(fd);
 			if (nfd < 0)
 				return -errno;
@@ -461,7 +463,7 @@ probe_open_parent(const char *path, size_t len, int *ret_dirfd,
     const char **ret_name)
 {
 	size_t end, last;
-	int fd, e;
+	int fd = -1, e;
 
 	*ret_dirfd = -1;
 	if (len == 0 || path[0] != '/' || memchr(path, '\0', len) != NULL)

@@ -326,8 +326,9 @@ xattrs_from_json(const json_t *o, struct record *r)
 
 	if (!json_is_object(o))
 		return -EINVAL;
-	n = json_object_size(o);
-	r->xattrs = n > 0 ? xcalloc(n, sizeof(*r->xattrs)) : NULL;
+	if ((n = json_object_size(o)) == 0)
+		return 0;	/* captured, and there are none */
+	r->xattrs = xcalloc(n, sizeof(*r->xattrs));
 	buf_init(&name, BUF_MAX_DEFAULT);
 	json_object_foreach((json_t *)(uintptr_t)o, key, v) {
 		buf_reset(&name);
@@ -337,7 +338,8 @@ xattrs_from_json(const json_t *o, struct record *r)
 			return -EINVAL;
 		}
 		/* A name is a non-empty C string. */
-		if (name.len == 0 || memchr(name.data, '\0', name.len) != NULL) {
+		if (name.len == 0 ||
+		    memchr(name.data, '\0', name.len) != NULL) {
 			buf_release(&name);
 			return -EINVAL;
 		}

@@ -272,13 +272,13 @@ test_cold_cache(void **state)
 	assert_int_equal(hasher_fd(h, fd, HASH_BIT(HASH_SHA256), 0, 0, &res),
 	    0);
 	assert_int_equal(res.bytes, 1000000);
-	assert_digest(res.md[HASH_SHA256], HASH_SHA256, want_hex(HASH_SHA256, IN_MILLION_A),
-	    "cold");
+	assert_digest(res.md[HASH_SHA256], HASH_SHA256,
+	    want_hex(HASH_SHA256, IN_MILLION_A), "cold");
 	/* And again now that it is cached. */
 	assert_int_equal(hasher_fd(h, fd, HASH_BIT(HASH_SHA256), 0, 0, &res),
 	    0);
-	assert_digest(res.md[HASH_SHA256], HASH_SHA256, want_hex(HASH_SHA256, IN_MILLION_A),
-	    "warm");
+	assert_digest(res.md[HASH_SHA256], HASH_SHA256,
+	    want_hex(HASH_SHA256, IN_MILLION_A), "warm");
 	close(fd);
 	hasher_free(h);
 }
@@ -323,7 +323,8 @@ test_max_size(void **state)
 	fd = open_ro(f->path[IN_EMPTY]);
 	assert_int_equal(hasher_fd(h, fd, HASH_BIT(HASH_MD5), 1, 0, &res), 0);
 	assert_false(res.too_large);
-	assert_digest(res.md[HASH_MD5], HASH_MD5, want_hex(HASH_MD5, IN_EMPTY), "empty");
+	assert_digest(res.md[HASH_MD5], HASH_MD5, want_hex(HASH_MD5, IN_EMPTY),
+	    "empty");
 	close(fd);
 	hasher_free(h);
 }

@@ -428,7 +428,7 @@ test_socket(void **state)
 
 	if (strlen(p) >= sizeof(sa.sun_path))
 		skip();
-	strcpy(sa.sun_path, p);
+	memcpy(sa.sun_path, p, strlen(p) + 1);
 	s = socket(AF_UNIX, SOCK_STREAM, 0);
 	assert_true(s >= 0);
 	assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
