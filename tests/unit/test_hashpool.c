@@ -391,44 +391,73 @@ thread_sigblk(const char *tid)
 
 #define SIGBIT(s)	((uint64_t)1 << ((s) - 1))
 
-/* Workers block signals; the creating thread's mask is unchanged. */
+/* The thread ids of this process (up to max); returns how many. */
+static size_t
+list_threads(long *tids, size_t max)
+{
+	struct dirent *e;
+	size_t n = 0;
+	DIR *d;
+
+	d = opendir("/proc/self/task");
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL && n < max) {
+		if (e->d_name[0] != '.')
+			tids[n++] = strtol(e->d_name, NULL, 10);
+	}
+	closedir(d);
+	return n;
+}
+
+static bool
+has_tid(const long *tids, size_t n, long tid)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (tids[i] == tid)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Workers (the threads the pool adds) block signals; the creating
+ * thread's mask is unchanged.
+ */
 static void
 test_signals_blocked(void **state)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD,
 	    SIGPIPE, SIGALRM };
+	long before[64], after[64];
+	size_t nbefore, nafter, i, k;
 	struct hashpool *p;
-	struct dirent *e;
-	char self[32];
-	DIR *d;
-	size_t i;
+	char tid[32];
 	int workers = 0;
+	uint64_t m;
 
 	(void)state;
+	nbefore = list_threads(before, 64);
 	p = hashpool_new(3);
 	assert_non_null(p);
-	snprintf(self, sizeof(self), "%d", (int)getpid());
-	d = opendir("/proc/self/task");
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL) {
-		uint64_t m;
-
-		if (e->d_name[0] == '.')
-			continue;
-		m = thread_sigblk(e->d_name);
-		for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-			if (strcmp(e->d_name, self) == 0)
-				assert_int_equal(m & SIGBIT(sigs[i]), 0);
-			else
-				assert_int_not_equal(m & SIGBIT(sigs[i]), 0);
+	nafter = list_threads(after, 64);
+	for (i = 0; i < nafter; i++) {
+		snprintf(tid, sizeof(tid), "%ld", after[i]);
+		m = thread_sigblk(tid);
+		for (k = 0; k < sizeof(sigs) / sizeof(sigs[0]); k++) {
+			if (after[i] == (long)getpid())
+				assert_int_equal(m & SIGBIT(sigs[k]), 0);
+			else if (!has_tid(before, nbefore, after[i]))
+				assert_int_not_equal(m & SIGBIT(sigs[k]), 0);
 		}
-		if (strcmp(e->d_name, self) != 0)
+		if (!has_tid(before, nbefore, after[i]))
 			workers++;
 	}
-	closedir(d);
 	assert_int_equal(workers, 3);
 	hashpool_free(p);
 	hashpool_free(NULL);
+	assert_int_equal(list_threads(after, 64), nbefore);
 }
 
 static void
