@@ -307,8 +307,14 @@ probe_xattrs(int fd, bool opath, struct record *r)
 	t.fd = fd;
 	t.opath = opath;
 	snprintf(t.proc, sizeof(t.proc), "/proc/self/fd/%d", fd);
-	if ((e = xt_list_all(&t, &list, &len)) < 0)
-		return e;
+	if ((e = xt_list_all(&t, &list, &len)) < 0) {
+		/*
+		 * The fd pins the inode even if it was unlinked, so ENOENT
+		 * on the /proc link means /proc is not mounted, not that
+		 * the file vanished.
+		 */
+		return e == -ENOENT && opath ? -EOPNOTSUPP : e;
+	}
 	probe_drop_xattrs(r);
 	end = list + len;
 	for (n = 0, p = list; p < end; p += strlen(p) + 1)
