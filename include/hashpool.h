@@ -42,7 +42,10 @@ struct hashpool *hashpool_new(unsigned nthreads);
  * first (hashpool_inflight() == 0): jobs are the caller's memory.
  */
 void	hashpool_free(struct hashpool *p);
-/* Queue a job; never blocks.  The caller bounds how many are in flight. */
+/*
+ * Queue a job; never blocks.  The caller bounds how many are in flight.
+ * submit, reap and inflight are called from one thread, the owner.
+ */
 void	hashpool_submit(struct hashpool *p, struct hash_job *job);
 /* The eventfd that is readable while completed jobs wait to be reaped. */
 int	hashpool_fd(const struct hashpool *p);

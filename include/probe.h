@@ -33,8 +33,11 @@
 
 /*
  * Stage one: statx of name in dirfd.  Initialises *ret and fills the stat
- * fields (known gets every statx attribute).  Returns 0 or -errno
- * (-ENOENT when it vanished).
+ * fields (known gets every statx attribute: RECORD_STAT_BITS, without
+ * ATTR_BTIME when the filesystem has no birth time).  atime is filled but
+ * not known, and r->flags already holds the immutable and append-only
+ * bits statx reports (not known as ATTR_FLAGS either).  Returns 0 or
+ * -errno (-ENOENT when it vanished).
  */
 int	probe_stat(int dirfd, const char *name, unsigned flags,
 	    struct record *ret);
@@ -46,15 +49,26 @@ int	probe_stat(int dirfd, const char *name, unsigned flags,
  * that the opened file is the one stage one saw (same inode and type);
  * returns -ESTALE when it changed in between (the caller re-probes).
  * Returns 0 or -errno; on error *ret_fd is -1.
+ *
+ * What becomes known: ATTR_LINK_TARGET for symlinks only; ATTR_XATTRS
+ * for every type (sorted by name, values as the kernel gives them);
+ * ATTR_FLAGS for every type (FS_IOC_GETFLAGS for regular files and
+ * directories, else or where unsupported the two statx bits); ATTR_ATIME
+ * when asked (stage one read it).  ATTR_HASH is the hasher's to set.
+ * The hash fd is blocking, O_CLOEXEC, O_NOATIME when allowed.
  */
 int	probe_complete(int dirfd, const char *name, unsigned flags,
 	    attr_mask want, struct record *r, int *ret_fd);
 /*
  * Open the directory that holds the last component of path (absolute,
- * any length), for probing it with the functions above.  *ret_dirfd
- * receives an O_PATH | O_DIRECTORY fd (caller closes) and *ret_name a
- * pointer into path at the last component ("/" itself gives "." in "/").
- * Returns 0 or -errno.
+ * any length; path[len] is NUL), for probing it with the functions above.
+ * *ret_dirfd receives an O_PATH | O_DIRECTORY fd (caller closes) and
+ * *ret_name a pointer into path at the last component ("/" itself gives
+ * "." in "/").  Symlinks among the parents are followed as the kernel
+ * would (/lib -> usr/lib); the last component is never resolved.
+ * Returns 0 or -errno: -EINVAL for a relative path, a NUL inside, a
+ * trailing slash or a last component "." or ".."; -ENOENT, -ENOTDIR,
+ * -ELOOP, -ENAMETOOLONG, -EACCES from the walk.
  */
 int	probe_open_parent(const char *path, size_t len, int *ret_dirfd,
 	    const char **ret_name);

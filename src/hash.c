@@ -36,7 +36,8 @@ struct hash_algo_info {
 static const struct hash_algo_info hash_table[HASH_COUNT] = {
 	[HASH_SHA256] = { "sha256", "sha256", "sha-256", "SHA256", 32 },
 	[HASH_SHA512] = { "sha512", "sha512", "sha-512", "SHA512", 64 },
-	[HASH_SHA3_256] = { "sha3-256", "sha3_256", "sha3_256", "SHA3-256", 32 },
+	[HASH_SHA3_256] = { "sha3-256", "sha3_256", "sha3_256", "SHA3-256",
+	    32 },
 	[HASH_BLAKE2B512] = { "blake2b512", "blake2b_512", "blake2b_512",
 	    "BLAKE2B-512", 64 },
 	[HASH_SHA1] = { "sha1", "sha1", "sha-1", "SHA1", 20 },
@@ -222,7 +223,8 @@ hasher_run(struct hasher *h, int fd, hash_mask algos, uint64_t size_hint,
 		    (r = hasher_update(h, algos, h->buf + cut, n - cut)) < 0)
 			return r;
 		total += (uint64_t)n;
-		if (size_hint > 0 && total >= size_hint && (size_t)n < h->bufsize)
+		if (size_hint > 0 && total >= size_hint &&
+		    (size_t)n < h->bufsize)
 			break;
 	}
 	ret->bytes = total;

@@ -162,6 +162,10 @@ time_from_json(const json_t *v, struct fimd_time *ret)
 	s = json_string_value(v);
 	if ((dot = strchr(s, '.')) == NULL || strlen(dot + 1) != 9)
 		return -EINVAL;
+	/* strtoll alone would take leading blanks and a plus sign. */
+	if (!(s[0] >= '0' && s[0] <= '9') &&
+	    !(s[0] == '-' && s[1] >= '0' && s[1] <= '9'))
+		return -EINVAL;
 	errno = 0;
 	sec = strtoll(s, &end, 10);
 	if (errno != 0 || end != dot || end == s)
@@ -318,17 +322,24 @@ xattrs_from_json(const json_t *o, struct record *r)
 	const char *key;
 	json_t *v;
 	struct buf name;
-	size_t n, len;
+	size_t n, len, i;
 
 	if (!json_is_object(o))
 		return -EINVAL;
-	n = json_object_size(o);
-	r->xattrs = n > 0 ? xcalloc(n, sizeof(*r->xattrs)) : NULL;
+	if ((n = json_object_size(o)) == 0)
+		return 0;	/* captured, and there are none */
+	r->xattrs = xcalloc(n, sizeof(*r->xattrs));
 	buf_init(&name, BUF_MAX_DEFAULT);
 	json_object_foreach((json_t *)(uintptr_t)o, key, v) {
 		buf_reset(&name);
 		if (!json_is_string(v) || pathenc_unescape(key, strlen(key),
 		    &name) < 0 || (json_string_length(v) & 1)) {
+			buf_release(&name);
+			return -EINVAL;
+		}
+		/* A name is a non-empty C string. */
+		if (name.len == 0 ||
+		    memchr(name.data, '\0', name.len) != NULL) {
 			buf_release(&name);
 			return -EINVAL;
 		}
@@ -344,7 +355,14 @@ xattrs_from_json(const json_t *o, struct record *r)
 		}
 	}
 	buf_release(&name);
+	if (r->nxattrs < 2)
+		return 0;	/* qsort must not see the NULL of n == 0 */
 	qsort(r->xattrs, r->nxattrs, sizeof(*r->xattrs), xattr_cmp);
+	/* Two spellings of one name ("a" and "\\x61") would be a duplicate. */
+	for (i = 1; i < r->nxattrs; i++) {
+		if (strcmp(r->xattrs[i - 1].name, r->xattrs[i].name) == 0)
+			return -EINVAL;
+	}
 	return 0;
 }
 
@@ -367,6 +385,24 @@ hashes_from_json(const json_t *o, struct record *r)
 	return 0;
 }
 
+/* Octal permission bits: one to six octal digits, at most 07777. */
+static int
+parse_mode(const char *s, uint64_t *ret)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '7' || i == 6)
+			return -EINVAL;
+		v = v * 8 + (uint64_t)(s[i] - '0');
+	}
+	if (i == 0 || v > 07777)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
 static int
 record_stat_from_json(const json_t *obj, struct record *r,
     const char **errmsg)
@@ -380,8 +416,7 @@ record_stat_from_json(const json_t *obj, struct record *r,
 	    (type = record_type_from_name(json_string_value(v))) == 0)
 		return *errmsg = "bad or missing \"type\"", -EINVAL;
 	v = json_object_get(obj, "mode");
-	if (!json_is_string(v) || sscanf(json_string_value(v), "%" SCNo64,
-	    &mode) != 1 || mode > 07777)
+	if (!json_is_string(v) || parse_mode(json_string_value(v), &mode) < 0)
 		return *errmsg = "bad or missing \"mode\"", -EINVAL;
 	r->mode = type | (uint32_t)mode;
 	if (get_uint(obj, "uid", UINT32_MAX, &uid) < 0 ||
