@@ -182,7 +182,8 @@ read_file(const char *path, char **ret, size_t *ret_len)
 	ssize_t n;
 	int fd, r;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+	/* O_NONBLOCK: a FIFO must not wait for a writer. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
