@@ -61,37 +61,27 @@ enum conf_kind {
 static const struct conf_key {
 	const char *name;
 	enum conf_kind kind;
+	unsigned path_flags;
 	size_t	 offset;	/* of the field in struct fimd_config */
 	uint64_t max;		/* integers */
-	unsigned path_flags;
 } conf_keys[] = {
-	{ "rules", CONF_PATH, offsetof(struct fimd_config, rules_path),
-	    0, 0 },
-	{ "shipped_rules", CONF_PATH,
-	    offsetof(struct fimd_config, shipped_rules), 0, PATH_NULL_OK },
-	{ "baseline", CONF_PATH, offsetof(struct fimd_config, baseline_path),
-	    0, 0 },
-	{ "alerts", CONF_PATH, offsetof(struct fimd_config, alerts_path),
-	    0, PATH_DASH_OK },
-	{ "socket", CONF_PATH, offsetof(struct fimd_config, socket_path),
-	    0, 0 },
-	{ "backend", CONF_BACKEND, offsetof(struct fimd_config, backend),
-	    0, 0 },
-	{ "workers", CONF_UNSIGNED, offsetof(struct fimd_config, workers),
-	    MAX_WORKERS, 0 },
-	{ "debounce_ms", CONF_U64, offsetof(struct fimd_config, debounce_ms),
-	    MAX_DEBOUNCE_MS, 0 },
-	{ "debounce_max_ms", CONF_U64,
-	    offsetof(struct fimd_config, debounce_max_ms), MAX_DEBOUNCE_MS, 0 },
-	{ "queue_budget", CONF_U64,
-	    offsetof(struct fimd_config, queue_budget), MAX_QUEUE_BUDGET, 0 },
-	{ "paranoid", CONF_BOOL, offsetof(struct fimd_config, paranoid),
-	    0, 0 },
-	{ "syslog", CONF_BOOL, offsetof(struct fimd_config, syslog), 0, 0 },
-	{ "syslog_target", CONF_PATH,
-	    offsetof(struct fimd_config, syslog_target), 0, 0 },
-	{ "journald", CONF_BOOL, offsetof(struct fimd_config, journald),
-	    0, 0 },
+#define KEY(name, kind, field, max, flags) \
+	{ name, kind, flags, offsetof(struct fimd_config, field), max }
+	KEY("rules", CONF_PATH, rules_path, 0, 0),
+	KEY("shipped_rules", CONF_PATH, shipped_rules, 0, PATH_NULL_OK),
+	KEY("baseline", CONF_PATH, baseline_path, 0, 0),
+	KEY("alerts", CONF_PATH, alerts_path, 0, PATH_DASH_OK),
+	KEY("socket", CONF_PATH, socket_path, 0, 0),
+	KEY("backend", CONF_BACKEND, backend, 0, 0),
+	KEY("workers", CONF_UNSIGNED, workers, MAX_WORKERS, 0),
+	KEY("debounce_ms", CONF_U64, debounce_ms, MAX_DEBOUNCE_MS, 0),
+	KEY("debounce_max_ms", CONF_U64, debounce_max_ms, MAX_DEBOUNCE_MS, 0),
+	KEY("queue_budget", CONF_U64, queue_budget, MAX_QUEUE_BUDGET, 0),
+	KEY("paranoid", CONF_BOOL, paranoid, 0, 0),
+	KEY("syslog", CONF_BOOL, syslog, 0, 0),
+	KEY("syslog_target", CONF_PATH, syslog_target, 0, 0),
+	KEY("journald", CONF_BOOL, journald, 0, 0),
+#undef KEY
 };
 #define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
 
