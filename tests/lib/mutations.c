@@ -4,7 +4,7 @@
 #include "mutations.h"
 
 #define STANDARD "[\"STANDARD\"]"
-#define ALL "[\"ALL\",\"-atime\"]"
+#define ALL "[\"ALL\"]"
 
 const struct mutation mutations[] = {
 	{ "content-same-size-mtime-restored", STANDARD, NULL,
