@@ -99,7 +99,16 @@ test_exited_from_history(void **state)
 	proctrack_stats(p, &st);
 	assert_true(st.connector);
 	window = proctrack_now_ns();
-	pid = spawn("echo x > /dev/null");
+	/*
+	 * The daemon reads the connector as soon as it is readable; do the
+	 * same while the shell runs, so its exec is seen while /proc still
+	 * holds its image.  The lookup comes after it was reaped.
+	 */
+	pid = spawn("echo x > /dev/null; sleep 0.2");
+	for (int i = 0; i < 10; i++) {
+		proctrack_read(p);
+		tlib_sleep_ms(10);
+	}
 	waitpid(pid, NULL, 0);
 	proctrack_lookup(p, pid, -1, window, &pi);
 	assert_int_equal(pi.pid, pid);
