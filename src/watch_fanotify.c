@@ -1,0 +1,1015 @@
+/*
+ * watch_fanotify: the fanotify backend.
+ *
+ * Marks.  One FAN_MARK_FILESYSTEM mark per filesystem that holds a root
+ * (or the nearest existing ancestor of a missing root), plus the
+ * filesystems mounted below a root that the walk of the root crosses.
+ * A filesystem mark sees every object of the superblock through any
+ * mount and any mount namespace, so a directory created inside a root
+ * is covered before anything can be written in it: no recursion race,
+ * and no per-directory set-up.  Mount marks are not used: they refuse
+ * the dirent events and miss other namespaces; inode marks per
+ * directory would bring back inotify's recursion race.  A filesystem
+ * that refuses the mark (EXDEV on a btrfs subvolume, ENODEV without an
+ * fsid as on FUSE, EOPNOTSUPP on overlayfs, /proc, /sys) becomes a
+ * WEV_GAP for the root, so the daemon falls back to rescans there.
+ *
+ * Events.  The group reports FAN_REPORT_DFID_NAME: the parent
+ * directory's file handle and the entry name ("." for the directory
+ * itself).  FAN_REPORT_FID is not asked for: it adds nameless self
+ * events for every file of the filesystem, which fimd could not name.
+ * For the same reason DELETE_SELF and MOVE_SELF are left out: for
+ * directories they repeat the parent's DELETE or RENAME, which a
+ * filesystem mark always delivers.  FAN_RENAME (5.17) gives both sides
+ * of a rename in one event, so MOVED_FROM and MOVED_TO are asked for only
+ * when the kernel refuses FAN_RENAME.
+ *
+ * Paths.  A map from directory handle (fsid, type, bytes) to path holds
+ * every directory of every root and the ancestors of each root; it is
+ * filled by walking the roots with name_to_handle_at and kept in event
+ * order (mkdir and move in: learn; rename: re-prefix; rmdir: forget), so
+ * events queued before a rename resolve to the path of their time, and
+ * events in a directory already deleted (ESTALE to open_by_handle_at)
+ * still have a name.  An unknown handle is resolved once with
+ * open_by_handle_at on the filesystem plus readlink of /proc/self/fd;
+ * one outside every root is remembered in a second, bounded map, which
+ * is emptied whenever a directory moves (it may have moved inside).
+ * Events that cannot be resolved at all are about directories the map
+ * never held, i.e. outside the roots, and are dropped.
+ *
+ * Queue.  FAN_UNLIMITED_QUEUE is not used, so the kernel bounds the queue
+ * (fs.fanotify.max_queued_events, 16384 by default); past it the kernel
+ * drops events and queues FAN_Q_OVERFLOW, delivered as WEV_OVERFLOW after
+ * the maps are rebuilt.  queue_budget, when lower, is enforced here: when
+ * more events than that wait (FIONREAD counts 24 bytes per event), the
+ * queue is read and discarded and one WEV_OVERFLOW says so (stats.resets)
+ * because the rescan that follows is cheaper than catching up.
+ *
+ * The daemon's own writes carry its pid and are dropped; FAN_REPORT_TID
+ * is not used, so every thread of the daemon has that pid.
+ */
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "fanotify_compat.h"
+#include "pathmap.h"
+#include "watch.h"
+#include "watch_int.h"
+#include "xmalloc.h"
+
+#define FAN_READ_BUF	(64 * 1024)
+#define FAN_READS	4		/* reads per watch_read() */
+#define FAN_NEG_MAX	65536		/* remembered outside handles */
+#define FAN_KEY_MAX	(8 + 4 + MAX_HANDLE_SZ)
+#define FAN_WALK_MAX	1000000		/* directories learned per walk */
+
+#define FAN_BASE_MASK	(FAN_MODIFY | FAN_CLOSE_WRITE | FAN_ATTRIB | \
+	    FAN_CREATE | FAN_DELETE | FAN_ONDIR)
+
+struct fan_fs {
+	char	 fsid[8];
+	char	*path;		/* a path on it, to open a mount fd */
+	int	 mount_fd;	/* open during one watch_read() only */
+};
+
+struct fan_dir {
+	char	 key[FAN_KEY_MAX];
+	size_t	 keylen;
+	char	*path;		/* NULL in the outside map */
+	size_t	 len;
+};
+
+/* One DFID_NAME record, pointing into the read buffer. */
+struct fan_rec {
+	bool	 ok;
+	char	 key[FAN_KEY_MAX];
+	size_t	 keylen;
+	int	 htype;
+	unsigned hbytes;
+	const unsigned char *handle;
+	const char *name;
+	size_t	 nlen;
+};
+
+struct fan {
+	struct fan_fs *fs;
+	size_t	 nfs;
+	struct pathmap *dirs;	/* key -> struct fan_dir, inside */
+	struct pathmap *outside; /* key -> struct fan_dir, path NULL */
+	uint64_t mask;
+	bool	 exec;
+	pid_t	 self;
+	struct buf a, b;	/* scratch paths of one event */
+	char	*rbuf;
+};
+
+/* ---- handle maps ---- */
+
+static bool
+free_dir(const char *key, size_t len, void *value, void *arg)
+{
+	struct fan_dir *d = value;
+
+	(void)key;
+	(void)len;
+	(void)arg;
+	free(d->path);
+	free(d);
+	return true;
+}
+
+static void
+clear_outside(struct fan *f)
+{
+	pathmap_foreach(f->outside, free_dir, NULL);
+	pathmap_free(f->outside);
+	f->outside = pathmap_new();
+}
+
+static void
+clear_maps(struct fan *f)
+{
+	pathmap_foreach(f->dirs, free_dir, NULL);
+	pathmap_free(f->dirs);
+	f->dirs = pathmap_new();
+	clear_outside(f);
+}
+
+static void
+remember(struct pathmap *m, const char *key, size_t keylen,
+    const char *path, size_t len)
+{
+	struct fan_dir *d, *old;
+
+	d = xcalloc(1, sizeof(*d));
+	memcpy(d->key, key, keylen);
+	d->keylen = keylen;
+	if (path != NULL) {
+		d->path = xstrndup(path, len);
+		d->len = len;
+	}
+	if ((old = pathmap_put(m, d->key, keylen, d)) != NULL)
+		free_dir(NULL, 0, old, NULL);
+}
+
+static size_t
+make_key(char *key, const char *fsid, int htype, const void *handle,
+    unsigned hbytes)
+{
+	memcpy(key, fsid, 8);
+	memcpy(key + 8, &htype, 4);
+	memcpy(key + 12, handle, hbytes);
+	return 12 + hbytes;
+}
+
+/* The handle key of path (not following a final symlink), or -errno. */
+static int
+key_of(const char *path, char *key, size_t *ret_len)
+{
+	union {
+		struct file_handle fh;
+		char	 raw[sizeof(struct file_handle) + MAX_HANDLE_SZ];
+	} h;
+	struct statfs sfs;
+	int mnt;
+
+	h.fh.handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mnt, 0) < 0)
+		return -errno;
+	if (statfs(path, &sfs) < 0)
+		return -errno;
+	*ret_len = make_key(key, (const char *)&sfs.f_fsid, h.fh.handle_type,
+	    h.fh.f_handle, h.fh.handle_bytes);
+	return 0;
+}
+
+static void
+learn(struct fan *f, const char *path, size_t len)
+{
+	char key[FAN_KEY_MAX];
+	size_t klen = 0;
+
+	if (key_of(path, key, &klen) == 0) {
+		remember(f->dirs, key, klen, path, len);
+		(void)pathmap_remove(f->outside, key, klen);
+	}
+}
+
+struct prefix_arg {
+	const char *prefix;
+	size_t	 plen;
+	struct fan_dir **v;
+	size_t	 n, alloc;
+};
+
+static bool
+is_below(const char *path, size_t len, const char *prefix, size_t plen)
+{
+	if (len < plen || memcmp(path, prefix, plen) != 0)
+		return false;
+	return len == plen || (plen == 1 && prefix[0] == '/') ||
+	    path[plen] == '/';
+}
+
+static bool
+collect_below(const char *key, size_t len, void *value, void *arg)
+{
+	struct prefix_arg *pa = arg;
+	struct fan_dir *d = value;
+
+	(void)key;
+	(void)len;
+	if (!is_below(d->path, d->len, pa->prefix, pa->plen))
+		return true;
+	if (pa->n == pa->alloc) {
+		pa->alloc = pa->alloc == 0 ? 16 : pa->alloc * 2;
+		pa->v = xreallocarray(pa->v, pa->alloc, sizeof(*pa->v));
+	}
+	pa->v[pa->n++] = d;
+	return true;
+}
+
+/* Forget the directories at or below path. */
+static void
+forget_below(struct fan *f, const char *path, size_t len)
+{
+	struct prefix_arg pa = { path, len, NULL, 0, 0 };
+	size_t i;
+
+	pathmap_foreach(f->dirs, collect_below, &pa);
+	for (i = 0; i < pa.n; i++) {
+		(void)pathmap_remove(f->dirs, pa.v[i]->key, pa.v[i]->keylen);
+		free_dir(NULL, 0, pa.v[i], NULL);
+	}
+	free(pa.v);
+}
+
+/* Directories at or below from are now at or below to. */
+static void
+reprefix(struct fan *f, const char *from, size_t flen, const char *to,
+    size_t tlen)
+{
+	struct prefix_arg pa = { from, flen, NULL, 0, 0 };
+	struct fan_dir *d;
+	char *np;
+	size_t i, nlen;
+
+	pathmap_foreach(f->dirs, collect_below, &pa);
+	for (i = 0; i < pa.n; i++) {
+		d = pa.v[i];
+		nlen = tlen + d->len - flen;
+		np = xmalloc(nlen + 1);
+		memcpy(np, to, tlen);
+		memcpy(np + tlen, d->path + flen, d->len - flen);
+		np[nlen] = '\0';
+		free(d->path);
+		d->path = np;
+		d->len = nlen;
+	}
+	free(pa.v);
+}
+
+/* ---- filesystems and marks ---- */
+
+static struct fan_fs *
+find_fs(struct fan *f, const char *fsid)
+{
+	size_t i;
+
+	for (i = 0; i < f->nfs; i++)
+		if (memcmp(f->fs[i].fsid, fsid, 8) == 0)
+			return &f->fs[i];
+	return NULL;
+}
+
+static const char *
+mark_error(int err)
+{
+	switch (err) {
+	case EXDEV:
+		return "fanotify cannot mark this filesystem (a btrfs "
+		    "subvolume?); changes are found by rescans only";
+	case ENODEV:
+		return "fanotify cannot mark this filesystem (no fsid, e.g. "
+		    "FUSE); changes are found by rescans only";
+	case EOPNOTSUPP:
+		return "fanotify cannot mark this filesystem (no file "
+		    "handles, e.g. overlayfs, proc); changes are found by "
+		    "rescans only";
+	case ENOSPC:
+		return "fanotify mark limit reached "
+		    "(fs.fanotify.max_user_marks)";
+	default:
+		return "fanotify cannot mark this filesystem";
+	}
+}
+
+/*
+ * Mark the filesystem holding path (once per fsid).  Returns 0, or the
+ * errno the kernel gave (after queueing a gap for scope).
+ */
+static int
+mark_fs(struct watch *w, const char *path, const char *scope,
+    size_t slen)
+{
+	struct fan *f = w->be;
+	struct statfs sfs;
+	struct fan_fs *fs;
+	int r;
+
+	if (statfs(path, &sfs) < 0)
+		return errno;
+	if (find_fs(f, (const char *)&sfs.f_fsid) != NULL)
+		return 0;
+	r = fanotify_mark(w->fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, f->mask,
+	    AT_FDCWD, path);
+	if (r < 0 && errno == EINVAL && (f->mask & FAN_RENAME)) {
+		/* Before 5.17: no FAN_RENAME, pair-less moves instead. */
+		f->mask = (f->mask & ~(uint64_t)FAN_RENAME) | FAN_MOVED_FROM |
+		    FAN_MOVED_TO;
+		r = fanotify_mark(w->fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+		    f->mask, AT_FDCWD, path);
+	}
+	if (r < 0) {
+		r = errno;
+		watch_gap(w, scope, slen, mark_error(r));
+		return r;
+	}
+	f->fs = xreallocarray(f->fs, f->nfs + 1, sizeof(*f->fs));
+	fs = &f->fs[f->nfs++];
+	memcpy(fs->fsid, &sfs.f_fsid, 8);
+	fs->path = xstrdup(path);
+	fs->mount_fd = -1;
+	return 0;
+}
+
+/* Learn the directories of the tree at root (and mark crossed mounts). */
+static void
+walk(struct watch *w, const char *root, size_t rlen)
+{
+	struct fan *f = w->be;
+	char **stack = NULL;
+	size_t n = 0, alloc = 0, seen = 0;
+	struct dirent *de;
+	struct stat st, pst;
+	struct buf p;
+	char *dir;
+	DIR *dp;
+
+	buf_init(&p, PATH_MAX * 4);
+	stack = xreallocarray(stack, alloc = 16, sizeof(*stack));
+	stack[n++] = xstrndup(root, rlen);
+	while (n > 0) {
+		dir = stack[--n];
+		if (++seen > FAN_WALK_MAX || lstat(dir, &pst) < 0 ||
+		    !S_ISDIR(pst.st_mode) || (dp = opendir(dir)) == NULL) {
+			free(dir);
+			continue;
+		}
+		learn(f, dir, strlen(dir));
+		while ((de = readdir(dp)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+				continue;
+			if (watch_join(&p, dir, strlen(dir), de->d_name,
+			    strlen(de->d_name)) < 0 ||
+			    lstat(p.data, &st) < 0 || !S_ISDIR(st.st_mode) ||
+			    !watch_want_dir(w, p.data, p.len))
+				continue;
+			if (st.st_dev != pst.st_dev &&
+			    mark_fs(w, p.data, p.data, p.len) != 0)
+				continue;
+			if (n == alloc)
+				stack = xreallocarray(stack, alloc *= 2,
+				    sizeof(*stack));
+			stack[n++] = xstrndup(p.data, p.len);
+		}
+		closedir(dp);
+		free(dir);
+	}
+	free(stack);
+	buf_release(&p);
+}
+
+static int
+fan_add_root(struct watch *w, size_t i)
+{
+	struct fan *f = w->be;
+	const struct watch_root *rt = &w->roots[i];
+	char *p = xstrndup(rt->path, rt->len);
+	struct stat st;
+	char *slash;
+	bool isdir;
+
+	/* The nearest existing path decides the filesystem. */
+	while (lstat(p, &st) < 0 && (slash = strrchr(p, '/')) != NULL)
+		slash[slash == p ? 1 : 0] = '\0';
+	isdir = S_ISDIR(st.st_mode);
+	if (mark_fs(w, p, rt->path, rt->len) != 0) {
+		free(p);
+		return 0;
+	}
+	if (isdir && strlen(p) == rt->len)
+		walk(w, rt->path, rt->len);
+	/* Ancestors, so a move or removal of one is seen by name. */
+	if (!isdir && (slash = strrchr(p, '/')) != NULL)
+		slash[slash == p ? 1 : 0] = '\0';
+	for (;;) {
+		learn(f, p, strlen(p));
+		if ((slash = strrchr(p, '/')) == NULL || p[1] == '\0')
+			break;
+		slash[slash == p ? 1 : 0] = '\0';
+	}
+	free(p);
+	return 0;
+}
+
+/* ---- resolving handles ---- */
+
+static int
+mount_fd(struct fan_fs *fs)
+{
+	struct statfs sfs;
+	char *p, *slash;
+	int fd;
+
+	if (fs->mount_fd >= 0)
+		return fs->mount_fd;
+	/* Opened per batch and closed after: a held fd blocks umount. */
+	p = xstrdup(fs->path);
+	for (;;) {
+		fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0 && fstatfs(fd, &sfs) == 0 &&
+		    memcmp(&sfs.f_fsid, fs->fsid, 8) == 0)
+			break;
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+		if ((slash = strrchr(p, '/')) == NULL || p[1] == '\0')
+			break;
+		slash[slash == p ? 1 : 0] = '\0';
+	}
+	free(p);
+	return fs->mount_fd = fd;
+}
+
+static void
+close_mount_fds(struct fan *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->nfs; i++) {
+		if (f->fs[i].mount_fd >= 0)
+			close(f->fs[i].mount_fd);
+		f->fs[i].mount_fd = -1;
+	}
+}
+
+/* Ask the kernel where the directory of rec is now; into out. */
+static bool
+open_by_handle(struct fan *f, const struct fan_rec *rec, struct buf *out)
+{
+	union {
+		struct file_handle fh;
+		char	 raw[sizeof(struct file_handle) + MAX_HANDLE_SZ];
+	} h;
+	char link[64], target[PATH_MAX];
+	struct fan_fs *fs;
+	ssize_t n;
+	int mfd, fd;
+
+	if ((fs = find_fs(f, rec->key)) == NULL || (mfd = mount_fd(fs)) < 0)
+		return false;
+	h.fh.handle_bytes = rec->hbytes;
+	h.fh.handle_type = rec->htype;
+	memcpy(h.fh.f_handle, rec->handle, rec->hbytes);
+	if ((fd = open_by_handle_at(mfd, &h.fh, O_PATH | O_CLOEXEC)) < 0)
+		return false;
+	(void)snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target));
+	close(fd);
+	if (n <= 0 || (size_t)n >= sizeof(target) || target[0] != '/')
+		return false;
+	if ((size_t)n > 10 && memcmp(target + n - 10, " (deleted)", 10) == 0)
+		return false;
+	buf_reset(out);
+	return buf_add(out, target, (size_t)n) == 0;
+}
+
+/*
+ * The full path of rec into out (the directory itself for "."), or
+ * false when the directory lies outside every root or cannot be named.
+ */
+static bool
+resolve(struct watch *w, const struct fan_rec *rec, struct buf *out)
+{
+	struct fan *f = w->be;
+	struct fan_dir *d;
+	char *dir;
+	size_t dlen;
+	bool self = rec->nlen == 1 && rec->name[0] == '.';
+
+	if (!rec->ok || pathmap_get(f->outside, rec->key, rec->keylen) != NULL)
+		return false;
+	if ((d = pathmap_get(f->dirs, rec->key, rec->keylen)) != NULL) {
+		if (watch_join(out, d->path, d->len, rec->name,
+		    self ? 0 : rec->nlen) < 0)
+			return false;
+		return true;
+	}
+	if (!open_by_handle(f, rec, out))
+		return false;
+	if (!watch_in_root(w, out->data, out->len) &&
+	    !watch_above_root(w, out->data, out->len)) {
+		if (pathmap_count(f->outside) >= FAN_NEG_MAX)
+			clear_outside(f);
+		remember(f->outside, rec->key, rec->keylen, NULL, 0);
+		return false;
+	}
+	remember(f->dirs, rec->key, rec->keylen, out->data, out->len);
+	if (self)
+		return true;
+	dir = xstrndup(out->data, out->len);
+	dlen = out->len;
+	(void)watch_join(out, dir, dlen, rec->name, rec->nlen);
+	free(dir);
+	return true;
+}
+
+/* ---- parsing ---- */
+
+static void
+parse_fid(const char *p, size_t len, struct fan_rec *rec)
+{
+	uint32_t hbytes;
+	int32_t htype;
+	const char *name;
+
+	memset(rec, 0, sizeof(*rec));
+	/* header (4), fsid (8), handle_bytes (4), handle_type (4), bytes */
+	if (len < 20)
+		return;
+	memcpy(&hbytes, p + 12, 4);
+	memcpy(&htype, p + 16, 4);
+	if (hbytes > MAX_HANDLE_SZ || 20 + (size_t)hbytes >= len)
+		return;
+	rec->hbytes = hbytes;
+	rec->htype = htype;
+	rec->handle = (const unsigned char *)p + 20;
+	name = p + 20 + hbytes;
+	rec->nlen = strnlen(name, len - 20 - hbytes);
+	if (rec->nlen == len - 20 - hbytes)
+		return;		/* not terminated: malformed */
+	rec->name = name;
+	rec->keylen = make_key(rec->key, p + 4, htype, rec->handle, hbytes);
+	rec->ok = true;
+}
+
+struct fan_event {
+	uint64_t mask;
+	pid_t	 pid;
+	int	 pidfd;
+	struct fan_rec dfid, from, to;
+};
+
+static void
+parse_event(const struct fanotify_event_metadata *md, struct fan_event *e)
+{
+	const char *p = (const char *)md + md->metadata_len;
+	const char *end = (const char *)md + md->event_len;
+	uint16_t hlen;
+	int32_t pidfd;
+
+	memset(e, 0, sizeof(*e));
+	e->mask = md->mask;
+	e->pid = md->pid;
+	e->pidfd = -1;
+	while (p + 4 <= end) {
+		memcpy(&hlen, p + 2, 2);
+		if (hlen < 4 || hlen > end - p)
+			break;
+		switch ((unsigned char)p[0]) {
+		case FAN_EVENT_INFO_TYPE_DFID_NAME:
+			parse_fid(p, hlen, &e->dfid);
+			break;
+		case FAN_EVENT_INFO_TYPE_OLD_DFID_NAME:
+			parse_fid(p, hlen, &e->from);
+			break;
+		case FAN_EVENT_INFO_TYPE_NEW_DFID_NAME:
+			parse_fid(p, hlen, &e->to);
+			break;
+		case FAN_EVENT_INFO_TYPE_PIDFD:
+			if (hlen >= 8) {
+				memcpy(&pidfd, p + 4, 4);
+				e->pidfd = pidfd >= 0 ? pidfd : -1;
+			}
+			break;
+		default:
+			break;
+		}
+		p += hlen;
+	}
+}
+
+static unsigned
+wev_flags(uint64_t mask)
+{
+	unsigned fl = 0;
+
+	if (mask & FAN_MODIFY)
+		fl |= WEV_MODIFY;
+	if (mask & FAN_CLOSE_WRITE)
+		fl |= WEV_CLOSE_WRITE;
+	if (mask & FAN_ATTRIB)
+		fl |= WEV_ATTRIB;
+	if (mask & FAN_CREATE)
+		fl |= WEV_CREATE;
+	if (mask & FAN_DELETE)
+		fl |= WEV_DELETE;
+	if (mask & FAN_MOVED_FROM)
+		fl |= WEV_MOVED_FROM;
+	if (mask & FAN_MOVED_TO)
+		fl |= WEV_MOVED_TO;
+	if (fl != 0 && (mask & FAN_ONDIR))
+		fl |= WEV_ISDIR;
+	return fl;
+}
+
+/* ---- applying events to the maps ---- */
+
+static void
+dir_appeared(struct watch *w, const char *path, size_t len)
+{
+	if (watch_in_root(w, path, len) && watch_want_dir(w, path, len))
+		walk(w, path, len);
+	if (watch_above_root(w, path, len))
+		watch_ancestor_changed(w, path, len);
+}
+
+static void
+dir_went(struct watch *w, const char *path, size_t len)
+{
+	forget_below(w->be, path, len);
+	if (watch_above_root(w, path, len))
+		watch_ancestor_changed(w, path, len);
+}
+
+static void
+dir_renamed(struct watch *w, const char *from, size_t flen, const char *to,
+    size_t tlen)
+{
+	struct fan *f = w->be;
+
+	/* A directory that moved may have been outside and now be inside. */
+	clear_outside(f);
+	if (watch_in_root(w, to, tlen) || watch_above_root(w, to, tlen)) {
+		reprefix(f, from, flen, to, tlen);
+		dir_appeared(w, to, tlen);
+	} else
+		forget_below(f, from, flen);
+	if (watch_above_root(w, from, flen))
+		watch_ancestor_changed(w, from, flen);
+}
+
+static void
+deliver(struct watch *w, unsigned flags, const struct fan_event *e,
+    bool two, watch_event_fn *cb, void *arg)
+{
+	struct fan *f = w->be;
+	struct watch_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.flags = flags;
+	ev.path = f->a.data;
+	ev.len = f->a.len;
+	if (two) {
+		ev.old_path = f->b.data;
+		ev.old_len = f->b.len;
+	}
+	ev.pid = e->pid;
+	ev.pidfd = e->pidfd;
+	(void)watch_deliver(w, &ev, cb, arg);
+}
+
+static void
+handle_rename(struct watch *w, const struct fan_event *e,
+    watch_event_fn *cb, void *arg)
+{
+	struct fan *f = w->be;
+	bool isdir = e->mask & FAN_ONDIR;
+	bool from, to;
+
+	from = resolve(w, &e->from, &f->b);
+	to = resolve(w, &e->to, &f->a);
+	if (isdir && from && to)
+		dir_renamed(w, f->b.data, f->b.len, f->a.data, f->a.len);
+	else if (isdir && from)
+		dir_went(w, f->b.data, f->b.len);
+	else if (isdir && to) {
+		clear_outside(f);
+		dir_appeared(w, f->a.data, f->a.len);
+	}
+	if (from && to)
+		deliver(w, WEV_RENAME | (isdir ? WEV_ISDIR : 0), e, true, cb,
+		    arg);
+	else if (from) {
+		buf_reset(&f->a);
+		(void)buf_add(&f->a, f->b.data, f->b.len);
+		deliver(w, WEV_MOVED_FROM | (isdir ? WEV_ISDIR : 0), e,
+		    false, cb, arg);
+	} else if (to)
+		deliver(w, WEV_MOVED_TO | (isdir ? WEV_ISDIR : 0), e, false,
+		    cb, arg);
+}
+
+static void
+handle_event(struct watch *w, const struct fan_event *e, watch_event_fn *cb,
+    void *arg)
+{
+	struct fan *f = w->be;
+	unsigned fl = wev_flags(e->mask);
+
+	if ((e->mask & FAN_RENAME) && e->from.ok && e->to.ok)
+		handle_rename(w, e, cb, arg);
+	if (!e->dfid.ok || !resolve(w, &e->dfid, &f->a))
+		return;
+	if ((e->mask & FAN_ONDIR) && !(e->dfid.nlen == 1 &&
+	    e->dfid.name[0] == '.')) {
+		if (e->mask & (FAN_CREATE | FAN_MOVED_TO)) {
+			if (e->mask & FAN_MOVED_TO)
+				clear_outside(f);
+			dir_appeared(w, f->a.data, f->a.len);
+		}
+		if (e->mask & (FAN_DELETE | FAN_MOVED_FROM))
+			dir_went(w, f->a.data, f->a.len);
+	}
+	if (fl != 0)
+		deliver(w, fl, e, false, cb, arg);
+	if (e->mask & FAN_OPEN_EXEC)
+		deliver(w, WEV_EXEC, e, false, cb, arg);
+}
+
+/* ---- the ops ---- */
+
+static void
+rebuild(struct watch *w)
+{
+	size_t i;
+
+	clear_maps(w->be);
+	for (i = 0; i < w->nroots; i++)
+		(void)fan_add_root(w, i);
+}
+
+static void
+overflow(struct watch *w, const char *reason, watch_event_fn *cb, void *arg)
+{
+	struct watch_event ev;
+
+	rebuild(w);
+	memset(&ev, 0, sizeof(ev));
+	ev.flags = WEV_OVERFLOW;
+	ev.path = "/";
+	ev.len = 1;
+	ev.pidfd = -1;
+	ev.reason = reason;
+	(void)watch_deliver(w, &ev, cb, arg);
+}
+
+static int
+fan_open(struct watch *w, struct diag *diag)
+{
+	unsigned base = FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK |
+	    FAN_REPORT_DFID_NAME;
+	struct fan *f;
+	int fd;
+
+	(void)diag;
+	fd = fanotify_init(base | FAN_REPORT_PIDFD, O_RDONLY | O_LARGEFILE);
+	if (fd < 0 && errno == EINVAL)	/* before 5.15 */
+		fd = fanotify_init(base, O_RDONLY | O_LARGEFILE);
+	if (fd < 0)
+		return -errno;
+	f = xcalloc(1, sizeof(*f));
+	f->dirs = pathmap_new();
+	f->outside = pathmap_new();
+	f->mask = FAN_BASE_MASK | FAN_RENAME;
+	f->self = getpid();
+	buf_init(&f->a, PATH_MAX * 4);
+	buf_init(&f->b, PATH_MAX * 4);
+	f->rbuf = xmalloc(FAN_READ_BUF);
+	w->fd = fd;
+	w->be = f;
+	return 0;
+}
+
+static void
+free_fs(struct fan *f)
+{
+	size_t i;
+
+	close_mount_fds(f);
+	for (i = 0; i < f->nfs; i++)
+		free(f->fs[i].path);
+	free(f->fs);
+	f->fs = NULL;
+	f->nfs = 0;
+}
+
+static void
+fan_free(struct watch *w)
+{
+	struct fan *f = w->be;
+
+	if (f == NULL)
+		return;
+	free_fs(f);
+	pathmap_foreach(f->dirs, free_dir, NULL);
+	pathmap_free(f->dirs);
+	pathmap_foreach(f->outside, free_dir, NULL);
+	pathmap_free(f->outside);
+	buf_release(&f->a);
+	buf_release(&f->b);
+	free(f->rbuf);
+	free(f);
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+}
+
+static void
+fan_clear(struct watch *w)
+{
+	struct fan *f = w->be;
+
+	/* One flush drops every filesystem mark of the group. */
+	(void)fanotify_mark(w->fd, FAN_MARK_FLUSH | FAN_MARK_FILESYSTEM, 0,
+	    AT_FDCWD, NULL);
+	free_fs(f);
+	clear_maps(f);
+}
+
+static int
+fan_enable_exec(struct watch *w)
+{
+	struct fan *f = w->be;
+	size_t i;
+
+	if (f->exec)
+		return 0;
+	f->exec = true;
+	f->mask |= FAN_OPEN_EXEC;
+	for (i = 0; i < f->nfs; i++)
+		if (fanotify_mark(w->fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+		    FAN_OPEN_EXEC, AT_FDCWD, f->fs[i].path) < 0)
+			return -errno;
+	return 0;
+}
+
+static uint64_t
+queued(const struct watch *w)
+{
+	int n = 0;
+
+	/* FIONREAD counts the 24-byte metadata of each queued event. */
+	if (ioctl(w->fd, FIONREAD, &n) < 0 || n < 0)
+		return 0;
+	return (uint64_t)n / sizeof(struct fanotify_event_metadata);
+}
+
+/* Past the budget: read and drop what is queued; rescan instead. */
+static int
+discard(struct watch *w, watch_event_fn *cb, void *arg)
+{
+	struct fan *f = w->be;
+	const struct fanotify_event_metadata *md;
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < FAN_READS * 4; i++) {
+		n = read(w->fd, f->rbuf, FAN_READ_BUF);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		md = (const void *)f->rbuf;
+		for (; FAN_EVENT_OK(md, n); md = FAN_EVENT_NEXT(md, n)) {
+			w->st.events++;
+			if (md->fd >= 0)
+				close(md->fd);
+			if (md->event_len > md->metadata_len) {
+				struct fan_event e;
+
+				parse_event(md, &e);
+				if (e.pidfd >= 0)
+					close(e.pidfd);
+			}
+		}
+	}
+	if (queued(w) > w->queue_budget)
+		return 1;
+	w->st.resets++;
+	overflow(w, "more kernel events were queued than the queue budget; "
+	    "they were dropped", cb, arg);
+	return 0;
+}
+
+static int
+fan_read(struct watch *w, watch_event_fn *cb, void *arg)
+{
+	struct fan *f = w->be;
+	const struct fanotify_event_metadata *md;
+	struct fan_event e;
+	int i, more = 1;
+	ssize_t n;
+
+	if (w->queue_budget > 0 && queued(w) > w->queue_budget)
+		return discard(w, cb, arg);
+	for (i = 0; i < FAN_READS && more; i++) {
+		n = read(w->fd, f->rbuf, FAN_READ_BUF);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			more = 0;
+			break;
+		}
+		if (n < 0) {
+			close_mount_fds(f);
+			return -errno;
+		}
+		md = (const void *)f->rbuf;
+		for (; FAN_EVENT_OK(md, n); md = FAN_EVENT_NEXT(md, n)) {
+			w->st.events++;
+			if (md->fd >= 0)
+				close(md->fd);
+			if (md->vers != FANOTIFY_METADATA_VERSION)
+				continue;
+			if (md->mask & FAN_Q_OVERFLOW) {
+				overflow(w, "the fanotify queue overflowed",
+				    cb, arg);
+				continue;
+			}
+			parse_event(md, &e);
+			if (e.pid != f->self)
+				handle_event(w, &e, cb, arg);
+			if (e.pidfd >= 0)
+				close(e.pidfd);
+		}
+		/* Gaps found while applying events go out at once. */
+		watch_deliver_gaps(w, cb, arg);
+	}
+	close_mount_fds(f);
+	return more;
+}
+
+static int
+fan_hold_ms(const struct watch *w)
+{
+	(void)w;
+	return -1;
+}
+
+static void
+fan_flush(struct watch *w, watch_event_fn *cb, void *arg)
+{
+	(void)w;
+	(void)cb;
+	(void)arg;
+}
+
+static void
+fan_stats(const struct watch *w, struct watch_stats *ret)
+{
+	const struct fan *f = w->be;
+
+	ret->marks = f->nfs;
+	ret->dirs = pathmap_count(f->dirs);
+	ret->queued = queued(w);
+}
+
+const struct watch_ops watch_fanotify_ops = {
+	.name = "fanotify",
+	.open = fan_open,
+	.free = fan_free,
+	.add_root = fan_add_root,
+	.clear = fan_clear,
+	.enable_exec = fan_enable_exec,
+	.read = fan_read,
+	.hold_ms = fan_hold_ms,
+	.flush = fan_flush,
+	.stats = fan_stats,
+};
