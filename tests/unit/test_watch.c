@@ -668,6 +668,168 @@ test_stats(void **state)
 	teardown_h(&h);
 }
 
+/* Changes done before the watch reads: paths of their time, even gone. */
+static void
+test_before_read(void **state)
+{
+	struct harness h;
+	char *f, *g, *d3;
+
+	setup_h(&h, kind_of(state), "watch-before");
+	assert_int_equal(tlib_sh("mkdir -p '%s/x/y' '%s/d1/d2/d3'", h.dir,
+	    h.dir), 0);
+	add_root(&h, h.dir);
+	pump(&h, 10);
+	assert_int_equal(tlib_sh("cd '%s' && echo q > x/y/f && mv x x2 && "
+	    "echo r > d1/d2/d3/g && rm -r d1/d2", h.dir), 0);
+	f = tlib_fmt("%s/x/y/f", h.dir);
+	g = tlib_fmt("%s/d1/d2/d3/g", h.dir);
+	d3 = tlib_fmt("%s/d1/d2/d3", h.dir);
+	pump(&h, 100);
+	/* Written before the rename: the path it had then. */
+	assert_non_null(find(&h, f, WEV_CLOSE_WRITE));
+	/* In directories deleted before the read: still named. */
+	assert_non_null(find(&h, g, WEV_DELETE));
+	assert_non_null(find(&h, d3, WEV_DELETE | WEV_ISDIR));
+	free(f);
+	free(g);
+	free(d3);
+	teardown_h(&h);
+}
+
+/* After watch_clear nothing is reported until roots are added again. */
+static void
+test_clear(void **state)
+{
+	struct harness h;
+	char *f;
+
+	setup_h(&h, kind_of(state), "watch-clear");
+	add_root(&h, h.dir);
+	pump(&h, 10);
+	watch_clear(h.w);
+	f = tlib_fmt("%s/f", h.dir);
+	write_file(f, "x");
+	pump(&h, 50);
+	assert_null(find(&h, f, 0));
+	add_root(&h, h.dir);
+	write_file(f, "y");
+	assert_non_null(await(&h, f, WEV_CLOSE_WRITE));
+	free(f);
+	teardown_h(&h);
+}
+
+/* Create n files in a child, nothing read meanwhile. */
+static void
+create_many(const char *dir, long n)
+{
+	char path[4096];
+	int status, fd;
+	pid_t pid;
+	long i;
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		for (i = 0; i < n; i++) {
+			snprintf(path, sizeof(path), "%s/m%ld", dir, i);
+			if ((fd = open(path, O_WRONLY | O_CREAT, 0644)) < 0)
+				_exit(1);
+			close(fd);
+		}
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* fanotify: past the kernel queue, FAN_Q_OVERFLOW is WEV_OVERFLOW. */
+static void
+test_fanotify_overflow(void **state)
+{
+	struct harness h;
+	char *s, *f;
+	long max;
+
+	(void)state;
+	setup_h(&h, BACKEND_FANOTIFY, "watch-fovf");
+	s = tlib_read("/proc/sys/fs/fanotify/max_queued_events", NULL);
+	assert_non_null(s);
+	max = strtol(s, NULL, 10);
+	free(s);
+	add_root(&h, h.dir);
+	pump(&h, 10);
+	create_many(h.dir, max + 100);
+	assert_non_null(await(&h, "/", WEV_OVERFLOW));
+	forget(&h);
+	f = tlib_fmt("%s/after", h.dir);
+	write_file(f, "x");
+	assert_non_null(await(&h, f, WEV_CLOSE_WRITE));
+	free(f);
+	teardown_h(&h);
+}
+
+/* A queue budget below the kernel's: dropped, one overflow, a reset. */
+static void
+test_fanotify_budget(void **state)
+{
+	struct watch_stats st;
+	struct harness h;
+	struct diag dg;
+	size_t i, n = 0;
+	char *f;
+
+	(void)state;
+	tlib_require_root("fanotify queue budget");
+	memset(&h, 0, sizeof(h));
+	diag_init(&dg);
+	assert_int_equal(watch_open(BACKEND_FANOTIFY, NULL, 100, &h.w, &dg),
+	    0);
+	diag_release(&dg);
+	h.dir = tlib_mkdtemp("watch-budget");
+	add_root(&h, h.dir);
+	create_many(h.dir, 500);
+	pump(&h, 100);
+	for (i = 0; i < h.n; i++) {
+		if (h.v[i].flags & WEV_OVERFLOW)
+			n++;
+		else
+			assert_true(h.v[i].flags & WEV_GAP);
+	}
+	assert_int_equal(n, 1);
+	watch_stats(h.w, &st);
+	assert_int_equal(st.resets, 1);
+	assert_int_equal(st.overflows, 1);
+	forget(&h);
+	f = tlib_fmt("%s/after", h.dir);
+	write_file(f, "x");
+	assert_non_null(await(&h, f, WEV_CLOSE_WRITE));
+	free(f);
+	teardown_h(&h);
+}
+
+/* watch_enable_exec: running a program is WEV_EXEC with its path. */
+static void
+test_fanotify_exec(void **state)
+{
+	struct harness h;
+	char *prog;
+	struct got *g;
+
+	(void)state;
+	setup_h(&h, BACKEND_FANOTIFY, "watch-exec");
+	prog = tlib_fmt("%s/prog", h.dir);
+	assert_int_equal(tlib_sh("cp /bin/true '%s'", prog), 0);
+	add_root(&h, h.dir);
+	assert_int_equal(watch_enable_exec(h.w), 0);
+	pump(&h, 10);
+	assert_int_equal(tlib_sh("'%s'", prog), 0);
+	assert_non_null(g = await(&h, prog, WEV_EXEC));
+	assert_true(g->pid > 0);
+	free(prog);
+	teardown_h(&h);
+}
+
 #define BOTH(fn)							\
 	cmocka_unit_test_prestate(fn, (void *)(intptr_t)BACKEND_INOTIFY), \
 	cmocka_unit_test_prestate(fn, (void *)(intptr_t)BACKEND_FANOTIFY)
@@ -686,8 +848,13 @@ main(void)
 		BOTH(test_file_root),
 		BOTH(test_missing_root),
 		BOTH(test_stats),
+		BOTH(test_before_read),
+		BOTH(test_clear),
 		cmocka_unit_test(test_overflow),
 		cmocka_unit_test(test_fanotify_pids),
+		cmocka_unit_test(test_fanotify_overflow),
+		cmocka_unit_test(test_fanotify_budget),
+		cmocka_unit_test(test_fanotify_exec),
 		cmocka_unit_test(test_fanotify_tmpfs),
 		cmocka_unit_test(test_fanotify_proc_gap),
 		cmocka_unit_test(test_none_and_auto),
