@@ -677,12 +677,17 @@ dir_renamed(struct watch *w, const char *from, size_t flen, const char *to,
 	/* A directory that moved may have been outside and now be inside. */
 	clear_outside(f);
 	if (watch_in_root(w, to, tlen) || watch_above_root(w, to, tlen)) {
+		/* Known below the old name: re-prefix; new here: learn. */
 		reprefix(f, from, flen, to, tlen);
-		dir_appeared(w, to, tlen);
+		if (!watch_in_root(w, from, flen) &&
+		    watch_in_root(w, to, tlen) && watch_want_dir(w, to, tlen))
+			walk(w, to, tlen);
 	} else
 		forget_below(f, from, flen);
 	if (watch_above_root(w, from, flen))
 		watch_ancestor_changed(w, from, flen);
+	if (watch_above_root(w, to, tlen))
+		watch_ancestor_changed(w, to, tlen);
 }
 
 static void

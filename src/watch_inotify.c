@@ -553,7 +553,6 @@ static void
 self_event(struct watch *w, struct idir *d, uint32_t mask,
     watch_event_fn *cb, void *arg)
 {
-	struct ino *in = w->be;
 	char *path = xstrndup(d->path, d->len);
 	size_t len = d->len;
 
@@ -568,7 +567,6 @@ self_event(struct watch *w, struct idir *d, uint32_t mask,
 			    cb, arg);
 		watch_ancestor_changed(w, path, len);
 	}
-	(void)in;
 	free(path);
 }
 
