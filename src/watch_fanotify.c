@@ -587,10 +587,11 @@ struct fan_event {
 };
 
 static void
-parse_event(const struct fanotify_event_metadata *md, struct fan_event *e)
+parse_event(const char *raw, const struct fanotify_event_metadata *md,
+    struct fan_event *e)
 {
-	const char *p = (const char *)md + md->metadata_len;
-	const char *end = (const char *)md + md->event_len;
+	const char *p = raw + md->metadata_len;
+	const char *end = raw + md->event_len;
 	uint16_t hlen;
 	int32_t pidfd;
 
@@ -896,13 +897,36 @@ queued(const struct watch *w)
 	return (uint64_t)n / sizeof(struct fanotify_event_metadata);
 }
 
+/*
+ * The event at off of the n bytes read, copied out (records need not be
+ * 8-byte aligned, the metadata's mask is); false at the end.
+ */
+static bool
+next_event(const char *buf, ssize_t n, ssize_t *off,
+    struct fanotify_event_metadata *md, const char **ret_raw)
+{
+	if (n - *off < (ssize_t)FAN_EVENT_METADATA_LEN)
+		return false;
+	memcpy(md, buf + *off, sizeof(*md));
+	if (md->event_len < FAN_EVENT_METADATA_LEN ||
+	    md->metadata_len < FAN_EVENT_METADATA_LEN ||
+	    md->metadata_len > md->event_len ||
+	    (ssize_t)md->event_len > n - *off)
+		return false;
+	*ret_raw = buf + *off;
+	*off += md->event_len;
+	return true;
+}
+
 /* Past the budget: read and drop what is queued; rescan instead. */
 static int
 discard(struct watch *w, watch_event_fn *cb, void *arg)
 {
 	struct fan *f = w->be;
-	const struct fanotify_event_metadata *md;
-	ssize_t n;
+	struct fanotify_event_metadata md;
+	struct fan_event e;
+	const char *raw;
+	ssize_t n, off;
 	int i;
 
 	for (i = 0; i < FAN_READS * 4; i++) {
@@ -911,18 +935,13 @@ discard(struct watch *w, watch_event_fn *cb, void *arg)
 			continue;
 		if (n <= 0)
 			break;
-		md = (const void *)f->rbuf;
-		for (; FAN_EVENT_OK(md, n); md = FAN_EVENT_NEXT(md, n)) {
+		for (off = 0; next_event(f->rbuf, n, &off, &md, &raw);) {
 			w->st.events++;
-			if (md->fd >= 0)
-				close(md->fd);
-			if (md->event_len > md->metadata_len) {
-				struct fan_event e;
-
-				parse_event(md, &e);
-				if (e.pidfd >= 0)
-					close(e.pidfd);
-			}
+			if (md.fd >= 0)
+				close(md.fd);
+			parse_event(raw, &md, &e);
+			if (e.pidfd >= 0)
+				close(e.pidfd);
 		}
 	}
 	if (queued(w) > w->queue_budget)
@@ -937,10 +956,11 @@ static int
 fan_read(struct watch *w, watch_event_fn *cb, void *arg)
 {
 	struct fan *f = w->be;
-	const struct fanotify_event_metadata *md;
+	struct fanotify_event_metadata md;
 	struct fan_event e;
+	const char *raw;
 	int i, more = 1;
-	ssize_t n;
+	ssize_t n, off;
 
 	if (w->queue_budget > 0 && queued(w) > w->queue_budget)
 		return discard(w, cb, arg);
@@ -956,19 +976,18 @@ fan_read(struct watch *w, watch_event_fn *cb, void *arg)
 			close_mount_fds(f);
 			return -errno;
 		}
-		md = (const void *)f->rbuf;
-		for (; FAN_EVENT_OK(md, n); md = FAN_EVENT_NEXT(md, n)) {
+		for (off = 0; next_event(f->rbuf, n, &off, &md, &raw);) {
 			w->st.events++;
-			if (md->fd >= 0)
-				close(md->fd);
-			if (md->vers != FANOTIFY_METADATA_VERSION)
+			if (md.fd >= 0)
+				close(md.fd);
+			if (md.vers != FANOTIFY_METADATA_VERSION)
 				continue;
-			if (md->mask & FAN_Q_OVERFLOW) {
+			if (md.mask & FAN_Q_OVERFLOW) {
 				overflow(w, "the fanotify queue overflowed",
 				    cb, arg);
 				continue;
 			}
-			parse_event(md, &e);
+			parse_event(raw, &md, &e);
 			if (e.pid != f->self)
 				handle_event(w, &e, cb, arg);
 			if (e.pidfd >= 0)
