@@ -805,6 +805,14 @@ fan_open(struct watch *w, struct diag *diag)
 	int fd;
 
 	(void)diag;
+	/*
+	 * An unprivileged process may create a DFID_NAME group (5.13+) but
+	 * not mark a filesystem; an fd-mode group needs CAP_SYS_ADMIN too,
+	 * so it is the cheap probe that makes BACKEND_AUTO pick inotify.
+	 */
+	if ((fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC, O_RDONLY)) < 0)
+		return -errno;
+	close(fd);
 	fd = fanotify_init(base | FAN_REPORT_PIDFD, O_RDONLY | O_LARGEFILE);
 	if (fd < 0 && errno == EINVAL)	/* before 5.15 */
 		fd = fanotify_init(base, O_RDONLY | O_LARGEFILE);

@@ -300,7 +300,8 @@ watch_one(struct watch *w, const char *path, size_t len, bool tree)
 		d->wd = wd;
 		pathmap_put(in->by_wd, (const char *)&d->wd, sizeof(d->wd), d);
 	}
-	if (d->path == NULL || d->len != len || memcmp(d->path, path, len))
+	if (d->path == NULL || d->len != len ||
+	    memcmp(d->path, path, len) != 0)
 		set_path(in, d, path, len);
 	d->tree = d->tree || tree;
 	return d;
@@ -487,22 +488,28 @@ flush_held(struct watch *w, bool all, watch_event_fn *cb, void *arg)
 {
 	struct ino *in = w->be;
 	int64_t now = now_ms();
-	struct held h;
-	size_t i = 0;
+	struct held *due;
+	size_t i, n = 0, keep = 0;
 
-	while (i < in->nheld) {
-		if (!all && in->held[i].due_ms > now) {
-			i++;
-			continue;
-		}
-		h = in->held[i];
-		in->held[i] = in->held[--in->nheld];
-		if (h.isdir)
-			dir_went(w, h.path, h.len);
-		emit(w, WEV_MOVED_FROM | (h.isdir ? WEV_ISDIR : 0), h.path,
-		    h.len, NULL, 0, cb, arg);
-		free(h.path);
+	if (in->nheld == 0)
+		return;
+	/* Taken out first: delivering may re-arm roots. */
+	due = xreallocarray(NULL, in->nheld, sizeof(*due));
+	for (i = 0; i < in->nheld; i++) {
+		if (!all && in->held[i].due_ms > now)
+			in->held[keep++] = in->held[i];
+		else
+			due[n++] = in->held[i];
 	}
+	in->nheld = keep;
+	for (i = 0; i < n; i++) {
+		if (due[i].isdir)
+			dir_went(w, due[i].path, due[i].len);
+		emit(w, WEV_MOVED_FROM | (due[i].isdir ? WEV_ISDIR : 0),
+		    due[i].path, due[i].len, NULL, 0, cb, arg);
+		free(due[i].path);
+	}
+	free(due);
 }
 
 static void
@@ -556,7 +563,7 @@ self_event(struct watch *w, struct idir *d, uint32_t mask,
 	char *path = xstrndup(d->path, d->len);
 	size_t len = d->len;
 
-	/* The parent reports other directories; roots have no watched parent. */
+	/* Parents report other directories; a root has no watched parent. */
 	if (mask & IN_UNMOUNT)
 		watch_gap(w, path, len, "the filesystem was unmounted");
 	else if (!d->tree || is_root(w, path, len)) {
