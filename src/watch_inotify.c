@@ -555,6 +555,18 @@ is_root(const struct watch *w, const char *path, size_t len)
 	return false;
 }
 
+/* The root at path went: watch above it, to see it come back. */
+static void
+rearm_root(struct watch *w, const char *path, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < w->nroots; i++)
+		if (w->roots[i].len == len &&
+		    memcmp(w->roots[i].path, path, len) == 0)
+			(void)ino_add_root(w, i);
+}
+
 /* IN_DELETE_SELF, IN_MOVE_SELF, IN_UNMOUNT on the watched directory d. */
 static void
 self_event(struct watch *w, struct idir *d, uint32_t mask,
@@ -568,10 +580,12 @@ self_event(struct watch *w, struct idir *d, uint32_t mask,
 		watch_gap(w, path, len, "the filesystem was unmounted");
 	else if (!d->tree || is_root(w, path, len)) {
 		unwatch_below(w, path, len);
-		if (is_root(w, path, len))
+		if (is_root(w, path, len)) {
 			emit(w, ((mask & IN_DELETE_SELF) ? WEV_DELETE :
 			    WEV_MOVED_FROM) | WEV_ISDIR, path, len, NULL, 0,
 			    cb, arg);
+			rearm_root(w, path, len);
+		}
 		watch_ancestor_changed(w, path, len);
 	}
 	free(path);
