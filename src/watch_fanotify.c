@@ -46,7 +46,11 @@
  * because the rescan that follows is cheaper than catching up.
  *
  * The daemon's own writes carry its pid and are dropped; FAN_REPORT_TID
- * is not used, so every thread of the daemon has that pid.
+ * is not used, so every thread of the daemon has that pid.  Each event
+ * carries the writer's pid and, when the kernel has FAN_REPORT_PIDFD
+ * (5.15) and the writer was still alive at read(), a pidfd, closed after
+ * the callback.  WEV_EXEC (watch_enable_exec: FAN_OPEN_EXEC) is
+ * delivered for programs inside the roots only, like every other event.
  */
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -415,6 +419,8 @@ fan_add_root(struct watch *w, size_t i)
 	char *slash;
 	bool isdir;
 
+	/* A directory remembered as outside may be inside this root. */
+	clear_outside(f);
 	/* The nearest existing path decides the filesystem. */
 	while (lstat(p, &st) < 0 && (slash = strrchr(p, '/')) != NULL)
 		slash[slash == p ? 1 : 0] = '\0';
