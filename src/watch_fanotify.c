@@ -1007,10 +1007,10 @@ fan_read(struct watch *w, watch_event_fn *cb, void *arg)
 			if (e.pidfd >= 0)
 				close(e.pidfd);
 		}
-		/* Gaps found while applying events go out at once. */
-		watch_deliver_gaps(w, cb, arg);
 	}
 	close_mount_fds(f);
+	/* Gaps found while applying events go out at once. */
+	watch_deliver_gaps(w, cb, arg);
 	return more;
 }
 

@@ -788,8 +788,9 @@ ino_read(struct watch *w, watch_event_fn *cb, void *arg)
 			w->st.events++;
 			handle(w, ie, cb, arg);
 		}
-		watch_deliver_gaps(w, cb, arg);
 	}
+	/* Gaps found while applying events (or flushing) go out at once. */
+	watch_deliver_gaps(w, cb, arg);
 	return more;
 }
 
