@@ -80,7 +80,7 @@
 #define FAN_WALK_MAX	1000000		/* directories learned per walk */
 
 #define FAN_BASE_MASK	(FAN_MODIFY | FAN_CLOSE_WRITE | FAN_ATTRIB | \
-	    FAN_CREATE | FAN_DELETE | FAN_ONDIR)
+	    FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO | FAN_ONDIR)
 
 struct fan_fs {
 	char	 fsid[8];
@@ -107,9 +107,22 @@ struct fan_rec {
 	size_t	 nlen;
 };
 
+/* One side of a FAN_RENAME seen in the current read buffer. */
+struct fan_side {
+	char	 key[FAN_KEY_MAX];
+	size_t	 keylen;
+	char	*name;
+	size_t	 nlen;
+	bool	 used;		/* its MOVED_FROM or MOVED_TO was matched */
+};
+
 struct fan {
 	struct fan_fs *fs;
 	size_t	 nfs;
+	struct fan_side *sides;	/* pairs: from, to */
+	size_t	 nsides, sides_alloc;
+	bool	 ignore_ok;	/* the kernel takes FAN_MARK_IGNORE */
+	uint64_t ignored;	/* ignore marks added */
 	struct pathmap *dirs;	/* key -> struct fan_dir, inside */
 	struct pathmap *outside; /* key -> struct fan_dir, path NULL */
 	uint64_t mask;
@@ -149,6 +162,22 @@ clear_maps(struct fan *f)
 	pathmap_free(f->dirs);
 	f->dirs = pathmap_new();
 	clear_outside(f);
+}
+
+/*
+ * A directory may have come inside: forget what was known to be outside,
+ * in the map and in the kernel (every inode mark of the group is an
+ * ignore mark; FAN_MARK_FLUSH without a type drops them all).
+ */
+static void
+forget_outside(struct watch *w)
+{
+	struct fan *f = w->be;
+
+	clear_outside(f);
+	if (f->ignored > 0)
+		(void)fanotify_mark(w->fd, FAN_MARK_FLUSH, 0, AT_FDCWD, NULL);
+	f->ignored = 0;
 }
 
 static void
@@ -340,9 +369,8 @@ mark_fs(struct watch *w, const char *path, const char *scope,
 	r = fanotify_mark(w->fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, f->mask,
 	    AT_FDCWD, path);
 	if (r < 0 && errno == EINVAL && (f->mask & FAN_RENAME)) {
-		/* Before 5.17: no FAN_RENAME, pair-less moves instead. */
-		f->mask = (f->mask & ~(uint64_t)FAN_RENAME) | FAN_MOVED_FROM |
-		    FAN_MOVED_TO;
+		/* Before 5.17: no FAN_RENAME, pair-less moves only. */
+		f->mask &= ~(uint64_t)FAN_RENAME;
 		r = fanotify_mark(w->fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
 		    f->mask, AT_FDCWD, path);
 	}
@@ -420,7 +448,7 @@ fan_add_root(struct watch *w, size_t i)
 	bool isdir;
 
 	/* A directory remembered as outside may be inside this root. */
-	clear_outside(f);
+	forget_outside(w);
 	/* The nearest existing path decides the filesystem. */
 	while (lstat(p, &st) < 0 && (slash = strrchr(p, '/')) != NULL)
 		slash[slash == p ? 1 : 0] = '\0';
@@ -485,8 +513,11 @@ close_mount_fds(struct fan *f)
 	}
 }
 
-/* Ask the kernel where the directory of rec is now; into out. */
-static bool
+/*
+ * Ask the kernel where the directory of rec is now; into out.  Returns
+ * the directory, open (the caller closes it), or -1.
+ */
+static int
 open_by_handle(struct fan *f, const struct fan_rec *rec, struct buf *out)
 {
 	union {
@@ -499,22 +530,49 @@ open_by_handle(struct fan *f, const struct fan_rec *rec, struct buf *out)
 	int mfd, fd;
 
 	if ((fs = find_fs(f, rec->key)) == NULL || (mfd = mount_fd(fs)) < 0)
-		return false;
+		return -1;
 	h.fh.handle_bytes = rec->hbytes;
 	h.fh.handle_type = rec->htype;
 	memcpy(h.fh.f_handle, rec->handle, rec->hbytes);
-	if ((fd = open_by_handle_at(mfd, &h.fh, O_PATH | O_CLOEXEC)) < 0)
-		return false;
+	/* Not O_PATH: fanotify_mark refuses an O_PATH directory (EBADF). */
+	fd = open_by_handle_at(mfd, &h.fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
 	(void)snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	n = readlink(link, target, sizeof(target));
-	close(fd);
-	if (n <= 0 || (size_t)n >= sizeof(target) || target[0] != '/')
-		return false;
-	if ((size_t)n > 10 && memcmp(target + n - 10, " (deleted)", 10) == 0)
-		return false;
 	buf_reset(out);
-	return buf_add(out, target, (size_t)n) == 0;
+	if (n <= 0 || (size_t)n >= sizeof(target) || target[0] != '/' ||
+	    ((size_t)n > 10 && memcmp(target + n - 10, " (deleted)", 10) == 0) ||
+	    buf_add(out, target, (size_t)n) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
+
+/*
+ * Silence a directory outside every root in the kernel: an evictable
+ * ignore mark on it (its own events and its children's).  Eviction
+ * only brings events back, so it fails safe.  Ignore marks follow the
+ * inode, so every one is flushed when a directory moves in (see
+ * forget_outside).
+ */
+static void
+ignore_dir(struct watch *w, int dirfd)
+{
+	struct fan *f = w->be;
+	uint64_t mask = f->mask | FAN_MOVED_FROM | FAN_MOVED_TO |
+	    FAN_ONDIR | FAN_EVENT_ON_CHILD;
+
+	if (!f->ignore_ok)
+		return;
+	if (fanotify_mark(w->fd, FAN_MARK_ADD | FAN_MARK_IGNORE_SURV |
+	    FAN_MARK_EVICTABLE, mask, dirfd, NULL) == 0)
+		f->ignored++;
+	else if (errno == EINVAL)	/* before 6.0 */
+		f->ignore_ok = false;
+}
+
 
 /*
  * The full path of rec into out (the directory itself for "."), or
@@ -527,6 +585,7 @@ resolve(struct watch *w, const struct fan_rec *rec, struct buf *out)
 	struct fan_dir *d;
 	char *dir;
 	size_t dlen;
+	int fd;
 	bool self = rec->nlen == 1 && rec->name[0] == '.';
 
 	if (!rec->ok || pathmap_get(f->outside, rec->key, rec->keylen) != NULL)
@@ -537,15 +596,18 @@ resolve(struct watch *w, const struct fan_rec *rec, struct buf *out)
 			return false;
 		return true;
 	}
-	if (!open_by_handle(f, rec, out))
+	if ((fd = open_by_handle(f, rec, out)) < 0)
 		return false;
 	if (!watch_in_root(w, out->data, out->len) &&
 	    !watch_above_root(w, out->data, out->len)) {
+		ignore_dir(w, fd);
+		close(fd);
 		if (pathmap_count(f->outside) >= FAN_NEG_MAX)
 			clear_outside(f);
 		remember(f->outside, rec->key, rec->keylen, NULL, 0);
 		return false;
 	}
+	close(fd);
 	remember(f->dirs, rec->key, rec->keylen, out->data, out->len);
 	if (self)
 		return true;
@@ -656,6 +718,9 @@ wev_flags(uint64_t mask)
 	return fl;
 }
 
+static bool next_event(const char *, ssize_t, ssize_t *,
+    struct fanotify_event_metadata *, const char **);
+
 /* ---- applying events to the maps ---- */
 
 static void
@@ -681,9 +746,10 @@ dir_renamed(struct watch *w, const char *from, size_t flen, const char *to,
 {
 	struct fan *f = w->be;
 
-	/* A directory that moved may have been outside and now be inside. */
-	clear_outside(f);
 	if (watch_in_root(w, to, tlen) || watch_above_root(w, to, tlen)) {
+		/* It may have been outside, and ignored, until now. */
+		if (!watch_in_root(w, from, flen))
+			forget_outside(w);
 		/* Known below the old name: re-prefix; new here: learn. */
 		reprefix(f, from, flen, to, tlen);
 		if (!watch_in_root(w, from, flen) &&
@@ -718,6 +784,83 @@ deliver(struct watch *w, unsigned flags, const struct fan_event *e,
 }
 
 static void
+clear_sides(struct fan *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->nsides; i++)
+		free(f->sides[i].name);
+	f->nsides = 0;
+}
+
+static void
+add_side(struct fan *f, const struct fan_rec *rec)
+{
+	struct fan_side *sd;
+
+	if (f->nsides == f->sides_alloc) {
+		f->sides_alloc = f->sides_alloc == 0 ? 16 : f->sides_alloc * 2;
+		f->sides = xreallocarray(f->sides, f->sides_alloc,
+		    sizeof(*f->sides));
+	}
+	sd = &f->sides[f->nsides++];
+	memcpy(sd->key, rec->key, rec->keylen);
+	sd->keylen = rec->keylen;
+	sd->name = xstrndup(rec->name, rec->nlen);
+	sd->nlen = rec->nlen;
+	sd->used = false;
+}
+
+/*
+ * FAN_RENAME comes with a MOVED_FROM and a MOVED_TO for the same move
+ * (asked for because an ignore mark on either directory suppresses the
+ * FAN_RENAME).  The renames of a read buffer are collected first, since
+ * the kernel may have merged a MOVED_FROM into an earlier event of the
+ * same name; each half is then taken out once.  which: 0 from, 1 to.
+ */
+static void
+collect_renames(struct fan *f, const char *buf, ssize_t n)
+{
+	struct fanotify_event_metadata md;
+	struct fan_event e;
+	const char *raw;
+	ssize_t off;
+
+	clear_sides(f);
+	for (off = 0; next_event(buf, n, &off, &md, &raw);) {
+		if (md.vers != FANOTIFY_METADATA_VERSION ||
+		    !(md.mask & FAN_RENAME) || md.pid == f->self)
+			continue;
+		parse_event(raw, &md, &e);	/* the pidfd stays open */
+		if (e.from.ok && e.to.ok) {
+			add_side(f, &e.from);
+			add_side(f, &e.to);
+		}
+	}
+}
+
+static bool
+match_side(struct fan *f, const struct fan_rec *rec, size_t which)
+{
+	struct fan_side *sd;
+	size_t i;
+
+	if (!rec->ok)
+		return false;
+	for (i = which; i < f->nsides; i += 2) {
+		sd = &f->sides[i];
+		if (!sd->used && sd->keylen == rec->keylen &&
+		    sd->nlen == rec->nlen &&
+		    memcmp(sd->key, rec->key, rec->keylen) == 0 &&
+		    memcmp(sd->name, rec->name, rec->nlen) == 0) {
+			sd->used = true;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void
 handle_rename(struct watch *w, const struct fan_event *e,
     watch_event_fn *cb, void *arg)
 {
@@ -732,7 +875,7 @@ handle_rename(struct watch *w, const struct fan_event *e,
 	else if (isdir && from)
 		dir_went(w, f->b.data, f->b.len);
 	else if (isdir && to) {
-		clear_outside(f);
+		forget_outside(w);
 		dir_appeared(w, f->a.data, f->a.len);
 	}
 	if (from && to)
@@ -753,25 +896,34 @@ handle_event(struct watch *w, const struct fan_event *e, watch_event_fn *cb,
     void *arg)
 {
 	struct fan *f = w->be;
-	unsigned fl = wev_flags(e->mask);
+	uint64_t mask = e->mask;
+	unsigned fl;
 
-	if ((e->mask & FAN_RENAME) && e->from.ok && e->to.ok)
+	if ((mask & FAN_RENAME) && e->from.ok && e->to.ok)
 		handle_rename(w, e, cb, arg);
-	if (!e->dfid.ok || !resolve(w, &e->dfid, &f->a))
+	/* The halves of a rename already delivered whole. */
+	if ((mask & FAN_MOVED_FROM) && match_side(f, &e->dfid, 0))
+		mask &= ~(uint64_t)FAN_MOVED_FROM;
+	if ((mask & FAN_MOVED_TO) && match_side(f, &e->dfid, 1))
+		mask &= ~(uint64_t)FAN_MOVED_TO;
+	fl = wev_flags(mask);
+	if ((fl == 0 && !(mask & FAN_OPEN_EXEC)) || !e->dfid.ok ||
+	    !resolve(w, &e->dfid, &f->a))
 		return;
-	if ((e->mask & FAN_ONDIR) && !(e->dfid.nlen == 1 &&
+	if ((mask & FAN_ONDIR) && !(e->dfid.nlen == 1 &&
 	    e->dfid.name[0] == '.')) {
-		if (e->mask & (FAN_CREATE | FAN_MOVED_TO)) {
-			if (e->mask & FAN_MOVED_TO)
-				clear_outside(f);
+		if (mask & (FAN_CREATE | FAN_MOVED_TO)) {
+			/* Moved in alone: its other side was ignored. */
+			if (mask & FAN_MOVED_TO)
+				forget_outside(w);
 			dir_appeared(w, f->a.data, f->a.len);
 		}
-		if (e->mask & (FAN_DELETE | FAN_MOVED_FROM))
+		if (mask & (FAN_DELETE | FAN_MOVED_FROM))
 			dir_went(w, f->a.data, f->a.len);
 	}
 	if (fl != 0)
 		deliver(w, fl, e, false, cb, arg);
-	if (e->mask & FAN_OPEN_EXEC)
+	if (mask & FAN_OPEN_EXEC)
 		deliver(w, WEV_EXEC, e, false, cb, arg);
 }
 
@@ -783,6 +935,7 @@ rebuild(struct watch *w)
 	size_t i;
 
 	clear_maps(w->be);
+	forget_outside(w);	/* a move in may be among the lost */
 	for (i = 0; i < w->nroots; i++)
 		(void)fan_add_root(w, i);
 }
@@ -828,6 +981,7 @@ fan_open(struct watch *w, struct diag *diag)
 	f->dirs = pathmap_new();
 	f->outside = pathmap_new();
 	f->mask = FAN_BASE_MASK | FAN_RENAME;
+	f->ignore_ok = true;
 	f->self = getpid();
 	buf_init(&f->a, PATH_MAX * 4);
 	buf_init(&f->b, PATH_MAX * 4);
@@ -858,6 +1012,8 @@ fan_free(struct watch *w)
 	if (f == NULL)
 		return;
 	free_fs(f);
+	clear_sides(f);
+	free(f->sides);
 	pathmap_foreach(f->dirs, free_dir, NULL);
 	pathmap_free(f->dirs);
 	pathmap_foreach(f->outside, free_dir, NULL);
@@ -881,6 +1037,7 @@ fan_clear(struct watch *w)
 	    AT_FDCWD, NULL);
 	free_fs(f);
 	clear_maps(f);
+	forget_outside(w);
 }
 
 static int
@@ -990,6 +1147,8 @@ fan_read(struct watch *w, watch_event_fn *cb, void *arg)
 			close_mount_fds(f);
 			return -errno;
 		}
+		if (f->mask & FAN_RENAME)
+			collect_renames(f, f->rbuf, n);
 		for (off = 0; next_event(f->rbuf, n, &off, &md, &raw);) {
 			w->st.events++;
 			if (md.fd >= 0)
@@ -1009,6 +1168,7 @@ fan_read(struct watch *w, watch_event_fn *cb, void *arg)
 		}
 	}
 	close_mount_fds(f);
+	clear_sides(f);
 	/* Gaps found while applying events go out at once. */
 	watch_deliver_gaps(w, cb, arg);
 	return more;

@@ -969,6 +969,73 @@ test_inotify_watch_limit(void **state)
 	free(h.dir);
 }
 
+/* Whether the group holds an inode (ignore) mark on path, per fdinfo. */
+static bool
+inode_marked(int fd, const char *path)
+{
+	char *info, *text, *needle;
+	struct stat st;
+	bool found;
+
+	assert_int_equal(stat(path, &st), 0);
+	info = tlib_fmt("/proc/self/fdinfo/%d", fd);
+	needle = tlib_fmt("fanotify ino:%lx ", (unsigned long)st.st_ino);
+	text = tlib_read(info, NULL);
+	assert_non_null(text);
+	found = strstr(text, needle) != NULL;
+	free(text);
+	free(needle);
+	free(info);
+	return found;
+}
+
+/*
+ * Directories outside the root are silenced in the kernel, and a
+ * silenced directory moved in reports again; a file moved in from a
+ * silenced directory is still seen (its FAN_RENAME is suppressed).
+ */
+static void
+test_fanotify_ignore_marks(void **state)
+{
+	struct harness h;
+	char *root, *a, *b, *g, *x, *xin;
+	struct got *got;
+
+	(void)state;
+	setup_h(&h, BACKEND_FANOTIFY, "watch-ign");
+	root = tlib_fmt("%s/root", h.dir);
+	assert_int_equal(tlib_sh("cd '%s' && mkdir -p root out/sub out/other "
+	    "&& echo 1 > out/other/x", h.dir), 0);
+	add_root(&h, root);
+	pump(&h, 10);
+	a = tlib_fmt("%s/out/sub", h.dir);
+	b = tlib_fmt("%s/sub", root);
+	x = tlib_fmt("%s/out/other/x", h.dir);
+	xin = tlib_fmt("%s/x", root);
+	assert_false(inode_marked(watch_fd(h.w), a));
+	assert_int_equal(tlib_sh("cd '%s' && echo 2 > out/sub/f && "
+	    "echo 3 > out/other/y", h.dir), 0);
+	pump(&h, 50);
+	assert_int_equal(h.n, 0);
+	assert_true(inode_marked(watch_fd(h.w), a));
+	assert_false(inode_marked(watch_fd(h.w), root));
+	child_do(OP_RENAME, x, xin);
+	assert_non_null(got = await(&h, xin, 0));
+	assert_true(got->flags & (WEV_MOVED_TO | WEV_RENAME));
+	child_do(OP_RENAME, a, b);
+	assert_non_null(await(&h, b, WEV_ISDIR));
+	g = tlib_fmt("%s/sub/g", root);
+	write_file(g, "4");
+	assert_non_null(await(&h, g, WEV_CLOSE_WRITE));
+	free(root);
+	free(a);
+	free(b);
+	free(g);
+	free(x);
+	free(xin);
+	teardown_h(&h);
+}
+
 #define BOTH(fn)							\
 	cmocka_unit_test_prestate(fn, (void *)(intptr_t)BACKEND_INOTIFY), \
 	cmocka_unit_test_prestate(fn, (void *)(intptr_t)BACKEND_FANOTIFY)
@@ -997,6 +1064,7 @@ main(void)
 		cmocka_unit_test(test_fanotify_overflow),
 		cmocka_unit_test(test_fanotify_budget),
 		cmocka_unit_test(test_fanotify_exec),
+		cmocka_unit_test(test_fanotify_ignore_marks),
 		cmocka_unit_test(test_fanotify_tmpfs),
 		cmocka_unit_test(test_fanotify_proc_gap),
 		cmocka_unit_test(test_none_and_auto),
