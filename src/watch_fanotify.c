@@ -555,7 +555,8 @@ open_by_handle(struct fan *f, const struct fan_rec *rec, struct buf *out)
 	n = readlink(link, target, sizeof(target));
 	buf_reset(out);
 	if (n <= 0 || (size_t)n >= sizeof(target) || target[0] != '/' ||
-	    ((size_t)n > 10 && memcmp(target + n - 10, " (deleted)", 10) == 0) ||
+	    ((size_t)n > 10 &&
+	    memcmp(target + n - 10, " (deleted)", 10) == 0) ||
 	    buf_add(out, target, (size_t)n) < 0) {
 		close(fd);
 		return -1;
