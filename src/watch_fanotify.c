@@ -137,6 +137,7 @@ struct fan {
 	bool	 ignore_ok;	/* the kernel takes FAN_MARK_IGNORE */
 	uint64_t ignored;	/* ignore marks added */
 	struct pathmap *dirs;	/* key -> struct fan_dir, inside */
+	struct pathmap *by_path; /* path -> the same struct fan_dir */
 	struct pathmap *outside; /* key -> struct fan_dir, path NULL */
 	uint64_t mask;
 	bool	 exec;
@@ -173,8 +174,21 @@ clear_maps(struct fan *f)
 {
 	pathmap_foreach(f->dirs, free_dir, NULL);
 	pathmap_free(f->dirs);
+	pathmap_free(f->by_path);
 	f->dirs = pathmap_new();
+	f->by_path = pathmap_new();
 	clear_outside(f);
+}
+
+/* Drop d from both maps and free it. */
+static void
+drop_dir(struct fan *f, struct fan_dir *d)
+{
+	if (pathmap_get(f->by_path, d->path, d->len) == d)
+		(void)pathmap_remove(f->by_path, d->path, d->len);
+	if (pathmap_get(f->dirs, d->key, d->keylen) == d)
+		(void)pathmap_remove(f->dirs, d->key, d->keylen);
+	free_dir(NULL, 0, d, NULL);
 }
 
 /*
@@ -193,21 +207,45 @@ forget_outside(struct watch *w)
 	f->ignored = 0;
 }
 
-static void
-remember(struct pathmap *m, const char *key, size_t keylen,
-    const char *path, size_t len)
+static struct fan_dir *
+new_dir(const char *key, size_t keylen)
 {
-	struct fan_dir *d, *old;
+	struct fan_dir *d;
 
 	d = xcalloc(1, sizeof(*d));
 	memcpy(d->key, key, keylen);
 	d->keylen = keylen;
-	if (path != NULL) {
-		d->path = xstrndup(path, len);
-		d->len = len;
-	}
-	if ((old = pathmap_put(m, d->key, keylen, d)) != NULL)
+	return d;
+}
+
+static void
+remember_outside(struct fan *f, const char *key, size_t keylen)
+{
+	struct fan_dir *d = new_dir(key, keylen), *old;
+
+	if ((old = pathmap_put(f->outside, d->key, keylen, d)) != NULL)
 		free_dir(NULL, 0, old, NULL);
+}
+
+/*
+ * Map the handle key to path.  Another directory known under the same
+ * path is gone (events come in order: its removal or move came first).
+ */
+static void
+remember_dir(struct fan *f, const char *key, size_t keylen,
+    const char *path, size_t len)
+{
+	struct fan_dir *d, *old;
+
+	if ((old = pathmap_get(f->dirs, key, keylen)) != NULL)
+		drop_dir(f, old);
+	if ((old = pathmap_get(f->by_path, path, len)) != NULL)
+		drop_dir(f, old);
+	d = new_dir(key, keylen);
+	d->path = xstrndup(path, len);
+	d->len = len;
+	pathmap_put(f->dirs, d->key, keylen, d);
+	pathmap_put(f->by_path, d->path, len, d);
 }
 
 static size_t
@@ -248,7 +286,7 @@ learn(struct fan *f, const char *path, size_t len)
 	size_t klen = 0;
 
 	if (key_of(path, key, &klen) == 0) {
-		remember(f->dirs, key, klen, path, len);
+		remember_dir(f, key, klen, path, len);
 		(void)pathmap_remove(f->outside, key, klen);
 	}
 }
@@ -295,11 +333,22 @@ forget_below(struct fan *f, const char *path, size_t len)
 	size_t i;
 
 	pathmap_foreach(f->dirs, collect_below, &pa);
-	for (i = 0; i < pa.n; i++) {
-		(void)pathmap_remove(f->dirs, pa.v[i]->key, pa.v[i]->keylen);
-		free_dir(NULL, 0, pa.v[i], NULL);
-	}
+	for (i = 0; i < pa.n; i++)
+		drop_dir(f, pa.v[i]);
 	free(pa.v);
+}
+
+/*
+ * Forget the directory at path alone: a removed directory was empty, so
+ * what was below it went with events of its own.
+ */
+static void
+forget_one(struct fan *f, const char *path, size_t len)
+{
+	struct fan_dir *d;
+
+	if ((d = pathmap_get(f->by_path, path, len)) != NULL)
+		drop_dir(f, d);
 }
 
 /* Directories at or below from are now at or below to. */
@@ -320,9 +369,12 @@ reprefix(struct fan *f, const char *from, size_t flen, const char *to,
 		memcpy(np, to, tlen);
 		memcpy(np + tlen, d->path + flen, d->len - flen);
 		np[nlen] = '\0';
+		if (pathmap_get(f->by_path, d->path, d->len) == d)
+			(void)pathmap_remove(f->by_path, d->path, d->len);
 		free(d->path);
 		d->path = np;
 		d->len = nlen;
+		pathmap_put(f->by_path, d->path, d->len, d);
 	}
 	free(pa.v);
 }
@@ -618,11 +670,11 @@ resolve(struct watch *w, const struct fan_rec *rec, struct buf *out)
 		close(fd);
 		if (pathmap_count(f->outside) >= FAN_NEG_MAX)
 			clear_outside(f);
-		remember(f->outside, rec->key, rec->keylen, NULL, 0);
+		remember_outside(f, rec->key, rec->keylen);
 		return false;
 	}
 	close(fd);
-	remember(f->dirs, rec->key, rec->keylen, out->data, out->len);
+	remember_dir(f, rec->key, rec->keylen, out->data, out->len);
 	if (self)
 		return true;
 	dir = xstrndup(out->data, out->len);
@@ -747,9 +799,13 @@ dir_appeared(struct watch *w, const char *path, size_t len)
 }
 
 static void
-dir_went(struct watch *w, const char *path, size_t len)
+dir_went(struct watch *w, const char *path, size_t len, bool moved)
 {
-	forget_below(w->be, path, len);
+	/* Removed: it was empty.  Moved away: all below went with it. */
+	if (moved)
+		forget_below(w->be, path, len);
+	else
+		forget_one(w->be, path, len);
 	if (watch_above_root(w, path, len))
 		watch_ancestor_changed(w, path, len);
 }
@@ -887,7 +943,7 @@ handle_rename(struct watch *w, const struct fan_event *e,
 	if (isdir && from && to)
 		dir_renamed(w, f->b.data, f->b.len, f->a.data, f->a.len);
 	else if (isdir && from)
-		dir_went(w, f->b.data, f->b.len);
+		dir_went(w, f->b.data, f->b.len, true);
 	else if (isdir && to) {
 		forget_outside(w);
 		dir_appeared(w, f->a.data, f->a.len);
@@ -933,7 +989,8 @@ handle_event(struct watch *w, const struct fan_event *e, watch_event_fn *cb,
 			dir_appeared(w, f->a.data, f->a.len);
 		}
 		if (mask & (FAN_DELETE | FAN_MOVED_FROM))
-			dir_went(w, f->a.data, f->a.len);
+			dir_went(w, f->a.data, f->a.len,
+			    mask & FAN_MOVED_FROM);
 	}
 	if (fl != 0)
 		deliver(w, fl, e, false, cb, arg);
@@ -993,6 +1050,7 @@ fan_open(struct watch *w, struct diag *diag)
 		return -errno;
 	f = xcalloc(1, sizeof(*f));
 	f->dirs = pathmap_new();
+	f->by_path = pathmap_new();
 	f->outside = pathmap_new();
 	f->mask = FAN_BASE_MASK | FAN_RENAME;
 	f->ignore_ok = true;
@@ -1030,6 +1088,7 @@ fan_free(struct watch *w)
 	free(f->sides);
 	pathmap_foreach(f->dirs, free_dir, NULL);
 	pathmap_free(f->dirs);
+	pathmap_free(f->by_path);
 	pathmap_foreach(f->outside, free_dir, NULL);
 	pathmap_free(f->outside);
 	buf_release(&f->a);

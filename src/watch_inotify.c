@@ -444,9 +444,14 @@ dir_appeared(struct watch *w, const char *path, size_t len)
 }
 
 static void
-dir_went(struct watch *w, const char *path, size_t len)
+dir_went(struct watch *w, const char *path, size_t len, bool moved)
 {
-	unwatch_below(w, path, len);
+	/*
+	 * Moved away: its watches (and its subtree's) follow it, drop them.
+	 * Removed: it was empty and the kernel drops its watch (IN_IGNORED).
+	 */
+	if (moved)
+		unwatch_below(w, path, len);
 	if (watch_above_root(w, path, len))
 		watch_ancestor_changed(w, path, len);
 }
@@ -504,7 +509,7 @@ flush_held(struct watch *w, bool all, watch_event_fn *cb, void *arg)
 	in->nheld = keep;
 	for (i = 0; i < n; i++) {
 		if (due[i].isdir)
-			dir_went(w, due[i].path, due[i].len);
+			dir_went(w, due[i].path, due[i].len, true);
 		emit(w, WEV_MOVED_FROM | (due[i].isdir ? WEV_ISDIR : 0),
 		    due[i].path, due[i].len, NULL, 0, cb, arg);
 		free(due[i].path);
@@ -678,7 +683,7 @@ handle(struct watch *w, const struct inotify_event *ie, watch_event_fn *cb,
 	if ((ie->mask & (IN_CREATE | IN_ISDIR)) == (IN_CREATE | IN_ISDIR))
 		dir_appeared(w, in->a.data, in->a.len);
 	if ((ie->mask & (IN_DELETE | IN_ISDIR)) == (IN_DELETE | IN_ISDIR))
-		dir_went(w, in->a.data, in->a.len);
+		dir_went(w, in->a.data, in->a.len, false);
 	if ((fl = wev_flags(ie->mask)) != 0)
 		emit(w, fl, in->a.data, in->a.len, NULL, 0, cb, arg);
 	emit_synth(w, cb, arg);

@@ -1036,6 +1036,55 @@ test_fanotify_ignore_marks(void **state)
 	teardown_h(&h);
 }
 
+/* A burst: 20 directories of 100 files made, then removed; none lost. */
+static void
+test_burst(void **state)
+{
+	struct harness h;
+	char path[4096];
+	size_t i, created = 0, deleted = 0, dirs_gone = 0;
+	double end;
+
+	setup_h(&h, kind_of(state), "watch-burst");
+	add_root(&h, h.dir);
+	pump(&h, 10);
+	assert_int_equal(tlib_sh("cd '%s' && for d in $(seq 20); do "
+	    "mkdir d$d && (cd d$d && touch $(seq 100)); done", h.dir), 0);
+	end = tlib_now() + 5;
+	while (created < 2000 && tlib_now() < end) {
+		pump(&h, 50);
+		created = 0;
+		for (i = 0; i < h.n; i++) {
+			assert_false(h.v[i].flags & WEV_OVERFLOW);
+			if ((h.v[i].flags & WEV_CREATE) &&
+			    !(h.v[i].flags & WEV_ISDIR))
+				created++;
+		}
+	}
+	/* At least every file once (a walk may add a duplicate). */
+	assert_true(created >= 2000);
+	snprintf(path, sizeof(path), "%s/d20/100", h.dir);
+	assert_non_null(find(&h, path, WEV_CREATE));
+	forget(&h);
+	assert_int_equal(tlib_sh("rm -r '%s'/d*", h.dir), 0);
+	end = tlib_now() + 5;
+	while ((deleted < 2000 || dirs_gone < 20) && tlib_now() < end) {
+		pump(&h, 50);
+		deleted = dirs_gone = 0;
+		for (i = 0; i < h.n; i++) {
+			if (!(h.v[i].flags & WEV_DELETE))
+				continue;
+			if (h.v[i].flags & WEV_ISDIR)
+				dirs_gone++;
+			else
+				deleted++;
+		}
+	}
+	assert_int_equal(deleted, 2000);
+	assert_int_equal(dirs_gone, 20);
+	teardown_h(&h);
+}
+
 #define BOTH(fn)							\
 	cmocka_unit_test_prestate(fn, (void *)(intptr_t)BACKEND_INOTIFY), \
 	cmocka_unit_test_prestate(fn, (void *)(intptr_t)BACKEND_FANOTIFY)
@@ -1058,6 +1107,7 @@ main(void)
 		BOTH(test_clear),
 		BOTH(test_moves_across_edge),
 		BOTH(test_root_deleted_and_back),
+		BOTH(test_burst),
 		cmocka_unit_test(test_overflow),
 		cmocka_unit_test(test_inotify_watch_limit),
 		cmocka_unit_test(test_fanotify_pids),
