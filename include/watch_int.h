@@ -85,6 +85,15 @@ void	watch_ancestor_changed(struct watch *w, const char *path,
 	    size_t len);
 /* Whether want_dir accepts path (true when there is no filter). */
 bool	watch_want_dir(const struct watch *w, const char *path, size_t len);
+/*
+ * Open the directory at path (not following a final symlink) for
+ * reading, also when path is longer than PATH_MAX (component by
+ * component).  Returns the descriptor or -errno.
+ */
+int	watch_open_dir(const char *path, size_t len);
+/* lstat(2) for a path of any length; 0 or -errno. */
+struct stat;
+int	watch_lstat(const char *path, size_t len, struct stat *st);
 /* Join dir and name into b ("/" + name for the root); 0 or -ENAMETOOLONG. */
 struct buf;
 int	watch_join(struct buf *b, const char *dir, size_t dlen,

@@ -7,9 +7,14 @@
  * for the next watch_read(), the counters, and the last filter an event
  * passes before the daemon sees it.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "pathmap.h"
@@ -381,4 +386,72 @@ watch_join(struct buf *b, const char *dir, size_t dlen, const char *name,
 	if (buf_add(b, name, nlen) < 0)
 		return -ENAMETOOLONG;
 	return 0;
+}
+
+int
+watch_open_dir(const char *path, size_t len)
+{
+	const char *p = path + 1, *end = path + len, *slash;
+	char *comp;
+	int fd, nfd, err;
+
+	if (len < PATH_MAX) {
+		comp = xstrndup(path, len);
+		fd = open(comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		err = errno;
+		free(comp);
+		return fd < 0 ? -err : fd;
+	}
+	if (path[0] != '/')
+		return -EINVAL;
+	if ((fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -errno;
+	while (p < end) {
+		if ((slash = memchr(p, '/', (size_t)(end - p))) == NULL)
+			slash = end;
+		if (slash == p) {
+			p++;
+			continue;
+		}
+		comp = xstrndup(p, (size_t)(slash - p));
+		nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+		    (slash == end ? O_NOFOLLOW : 0));
+		err = errno;
+		free(comp);
+		close(fd);
+		if (nfd < 0)
+			return -err;
+		fd = nfd;
+		p = slash + 1;
+	}
+	return fd;
+}
+
+int
+watch_lstat(const char *path, size_t len, struct stat *st)
+{
+	const char *slash;
+	char *name;
+	int dfd, r;
+
+	if (len < PATH_MAX) {
+		name = xstrndup(path, len);
+		r = lstat(name, st) < 0 ? -errno : 0;
+		free(name);
+		return r;
+	}
+	/* Long: the parent by components, then the last name in it. */
+	slash = path + len;
+	while (slash > path && slash[-1] != '/')
+		slash--;
+	if (slash <= path + 1)
+		return -ENAMETOOLONG;
+	if ((dfd = watch_open_dir(path, (size_t)(slash - 1 - path))) < 0)
+		return dfd;
+	name = xstrndup(slash, (size_t)(path + len - slash));
+	r = fstatat(dfd, name, st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+	free(name);
+	close(dfd);
+	return r;
 }

@@ -258,9 +258,9 @@ make_key(char *key, const char *fsid, int htype, const void *handle,
 	return 12 + hbytes;
 }
 
-/* The handle key of path (not following a final symlink), or -errno. */
+/* The handle key of the open directory dfd, or -errno. */
 static int
-key_of(const char *path, char *key, size_t *ret_len)
+key_of_fd(int dfd, char *key, size_t *ret_len)
 {
 	union {
 		struct file_handle fh;
@@ -270,24 +270,36 @@ key_of(const char *path, char *key, size_t *ret_len)
 	int mnt;
 
 	h.fh.handle_bytes = MAX_HANDLE_SZ;
-	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mnt, 0) < 0)
+	if (name_to_handle_at(dfd, "", &h.fh, &mnt, AT_EMPTY_PATH) < 0)
 		return -errno;
-	if (statfs(path, &sfs) < 0)
+	if (fstatfs(dfd, &sfs) < 0)
 		return -errno;
 	*ret_len = make_key(key, (const char *)&sfs.f_fsid, h.fh.handle_type,
 	    h.fh.f_handle, h.fh.handle_bytes);
 	return 0;
 }
 
+/* Map the open directory dfd, known as path. */
 static void
-learn(struct fan *f, const char *path, size_t len)
+learn_fd(struct fan *f, int dfd, const char *path, size_t len)
 {
 	char key[FAN_KEY_MAX];
 	size_t klen = 0;
 
-	if (key_of(path, key, &klen) == 0) {
+	if (key_of_fd(dfd, key, &klen) == 0) {
 		remember_dir(f, key, klen, path, len);
 		(void)pathmap_remove(f->outside, key, klen);
+	}
+}
+
+static void
+learn(struct fan *f, const char *path, size_t len)
+{
+	int dfd;
+
+	if ((dfd = watch_open_dir(path, len)) >= 0) {
+		learn_fd(f, dfd, path, len);
+		close(dfd);
 	}
 }
 
@@ -415,11 +427,12 @@ mark_error(int err)
 }
 
 /*
- * Mark the filesystem holding path (once per fsid).  Returns 0, or the
- * errno the kernel gave (after queueing a gap for scope).
+ * Mark the filesystem of the open directory dfd, known as path (once per
+ * fsid).  Returns 0, or the errno the kernel gave (after queueing a gap
+ * for scope).
  */
 static int
-mark_fs(struct watch *w, const char *path, const char *scope,
+mark_fs(struct watch *w, int dfd, const char *path, const char *scope,
     size_t slen)
 {
 	struct fan *f = w->be;
@@ -427,17 +440,17 @@ mark_fs(struct watch *w, const char *path, const char *scope,
 	struct fan_fs *fs;
 	int r;
 
-	if (statfs(path, &sfs) < 0)
+	if (fstatfs(dfd, &sfs) < 0)
 		return errno;
 	if (find_fs(f, (const char *)&sfs.f_fsid) != NULL)
 		return 0;
 	r = fanotify_mark(w->fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, f->mask,
-	    AT_FDCWD, path);
+	    dfd, NULL);
 	if (r < 0 && errno == EINVAL && (f->mask & FAN_RENAME)) {
 		/* Before 5.17: no FAN_RENAME, pair-less moves only. */
 		f->mask &= ~(uint64_t)FAN_RENAME;
 		r = fanotify_mark(w->fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
-		    f->mask, AT_FDCWD, path);
+		    f->mask, dfd, NULL);
 	}
 	if (r < 0) {
 		r = errno;
@@ -452,44 +465,65 @@ mark_fs(struct watch *w, const char *path, const char *scope,
 	return 0;
 }
 
-/* Learn the directories of the tree at root (and mark crossed mounts). */
+/*
+ * Learn the directories of the tree at root (and mark the filesystems
+ * mounted in it).  Relative to each directory's descriptor, so paths
+ * longer than PATH_MAX are walked too.
+ */
 static void
 walk(struct watch *w, const char *root, size_t rlen)
 {
 	struct fan *f = w->be;
 	char **stack = NULL;
-	size_t n = 0, alloc = 0, seen = 0;
+	size_t n = 0, alloc = 16, seen = 0, dlen;
 	struct dirent *de;
 	struct stat st, pst;
 	struct buf p;
+	int dfd, cfd, r;
 	char *dir;
 	DIR *dp;
 
 	buf_init(&p, PATH_MAX * 4);
-	stack = xreallocarray(stack, alloc = 16, sizeof(*stack));
+	stack = xreallocarray(stack, alloc, sizeof(*stack));
 	stack[n++] = xstrndup(root, rlen);
 	while (n > 0) {
 		dir = stack[--n];
-		if (++seen > FAN_WALK_MAX || lstat(dir, &pst) < 0 ||
-		    !S_ISDIR(pst.st_mode) || (dp = opendir(dir)) == NULL) {
+		dlen = strlen(dir);
+		dp = NULL;
+		if (++seen > FAN_WALK_MAX ||
+		    (dfd = watch_open_dir(dir, dlen)) < 0) {
 			free(dir);
 			continue;
 		}
-		learn(f, dir, strlen(dir));
+		if (fstat(dfd, &pst) < 0 || (dp = fdopendir(dfd)) == NULL) {
+			close(dfd);
+			free(dir);
+			continue;
+		}
+		learn_fd(f, dfd, dir, dlen);
 		while ((de = readdir(dp)) != NULL) {
 			if (strcmp(de->d_name, ".") == 0 ||
 			    strcmp(de->d_name, "..") == 0)
 				continue;
 			if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
 				continue;
-			if (watch_join(&p, dir, strlen(dir), de->d_name,
+			if (fstatat(dfd, de->d_name, &st,
+			    AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
+			    watch_join(&p, dir, dlen, de->d_name,
 			    strlen(de->d_name)) < 0 ||
-			    lstat(p.data, &st) < 0 || !S_ISDIR(st.st_mode) ||
 			    !watch_want_dir(w, p.data, p.len))
 				continue;
-			if (st.st_dev != pst.st_dev &&
-			    mark_fs(w, p.data, p.data, p.len) != 0)
-				continue;
+			if (st.st_dev != pst.st_dev) {
+				/* A mount inside the root: mark it too. */
+				cfd = openat(dfd, de->d_name, O_RDONLY |
+				    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				if (cfd < 0)
+					continue;
+				r = mark_fs(w, cfd, p.data, p.data, p.len);
+				close(cfd);
+				if (r != 0)
+					continue;
+			}
 			if (n == alloc)
 				stack = xreallocarray(stack, alloc *= 2,
 				    sizeof(*stack));
@@ -510,23 +544,29 @@ fan_add_root(struct watch *w, size_t i)
 	char *p = xstrndup(rt->path, rt->len);
 	struct stat st;
 	char *slash;
-	bool isdir;
+	int dfd, r;
 
 	/* A directory remembered as outside may be inside this root. */
 	forget_outside(w);
-	/* The nearest existing path decides the filesystem. */
-	while (lstat(p, &st) < 0 && (slash = strrchr(p, '/')) != NULL)
+	/* The nearest existing directory decides the filesystem. */
+	while ((watch_lstat(p, strlen(p), &st) < 0 || !S_ISDIR(st.st_mode)) &&
+	    (slash = strrchr(p, '/')) != NULL && p[1] != '\0')
 		slash[slash == p ? 1 : 0] = '\0';
-	isdir = S_ISDIR(st.st_mode);
-	if (mark_fs(w, p, rt->path, rt->len) != 0) {
+	if ((dfd = watch_open_dir(p, strlen(p))) < 0) {
+		watch_gap(w, rt->path, rt->len, "no directory above the path "
+		    "can be opened");
 		free(p);
 		return 0;
 	}
-	if (isdir && strlen(p) == rt->len)
+	r = mark_fs(w, dfd, p, rt->path, rt->len);
+	close(dfd);
+	if (r != 0) {
+		free(p);
+		return 0;
+	}
+	if (strlen(p) == rt->len)
 		walk(w, rt->path, rt->len);
 	/* Ancestors, so a move or removal of one is seen by name. */
-	if (!isdir && (slash = strrchr(p, '/')) != NULL)
-		slash[slash == p ? 1 : 0] = '\0';
 	for (;;) {
 		learn(f, p, strlen(p));
 		if ((slash = strrchr(p, '/')) == NULL || p[1] == '\0')
@@ -551,7 +591,7 @@ mount_fd(struct fan_fs *fs)
 	/* Opened per batch and closed after: a held fd blocks umount. */
 	p = xstrdup(fs->path);
 	for (;;) {
-		fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		fd = watch_open_dir(p, strlen(p));
 		if (fd >= 0 && fstatfs(fd, &sfs) == 0 &&
 		    memcmp(&sfs.f_fsid, fs->fsid, 8) == 0)
 			break;
@@ -1117,16 +1157,23 @@ static int
 fan_enable_exec(struct watch *w)
 {
 	struct fan *f = w->be;
+	int fd, r, err;
 	size_t i;
 
 	if (f->exec)
 		return 0;
 	f->exec = true;
 	f->mask |= FAN_OPEN_EXEC;
-	for (i = 0; i < f->nfs; i++)
-		if (fanotify_mark(w->fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
-		    FAN_OPEN_EXEC, AT_FDCWD, f->fs[i].path) < 0)
-			return -errno;
+	for (i = 0; i < f->nfs; i++) {
+		if ((fd = mount_fd(&f->fs[i])) < 0)
+			return -ENOENT;
+		r = fanotify_mark(w->fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+		    FAN_OPEN_EXEC, fd, NULL);
+		err = errno;
+		close_mount_fds(f);
+		if (r < 0)
+			return -err;
+	}
 	return 0;
 }
 

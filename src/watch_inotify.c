@@ -37,6 +37,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,6 +278,30 @@ add_synth(struct watch *w, unsigned flags, const char *path, size_t len,
 	s->len = len;
 }
 
+/* inotify_add_watch for a path of any length; the wd or -errno. */
+static int
+add_watch(int ifd, const char *path, size_t len)
+{
+	char link[64], *z;
+	int wd, dfd, err;
+
+	if (len < PATH_MAX) {
+		z = xstrndup(path, len);
+		wd = inotify_add_watch(ifd, z, INO_MASK);
+		err = errno;
+		free(z);
+		return wd < 0 ? -err : wd;
+	}
+	/* Too long for the kernel: through the open directory's fd link. */
+	if ((dfd = watch_open_dir(path, len)) < 0)
+		return dfd;
+	(void)snprintf(link, sizeof(link), "/proc/self/fd/%d", dfd);
+	wd = inotify_add_watch(ifd, link, INO_MASK & ~(uint32_t)IN_DONT_FOLLOW);
+	err = errno;
+	close(dfd);
+	return wd < 0 ? -err : wd;
+}
+
 /* Watch one directory; returns the entry or NULL (gap queued if due). */
 static struct idir *
 watch_one(struct watch *w, const char *path, size_t len, bool tree)
@@ -285,14 +310,12 @@ watch_one(struct watch *w, const char *path, size_t len, bool tree)
 	struct idir *d;
 	int wd;
 
-	wd = inotify_add_watch(w->fd, path, INO_MASK);
-	if (wd < 0) {
-		if (errno == ENOSPC)
+	if ((wd = add_watch(w->fd, path, len)) < 0) {
+		if (wd == -ENOSPC)
 			watch_gap(w, path, len, "inotify watch limit reached "
 			    "(fs.inotify.max_user_watches)");
-		else if (errno == EACCES || errno == EPERM)
-			watch_gap(w, path, len, "directory cannot be watched: "
-			    "permission denied");
+		else if (wd != -ENOENT && wd != -ENOTDIR && wd != -ELOOP)
+			watch_gap(w, path, len, "directory cannot be watched");
 		return NULL;
 	}
 	if ((d = get_wd(in, wd)) == NULL) {
@@ -309,18 +332,20 @@ watch_one(struct watch *w, const char *path, size_t len, bool tree)
 
 /*
  * Watch the tree at root: the watch first, then the listing, so nothing
- * made in a directory can fall between the two.
+ * made in a directory can fall between the two.  Listing is relative to
+ * each directory's descriptor, so paths longer than PATH_MAX work.
  */
 static void
 watch_tree(struct watch *w, const char *root, size_t rlen)
 {
 	char **stack;
-	size_t n = 0, alloc = 16;
+	size_t n = 0, alloc = 16, dlen;
 	struct dirent *de;
 	struct stat st;
 	struct buf p;
 	char *dir;
 	DIR *dp;
+	int dfd;
 	bool isdir;
 
 	buf_init(&p, PATH_MAX * 4);
@@ -328,8 +353,14 @@ watch_tree(struct watch *w, const char *root, size_t rlen)
 	stack[n++] = xstrndup(root, rlen);
 	while (n > 0) {
 		dir = stack[--n];
-		if (watch_one(w, dir, strlen(dir), true) == NULL ||
-		    (dp = opendir(dir)) == NULL) {
+		dlen = strlen(dir);
+		dp = NULL;
+		dfd = -1;
+		if (watch_one(w, dir, dlen, true) == NULL ||
+		    (dfd = watch_open_dir(dir, dlen)) < 0 ||
+		    (dp = fdopendir(dfd)) == NULL) {
+			if (dp == NULL && dfd >= 0)
+				close(dfd);
 			free(dir);
 			continue;
 		}
@@ -337,12 +368,13 @@ watch_tree(struct watch *w, const char *root, size_t rlen)
 			if (strcmp(de->d_name, ".") == 0 ||
 			    strcmp(de->d_name, "..") == 0)
 				continue;
-			if (watch_join(&p, dir, strlen(dir), de->d_name,
+			if (watch_join(&p, dir, dlen, de->d_name,
 			    strlen(de->d_name)) < 0)
 				continue;
 			isdir = de->d_type == DT_DIR;
 			if (de->d_type == DT_UNKNOWN)
-				isdir = lstat(p.data, &st) == 0 &&
+				isdir = fstatat(dfd, de->d_name, &st,
+				    AT_SYMLINK_NOFOLLOW) == 0 &&
 				    S_ISDIR(st.st_mode);
 			add_synth(w, WEV_CREATE | (isdir ? WEV_ISDIR : 0),
 			    p.data, p.len, root, rlen);
@@ -369,8 +401,7 @@ ino_add_root(struct watch *w, size_t i)
 	char *slash;
 	bool found;
 
-	if (stat(p, &st) == 0 && S_ISDIR(st.st_mode) &&
-	    lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (watch_lstat(p, rt->len, &st) == 0 && S_ISDIR(st.st_mode)) {
 		watch_tree(w, rt->path, rt->len);
 		free(p);
 		return 0;
@@ -384,7 +415,8 @@ ino_add_root(struct watch *w, size_t i)
 			p[1] = '\0';
 		} else
 			*slash = '\0';
-		found = lstat(p, &st) == 0 && S_ISDIR(st.st_mode);
+		found = watch_lstat(p, strlen(p), &st) == 0 &&
+		    S_ISDIR(st.st_mode);
 	}
 	if (!found || watch_one(w, p, strlen(p), false) == NULL)
 		watch_gap(w, rt->path, rt->len, "no directory above the path "
