@@ -490,7 +490,10 @@ walk(struct watch *w, const char *root, size_t rlen)
 		dir = stack[--n];
 		dlen = strlen(dir);
 		dp = NULL;
-		if (++seen > FAN_WALK_MAX ||
+		if (++seen == FAN_WALK_MAX + 1)
+			watch_gap(w, root, rlen, "too many directories below "
+			    "the path to map them all");
+		if (seen > FAN_WALK_MAX ||
 		    (dfd = watch_open_dir(dir, dlen)) < 0) {
 			free(dir);
 			continue;
@@ -1314,7 +1317,7 @@ fan_stats(const struct watch *w, struct watch_stats *ret)
 {
 	const struct fan *f = w->be;
 
-	ret->marks = f->nfs;
+	ret->marks = f->nfs + f->ignored;	/* evictable ones included */
 	ret->dirs = pathmap_count(f->dirs);
 	ret->queued = queued(w);
 }
