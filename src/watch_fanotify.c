@@ -45,10 +45,12 @@
  * events in a directory already deleted (ESTALE to open_by_handle_at)
  * still have a name.  An unknown handle is resolved once with
  * open_by_handle_at on the filesystem plus readlink of /proc/self/fd;
- * one outside every root is remembered in a second, bounded map, which
- * is emptied whenever a directory moves (it may have moved inside).
- * Events that cannot be resolved at all are about directories the map
- * never held, i.e. outside the roots, and are dropped.
+ * one outside every root is remembered in a second, bounded map (and
+ * ignore-marked), both emptied when a directory moves in from outside
+ * or a root is added.  Events that cannot be resolved at all are about
+ * directories the map never held, i.e. outside the roots, and are
+ * dropped.  Walks are relative to directory descriptors, so trees deeper
+ * than PATH_MAX are mapped too.
  *
  * Queue.  FAN_UNLIMITED_QUEUE is not used, so the kernel bounds the queue
  * (fs.fanotify.max_queued_events, 16384 by default); past it the kernel
