@@ -139,6 +139,7 @@ struct daemon {
 
 	bool	 dirty;		/* baseline changed since the last save */
 	bool	 stopping;
+	bool	 building;	/* the initial baseline: no alerts */
 	int	 exit_status;
 	double	 started;	/* wall clock */
 

@@ -448,18 +448,15 @@ open_sink(struct daemon *d)
 static int
 build_baseline(struct daemon *d)
 {
-	struct rescan *r;
-
 	log_notice("no baseline at %s: building it", d->cfg->baseline_path);
 	d->b = baseline_new();
 	baseline_set_rules_digest(d->b, ruleset_digest(d->rs));
+	d->building = true;
 	rescan_enqueue(d, NULL, 0, NULL, false, true, "initial baseline");
-	r = d->rescan_queue;
-	d->rescan_queue = NULL;
-	d->rescan_active = r;
-	rescan_run_next(d);		/* walks */
+	rescan_run_next(d);		/* starts it: walks */
 	scan_finish(d->scan);		/* every hash is back */
 	rescan_run_next(d);		/* finishes it */
+	d->building = false;
 	return daemon_save(d);
 }
 

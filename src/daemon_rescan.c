@@ -139,6 +139,9 @@ rescan_adopt(const char *path, size_t len, const struct record *rec,
 	struct rescan *r = arg;
 	struct daemon *d = r->d;
 
+	(void)rec;
+	if (d->building)
+		return true;	/* what --init would record, silently */
 	if (!r->adopt || d->old_rs == NULL)
 		return false;
 	return ruleset_match(d->old_rs, path, len, S_ISDIR(rec->mode),
