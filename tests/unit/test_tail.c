@@ -217,9 +217,10 @@ on_line(const char *raw, size_t len, const json_t *alert, void *arg)
 	s->seq[s->n] = seq;
 	s->raw[s->n] = strndup(raw, len);
 	s->n++;
+	/* Fails (EPIPE) once the writer is done; no matter. */
 	if (s->ack_fd >= 0 &&
 	    write(s->ack_fd, &seq, sizeof(seq)) != (ssize_t)sizeof(seq))
-		return 1;
+		s->ack_fd = -1;
 	return s->last > 0 && seq >= s->last;
 }
 
@@ -468,6 +469,13 @@ test_follow_rotation(void **state)
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 	/* Every line once, in order: no loss, no repeat. */
+	for (i = 1; i < s.n; i++) {
+		if (s.seq[i] != s.seq[i - 1] + 1)
+			print_message("after %ld came %ld\n", s.seq[i - 1],
+			    s.seq[i]);
+	}
+	if (s.n > 0 && s.n != 260)
+		print_message("first %ld last %ld\n", s.seq[0], s.seq[s.n - 1]);
 	assert_int_equal(s.n, 260);
 	for (i = 0; i < s.n; i++)
 		assert_int_equal(s.seq[i], i + 1);
