@@ -132,23 +132,33 @@ add_paths(const struct fimd_config *c, json_t *req)
 	return r;
 }
 
-/* label, then a string of a reply with control characters escaped. */
+/* A string of a reply for a terminal: control characters escaped. */
 static void
-print_str(const char *label, const json_t *v)
+display(const json_t *v, struct buf *out)
 {
-	struct buf b;
 	const char *s = json_string_value(v);
 	size_t i, n = json_string_length(v);
 
-	buf_init(&b, BUF_MAX_DEFAULT);
+	buf_reset(out);
+	if (s == NULL)
+		(void)buf_adds(out, "?");
 	for (i = 0; s != NULL && i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
 		if (ch < 0x20 || ch == 0x7f)
-			(void)buf_addf(&b, "\\x%02x", ch);
+			(void)buf_addf(out, "\\x%02x", ch);
 		else
-			(void)buf_addc(&b, (char)ch);
+			(void)buf_addc(out, (char)ch);
 	}
+}
+
+static void
+print_str(const char *label, const json_t *v)
+{
+	struct buf b;
+
+	buf_init(&b, BUF_MAX_DEFAULT);
+	display(v, &b);
 	printf("%s%s\n", label, b.data);
 	buf_release(&b);
 }
@@ -175,18 +185,26 @@ str(const json_t *o, const char *key, const char *dflt)
 	return s != NULL ? s : dflt;
 }
 
+/* "2d 3h", "1h", "5m 30s": the two largest units, zeros left out. */
 static void
 print_duration(long long s)
 {
-	if (s >= 86400)
-		printf("%lldd %lldh %lldm", s / 86400, s % 86400 / 3600,
-		    s % 3600 / 60);
-	else if (s >= 3600)
-		printf("%lldh %lldm", s / 3600, s % 3600 / 60);
-	else if (s >= 60)
-		printf("%lldm %llds", s / 60, s % 60);
-	else
-		printf("%llds", s);
+	static const struct {
+		long long secs;
+		char	 unit;
+	} units[] = { { 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' } };
+	size_t i;
+	int shown = 0;
+
+	for (i = 0; i < sizeof(units) / sizeof(units[0]) && shown < 2; i++) {
+		if (s < units[i].secs && shown == 0 && units[i].secs > 1)
+			continue;
+		if (s / units[i].secs > 0 || (shown == 0 && units[i].secs == 1))
+			printf("%s%lld%c", shown > 0 ? " " : "",
+			    s / units[i].secs, units[i].unit);
+		shown++;
+		s %= units[i].secs;
+	}
 }
 
 static void
@@ -280,6 +298,7 @@ int
 cmd_accept(const struct fimd_config *c)
 {
 	json_t *req = verb("accept"), *reply, *v;
+	struct buf b;
 	size_t i, nmissing;
 	int r;
 
@@ -296,12 +315,13 @@ cmd_accept(const struct fimd_config *c)
 			print_str("accepted: ", v);
 	}
 	/* Not covered by any rule, or unreadable. */
+	buf_init(&b, BUF_MAX_DEFAULT);
 	json_array_foreach(json_object_get(reply, "missing"), i, v) {
-		const char *s = json_string_value(v);
-
+		display(v, &b);
 		log_warnx("%s: not accepted (no rule covers it, or it "
-		    "cannot be read)", s != NULL ? s : "?");
+		    "cannot be read)", b.data);
 	}
+	buf_release(&b);
 	json_decref(reply);
 	return r != 0 ? r : nmissing > 0 ? 1 : EXIT_OK;
 }
@@ -388,6 +408,7 @@ int
 cmd_query_daemon(const struct fimd_config *c, bool *ret_answered)
 {
 	json_t *req = verb("query"), *reply, *v;
+	struct buf b;
 	size_t i;
 	int r, bad = 0;
 
@@ -415,9 +436,12 @@ cmd_query_daemon(const struct fimd_config *c, bool *ret_answered)
 		if (print_entry(c, v) < 0)
 			bad++;
 	}
+	buf_init(&b, BUF_MAX_DEFAULT);
 	json_array_foreach(json_object_get(reply, "missing"), i, v) {
-		log_warnx("%s: not in the baseline", json_string_value(v));
+		display(v, &b);
+		log_warnx("%s: not in the baseline", b.data);
 	}
+	buf_release(&b);
 	r = bad > 0 ? EXIT_IO_ERROR :
 	    json_array_size(json_object_get(reply, "missing")) > 0 ? 1 :
 	    EXIT_OK;

@@ -394,7 +394,9 @@ socket_alive(const struct sockaddr_un *sun)
 {
 	int fd, r;
 
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+	/* Non-blocking: a live daemon with a full backlog says EAGAIN. */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
 		return -errno;
 	r = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
 	if (r < 0)
