@@ -82,6 +82,18 @@ fill_addr(const char *path, struct sockaddr_un *sun)
 /* ---- server ---- */
 
 static void
+client_destroy(struct client *cl)
+{
+	if (cl->ev != NULL)
+		event_free(cl->ev);
+	event_free(cl->timer);
+	close(cl->fd);
+	buf_release(&cl->in);
+	buf_release(&cl->out);
+	free(cl);
+}
+
+static void
 client_free(struct client *cl)
 {
 	struct control *c = cl->ctl;
@@ -93,13 +105,7 @@ client_free(struct client *cl)
 	if (cl->next != NULL)
 		cl->next->prev = cl->prev;
 	c->nclients--;
-	if (cl->ev != NULL)
-		event_free(cl->ev);
-	event_free(cl->timer);
-	close(cl->fd);
-	buf_release(&cl->in);
-	buf_release(&cl->out);
-	free(cl);
+	client_destroy(cl);
 }
 
 static void
@@ -472,7 +478,7 @@ control_open(struct event_base *base, const char *path,
     const struct control_ops *ops, struct control **ret)
 {
 	struct control *c;
-	int fd, r;
+	int fd = -1, r;
 
 	if ((r = listen_on(path, &fd)) < 0)
 		return r;
@@ -500,12 +506,17 @@ control_set_deadline(struct control *c, unsigned ms)
 void
 control_free(struct control *c)
 {
+	struct client *cl, *next;
 	struct stat st;
 
 	if (c == NULL)
 		return;
-	while (c->clients != NULL)
-		client_free(c->clients);
+	for (cl = c->clients; cl != NULL; cl = next) {
+		next = cl->next;
+		client_destroy(cl);
+	}
+	c->clients = NULL;
+	c->nclients = 0;
 	if (c->ev != NULL)
 		event_free(c->ev);
 	/* Only our own socket: another daemon may have replaced it. */
@@ -641,7 +652,7 @@ client_recv(int fd, struct buf *out, long long deadline)
 			return -errno;
 		if (n == 0)
 			return out->len > 0 ? 0 : -ECONNRESET;
-		if ((r = buf_add(out, chunk, (size_t)n)) < 0)
+		if (buf_add(out, chunk, (size_t)n) < 0)
 			return -EMSGSIZE;
 		if ((nl = memchr(out->data, '\n', out->len)) != NULL) {
 			buf_truncate(out, (size_t)(nl - out->data));

@@ -381,13 +381,15 @@ drain(struct reader *rd)
 static int
 open_file(struct reader *rd, int *ret_fd, struct stat *st)
 {
-	int fd;
+	int fd, err;
 
+	memset(st, 0, sizeof(*st));
 	if ((fd = open(rd->path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -errno;
+		return errno > 0 ? -errno : -EIO;
 	if (fstat(fd, st) < 0) {
+		err = errno > 0 ? errno : EIO;
 		close(fd);
-		return -errno;
+		return -err;
 	}
 	*ret_fd = fd;
 	return 0;
@@ -416,7 +418,7 @@ static int
 check_rotation(struct reader *rd)
 {
 	struct stat st;
-	int fd, r;
+	int fd = -1, r;
 
 	if (stat(rd->path, &st) < 0)
 		return errno == ENOENT ? 0 : -errno;
@@ -454,9 +456,12 @@ watch_dir(const char *path)
 
 	if ((fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
 		return -1;
-	dir = xstrdup(path);
+	if (strchr(path, '/') == NULL)
+		dir = xstrdup(".");
+	else
+		dir = xstrdup(path);
 	if ((slash = strrchr(dir, '/')) == NULL)
-		strcpy(dir, ".");
+		;
 	else if (slash == dir)
 		slash[1] = '\0';
 	else
@@ -498,7 +503,7 @@ tail_run(const char *path, const struct tail_filter *f, bool follow,
 {
 	struct reader rd = { .path = path, .f = f, .ops = ops, .fd = -1 };
 	struct stat st;
-	int ifd = -1, fd, r;
+	int ifd = -1, fd = -1, r;
 
 	if (poll_ms == 0 || poll_ms > TAIL_POLL_MS)
 		poll_ms = TAIL_POLL_MS;
