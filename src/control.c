@@ -36,7 +36,8 @@ struct client {
 	struct buf in;
 	struct buf out;
 	size_t	 sent;
-	bool	 writing;
+	bool	 writing;	/* the reply is going out */
+	bool	 lingering;	/* reply sent; discarding input until EOF */
 	struct client *prev, *next;
 };
 
@@ -46,6 +47,7 @@ struct control {
 	char	*path;
 	int	 fd;
 	struct event *ev;
+	struct event *resume;	/* re-enables accepting after EMFILE */
 	struct client *clients;
 	unsigned nclients;
 	unsigned deadline_ms;
@@ -139,6 +141,56 @@ client_flush(struct client *cl)
 }
 
 static void
+client_linger_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *cl = arg;
+	char scratch[4096];
+	ssize_t n;
+
+	(void)what;
+	for (;;) {
+		n = recv(fd, scratch, sizeof(scratch), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			client_free(cl);
+			return;
+		}
+	}
+}
+
+/* Switch the client's event to a new callback; false on failure. */
+static bool
+client_rearm(struct client *cl, short what, event_callback_fn cb)
+{
+	event_free(cl->ev);
+	cl->ev = event_new(cl->ctl->base, cl->fd, what | EV_PERSIST, cb, cl);
+	if (cl->ev == NULL || event_add(cl->ev, NULL) < 0)
+		return false;
+	/* A fresh deadline for each phase. */
+	arm_timer(cl);
+	return true;
+}
+
+/*
+ * The reply is out.  Closing a Unix socket with unread input resets the
+ * peer, which may then lose the reply (a refused or oversized request
+ * still being sent): so end our side and read to the peer's EOF, within
+ * the deadline, before closing.
+ */
+static void
+client_linger(struct client *cl)
+{
+	cl->writing = false;
+	cl->lingering = true;
+	(void)shutdown(cl->fd, SHUT_WR);
+	if (!client_rearm(cl, EV_READ, client_linger_cb))
+		client_free(cl);
+}
+
+static void
 client_write_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct client *cl = arg;
@@ -146,7 +198,7 @@ client_write_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (client_flush(cl))
-		client_free(cl);
+		client_linger(cl);
 }
 
 /* Queue the reply line and switch the client to writing. */
@@ -164,19 +216,10 @@ client_reply(struct client *cl, json_t *reply)
 	free(s);
 	json_decref(reply);
 	cl->writing = true;
-	if (client_flush(cl)) {
+	if (client_flush(cl))
+		client_linger(cl);
+	else if (!client_rearm(cl, EV_WRITE, client_write_cb))
 		client_free(cl);
-		return;
-	}
-	/* A fresh deadline for a client slow to read a large reply. */
-	event_free(cl->ev);
-	cl->ev = event_new(cl->ctl->base, cl->fd, EV_WRITE | EV_PERSIST,
-	    client_write_cb, cl);
-	if (cl->ev == NULL || event_add(cl->ev, NULL) < 0) {
-		client_free(cl);
-		return;
-	}
-	arm_timer(cl);
 }
 
 static json_t *
@@ -258,7 +301,7 @@ client_timeout_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (cl->writing) {
+	if (cl->writing || cl->lingering) {
 		client_free(cl);
 		return;
 	}
@@ -314,17 +357,24 @@ client_read_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Tell a refused peer why, if its socket takes it; then hang up. */
+/*
+ * Over the client limit: no state is kept, so tell the peer why if its
+ * socket takes it, drop what it already sent (see client_linger) and
+ * hang up.
+ */
 static void
 refuse(int fd, const char *why)
 {
-	char line[256];
+	char line[256], scratch[4096];
 	int len;
 
 	len = snprintf(line, sizeof(line),
 	    "{\"ok\":false,\"error\":\"%s\"}\n", why);
 	if (len > 0)
 		(void)send(fd, line, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)shutdown(fd, SHUT_WR);
+	while (recv(fd, scratch, sizeof(scratch), MSG_DONTWAIT) > 0)
+		;
 	close(fd);
 }
 
@@ -352,12 +402,20 @@ accept_cb(evutil_socket_t lfd, short what, void *arg)
 		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0 && errno == EINTR)
 			continue;
-		if (fd < 0)
-			return;		/* EAGAIN, or out of descriptors */
-		if (!peer_allowed(fd)) {
-			refuse(fd, "permission denied");
-			continue;
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE ||
+		    errno == ENOBUFS || errno == ENOMEM)) {
+			/*
+			 * The listener stays readable: pause instead of
+			 * spinning on the loop until descriptors free up.
+			 */
+			struct timeval tv = { 0, 100 * 1000 };
+
+			event_del(c->ev);
+			evtimer_add(c->resume, &tv);
+			return;
 		}
+		if (fd < 0)
+			return;		/* EAGAIN, or the peer left */
 		if (c->nclients >= CONTROL_MAX_CLIENTS) {
 			refuse(fd, "too many clients");
 			continue;
@@ -388,7 +446,20 @@ accept_cb(evutil_socket_t lfd, short what, void *arg)
 		c->nclients++;
 		event_add(cl->ev, NULL);
 		arm_timer(cl);
+		/* Refused like a bad request, so the peer reads why. */
+		if (!peer_allowed(fd))
+			client_reply(cl, error_reply("permission denied"));
 	}
+}
+
+static void
+resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct control *c = arg;
+
+	(void)fd;
+	(void)what;
+	event_add(c->ev, NULL);
 }
 
 /*
@@ -489,7 +560,8 @@ control_open(struct event_base *base, const char *path,
 	c->fd = fd;
 	c->deadline_ms = CONTROL_DEADLINE_MS;
 	c->ev = event_new(base, fd, EV_READ | EV_PERSIST, accept_cb, c);
-	if (c->ev == NULL || event_add(c->ev, NULL) < 0) {
+	c->resume = evtimer_new(base, resume_cb, c);
+	if (c->ev == NULL || c->resume == NULL || event_add(c->ev, NULL) < 0) {
 		control_free(c);
 		return -ENOMEM;
 	}
@@ -519,7 +591,8 @@ control_free(struct control *c)
 	c->nclients = 0;
 	if (c->ev != NULL)
 		event_free(c->ev);
-	/* Only our own socket: another daemon may have replaced it. */
+	if (c->resume != NULL)
+		event_free(c->resume);
 	/* Never remove a file that is not a socket. */
 	if (lstat(c->path, &st) == 0 && S_ISSOCK(st.st_mode))
 		(void)unlink(c->path);
