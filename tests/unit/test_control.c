@@ -26,7 +26,20 @@
 static int
 h_status(const json_t *req, json_t *reply, void *arg)
 {
+	json_int_t big = json_integer_value(json_object_get(req, "big"));
+	char *pad;
+
 	(void)arg;
+	if (big > 0) {
+		/* Larger than any socket buffer: written in pieces. */
+		pad = malloc((size_t)big);
+		assert_non_null(pad);
+		memset(pad, 'x', (size_t)big);
+		json_object_set_new(reply, "pad", json_stringn(pad,
+		    (size_t)big));
+		free(pad);
+		return 0;
+	}
 	json_object_set_new(reply, "pid", json_integer(getpid()));
 	json_object_set_new(reply, "files", json_integer(42));
 	json_object_set_new(reply, "echo", json_deep_copy(req));
@@ -303,6 +316,11 @@ test_round_trips(void **state)
 	assert_int_equal(json_integer_value(json_object_get(reply, "pid")),
 	    s.pid);
 	assert_string_equal(tlib_json_str(reply, "echo.x"), "\xc3\xa9\n");
+	json_decref(reply);
+	reply = request(s.path, "{\"verb\":\"status\",\"big\":3000000}", &r);
+	assert_int_equal(r, 0);
+	assert_int_equal(json_string_length(json_object_get(reply, "pad")),
+	    3000000);
 	json_decref(reply);
 	teardown_dir(&s);
 }
