@@ -10,6 +10,7 @@
 #include "alert.h"
 #include "buf.h"
 #include "cmd.h"
+#include "cmdutil.h"
 #include "exitcode.h"
 #include "log.h"
 #include "tail.h"
@@ -45,10 +46,23 @@ cmd_tail(const struct fimd_config *c)
 	struct tail_filter f;
 	struct tail_out o = { .c = c };
 	const char *why = NULL;
+	struct buf prefix;
 	int r;
 
-	if (tail_filter_init(&f, c->tail_rule, c->tail_severity,
-	    c->tail_prefix, c->tail_since, time(NULL), &why) < 0) {
+	/* Alerts carry absolute paths; a relative prefix is from here. */
+	buf_init(&prefix, BUF_MAX_DEFAULT);
+	if (c->tail_prefix != NULL && c->tail_prefix[0] != '\0' &&
+	    (r = cmd_abspath(c->tail_prefix, &prefix)) < 0) {
+		errno = -r;
+		log_warn("--prefix %s", c->tail_prefix);
+		buf_release(&prefix);
+		return EXIT_USAGE;
+	}
+	r = tail_filter_init(&f, c->tail_rule, c->tail_severity,
+	    c->tail_prefix != NULL && prefix.len > 0 ? prefix.data :
+	    c->tail_prefix, c->tail_since, time(NULL), &why);
+	buf_release(&prefix);
+	if (r < 0) {
 		log_warnx("%s", why);
 		return EXIT_USAGE;
 	}
