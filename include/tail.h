@@ -4,8 +4,10 @@
  * tail_filter says which alerts to keep (rule name, minimum severity,
  * path prefix, a start time); tail_run() reads every existing line and,
  * with follow, keeps reading new ones across rotation: each poll compares
- * the path's device, inode and size with the open descriptor, so a rename
- * (logrotate's create) or a truncation (copytruncate) is noticed; after a
+ * the path's device, inode and size with the open descriptor, and the
+ * last bytes read with what the file now holds before the read offset,
+ * so a rename (logrotate's create) or a truncation (copytruncate, even
+ * when the file grew past the old size again) is noticed; after a
  * rename the old descriptor is read to its end before the new file is
  * taken, so no line is lost or read twice.  Lines that are not JSON
  * objects are skipped with a note on stderr.  What to do with a kept line

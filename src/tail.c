@@ -22,6 +22,8 @@
 
 /* One alert line longer than this is skipped. */
 #define TAIL_MAX_LINE	((size_t)16 << 20)
+/* Bytes remembered before the read offset, to notice a rewrite. */
+#define TAIL_FINGERPRINT 64
 
 /* ---- filter ---- */
 
@@ -290,6 +292,9 @@ struct reader {
 	off_t	 off;		/* bytes read from fd */
 	size_t	 lineno;	/* of the line being assembled */
 	struct buf line;
+	/* The last bytes read, which must still be there at off - nfp. */
+	char	 fp[TAIL_FINGERPRINT];
+	size_t	 nfp;
 	bool	 overlong;	/* discarding to the next newline */
 	bool	 stop;
 };
@@ -357,6 +362,40 @@ flush_partial(struct reader *rd)
 	rd->overlong = false;
 }
 
+static void
+remember(struct reader *rd, const char *p, size_t n)
+{
+	size_t keep;
+
+	if (n >= TAIL_FINGERPRINT) {
+		memcpy(rd->fp, p + n - TAIL_FINGERPRINT, TAIL_FINGERPRINT);
+		rd->nfp = TAIL_FINGERPRINT;
+		return;
+	}
+	keep = rd->nfp + n > TAIL_FINGERPRINT ? TAIL_FINGERPRINT - n :
+	    rd->nfp;
+	memmove(rd->fp, rd->fp + rd->nfp - keep, keep);
+	memcpy(rd->fp + keep, p, n);
+	rd->nfp = keep + n;
+}
+
+/*
+ * Whether the bytes before the offset are still those read: a file
+ * truncated and written again past the old offset between two polls
+ * has the same inode and no smaller size, only other bytes.
+ */
+static bool
+rewritten(const struct reader *rd)
+{
+	char now[TAIL_FINGERPRINT];
+	ssize_t n;
+
+	if (rd->nfp == 0)
+		return false;
+	n = pread(rd->fd, now, rd->nfp, rd->off - (off_t)rd->nfp);
+	return n != (ssize_t)rd->nfp || memcmp(now, rd->fp, rd->nfp) != 0;
+}
+
 /* Read fd to its current end. */
 static int
 drain(struct reader *rd)
@@ -373,6 +412,7 @@ drain(struct reader *rd)
 		if (n == 0)
 			break;
 		rd->off += n;
+		remember(rd, chunk, (size_t)n);
 		feed(rd, chunk, (size_t)n);
 	}
 	return 0;
@@ -402,6 +442,7 @@ take_fd(struct reader *rd, int fd, const struct stat *st)
 	rd->dev = st->st_dev;
 	rd->ino = st->st_ino;
 	rd->off = 0;
+	rd->nfp = 0;
 	rd->lineno = 0;
 	buf_reset(&rd->line);
 	rd->overlong = false;
@@ -423,7 +464,7 @@ check_rotation(struct reader *rd)
 	if (stat(rd->path, &st) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	if (st.st_dev == rd->dev && st.st_ino == rd->ino) {
-		if (st.st_size < rd->off) {
+		if (st.st_size < rd->off || rewritten(rd)) {
 			/* Truncated in place (copytruncate). */
 			if (lseek(rd->fd, 0, SEEK_SET) < 0)
 				return -errno;
