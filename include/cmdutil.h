@@ -43,5 +43,12 @@ void	cmd_print_record(FILE *f, const char *path, size_t len,
 	    const struct record *r);
 /* A path for a terminal or log: control bytes and invalid UTF-8 escaped. */
 void	cmd_path_display(const char *path, size_t len, struct buf *out);
+/*
+ * --query through the running daemon: when one answers on the control
+ * socket, print its records and return the exit status with
+ * *ret_answered true; when none does, return 0 with *ret_answered false
+ * (the caller reads the baseline file).
+ */
+int	cmd_query_daemon(const struct fimd_config *c, bool *ret_answered);
 
 #endif

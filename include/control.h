@@ -51,6 +51,14 @@ struct control;
 int	control_open(struct event_base *base, const char *path,
 	    const struct control_ops *ops, struct control **ret);
 void	control_free(struct control *c);
+/*
+ * How long a client may take to send its request, and again to read the
+ * reply (default CONTROL_DEADLINE_MS).  For tests.
+ */
+#define CONTROL_DEADLINE_MS	5000
+void	control_set_deadline(struct control *c, unsigned ms);
+/* At most this many clients at once; more are refused at accept. */
+#define CONTROL_MAX_CLIENTS	32
 
 /*
  * Client: send req to the daemon at path and wait up to timeout_ms for

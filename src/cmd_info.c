@@ -79,8 +79,12 @@ cmd_query(const struct fimd_config *c)
 	struct baseline *b;
 	struct record rec;
 	struct buf path;
+	bool answered;
 	int i, r, missing = 0;
 
+	r = cmd_query_daemon(c, &answered);
+	if (answered || r != 0)
+		return r;
 	if ((r = cmd_load_baseline(c, &b)) != 0)
 		return r;
 	buf_init(&path, BUF_MAX_DEFAULT);

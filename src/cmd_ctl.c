@@ -1,0 +1,450 @@
+/*
+ * The modes that talk to the running daemon over its control socket:
+ * --status, --accept, --rescan, --reopen, and --query when a daemon
+ * answers.  Human output by default; --json prints the reply as it came.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "cmd.h"
+#include "cmdutil.h"
+#include "control.h"
+#include "exitcode.h"
+#include "log.h"
+#include "pathenc.h"
+#include "record.h"
+
+/* Most verbs answer at once; accept hashes its files inline. */
+#define CTL_TIMEOUT_MS		10000
+#define CTL_ACCEPT_TIMEOUT_MS	120000
+
+static bool
+no_daemon(int r)
+{
+	return r == -ECONNREFUSED || r == -ENOENT || r == -ENOTSOCK;
+}
+
+/*
+ * Send req (consumed) and return the reply in *ret, or an exit status
+ * with the reason logged.
+ */
+static int
+ctl_call(const struct fimd_config *c, json_t *req, int timeout_ms,
+    json_t **ret)
+{
+	int r;
+
+	r = control_request(c->socket_path, req, timeout_ms, ret);
+	json_decref(req);
+	if (r == 0)
+		return 0;
+	if (no_daemon(r))
+		log_warnx("no daemon answers on %s", c->socket_path);
+	else if (r == -ETIMEDOUT)
+		log_warnx("the daemon on %s did not answer in time",
+		    c->socket_path);
+	else if (r == -EBADMSG)
+		log_warnx("the daemon on %s sent a malformed reply",
+		    c->socket_path);
+	else {
+		errno = -r;
+		log_warn("cannot talk to the daemon on %s", c->socket_path);
+	}
+	return EXIT_IO_ERROR;
+}
+
+static void
+print_json(const json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT);
+
+	if (s != NULL)
+		printf("%s\n", s);
+	free(s);
+}
+
+/*
+ * --json prints the reply; either way a refusal is logged.  Returns 0
+ * when the daemon said ok, else EXIT_IO_ERROR.
+ */
+static int
+check_ok(const struct fimd_config *c, const json_t *reply)
+{
+	const char *err;
+
+	if (c->json)
+		print_json(reply);
+	if (json_is_true(json_object_get(reply, "ok")))
+		return 0;
+	err = json_string_value(json_object_get(reply, "error"));
+	log_warnx("the daemon refused: %s", err != NULL ? err :
+	    "no reason given");
+	return EXIT_IO_ERROR;
+}
+
+static json_t *
+verb(const char *name)
+{
+	json_t *req = json_object();
+
+	json_object_set_new(req, "verb", json_string(name));
+	return req;
+}
+
+/* The operands, absolute, into "paths" / "paths_escaped" of req. */
+static int
+add_paths(const struct fimd_config *c, json_t *req)
+{
+	json_t *plain = json_array(), *escaped = json_array();
+	struct buf p, e;
+	int i, r = 0;
+
+	buf_init(&p, BUF_MAX_DEFAULT);
+	buf_init(&e, BUF_MAX_DEFAULT);
+	for (i = 0; i < c->noperands && r == 0; i++) {
+		buf_reset(&p);
+		if ((r = cmd_abspath(c->operands[i], &p)) < 0) {
+			errno = -r;
+			log_warn("%s", c->operands[i]);
+			break;
+		}
+		if (pathenc_is_utf8(p.data, p.len)) {
+			json_array_append_new(plain, json_stringn(p.data,
+			    p.len));
+			continue;
+		}
+		buf_reset(&e);
+		(void)pathenc_escape(p.data, p.len, &e);
+		json_array_append_new(escaped, json_stringn(e.data, e.len));
+	}
+	buf_release(&p);
+	buf_release(&e);
+	json_object_set_new(req, "paths", plain);
+	if (json_array_size(escaped) > 0)
+		json_object_set_new(req, "paths_escaped", escaped);
+	else
+		json_decref(escaped);
+	return r;
+}
+
+/* A string of a reply for a terminal: control characters escaped. */
+static void
+display(const json_t *v, struct buf *out)
+{
+	const char *s = json_string_value(v);
+	size_t i, n = json_string_length(v);
+
+	buf_reset(out);
+	if (s == NULL)
+		(void)buf_adds(out, "?");
+	for (i = 0; s != NULL && i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch < 0x20 || ch == 0x7f)
+			(void)buf_addf(out, "\\x%02x", ch);
+		else
+			(void)buf_addc(out, (char)ch);
+	}
+}
+
+static void
+print_str(const char *label, const json_t *v)
+{
+	struct buf b;
+
+	buf_init(&b, BUF_MAX_DEFAULT);
+	display(v, &b);
+	printf("%s%s\n", label, b.data);
+	buf_release(&b);
+}
+
+/* ---- --status ---- */
+
+static long long
+num(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (json_is_integer(v))
+		return (long long)json_integer_value(v);
+	if (json_is_real(v))
+		return (long long)json_real_value(v);
+	return 0;
+}
+
+static const char *
+str(const json_t *o, const char *key, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : dflt;
+}
+
+/* "2d 3h", "1h", "5m 30s": the two largest units, zeros left out. */
+static void
+print_duration(long long s)
+{
+	static const struct {
+		long long secs;
+		char	 unit;
+	} units[] = { { 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' } };
+	size_t i;
+	int shown = 0;
+
+	for (i = 0; i < sizeof(units) / sizeof(units[0]) && shown < 2; i++) {
+		if (s < units[i].secs && shown == 0 && units[i].secs > 1)
+			continue;
+		if (s / units[i].secs > 0 || (shown == 0 && units[i].secs == 1))
+			printf("%s%lld%c", shown > 0 ? " " : "",
+			    s / units[i].secs, units[i].unit);
+		shown++;
+		s %= units[i].secs;
+	}
+}
+
+static void
+print_rules(const json_t *rules)
+{
+	const json_t *r;
+	size_t i;
+
+	if (json_array_size(rules) == 0)
+		return;
+	printf("rules:\n");
+	json_array_foreach(rules, i, r) {
+		print_str("  ", json_object_get(r, "name"));
+		printf("    realtime %s, rescan every ",
+		    json_is_true(json_object_get(r, "realtime")) ? "yes" :
+		    "no");
+		print_duration(num(r, "rescan_s"));
+		printf(", changes %lld\n", num(r, "changes"));
+		printf("    last rescan %s", str(r, "last_rescan", "never"));
+		if (json_object_get(r, "last_rescan_ms") != NULL &&
+		    json_is_string(json_object_get(r, "last_rescan")))
+			printf(" (%.0f ms)", json_number_value(
+			    json_object_get(r, "last_rescan_ms")));
+		printf(", next %s\n", str(r, "next_rescan", "not scheduled"));
+	}
+}
+
+static void
+print_status(const json_t *st)
+{
+	const json_t *lat = json_object_get(st, "latency_ms");
+	const json_t *mem = json_object_get(st, "memory");
+	const json_t *at = json_object_get(st, "attribution");
+
+	printf("fimd %s, pid %lld, up ", str(st, "version", "?"),
+	    num(st, "pid"));
+	print_duration(num(st, "uptime_s"));
+	printf(" (since %s)\n", str(st, "started", "?"));
+	printf("backend:      %s\n", str(st, "backend", "?"));
+	printf("files:        %lld\n", num(st, "files"));
+	printf("marks:        %lld (directories watched %lld)\n",
+	    num(st, "marks"), num(st, "dirs"));
+	printf("events:       %lld\n", num(st, "events"));
+	printf("alerts:       %lld (next seq %lld)\n", num(st, "alerts"),
+	    num(st, "seq"));
+	printf("overflows:    %lld, gaps %lld\n", num(st, "overflows"),
+	    num(st, "gaps"));
+	printf("work:         %lld queued events, %lld pending, "
+	    "%lld hashing, %lld rescans queued\n", num(st, "queued"),
+	    num(st, "pending"), num(st, "hashing"),
+	    num(st, "rescans_queued"));
+	printf("unreadable:   %lld\n", num(st, "unreadable"));
+	if (lat != NULL && json_is_number(json_object_get(lat, "p50")))
+		printf("latency:      p50 %.1f ms, p99 %.1f ms "
+		    "(%lld alerts)\n",
+		    json_number_value(json_object_get(lat, "p50")),
+		    json_number_value(json_object_get(lat, "p99")),
+		    num(lat, "samples"));
+	else
+		printf("latency:      no alerts yet\n");
+	if (mem != NULL)
+		printf("memory:       %lld KiB resident, baseline %lld KiB\n",
+		    num(mem, "rss_kb"), num(mem, "baseline_bytes") / 1024);
+	if (at != NULL)
+		printf("attribution:  connector %s, proven %lld, cached %lld, "
+		    "unnamed %lld\n",
+		    json_is_true(json_object_get(at, "connector")) ? "on" :
+		    "off", num(at, "proven"), num(at, "cached"),
+		    num(at, "unnamed"));
+	print_str("alert file:   ", json_object_get(st, "alert_file"));
+	print_rules(json_object_get(st, "rules"));
+}
+
+int
+cmd_status(const struct fimd_config *c)
+{
+	json_t *reply;
+	int r;
+
+	if ((r = ctl_call(c, verb("status"), CTL_TIMEOUT_MS, &reply)) != 0)
+		return r;
+	if ((r = check_ok(c, reply)) == 0 && !c->json)
+		print_status(reply);
+	json_decref(reply);
+	return r;
+}
+
+/* ---- --accept ---- */
+
+int
+cmd_accept(const struct fimd_config *c)
+{
+	json_t *req = verb("accept"), *reply, *v;
+	struct buf b;
+	size_t i, nmissing;
+	int r;
+
+	if (add_paths(c, req) < 0) {
+		json_decref(req);
+		return EXIT_IO_ERROR;
+	}
+	if ((r = ctl_call(c, req, CTL_ACCEPT_TIMEOUT_MS, &reply)) != 0)
+		return r;
+	r = check_ok(c, reply);
+	nmissing = json_array_size(json_object_get(reply, "missing"));
+	if (!c->json) {
+		json_array_foreach(json_object_get(reply, "accepted"), i, v)
+			print_str("accepted: ", v);
+	}
+	/* Not covered by any rule, or unreadable. */
+	buf_init(&b, BUF_MAX_DEFAULT);
+	json_array_foreach(json_object_get(reply, "missing"), i, v) {
+		display(v, &b);
+		log_warnx("%s: not accepted (no rule covers it, or it "
+		    "cannot be read)", b.data);
+	}
+	buf_release(&b);
+	json_decref(reply);
+	return r != 0 ? r : nmissing > 0 ? 1 : EXIT_OK;
+}
+
+/* ---- --rescan, --reopen ---- */
+
+int
+cmd_rescan(const struct fimd_config *c)
+{
+	json_t *req = verb("rescan"), *reply;
+	int r;
+
+	if (c->tail_rule != NULL)
+		json_object_set_new(req, "rule", json_string(c->tail_rule));
+	if ((r = ctl_call(c, req, CTL_TIMEOUT_MS, &reply)) != 0)
+		return r;
+	if ((r = check_ok(c, reply)) == 0 && !c->json && c->verbosity >= 0) {
+		if (c->tail_rule != NULL)
+			printf("rescan of rule %s queued (%lld paths)\n",
+			    c->tail_rule, num(reply, "queued"));
+		else
+			printf("rescan of every rule queued\n");
+	}
+	json_decref(reply);
+	return r;
+}
+
+int
+cmd_reopen(const struct fimd_config *c)
+{
+	json_t *reply;
+	int r;
+
+	if ((r = ctl_call(c, verb("reopen"), CTL_TIMEOUT_MS, &reply)) != 0)
+		return r;
+	if ((r = check_ok(c, reply)) == 0 && !c->json && c->verbosity >= 0)
+		printf("alert file reopened\n");
+	json_decref(reply);
+	return r;
+}
+
+/* ---- --query through the daemon ---- */
+
+static int
+print_entry(const struct fimd_config *c, const json_t *e)
+{
+	const json_t *plain = json_object_get(e, "path");
+	const json_t *esc = json_object_get(e, "path_escaped");
+	struct record rec;
+	const char *why;
+	struct buf p;
+	json_t *attrs;
+	int r;
+
+	if (c->json) {
+		print_json(e);
+		return 0;
+	}
+	buf_init(&p, BUF_MAX_DEFAULT);
+	if (json_is_string(plain))
+		(void)buf_add(&p, json_string_value(plain),
+		    json_string_length(plain));
+	else if (!json_is_string(esc) || pathenc_unescape(
+	    json_string_value(esc), json_string_length(esc), &p) < 0) {
+		buf_release(&p);
+		log_warnx("the daemon sent an entry without a path");
+		return -EBADMSG;
+	}
+	attrs = json_deep_copy(e);
+	json_object_del(attrs, "path");
+	json_object_del(attrs, "path_escaped");
+	if ((r = record_from_json(attrs, &rec, &why)) < 0)
+		log_warnx("the daemon sent a malformed entry: %s", why);
+	else {
+		cmd_print_record(stdout, p.data, p.len, &rec);
+		record_release(&rec);
+	}
+	json_decref(attrs);
+	buf_release(&p);
+	return r;
+}
+
+int
+cmd_query_daemon(const struct fimd_config *c, bool *ret_answered)
+{
+	json_t *req = verb("query"), *reply, *v;
+	struct buf b;
+	size_t i;
+	int r, bad = 0;
+
+	*ret_answered = false;
+	if (add_paths(c, req) < 0) {
+		json_decref(req);
+		return EXIT_IO_ERROR;
+	}
+	r = control_request(c->socket_path, req, CTL_TIMEOUT_MS, &reply);
+	json_decref(req);
+	if (r < 0) {
+		/* No daemon we may talk to: the baseline file answers. */
+		if (!no_daemon(r))
+			log_debug("control socket %s: %s; reading the "
+			    "baseline file", c->socket_path, strerror(-r));
+		return 0;
+	}
+	*ret_answered = true;
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		r = check_ok(c, reply);
+		json_decref(reply);
+		return r;
+	}
+	json_array_foreach(json_object_get(reply, "entries"), i, v) {
+		if (print_entry(c, v) < 0)
+			bad++;
+	}
+	buf_init(&b, BUF_MAX_DEFAULT);
+	json_array_foreach(json_object_get(reply, "missing"), i, v) {
+		display(v, &b);
+		log_warnx("%s: not in the baseline", b.data);
+	}
+	buf_release(&b);
+	r = bad > 0 ? EXIT_IO_ERROR :
+	    json_array_size(json_object_get(reply, "missing")) > 0 ? 1 :
+	    EXIT_OK;
+	json_decref(reply);
+	return r;
+}
