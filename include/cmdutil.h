@@ -41,6 +41,12 @@ int	cmd_abspath(const char *arg, struct buf *out);
 /* "name: " + a human rendering of a record, one attribute per line. */
 void	cmd_print_record(FILE *f, const char *path, size_t len,
 	    const struct record *r);
+struct scan;
+/*
+ * Keep fimd's own files (the baseline, the alert file) out of a scan:
+ * they change because fimd runs, and are no finding.
+ */
+void	cmd_ignore_own_files(const struct fimd_config *c, struct scan *s);
 /* A path for a terminal or log: control bytes and invalid UTF-8 escaped. */
 void	cmd_path_display(const char *path, size_t len, struct buf *out);
 /*

@@ -129,6 +129,7 @@ cmd_init(const struct fimd_config *c)
 	sr.b = baseline_new();
 	baseline_set_rules_digest(sr.b, ruleset_digest(sr.rs));
 	sr.scan = scan_new(sr.rs, sr.pool, &ops, &sr);
+	cmd_ignore_own_files(c, sr.scan);
 	progress_begin(&sr.progress, "fimd --init", c->verbosity < 0, 0, 0);
 	(void)scan_walk(sr.scan, NULL);
 	scan_finish(sr.scan);
@@ -259,6 +260,7 @@ check_or_update(const struct fimd_config *c, bool update)
 	sr.alerts = alert_stream_new("check", 1);
 	sr.cmp = compare_new(sr.b, sr.rs, update, &cops, &sr);
 	sr.scan = scan_new(sr.rs, sr.pool, &ops, &sr);
+	cmd_ignore_own_files(c, sr.scan);
 	scan_set_paranoid(sr.scan, c->paranoid);
 	compare_begin(sr.cmp, NULL, 0);
 	progress_begin(&sr.progress, update ? "fimd --update" : "fimd --check",

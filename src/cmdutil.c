@@ -11,6 +11,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "pathenc.h"
+#include "scan.h"
 
 static void
 print_diag(const struct diag *d, bool show_notes)
@@ -218,4 +219,12 @@ cmd_print_record(FILE *f, const char *path, size_t len, const struct record *r)
 		fprintf(f, "  %-12s %s\n", attr_name(a), b.data);
 	}
 	buf_release(&b);
+}
+
+void
+cmd_ignore_own_files(const struct fimd_config *c, struct scan *s)
+{
+	scan_ignore_path(s, c->baseline_path, strlen(c->baseline_path));
+	if (strcmp(c->alerts_path, "-") != 0)
+		scan_ignore_path(s, c->alerts_path, strlen(c->alerts_path));
 }

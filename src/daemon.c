@@ -912,10 +912,7 @@ daemon_setup(struct daemon *d, const struct fimd_config *c)
 	if ((d->pool = hashpool_new(c->workers)) == NULL)
 		fatal("cannot start hashing threads");
 	d->scan = scan_new(d->rs, d->pool, &daemon_scan_ops, d);
-	scan_ignore_path(d->scan, c->baseline_path, strlen(c->baseline_path));
-	if (strcmp(c->alerts_path, "-") != 0)
-		scan_ignore_path(d->scan, c->alerts_path,
-		    strlen(c->alerts_path));
+	cmd_ignore_own_files(c, d->scan);
 	d->pending = pending_new(d->base, c->debounce_ms, c->debounce_max_ms,
 	    PENDING_MAX, rt_pending_fire, d);
 	setup_events(d);

@@ -12,7 +12,9 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "buf.h"
 #include "cmd.h"
+#include "cmdutil.h"
 #include "config.h"
 #include "diag.h"
 #include "exitcode.h"
@@ -247,6 +249,28 @@ replace(char **dst, const char *src)
 	*dst = xstrdup(src);
 }
 
+/*
+ * Make a configured path absolute, so it means the same after the daemon
+ * changed to "/" and compares equal to the paths a walk produces.
+ */
+static int
+absolutize(char **path)
+{
+	struct buf b;
+	int r;
+
+	if (*path == NULL || strcmp(*path, "-") == 0)
+		return 0;
+	buf_init(&b, BUF_MAX_DEFAULT);
+	if ((r = cmd_abspath(*path, &b)) == 0) {
+		free(*path);
+		*path = xstrndup(b.data, b.len);
+	} else
+		fprintf(stderr, "fimd: %s: %s\n", *path, strerror(-r));
+	buf_release(&b);
+	return r;
+}
+
 /* Defaults, the configuration file, then the flags. */
 static int
 load_config(struct fimd_config *c, const struct flags *fl)
@@ -288,6 +312,12 @@ load_config(struct fimd_config *c, const struct flags *fl)
 	replace(&c->tail_since, fl->since);
 	c->paranoid = c->paranoid || fl->paranoid;
 	c->verbosity = fl->quiet ? -1 : fl->verbosity;
+	if (absolutize(&c->rules_path) < 0 ||
+	    absolutize(&c->shipped_rules) < 0 ||
+	    absolutize(&c->baseline_path) < 0 ||
+	    absolutize(&c->alerts_path) < 0 ||
+	    absolutize(&c->socket_path) < 0)
+		return EXIT_IO_ERROR;
 	return 0;
 }
 
