@@ -41,24 +41,24 @@ enum mode {
 };
 
 static const struct mode_entry {
-	enum mode mode;
 	const char *flag;
 	int	(*fn)(const struct fimd_config *);
+	enum mode mode;
 	bool	 operands;	/* takes PATH operands */
 	bool	 needs_operands;
 } mode_table[] = {
-	{ MODE_INIT, "--init", cmd_init, false, false },
-	{ MODE_CHECK, "--check", cmd_check, false, false },
-	{ MODE_UPDATE, "--update", cmd_update, false, false },
-	{ MODE_QUERY, "--query", cmd_query, true, true },
-	{ MODE_VALIDATE, "--validate", cmd_validate, false, false },
-	{ MODE_EXPLAIN, "--explain", cmd_explain, true, true },
-	{ MODE_DAEMON, "--daemon", cmd_daemon, false, false },
-	{ MODE_STATUS, "--status", cmd_status, false, false },
-	{ MODE_TAIL, "--tail", cmd_tail, false, false },
-	{ MODE_ACCEPT, "--accept", cmd_accept, true, true },
-	{ MODE_RESCAN, "--rescan", cmd_rescan, false, false },
-	{ MODE_REOPEN, "--reopen", cmd_reopen, false, false },
+	{ "--init", cmd_init, MODE_INIT, false, false },
+	{ "--check", cmd_check, MODE_CHECK, false, false },
+	{ "--update", cmd_update, MODE_UPDATE, false, false },
+	{ "--query", cmd_query, MODE_QUERY, true, true },
+	{ "--validate", cmd_validate, MODE_VALIDATE, false, false },
+	{ "--explain", cmd_explain, MODE_EXPLAIN, true, true },
+	{ "--daemon", cmd_daemon, MODE_DAEMON, false, false },
+	{ "--status", cmd_status, MODE_STATUS, false, false },
+	{ "--tail", cmd_tail, MODE_TAIL, false, false },
+	{ "--accept", cmd_accept, MODE_ACCEPT, true, true },
+	{ "--rescan", cmd_rescan, MODE_RESCAN, false, false },
+	{ "--reopen", cmd_reopen, MODE_REOPEN, false, false },
 };
 
 enum {

@@ -185,10 +185,14 @@ entry_note(struct entry *e, unsigned flags, const struct procinfo *proc,
     double now)
 {
 	if (e->state == ENTRY_PROBING && !e->again) {
-		/* A new burst begins while the last one is being probed. */
+		/*
+		 * Written again while the last close is being probed: the
+		 * close that started that probe counts, so a writer that
+		 * keeps opening and closing the file waits for quiet.
+		 */
 		e->again = true;
 		e->flags = 0;
-		e->closes = 0;
+		e->closes = 1;
 		e->first = now;
 	}
 	e->flags |= flags;

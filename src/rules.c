@@ -473,7 +473,8 @@ parse_rule(struct rules_loader *l, json_t *o, const struct jsonpos *p)
 	if (seen.paths == NULL)
 		ERR_AT(l, p, "rule%s%s has no \"paths\"",
 		    r.name != NULL ? " " : "", r.name != NULL ? r.name : "");
-	if (r.name != NULL && (dup = find_rule(rs, r.name)) != NULL)
+	if (r.name != NULL && seen.name != NULL &&
+	    (dup = find_rule(rs, r.name)) != NULL)
 		ERR_AT(l, seen.name, "duplicate rule name \"%s\" (first "
 		    "defined at %s:%u:%u)", r.name, dup->pos.file,
 		    dup->pos.line, dup->pos.column);
