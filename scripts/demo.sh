@@ -16,7 +16,7 @@ cp /bin/true "$w/tree/bin/true"
 cat > "$w/rules.json" <<JSON
 {"rules": [
   {"name": "demo-config", "paths": ["$w/tree/etc"], "severity": "critical",
-   "attributes": ["ALL", "-atime"], "rescan": "10s"},
+   "attributes": ["ALL"], "rescan": "10s"},
   {"name": "demo-binaries", "paths": ["$w/tree/bin"], "severity": "high",
    "attributes": ["STANDARD", "xattrs"], "exclude": ["**/*.tmp"]}
 ]}

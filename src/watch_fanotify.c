@@ -52,10 +52,11 @@
  * dropped.  Walks are relative to directory descriptors, so trees deeper
  * than PATH_MAX are mapped too.
  *
- * Queue.  FAN_UNLIMITED_QUEUE is not used, so the kernel bounds the queue
- * (fs.fanotify.max_queued_events, 16384 by default); past it the kernel
- * drops events and queues FAN_Q_OVERFLOW, delivered as WEV_OVERFLOW after
- * the maps are rebuilt.  queue_budget, when lower, is enforced here: when
+ * Queue.  With a queue_budget (the default), the group is created with
+ * FAN_UNLIMITED_QUEUE and the budget bounds it; with none, the kernel
+ * bounds the queue (fs.fanotify.max_queued_events, 16384 by default) and
+ * past it drops events and queues FAN_Q_OVERFLOW, delivered as
+ * WEV_OVERFLOW after the maps are rebuilt.  The budget is enforced here: when
  * more events than that wait (FIONREAD counts 24 bytes per event), the
  * queue is read and discarded and one WEV_OVERFLOW says so (stats.resets)
  * because the rescan that follows is cheaper than catching up.
@@ -1088,6 +1089,13 @@ fan_open(struct watch *w, struct diag *diag)
 	if ((fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC, O_RDONLY)) < 0)
 		return -errno;
 	close(fd);
+	/*
+	 * With a budget, the queue is unlimited and the budget bounds it:
+	 * the kernel's 16384 events overflow in a fraction of a second of
+	 * a package upgrade, and every overflow costs a rescan.
+	 */
+	if (w->queue_budget > 0)
+		base |= FAN_UNLIMITED_QUEUE;
 	fd = fanotify_init(base | FAN_REPORT_PIDFD, O_RDONLY | O_LARGEFILE);
 	if (fd < 0 && errno == EINVAL)	/* before 5.15 */
 		fd = fanotify_init(base, O_RDONLY | O_LARGEFILE);
