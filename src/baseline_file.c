@@ -4,15 +4,17 @@
  * Saving walks the entries in path order and writes one compact JSON
  * object per line through a large buffer into an atomicfile, feeding the
  * same bytes to SHA-256; the trailer line carries that digest.  Loading
- * reads the file in one go, checks the header, the trailer and the
- * digest before looking at any entry, then parses one line at a time
- * into a fresh baseline that is only handed out once everything checked.
+ * streams the file: it checks the header, the trailer and the digest
+ * before looking at any entry, then parses one line at a time into a
+ * fresh baseline that is only handed out once everything checked.
  */
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -212,11 +214,31 @@ fail:
 
 /* ---- load ---- */
 
+/*
+ * Loading streams the file twice through one stdio buffer, so memory is
+ * the index plus a line, never the file: the first pass checks the
+ * header, finds the trailer (the last line) and checks the digest of
+ * everything before it; the second parses the entries, hashing them
+ * again so that a file changed in place between the passes is refused
+ * too.  Nothing is handed out before both passes succeeded.
+ */
 struct reader {
 	const char *file;	/* for diagnostics */
+	FILE	*f;
+	struct diag *diag;
+	char	*line;		/* getline's buffer */
+	size_t	 cap;
+	/* The whole file, read only to explain a foreign one. */
 	const char *data;
 	size_t	 size;
-	struct diag *diag;
+};
+
+struct file_shape {
+	unsigned lines;		/* header, entries and trailer */
+	off_t	 entries_off;	/* offset of the first entry line */
+	uint64_t entry_bytes;	/* bytes of the entry lines */
+	uint64_t count;		/* the header's */
+	unsigned char digest[32]; /* the trailer's */
 };
 
 static int
@@ -263,6 +285,26 @@ refuse_foreign(struct reader *rd)
 	return r;
 }
 
+static int	read_all(int fd, size_t size, char **ret, size_t *ret_len);
+
+/* Read the whole file to say why it is not a fimd baseline. */
+static int
+refuse_foreign_file(struct reader *rd)
+{
+	char *data = NULL;
+	int r;
+
+	if (fseeko(rd->f, 0, SEEK_SET) < 0 ||
+	    read_all(fileno(rd->f), 1 << 16, &data, &rd->size) < 0)
+		return bad(rd, 1, 0, "not a fimd baseline");
+	rd->data = data;
+	r = rd->size == 0 ? bad(rd, 1, 0, "empty file, not a fimd baseline") :
+	    refuse_foreign(rd);
+	free(data);
+	rd->data = NULL;
+	return r;
+}
+
 static const char *
 opt_string(const json_t *h, const char *key, bool *ok)
 {
@@ -275,10 +317,10 @@ opt_string(const json_t *h, const char *key, bool *ok)
 	return json_string_value(v);
 }
 
-/* Parse the header line [0, len) into b; sets *count. */
+/* Parse the header line hd[0, len) into b; sets *count. */
 static int
-read_header(struct reader *rd, size_t len, struct baseline *b,
-    uint64_t *count)
+read_header(struct reader *rd, const char *hd, size_t len,
+    struct baseline *b, uint64_t *count)
 {
 	const size_t klen = sizeof(ENTRIES_KEY) - 1;
 	json_error_t err;
@@ -289,17 +331,17 @@ read_header(struct reader *rd, size_t len, struct baseline *b,
 	bool ok = true;
 	int r = 0;
 
-	if (len < klen || memcmp(rd->data + len - klen, ENTRIES_KEY,
+	if (len < klen || memcmp(hd + len - klen, ENTRIES_KEY,
 	    klen) != 0)
-		return refuse_foreign(rd);
+		return refuse_foreign_file(rd);
 	buf_init(&hb, BUF_MAX_DEFAULT);
-	(void)buf_add(&hb, rd->data, len - klen);
+	(void)buf_add(&hb, hd, len - klen);
 	(void)buf_addc(&hb, '}');
 	h = json_loadb(hb.data, hb.len, 0, &err);
 	buf_release(&hb);
 	if (h == NULL || !json_is_object(h)) {
 		json_decref(h);
-		return refuse_foreign(rd);
+		return refuse_foreign_file(rd);
 	}
 	v = json_object_get(h, "fimd_baseline");
 	if (v == NULL)
@@ -347,41 +389,89 @@ is_hex(const char *s, size_t n)
 	return true;
 }
 
-/*
- * Find the trailer (the last line) and check the digest of everything
- * before it.  *ret_start gets the trailer's offset.
- */
+/* Check the trailer line t[0, len) (no newline); its digest to want. */
 static int
-check_trailer(struct reader *rd, unsigned lines, size_t *ret_start)
+check_trailer(struct reader *rd, unsigned lines, const char *t, size_t len,
+    unsigned char *want)
 {
 	const size_t hlen = sizeof(TRAILER_HEAD) - 1;
 	const size_t tlen = hlen + DIGEST_HEX + sizeof(TRAILER_TAIL) - 1;
-	unsigned char md[32], want[32];
-	const char *t;
-	size_t start, end;
 
-	if (rd->data[rd->size - 1] != '\n')
-		return bad(rd, lines, 0, "truncated: the file ends in the "
-		    "middle of a line, without the digest trailer");
-	end = rd->size - 1;
-	start = end;
-	while (start > 0 && rd->data[start - 1] != '\n')
-		start--;
-	t = rd->data + start;
-	if (end - start != tlen || memcmp(t, TRAILER_HEAD, hlen) != 0 ||
+	if (len != tlen || memcmp(t, TRAILER_HEAD, hlen) != 0 ||
 	    !is_hex(t + hlen, DIGEST_HEX) ||
 	    memcmp(t + hlen + DIGEST_HEX, TRAILER_TAIL,
-	    sizeof(TRAILER_TAIL) - 1) != 0 || start == 0)
+	    sizeof(TRAILER_TAIL) - 1) != 0)
 		return bad(rd, lines, 0, "truncated: the last line is not the "
 		    "digest trailer");
-	if (hash_unhex(t + hlen, DIGEST_HEX, want, sizeof(want)) < 0 ||
-	    hash_buffer(HASH_SHA256, rd->data, start, md) < 0)
+	if (hash_unhex(t + hlen, DIGEST_HEX, want, 32) < 0)
 		return bad(rd, lines, 0, "cannot check the digest");
-	if (memcmp(md, want, sizeof(md)) != 0)
-		return bad(rd, lines, 0, "digest mismatch: the baseline was "
-		    "changed after fimd wrote it (tampered or corrupted)");
-	*ret_start = start;
 	return 0;
+}
+
+static int
+read_error(struct reader *rd)
+{
+	int r = errno != 0 ? -errno : -EIO;
+
+	diag_add(rd->diag, DIAG_ERROR, rd->file, 0, 0, "cannot read: %s",
+	    strerror(-r));
+	return r;
+}
+
+/* First pass: header, trailer, digest, and the file's shape. */
+static int
+scan_shape(struct reader *rd, struct baseline *b, struct file_shape *sh)
+{
+	unsigned char md[32];
+	EVP_MD_CTX *ctx;
+	struct buf held;	/* the last line read, newline included */
+	ssize_t n;
+	int r = 0;
+
+	memset(sh, 0, sizeof(*sh));
+	errno = 0;
+	if ((n = getline(&rd->line, &rd->cap, rd->f)) <= 0)
+		return ferror(rd->f) ? read_error(rd) :
+		    bad(rd, 1, 0, "empty file, not a fimd baseline");
+	if ((r = read_header(rd, rd->line, (size_t)n -
+	    (rd->line[n - 1] == '\n'), b, &sh->count)) < 0)
+		return r;
+	if ((sh->entries_off = ftello(rd->f)) < 0)
+		return read_error(rd);
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(ctx);
+		return bad(rd, 1, 0, "cannot check the digest");
+	}
+	(void)EVP_DigestUpdate(ctx, rd->line, (size_t)n);
+	sh->lines = 1;
+	buf_init(&held, SIZE_MAX);
+	while ((n = getline(&rd->line, &rd->cap, rd->f)) > 0) {
+		sh->lines++;
+		if (held.len > 0) {
+			(void)EVP_DigestUpdate(ctx, held.data, held.len);
+			sh->entry_bytes += held.len;
+		}
+		buf_reset(&held);
+		(void)buf_add(&held, rd->line, (size_t)n);
+	}
+	if (ferror(rd->f))
+		r = read_error(rd);
+	else if (sh->lines == 1 || held.data[held.len - 1] != '\n')
+		r = bad(rd, sh->lines, 0, sh->lines == 1 ?
+		    "truncated: the last line is not the digest trailer" :
+		    "truncated: the file ends in the middle of a line, "
+		    "without the digest trailer");
+	else
+		r = check_trailer(rd, sh->lines, held.data, held.len - 1,
+		    sh->digest);
+	if (r == 0 && (EVP_DigestFinal_ex(ctx, md, NULL) != 1 ||
+	    memcmp(md, sh->digest, sizeof(md)) != 0))
+		r = bad(rd, sh->lines, 0, "digest mismatch: the baseline was "
+		    "changed after fimd wrote it (tampered or corrupted)");
+	EVP_MD_CTX_free(ctx);
+	buf_release(&held);
+	return r;
 }
 
 /* Path of an entry object into out. */
@@ -417,36 +507,54 @@ path_order(const struct buf *prev, const struct buf *cur)
 	return prev->len < cur->len ? -1 : prev->len > cur->len;
 }
 
-/* Parse the entry lines in [from, to); *ret_n gets how many. */
+/* Second pass: parse the entry lines 2 .. lines - 1. */
 static int
-read_entries(struct reader *rd, size_t from, size_t to, struct baseline *b,
-    uint64_t *ret_n)
+read_entries(struct reader *rd, const struct file_shape *sh,
+    struct baseline *b, uint64_t *ret_n)
 {
 	struct buf path[2];
 	struct record rec;
+	unsigned char md[32];
+	EVP_MD_CTX *ctx;
 	json_t *o;
-	const char *line, *nl, *msg;
+	const char *msg;
 	size_t len, col;
-	unsigned lineno = 2;
+	ssize_t got;
+	unsigned lineno;
 	uint64_t n = 0;
 	int cur = 0, r = 0;
 
+	if (fseeko(rd->f, 0, SEEK_SET) < 0 ||
+	    (got = getline(&rd->line, &rd->cap, rd->f)) <= 0)
+		return read_error(rd);
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(ctx);
+		return bad(rd, 1, 0, "cannot check the digest");
+	}
+	(void)EVP_DigestUpdate(ctx, rd->line, (size_t)got);
 	buf_init(&path[0], BUF_MAX_DEFAULT);
 	buf_init(&path[1], BUF_MAX_DEFAULT);
-	for (; from < to; from += len + 1, lineno++) {
-		line = rd->data + from;
-		nl = memchr(line, '\n', to - from);
-		len = (size_t)(nl - line);
+	for (lineno = 2; lineno < sh->lines; lineno++) {
+		errno = 0;
+		if ((got = getline(&rd->line, &rd->cap, rd->f)) <= 0 ||
+		    rd->line[got - 1] != '\n') {
+			r = bad(rd, lineno, 0, "the file changed while it "
+			    "was read");
+			break;
+		}
+		(void)EVP_DigestUpdate(ctx, rd->line, (size_t)got);
+		len = (size_t)got - 1;
 		/* Every entry but the last ends in a comma. */
-		if (from + len + 1 < to) {
-			if (len == 0 || line[len - 1] != ',') {
+		if (lineno + 1 < sh->lines) {
+			if (len == 0 || rd->line[len - 1] != ',') {
 				r = bad(rd, lineno, 0, "entry does not end "
 				    "in ','");
 				break;
 			}
-			r = bjson_parse(line, len - 1, &o, &col, &msg);
+			r = bjson_parse(rd->line, len - 1, &o, &col, &msg);
 		} else
-			r = bjson_parse(line, len, &o, &col, &msg);
+			r = bjson_parse(rd->line, len, &o, &col, &msg);
 		if (r < 0) {
 			r = bad(rd, lineno, (unsigned)col, "entry is not "
 			    "JSON: %s", msg);
@@ -476,6 +584,11 @@ read_entries(struct reader *rd, size_t from, size_t to, struct baseline *b,
 		cur = !cur;
 		n++;
 	}
+	if (r == 0 && (EVP_DigestFinal_ex(ctx, md, NULL) != 1 ||
+	    memcmp(md, sh->digest, sizeof(md)) != 0))
+		r = bad(rd, sh->lines, 0, "the file changed while it was "
+		    "read");
+	EVP_MD_CTX_free(ctx);
 	buf_release(&path[0]);
 	buf_release(&path[1]);
 	*ret_n = n;
@@ -483,42 +596,26 @@ read_entries(struct reader *rd, size_t from, size_t to, struct baseline *b,
 }
 
 static int
-load_buffer(struct reader *rd, struct baseline *b)
+load_file(struct reader *rd, struct baseline *b)
 {
-	const char *nl;
-	size_t trailer = 0, hlen, p;
-	uint64_t count = 0, n;
-	unsigned lines = 0;
+	struct file_shape sh;
+	uint64_t n = 0;
 	int r;
 
-	if (rd->size == 0)
-		return bad(rd, 1, 0, "empty file, not a fimd baseline");
-	for (p = 0; p < rd->size; lines++) {
-		nl = memchr(rd->data + p, '\n', rd->size - p);
-		if (nl == NULL) {
-			lines++;
-			break;
-		}
-		p = (size_t)(nl - rd->data) + 1;
-	}
-	nl = memchr(rd->data, '\n', rd->size);
-	hlen = nl != NULL ? (size_t)(nl - rd->data) : rd->size;
-	if ((r = read_header(rd, hlen, b, &count)) < 0)
-		return r;
-	if ((r = check_trailer(rd, lines, &trailer)) < 0)
+	if ((r = scan_shape(rd, b, &sh)) < 0)
 		return r;
 	/*
 	 * Packed entries take about half their JSON size; an entry line is
 	 * at least 100 bytes, which bounds what a lying count can reserve.
 	 */
-	baseline_reserve(b, (trailer - hlen) / 2);
-	if (count <= (trailer - hlen) / 100)
-		baseline_presize(b, (size_t)count);
-	if ((r = read_entries(rd, hlen + 1, trailer, b, &n)) < 0)
+	baseline_reserve(b, (size_t)(sh.entry_bytes / 2));
+	if (sh.count <= sh.entry_bytes / 100)
+		baseline_presize(b, (size_t)sh.count);
+	if ((r = read_entries(rd, &sh, b, &n)) < 0)
 		return r;
-	if (n != count)
+	if (n != sh.count)
 		return bad(rd, 1, 0, "count mismatch: the header says %"
-		    PRIu64 " entries, the file holds %" PRIu64, count, n);
+		    PRIu64 " entries, the file holds %" PRIu64, sh.count, n);
 	return 0;
 }
 
@@ -559,7 +656,6 @@ baseline_load(const char *path, struct baseline **ret, struct diag *diag)
 	struct reader rd = { .file = path, .diag = diag };
 	struct baseline *b;
 	struct stat st;
-	char *data = NULL;
 	int fd, r;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
@@ -579,21 +675,18 @@ baseline_load(const char *path, struct baseline **ret, struct diag *diag)
 		close(fd);
 		return bad(&rd, 0, 0, "not a regular file");
 	}
-	/*
-	 * One read into a buffer rather than mmap: a file cut short under
-	 * us must give a diagnostic, not SIGBUS.
-	 */
-	r = read_all(fd, (size_t)st.st_size, &data, &rd.size);
-	close(fd);
-	if (r < 0) {
+	if ((rd.f = fdopen(fd, "r")) == NULL) {
+		r = -errno;
+		close(fd);
 		diag_add(diag, DIAG_ERROR, path, 0, 0, "cannot read: %s",
 		    strerror(-r));
 		return r;
 	}
-	rd.data = data;
+	(void)setvbuf(rd.f, NULL, _IOFBF, 1 << 20);
 	b = baseline_new();
-	r = load_buffer(&rd, b);
-	free(data);
+	r = load_file(&rd, b);
+	free(rd.line);
+	fclose(rd.f);
 	if (r < 0) {
 		baseline_free(b);
 		return r;

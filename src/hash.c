@@ -23,7 +23,7 @@
 #include "hash.h"
 #include "xmalloc.h"
 
-#define HASHER_BUFSIZE_DEFAULT	((size_t)1 << 20)
+#define HASHER_BUFSIZE_DEFAULT	((size_t)256 << 10)
 
 struct hash_algo_info {
 	const char *name;	/* rules and OpenSSL */
