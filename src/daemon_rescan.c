@@ -9,6 +9,7 @@
  * closes a gap ends with a "reconciled" alert counting what it found.
  * Scheduled rescans come from one timer per rule.
  */
+#include <malloc.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <string.h>
@@ -203,8 +204,15 @@ rescan_finish(struct daemon *d, struct rescan *r)
 		daemon_emit(d, &a, 0);
 	}
 	rescan_note_rule(d, r, ms);
-	if (r->scope == NULL)
+	if (r->scope == NULL) {
 		d->pending_full = false;
+		/*
+		 * A full walk leaves freed batches and records behind in the
+		 * allocator's arenas; hand them back, so the resident size is
+		 * the baseline's and not the walk's high-water mark.
+		 */
+		(void)malloc_trim(0);
+	}
 	log_debug("rescan of %s done in %.0f ms: %llu changes",
 	    r->scope != NULL ? r->scope : "all", ms,
 	    (unsigned long long)r->changes);
