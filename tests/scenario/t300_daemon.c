@@ -170,7 +170,8 @@ static void
 test_attribution(void **state)
 {
 	struct tdaemon d;
-	json_t *a;
+	struct tlib_run run;
+	json_t *a, *st;
 	char *path, *pids, *p, *end;
 	size_t named = 0, alerts = 0, i;
 	long pid;
@@ -234,6 +235,26 @@ test_attribution(void **state)
 	    "(%.1f%%), none wrong\n", alerts, named,
 	    alerts > 0 ? 100.0 * (double)named / (double)alerts : 0.0);
 	assert_true(alerts >= 1000);
+	/*
+	 * How they were named: "proven" from /proc behind a live pidfd (all
+	 * that is possible without the process connector), "cached" from
+	 * the connector's lifetime history of writers already reaped.
+	 */
+	tdaemon_fimd(&d, &run, "--status", "--json", NULL);
+	assert_int_equal(run.status, 0);
+	st = json_loads(run.out, 0, NULL);
+	assert_non_null(st);
+	printf("attribution: by source: %lld proven from /proc with a live "
+	    "pidfd, %lld from the process connector's history, %lld "
+	    "unnamed\n",
+	    (long long)json_integer_value(tlib_json_get(st,
+	    "attribution.proven")),
+	    (long long)json_integer_value(tlib_json_get(st,
+	    "attribution.cached")),
+	    (long long)json_integer_value(tlib_json_get(st,
+	    "attribution.unnamed")));
+	json_decref(st);
+	tlib_run_release(&run);
 	tdaemon_stop(&d);
 	tdaemon_free(&d);
 }
