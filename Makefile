@@ -109,7 +109,8 @@ check-scenario:
 # The same suite with AddressSanitizer and UndefinedBehaviorSanitizer, in
 # its own object directory so objects never mix with the normal build.
 sanitize:
-	@$(MAKE) --no-print-directory O=$(O)/san SANITIZE=address,undefined check
+	@FIMD_SANITIZED=1 $(MAKE) --no-print-directory O=$(O)/san \
+		SANITIZE=address,undefined check
 
 lint:
 	scripts/checkstyle

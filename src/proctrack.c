@@ -424,6 +424,7 @@ proctrack_read(struct proctrack *p)
 	char buf[65536] __attribute__((aligned(8)));
 	struct nlmsghdr *nh;
 	struct cn_msg *cn;
+	struct proc_event ev;
 	ssize_t n;
 
 	if (p->nl < 0)
@@ -447,8 +448,12 @@ proctrack_read(struct proctrack *p)
 			if (cn->id.idx != CN_IDX_PROC ||
 			    cn->len < sizeof(struct proc_event))
 				continue;
-			on_event(p,
-			    (const struct proc_event *)(void *)cn->data);
+			/*
+			 * The event follows a 20-byte cn_msg header, so it is
+			 * only 4-byte aligned in the buffer: copy it out.
+			 */
+			memcpy(&ev, cn->data, sizeof(ev));
+			on_event(p, &ev);
 		}
 	}
 	history_expire(p);

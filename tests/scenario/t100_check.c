@@ -404,6 +404,12 @@ test_valgrind(void **state)
 	    "--errors-for-leak-kinds=definite,indirect --error-exitcode=99";
 
 	(void)state;
+	if (getenv("FIMD_SANITIZED") != NULL) {
+		/* valgrind cannot run a binary built with AddressSanitizer. */
+		printf("SKIP: valgrind on a sanitizer build (make check runs "
+		    "it)\n");
+		skip();
+	}
 	if (tlib_sh("command -v valgrind >/dev/null") != 0) {
 		printf("SKIP: valgrind not installed\n");
 		skip();
