@@ -145,8 +145,8 @@ explain_watch(const struct fimd_config *c, const struct rule *rule,
 	if (rule == NULL)
 		return;
 	if (!rule->realtime)
-		printf("  watched: no (realtime false); rescanned every %llu s\n",
-		    (unsigned long long)rule->rescan);
+		printf("  watched: no (realtime false); rescanned every "
+		    "%llu s\n", (unsigned long long)rule->rescan);
 	else if (c->backend == BACKEND_NONE)
 		printf("  watched: no (backend none); rescanned every %llu s\n",
 		    (unsigned long long)rule->rescan);

@@ -153,13 +153,15 @@ cmd_abspath(const char *arg, struct buf *out)
 		if (n == 0 || (n == 1 && seg[0] == '.'))
 			continue;
 		if (n == 2 && seg[0] == '.' && seg[1] == '.') {
-			while (out->len > base && out->data[out->len - 1] != '/')
+			while (out->len > base &&
+			    out->data[out->len - 1] != '/')
 				buf_truncate(out, out->len - 1);
 			if (out->len > base)
 				buf_truncate(out, out->len - 1);
 			continue;
 		}
-		if ((r = buf_addc(out, '/')) < 0 || (r = buf_add(out, seg, n)) < 0)
+		if ((r = buf_addc(out, '/')) < 0 ||
+		    (r = buf_add(out, seg, n)) < 0)
 			break;
 	}
 	if (r == 0 && out->len == base)
@@ -201,14 +203,15 @@ cmd_print_record(FILE *f, const char *path, size_t len, const struct record *r)
 			continue;
 		if (a == ATTR_HASH) {
 			if (r->hash_too_large)
-				fprintf(f, "  %-12s (not hashed: over max_size)\n",
-				    "hash");
+				fprintf(f, "  %-12s (not hashed: over "
+				    "max_size)\n", "hash");
 			for (h = 0; h < HASH_COUNT; h++) {
 				if (!(r->algos & HASH_BIT(h)))
 					continue;
 				buf_reset(&b);
 				(void)attr_format(ATTR_HASH, r, h, &b);
-				fprintf(f, "  %-12s %s\n", hash_name(h), b.data);
+				fprintf(f, "  %-12s %s\n", hash_name(h),
+				    b.data);
 			}
 			continue;
 		}

@@ -236,7 +236,8 @@ compare_item_done(struct scan_item *it, void *arg)
 		return;
 	}
 	if (baseline_get(c->b, it->path, it->len, &old) < 0) {
-		pc = compare_add(c, ACTION_CREATED, it->rule, it->path, it->len);
+		pc = compare_add(c, ACTION_CREATED, it->rule, it->path,
+		    it->len);
 		record_copy(&pc->new, &it->rec);
 		pc->has_new = true;
 	} else {
@@ -352,8 +353,8 @@ same_object(const struct record *o, const struct record *n)
 static int
 inode_cmp(const void *a, const void *b)
 {
-	const struct pending_change *x = *(const struct pending_change *const *)a;
-	const struct pending_change *y = *(const struct pending_change *const *)b;
+	const struct pending_change *const *pa = a, *const *pb = b;
+	const struct pending_change *x = *pa, *y = *pb;
 
 	if (x->new.dev != y->new.dev)
 		return x->new.dev < y->new.dev ? -1 : 1;

@@ -339,7 +339,8 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	switch (sig) {
 	case SIGTERM:
 	case SIGINT:
-		log_info("signal %d: saving the baseline and exiting", (int)sig);
+		log_info("signal %d: saving the baseline and exiting",
+		    (int)sig);
 		d->stopping = true;
 		event_base_loopexit(d->base, NULL);
 		break;
@@ -640,8 +641,10 @@ rules_json(const struct daemon *d)
 		    json_boolean(st->rule->realtime));
 		json_object_set_new(o, "rescan_s",
 		    json_integer((json_int_t)st->rule->rescan));
-		json_object_set_new(o, "last_rescan", json_time(st->last_rescan));
-		json_object_set_new(o, "next_rescan", json_time(st->next_rescan));
+		json_object_set_new(o, "last_rescan",
+		    json_time(st->last_rescan));
+		json_object_set_new(o, "next_rescan",
+		    json_time(st->next_rescan));
 		json_object_set_new(o, "last_rescan_ms",
 		    json_real(st->last_rescan_ms));
 		json_object_set_new(o, "changes",

@@ -382,8 +382,8 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	log_init(fl.quiet ? LOG_LEVEL_QUIET : (enum log_level)(fl.verbosity > 2 ?
-	    2 : fl.verbosity), false);
+	log_init(fl.quiet ? LOG_LEVEL_QUIET :
+	    (enum log_level)(fl.verbosity > 2 ? 2 : fl.verbosity), false);
 	if ((r = load_config(&c, &fl)) != 0)
 		return r;
 	c.operands = argv + optind;
