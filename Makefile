@@ -96,15 +96,15 @@ tests: $(O)/fimd $(UNIT_BINS) $(SCEN_BINS)
 # the real binary.  One summary line at the end; non-zero on any failure.
 check:
 	@$(MAKE) --no-print-directory WERROR=1 tests
-	@FIMD=$(abspath $(O)/fimd) scripts/run-tests $(UNIT_BINS) $(SCEN_BINS)
+	@FIMD=$(abspath $(O)/fimd) FIMD_SRCDIR=$(CURDIR) scripts/run-tests $(UNIT_BINS) $(SCEN_BINS)
 
 check-unit:
 	@$(MAKE) --no-print-directory WERROR=1 $(O)/fimd $(UNIT_BINS)
-	@FIMD=$(abspath $(O)/fimd) scripts/run-tests $(UNIT_BINS)
+	@FIMD=$(abspath $(O)/fimd) FIMD_SRCDIR=$(CURDIR) scripts/run-tests $(UNIT_BINS)
 
 check-scenario:
 	@$(MAKE) --no-print-directory WERROR=1 $(O)/fimd $(SCEN_BINS)
-	@FIMD=$(abspath $(O)/fimd) scripts/run-tests $(SCEN_BINS)
+	@FIMD=$(abspath $(O)/fimd) FIMD_SRCDIR=$(CURDIR) scripts/run-tests $(SCEN_BINS)
 
 # The same suite with AddressSanitizer and UndefinedBehaviorSanitizer, in
 # its own object directory so objects never mix with the normal build.
