@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +84,35 @@ tmp_owner(const char *name, const char *base)
 	return (pid_t)pid;
 }
 
+/*
+ * Whether pid still runs.  A killed writer whose parent has not reaped it
+ * yet is a zombie: kill(2) still finds it, but it will never write again.
+ */
+static bool
+pid_alive(pid_t pid)
+{
+	char path[64], buf[512];
+	const char *state;
+	ssize_t n;
+	int fd;
+
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno != ENOENT;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	/* "pid (comm) S ...": comm may hold anything, the state follows
+	 * the last parenthesis. */
+	if ((state = strrchr(buf, ')')) == NULL || state[1] != ' ')
+		return true;
+	return state[2] != 'Z' && state[2] != 'X';
+}
+
 /* Remove temporaries for base in dir whose writer is gone. */
 static void
 remove_stale(const char *dir, const char *base)
@@ -98,7 +128,7 @@ remove_stale(const char *dir, const char *base)
 			continue;
 		if (pid == getpid())
 			continue;	/* another atomicfile of ours */
-		if (kill(pid, 0) == 0 || errno != ESRCH)
+		if (pid_alive(pid))
 			continue;
 		(void)unlinkat(dirfd(d), de->d_name, 0);
 	}

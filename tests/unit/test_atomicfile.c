@@ -145,12 +145,37 @@ dead_pid(void)
 	return pid;
 }
 
+/* A child that exited and is not reaped: a zombie, killed mid-save. */
+static pid_t
+zombie_pid(void)
+{
+	char path[64], *stat;
+	pid_t pid = fork();
+	int i;
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	for (i = 0; i < 500; i++) {
+		stat = tlib_read(path, NULL);
+		if (stat != NULL && strstr(stat, ") Z ") != NULL) {
+			free(stat);
+			return pid;
+		}
+		free(stat);
+		tlib_sleep_ms(10);
+	}
+	fail_msg("child %ld never became a zombie", (long)pid);
+	return pid;
+}
+
 static void
 test_stale(void **state)
 {
 	char *dir = tlib_mkdtemp("atomicfile"), *target, *p;
 	struct atomicfile af;
-	pid_t dead = dead_pid();
+	pid_t dead = dead_pid(), zombie = zombie_pid();
 	struct {
 		const char *head;	/* name: head, pid, tail */
 		long	 pid;
@@ -159,6 +184,7 @@ test_stale(void **state)
 	} names[] = {
 		{ ".target.tmp.", dead, ".0123456789abcdef", true },
 		{ ".target.tmp.", dead, ".00ff", true },
+		{ ".target.tmp.", zombie, ".0123456789abcdef", true },
 		{ ".target.tmp.", 1, ".0123456789abcdef", false },
 		{ ".other.tmp.", dead, ".0123456789abcdef", false },
 		{ ".target.tmp.", dead, ".not-hex", false },
@@ -185,6 +211,7 @@ test_stale(void **state)
 			    "should be removed" : "should be kept");
 		free(p);
 	}
+	assert_int_equal(waitpid(zombie, NULL, 0), zombie);
 	tlib_rmrf(dir);
 	free(dir);
 	free(target);
