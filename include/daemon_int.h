@@ -140,6 +140,7 @@ struct daemon {
 	bool	 dirty;		/* baseline changed since the last save */
 	bool	 stopping;
 	bool	 building;	/* the initial baseline: no alerts */
+	uint64_t probes_since_trim;	/* realtime probes since malloc_trim */
 	int	 exit_status;
 	double	 started;	/* wall clock */
 

@@ -14,6 +14,7 @@
  * (daemon_defer_subtree), because a walk may be running below us.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,6 +22,9 @@
 #include "daemon_int.h"
 #include "log.h"
 #include "xmalloc.h"
+
+/* Probes between two returns of freed memory to the system. */
+#define RT_TRIM_AFTER	10000
 
 static bool
 covered(const struct daemon *d, const char *path, size_t len, bool is_dir)
@@ -425,6 +429,16 @@ rt_item_done(struct daemon *d, struct scan_item *it)
 	rt_job_free(job);
 	pending_done(d->pending, path, len);
 	free(path);
+	/*
+	 * After a storm, hand the freed entries and records back to the
+	 * system once the set is empty again, so the resident size returns
+	 * to the baseline's instead of the storm's high-water mark.
+	 */
+	if (++d->probes_since_trim >= RT_TRIM_AFTER &&
+	    pending_count(d->pending) == 0) {
+		d->probes_since_trim = 0;
+		(void)malloc_trim(0);
+	}
 }
 
 void
