@@ -28,7 +28,7 @@
 #include "pathenc.h"
 #include "xmalloc.h"
 
-#define WBUF_SIZE	(1024 * 1024)
+#define WBUF_SIZE	(256 * 1024)
 #define ENTRIES_KEY	",\"entries\":["
 #define TRAILER_HEAD	"],\"digest\":\"sha256:"
 #define TRAILER_TAIL	"\"}"
