@@ -64,6 +64,11 @@ const char *baseline_created(const struct baseline *b);
 const char *baseline_host(const struct baseline *b);
 
 size_t	baseline_count(const struct baseline *b);
+/*
+ * Give back the spare room the entries grew into, after a bulk change
+ * (a load, a full walk); later puts grow it again.
+ */
+void	baseline_shrink(struct baseline *b);
 /* Approximate heap bytes held (for --status and the RSS figures). */
 size_t	baseline_memory(const struct baseline *b);
 

@@ -46,8 +46,6 @@ void	baseline_append(struct baseline *b, const char *path, size_t len,
 	    const struct record *r);
 /* Size an empty baseline's path index for n entries. */
 void	baseline_presize(struct baseline *b, size_t n);
-/* Give back arena room that is not used (after a load). */
-void	baseline_shrink(struct baseline *b);
 /* Reserve arena room for about bytes more packed bytes. */
 void	baseline_reserve(struct baseline *b, size_t bytes);
 /*

@@ -211,6 +211,7 @@ rescan_finish(struct daemon *d, struct rescan *r)
 		 * allocator's arenas; hand them back, so the resident size is
 		 * the baseline's and not the walk's high-water mark.
 		 */
+		baseline_shrink(d->b);
 		(void)malloc_trim(0);
 	}
 	log_debug("rescan of %s done in %.0f ms: %llu changes",
