@@ -156,6 +156,12 @@ struct daemon {
 /* daemon.c */
 void	daemon_emit(struct daemon *d, const struct alert *a, double first);
 void	daemon_mark_dirty(struct daemon *d);
+/*
+ * Hand memory freed by bulk work (a full walk, a storm of probes) back to
+ * the system, so the resident size follows the baseline, not the
+ * high-water mark of that work.
+ */
+void	daemon_trim(struct daemon *d);
 bool	daemon_own_path(const struct daemon *d, const char *path, size_t len);
 void	daemon_defer_subtree(struct daemon *d, const char *path, size_t len,
 	    const struct procinfo *proc, double first);

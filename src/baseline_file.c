@@ -26,6 +26,7 @@
 #include "buf.h"
 #include "hash.h"
 #include "pathenc.h"
+#include "fileio.h"
 #include "xmalloc.h"
 
 #define WBUF_SIZE	(256 * 1024)
@@ -33,6 +34,8 @@
 #define TRAILER_HEAD	"],\"digest\":\"sha256:"
 #define TRAILER_TAIL	"\"}"
 #define DIGEST_HEX	(2 * 32)
+/* A foreign file is read whole only this far to say what it is. */
+#define FOREIGN_READ_MAX	((size_t)16 << 20)
 
 /* ---- save ---- */
 
@@ -42,24 +45,6 @@ struct writer {
 	struct buf out;
 	int	 error;		/* first -errno */
 };
-
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* Write out the buffer; hashed unless it is the trailer. */
 static void
@@ -71,7 +56,8 @@ writer_flush(struct writer *w, bool hashed)
 		if (hashed && EVP_DigestUpdate(w->md, w->out.data,
 		    w->out.len) != 1)
 			w->error = -EIO;
-		else if ((r = write_all(w->fd, w->out.data, w->out.len)) < 0)
+		else if ((r = fileio_write_all(w->fd, w->out.data,
+		    w->out.len)) < 0)
 			w->error = r;
 	}
 	buf_reset(&w->out);
@@ -218,9 +204,9 @@ fail:
  * Loading streams the file twice through one stdio buffer, so memory is
  * the index plus a line, never the file: the first pass checks the
  * header, finds the trailer (the last line) and checks the digest of
- * everything before it; the second parses the entries, hashing them
- * again so that a file changed in place between the passes is refused
- * too.  Nothing is handed out before both passes succeeded.
+ * everything before it; the second parses the entries.  A file written
+ * in place meanwhile is refused by its ctime (changed_since), without
+ * hashing it twice.  Nothing is handed out before both passes succeeded.
  */
 struct reader {
 	const char *file;	/* for diagnostics */
@@ -228,6 +214,7 @@ struct reader {
 	struct diag *diag;
 	char	*line;		/* getline's buffer */
 	size_t	 cap;
+	struct stat st;		/* at open, to notice writes meanwhile */
 	/* The whole file, read only to explain a foreign one. */
 	const char *data;
 	size_t	 size;
@@ -285,8 +272,6 @@ refuse_foreign(struct reader *rd)
 	return r;
 }
 
-static int	read_all(int fd, size_t size, char **ret, size_t *ret_len);
-
 /* Read the whole file to say why it is not a fimd baseline. */
 static int
 refuse_foreign_file(struct reader *rd)
@@ -294,8 +279,8 @@ refuse_foreign_file(struct reader *rd)
 	char *data = NULL;
 	int r;
 
-	if (fseeko(rd->f, 0, SEEK_SET) < 0 ||
-	    read_all(fileno(rd->f), 1 << 16, &data, &rd->size) < 0)
+	if (fseeko(rd->f, 0, SEEK_SET) < 0 || fileio_read_fd(fileno(rd->f),
+	    FOREIGN_READ_MAX, &data, &rd->size) < 0)
 		return bad(rd, 1, 0, "not a fimd baseline");
 	rd->data = data;
 	r = rd->size == 0 ? bad(rd, 1, 0, "empty file, not a fimd baseline") :
@@ -514,8 +499,6 @@ read_entries(struct reader *rd, const struct file_shape *sh,
 {
 	struct buf path[2];
 	struct record rec;
-	unsigned char md[32];
-	EVP_MD_CTX *ctx;
 	json_t *o;
 	const char *msg;
 	size_t len, col;
@@ -524,15 +507,8 @@ read_entries(struct reader *rd, const struct file_shape *sh,
 	uint64_t n = 0;
 	int cur = 0, r = 0;
 
-	if (fseeko(rd->f, 0, SEEK_SET) < 0 ||
-	    (got = getline(&rd->line, &rd->cap, rd->f)) <= 0)
+	if (fseeko(rd->f, sh->entries_off, SEEK_SET) < 0)
 		return read_error(rd);
-	if ((ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(ctx);
-		return bad(rd, 1, 0, "cannot check the digest");
-	}
-	(void)EVP_DigestUpdate(ctx, rd->line, (size_t)got);
 	buf_init(&path[0], BUF_MAX_DEFAULT);
 	buf_init(&path[1], BUF_MAX_DEFAULT);
 	for (lineno = 2; lineno < sh->lines; lineno++) {
@@ -543,7 +519,6 @@ read_entries(struct reader *rd, const struct file_shape *sh,
 			    "was read");
 			break;
 		}
-		(void)EVP_DigestUpdate(ctx, rd->line, (size_t)got);
 		len = (size_t)got - 1;
 		/* Every entry but the last ends in a comma. */
 		if (lineno + 1 < sh->lines) {
@@ -584,15 +559,27 @@ read_entries(struct reader *rd, const struct file_shape *sh,
 		cur = !cur;
 		n++;
 	}
-	if (r == 0 && (EVP_DigestFinal_ex(ctx, md, NULL) != 1 ||
-	    memcmp(md, sh->digest, sizeof(md)) != 0))
-		r = bad(rd, sh->lines, 0, "the file changed while it was "
-		    "read");
-	EVP_MD_CTX_free(ctx);
 	buf_release(&path[0]);
 	buf_release(&path[1]);
 	*ret_n = n;
 	return r;
+}
+
+/*
+ * Whether the file was written since it was opened: any write moves its
+ * ctime, which no process can set back (the trust --check places in it
+ * too), so the entries parsed are the bytes the digest covered.
+ */
+static bool
+changed_since(const struct reader *rd)
+{
+	struct stat now;
+
+	if (fstat(fileno(rd->f), &now) < 0)
+		return true;
+	return now.st_size != rd->st.st_size ||
+	    now.st_ctim.tv_sec != rd->st.st_ctim.tv_sec ||
+	    now.st_ctim.tv_nsec != rd->st.st_ctim.tv_nsec;
 }
 
 static int
@@ -613,40 +600,12 @@ load_file(struct reader *rd, struct baseline *b)
 		baseline_presize(b, (size_t)sh.count);
 	if ((r = read_entries(rd, &sh, b, &n)) < 0)
 		return r;
+	if (changed_since(rd))
+		return bad(rd, sh.lines, 0, "the file changed while it was "
+		    "read");
 	if (n != sh.count)
 		return bad(rd, 1, 0, "count mismatch: the header says %"
 		    PRIu64 " entries, the file holds %" PRIu64, sh.count, n);
-	return 0;
-}
-
-/* Read all of fd (size bytes expected) into a new buffer. */
-static int
-read_all(int fd, size_t size, char **ret, size_t *ret_len)
-{
-	char *data = xmalloc(size + 1);
-	size_t len = 0;
-	ssize_t n;
-
-	/* Read until EOF: the file may have grown since fstat. */
-	for (;;) {
-		if (len == size) {
-			size = size + size / 2 + 4096;
-			data = xreallocarray(data, size + 1, 1);
-		}
-		n = read(fd, data + len, size - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			n = -errno;
-			free(data);
-			return (int)n;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	*ret = data;
-	*ret_len = len;
 	return 0;
 }
 
@@ -655,23 +614,23 @@ baseline_load(const char *path, struct baseline **ret, struct diag *diag)
 {
 	struct reader rd = { .file = path, .diag = diag };
 	struct baseline *b;
-	struct stat st;
 	int fd, r;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	/* O_NONBLOCK: a FIFO in its place must not hang the caller. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
 		r = -errno;
 		diag_add(diag, DIAG_ERROR, path, 0, 0, "cannot open: %s",
 		    strerror(-r));
 		return r;
 	}
-	if (fstat(fd, &st) < 0) {
+	if (fstat(fd, &rd.st) < 0) {
 		r = -errno;
 		close(fd);
 		diag_add(diag, DIAG_ERROR, path, 0, 0, "cannot stat: %s",
 		    strerror(-r));
 		return r;
 	}
-	if (!S_ISREG(st.st_mode)) {
+	if (!S_ISREG(rd.st.st_mode)) {
 		close(fd);
 		return bad(&rd, 0, 0, "not a regular file");
 	}

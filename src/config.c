@@ -2,26 +2,25 @@
  * config: built-in defaults and the configuration file (fimd.conf(5)).
  *
  * The file is one JSON object.  jansson parses it and gives a position
- * for syntax errors only, so a small scanner walks the text for the keys
- * of the top-level object: keys are handled in the order they appear and
- * each problem is reported at its key's line and column.  Nothing is
+ * for syntax errors only, so jsonpos locates the keys of the top-level
+ * object: keys are handled in the order they appear and each problem is
+ * reported at its key's line and column.  Nothing is
  * applied unless the whole file is valid, so a bad file leaves the
  * defaults (and whatever an earlier file set) untouched.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
 #include "buf.h"
 #include "config.h"
+#include "jsonpos.h"
+#include "fileio.h"
 #include "xmalloc.h"
 
 /* Larger files are certainly not configuration. */
@@ -156,160 +155,6 @@ config_backend_name(enum backend_kind b)
 	if ((unsigned)b >= NBACKENDS)
 		return "unknown";
 	return backend_names[b];
-}
-
-/*
- * Read a whole regular file of at most CONFIG_MAX_BYTES.  Returns 0 with
- * a new NUL-terminated buffer, or -errno (-EFBIG when too large, -EINVAL
- * when not a regular file).
- */
-static int
-read_file(const char *path, char **ret, size_t *ret_len)
-{
-	struct stat st;
-	char *text = NULL;
-	size_t len = 0;
-	ssize_t n;
-	int fd, r;
-
-	/* O_NONBLOCK: a FIFO must not wait for a writer. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-		goto out;
-	}
-	/* One byte past the cap tells a file that is too large. */
-	text = xmalloc(CONFIG_MAX_BYTES + 2);
-	while (len <= CONFIG_MAX_BYTES) {
-		n = read(fd, text + len, CONFIG_MAX_BYTES + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > CONFIG_MAX_BYTES) {
-		r = -EFBIG;
-		goto out;
-	}
-	text[len] = '\0';
-	*ret = text;
-	*ret_len = len;
-	text = NULL;
-	r = 0;
-out:
-	free(text);
-	close(fd);
-	return r;
-}
-
-/*
- * The key scanner.  It runs only over text jansson has accepted, so it
- * need not validate anything.  Columns count characters, not bytes, as
- * jansson's do.
- */
-struct key_scan {
-	const char *text;
-	size_t	 len;
-	size_t	 i;
-	unsigned line;
-	unsigned column;	/* of text[i] */
-	int	 depth;
-	bool	 expect_key;
-};
-
-static void
-scan_init(struct key_scan *s, const char *text, size_t len)
-{
-	memset(s, 0, sizeof(*s));
-	s->text = text;
-	s->len = len;
-	s->line = 1;
-	s->column = 1;
-}
-
-static void
-scan_advance(struct key_scan *s)
-{
-	if (s->i >= s->len)
-		return;
-	if (s->text[s->i++] == '\n') {
-		s->line++;
-		s->column = 1;
-	} else if (s->i >= s->len ||
-	    ((unsigned char)s->text[s->i] & 0xc0) != 0x80) {
-		/* Past the last byte of a character. */
-		s->column++;
-	}
-}
-
-/* From an opening quote to just past the closing one. */
-static void
-scan_string(struct key_scan *s)
-{
-	scan_advance(s);
-	while (s->i < s->len && s->text[s->i] != '"') {
-		if (s->text[s->i] == '\\')
-			scan_advance(s);
-		scan_advance(s);
-	}
-	scan_advance(s);
-}
-
-static void
-scan_skip_space(struct key_scan *s)
-{
-	while (s->i < s->len && strchr(" \t\r\n", s->text[s->i]) != NULL &&
-	    s->text[s->i] != '\0')
-		scan_advance(s);
-}
-
-/*
- * The next key of the top-level object: its literal (quotes included) in
- * text[*ret_start, *ret_end) and the position of its opening quote.
- */
-static bool
-scan_next_key(struct key_scan *s, size_t *ret_start, size_t *ret_end,
-    unsigned *ret_line, unsigned *ret_column)
-{
-	bool is_key;
-	char c;
-
-	while (s->i < s->len) {
-		c = s->text[s->i];
-		if (c == '"') {
-			is_key = s->depth == 1 && s->expect_key;
-			*ret_start = s->i;
-			*ret_line = s->line;
-			*ret_column = s->column;
-			scan_string(s);
-			if (is_key) {
-				s->expect_key = false;
-				*ret_end = s->i;
-				return true;
-			}
-			continue;
-		}
-		if (c == '{' || c == '[') {
-			if (++s->depth == 1)
-				s->expect_key = c == '{';
-		} else if (c == '}' || c == ']') {
-			s->depth--;
-		} else if (c == ',' && s->depth == 1) {
-			s->expect_key = true;
-		}
-		scan_advance(s);
-	}
-	return false;
 }
 
 /* A key for a message: printable ASCII as is, other bytes as \xNN. */
@@ -503,69 +348,50 @@ find_key(const char *name, size_t len)
  * many, or -EINVAL after reporting every problem.
  */
 static int
-check_keys(const struct conf_file *f, json_t *obj,
+check_keys(const struct conf_file *f, json_t *obj, const struct jsonpos *pos,
     struct conf_value values[NKEYS])
 {
-	struct key_scan s;
 	const struct conf_key *k;
-	json_t *literal;
+	const struct jsonpos *kp;
+	const char *key;
+	json_t *v;
 	struct buf q;
-	size_t start, end, n = 0;
+	size_t i = 0, n = 0;
 	unsigned line, column;
 	int bad = 0;
 
-	scan_init(&s, f->text, f->len);
-	while (scan_next_key(&s, &start, &end, &line, &column)) {
-		literal = json_loadb(f->text + start, end - start,
-		    JSON_DECODE_ANY, NULL);
-		if (literal == NULL || !json_is_string(literal)) {
-			/* Cannot happen on text jansson parsed. */
-			json_decref(literal);
-			diag_add(f->diag, DIAG_ERROR, f->path, line, column,
-			    "cannot read this key");
-			return -EINVAL;
+	json_object_foreach(obj, key, v) {
+		if ((kp = jsonpos_kid(pos, i++)) != NULL) {
+			line = kp->key_line;
+			column = kp->key_column;
+		} else {
+			line = pos->line;
+			column = pos->column;
 		}
-		k = find_key(json_string_value(literal),
-		    json_string_length(literal));
-		if (k == NULL) {
+		if ((k = find_key(key, strlen(key))) == NULL) {
 			buf_init(&q, 4 * KEY_QUOTE_MAX + 16);
-			quote_key(json_string_value(literal),
-			    json_string_length(literal), &q);
+			quote_key(key, strlen(key), &q);
 			diag_add(f->diag, DIAG_ERROR, f->path, line, column,
 			    "unknown key %s", q.data);
 			buf_release(&q);
 			bad = 1;
-		} else if (n >= NKEYS || check_value(f, line, column, k,
-		    json_object_get(obj, k->name), &values[n]) < 0) {
+		} else if (n >= NKEYS ||
+		    check_value(f, line, column, k, v, &values[n]) < 0) {
 			bad = 1;
 		} else {
 			n++;
 		}
-		json_decref(literal);
 	}
 	return bad ? -EINVAL : (int)n;
-}
-
-/* Line and column of the first character that is not white space. */
-static void
-first_token(const char *text, size_t len, unsigned *ret_line,
-    unsigned *ret_column)
-{
-	struct key_scan s;
-
-	scan_init(&s, text, len);
-	scan_skip_space(&s);
-	*ret_line = s.line;
-	*ret_column = s.column;
 }
 
 static int
 load_text(struct fimd_config *c, const struct conf_file *f)
 {
 	struct conf_value values[NKEYS];
+	struct jsonpos pos;
 	json_error_t err;
 	json_t *obj;
-	unsigned line, column;
 	int n, i;
 
 	obj = json_loadb(f->text, f->len, JSON_REJECT_DUPLICATES, &err);
@@ -576,18 +402,23 @@ load_text(struct fimd_config *c, const struct conf_file *f)
 		    "invalid JSON: %s", err.text);
 		return -EINVAL;
 	}
-	if (!json_is_object(obj)) {
-		first_token(f->text, f->len, &line, &column);
-		diag_add(f->diag, DIAG_ERROR, f->path, line, column,
-		    "the configuration must be a JSON object, not %s",
-		    json_type_words(obj));
+	if (jsonpos_scan(f->text, f->len, &pos) < 0) {
+		/* Cannot happen on text jansson parsed. */
+		diag_add(f->diag, DIAG_ERROR, f->path, 0, 0,
+		    "cannot locate the JSON values");
 		json_decref(obj);
 		return -EINVAL;
 	}
-	if ((n = check_keys(f, obj, values)) >= 0) {
+	if (!json_is_object(obj)) {
+		diag_add(f->diag, DIAG_ERROR, f->path, pos.line, pos.column,
+		    "the configuration must be a JSON object, not %s",
+		    json_type_words(obj));
+		n = -EINVAL;
+	} else if ((n = check_keys(f, obj, &pos, values)) >= 0) {
 		for (i = 0; i < n; i++)
 			apply_value(c, &values[i]);
 	}
+	jsonpos_release(&pos);
 	json_decref(obj);
 	return n < 0 ? n : 0;
 }
@@ -601,7 +432,7 @@ config_load(struct fimd_config *c, const char *path, bool explicit,
 	size_t len = 0;
 	int r;
 
-	if ((r = read_file(path, &text, &len)) < 0) {
+	if ((r = fileio_read_path(path, CONFIG_MAX_BYTES, &text, &len)) < 0) {
 		if (r == -ENOENT && !explicit)
 			return 0;
 		if (r == -EFBIG)

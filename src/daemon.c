@@ -123,6 +123,14 @@ save_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 void
+daemon_trim(struct daemon *d)
+{
+	baseline_shrink(d->b);
+	(void)malloc_trim(0);
+	d->probes_since_trim = 0;
+}
+
+void
 daemon_mark_dirty(struct daemon *d)
 {
 	struct timeval tv = { SAVE_INTERVAL_S, 0 };
@@ -475,7 +483,7 @@ build_baseline(struct daemon *d)
 	if (baseline_load(d->cfg->baseline_path, &saved, &dg) == 0) {
 		baseline_free(d->b);
 		d->b = saved;
-		(void)malloc_trim(0);
+		daemon_trim(d);
 	} else {
 		diag_print(&dg, stderr);
 		log_warnx("the baseline just written does not load back; "

@@ -9,7 +9,6 @@
  * closes a gap ends with a "reconciled" alert counting what it found.
  * Scheduled rescans come from one timer per rule.
  */
-#include <malloc.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <string.h>
@@ -206,13 +205,7 @@ rescan_finish(struct daemon *d, struct rescan *r)
 	rescan_note_rule(d, r, ms);
 	if (r->scope == NULL) {
 		d->pending_full = false;
-		/*
-		 * A full walk leaves freed batches and records behind in the
-		 * allocator's arenas; hand them back, so the resident size is
-		 * the baseline's and not the walk's high-water mark.
-		 */
-		baseline_shrink(d->b);
-		(void)malloc_trim(0);
+		daemon_trim(d);
 	}
 	log_debug("rescan of %s done in %.0f ms: %llu changes",
 	    r->scope != NULL ? r->scope : "all", ms,

@@ -14,7 +14,6 @@
  * (daemon_defer_subtree), because a walk may be running below us.
  */
 #include <errno.h>
-#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -429,16 +428,10 @@ rt_item_done(struct daemon *d, struct scan_item *it)
 	rt_job_free(job);
 	pending_done(d->pending, path, len);
 	free(path);
-	/*
-	 * After a storm, hand the freed entries and records back to the
-	 * system once the set is empty again, so the resident size returns
-	 * to the baseline's instead of the storm's high-water mark.
-	 */
+	/* After a storm, once the pending set is empty again. */
 	if (++d->probes_since_trim >= RT_TRIM_AFTER &&
-	    pending_count(d->pending) == 0) {
-		d->probes_since_trim = 0;
-		(void)malloc_trim(0);
-	}
+	    pending_count(d->pending) == 0)
+		daemon_trim(d);
 }
 
 void

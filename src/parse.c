@@ -53,16 +53,17 @@ parse_uint(const char *s, uint64_t max, uint64_t *ret)
 	return 0;
 }
 
-int
-parse_duration(const char *s, uint64_t *ret_seconds)
+/* A unit suffix and what one of it is worth. */
+struct unit {
+	const char *suffix;
+	uint64_t value;
+};
+
+/* Digits followed by exactly one of the n suffixes (possibly ""). */
+static int
+parse_with_unit(const char *s, const struct unit *units, size_t n,
+    uint64_t *ret)
 {
-	static const struct {
-		const char *suffix;
-		uint64_t seconds;
-	} units[] = {
-		{ "", 1 }, { "s", 1 }, { "m", 60 }, { "h", 3600 },
-		{ "d", 86400 },
-	};
 	uint64_t v;
 	const char *end;
 	size_t i;
@@ -70,19 +71,28 @@ parse_duration(const char *s, uint64_t *ret_seconds)
 
 	if ((r = parse_digits(s, &v, &end)) < 0)
 		return r;
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+	for (i = 0; i < n; i++)
 		if (strcmp(end, units[i].suffix) == 0)
-			return scale(v, units[i].seconds, ret_seconds);
+			return scale(v, units[i].value, ret);
 	return -EINVAL;
+}
+
+int
+parse_duration(const char *s, uint64_t *ret_seconds)
+{
+	static const struct unit units[] = {
+		{ "", 1 }, { "s", 1 }, { "m", 60 }, { "h", 3600 },
+		{ "d", 86400 },
+	};
+
+	return parse_with_unit(s, units, sizeof(units) / sizeof(units[0]),
+	    ret_seconds);
 }
 
 int
 parse_size(const char *s, uint64_t *ret_bytes)
 {
-	static const struct {
-		const char *suffix;
-		uint64_t bytes;
-	} units[] = {
+	static const struct unit units[] = {
 		{ "", 1 }, { "B", 1 },
 		{ "K", 1000ULL }, { "KB", 1000ULL },
 		{ "M", 1000000ULL }, { "MB", 1000000ULL },
@@ -91,15 +101,7 @@ parse_size(const char *s, uint64_t *ret_bytes)
 		{ "KiB", 1ULL << 10 }, { "MiB", 1ULL << 20 },
 		{ "GiB", 1ULL << 30 }, { "TiB", 1ULL << 40 },
 	};
-	uint64_t v;
-	const char *end;
-	size_t i;
-	int r;
 
-	if ((r = parse_digits(s, &v, &end)) < 0)
-		return r;
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (strcmp(end, units[i].suffix) == 0)
-			return scale(v, units[i].bytes, ret_bytes);
-	return -EINVAL;
+	return parse_with_unit(s, units, sizeof(units) / sizeof(units[0]),
+	    ret_bytes);
 }

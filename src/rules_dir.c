@@ -7,73 +7,16 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "rules_int.h"
 #include "xmalloc.h"
 
 #define RULES_FILE_MAX		((size_t)16 << 20)
-
-static int
-read_file(const char *path, char **ret, size_t *ret_len)
-{
-	struct stat st;
-	char *data;
-	size_t off = 0;
-	ssize_t n;
-	int fd, r;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EISDIR;
-	}
-	if ((size_t)st.st_size > RULES_FILE_MAX) {
-		close(fd);
-		return -EFBIG;
-	}
-	data = xmalloc((size_t)st.st_size + 1);
-	for (;;) {
-		if (off == (size_t)st.st_size) {
-			/* grew while read: one byte more tells */
-			char c;
-
-			if (read(fd, &c, 1) > 0) {
-				free(data);
-				close(fd);
-				return -EAGAIN;
-			}
-			break;
-		}
-		n = read(fd, data + off, (size_t)st.st_size - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			free(data);
-			close(fd);
-			return r;
-		}
-		if (n == 0)
-			break;
-		off += (size_t)n;
-	}
-	close(fd);
-	data[off] = '\0';
-	*ret = data;
-	*ret_len = off;
-	return 0;
-}
 
 /* Load one file into l->rs.  Returns 0 or a negative errno for I/O. */
 static int
@@ -84,9 +27,9 @@ load_file(struct rules_loader *l, const char *path)
 	int r;
 
 	l->file = rules_add_file(l->rs, path);
-	if ((r = read_file(path, &text, &len)) < 0) {
+	if ((r = fileio_read_path(path, RULES_FILE_MAX, &text, &len)) < 0) {
 		diag_add(l->diag, DIAG_ERROR, l->file, 0, 0, "cannot read: %s",
-		    strerror(-r));
+		    r == -EINVAL ? "not a regular file" : strerror(-r));
 		l->errors++;
 		return r;
 	}

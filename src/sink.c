@@ -15,12 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "sink.h"
 #include "xmalloc.h"
 
 #define SINK_FILE_MODE	0640
-/* A write that makes no progress this many times in a row is an error. */
-#define SINK_MAX_STALLS	8
 
 struct file_sink {
 	char	*path;		/* NULL: standard output */
@@ -37,41 +36,13 @@ file_open_path(const char *path)
 	return fd < 0 ? -errno : fd;
 }
 
-/*
- * One write(2) for the line; only when the kernel took part of it (a full
- * disk, a signal in the middle) does the rest follow in further writes.
- */
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-	int stalls = 0;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0) {
-			if (++stalls >= SINK_MAX_STALLS)
-				return -EIO;
-			continue;
-		}
-		stalls = 0;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int
 file_write(struct sink *s, const char *line, size_t len)
 {
 	struct file_sink *fs = s->priv;
 
-	return write_all(fs->fd, line, len);
+	/* One write(2) for the line, so readers never see half of it. */
+	return fileio_write_all(fs->fd, line, len);
 }
 
 static int

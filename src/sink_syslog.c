@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "fileio.h"
 #include "severity.h"
 #include "sink.h"
 #include "xmalloc.h"
@@ -349,7 +350,7 @@ journal_send_memfd(int sock, const struct buf *b)
 	mfd = memfd_create("fimd-journal", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (mfd < 0)
 		return -errno;
-	if (write(mfd, b->data, b->len) != (ssize_t)b->len ||
+	if (fileio_write_all(mfd, b->data, b->len) < 0 ||
 	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
 	    F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
 		close(mfd);

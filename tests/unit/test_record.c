@@ -10,6 +10,7 @@
 #include <linux/fs.h>
 
 #include "tlib.h"
+#include "trecord.h"
 
 #include "record.h"
 
@@ -63,52 +64,13 @@ full_record(struct record *r)
 	}
 }
 
-static void
-assert_time_equal(const struct fimd_time *a, const struct fimd_time *b)
-{
-	assert_int_equal(a->sec, b->sec);
-	assert_int_equal(a->nsec, b->nsec);
-}
-
 /* Every stored field of a and b is equal, and attr_equal agrees. */
 static void
 assert_records_equal(const struct record *a, const struct record *b)
 {
-	size_t i;
 	int k;
 
-	assert_int_equal(a->known, b->known);
-	assert_int_equal(a->mode, b->mode);
-	assert_int_equal(a->uid, b->uid);
-	assert_int_equal(a->gid, b->gid);
-	assert_int_equal(a->nlink, b->nlink);
-	assert_int_equal(a->size, b->size);
-	assert_int_equal(a->inode, b->inode);
-	assert_int_equal(a->dev, b->dev);
-	assert_time_equal(&a->mtime, &b->mtime);
-	assert_time_equal(&a->ctime, &b->ctime);
-	assert_time_equal(&a->btime, &b->btime);
-	if (a->known & ATTR_BIT(ATTR_ATIME))
-		assert_time_equal(&a->atime, &b->atime);
-	if (a->known & ATTR_BIT(ATTR_FLAGS))
-		assert_int_equal(a->flags, b->flags);
-	if (a->link_target == NULL)
-		assert_null(b->link_target);
-	else
-		assert_string_equal(a->link_target, b->link_target);
-	assert_int_equal(a->nxattrs, b->nxattrs);
-	for (i = 0; i < a->nxattrs; i++) {
-		assert_string_equal(a->xattrs[i].name, b->xattrs[i].name);
-		assert_int_equal(a->xattrs[i].len, b->xattrs[i].len);
-		assert_memory_equal(a->xattrs[i].value, b->xattrs[i].value,
-		    a->xattrs[i].len);
-	}
-	assert_int_equal(a->hash_too_large, b->hash_too_large);
-	assert_int_equal(a->algos, b->algos);
-	for (k = 0; k < HASH_COUNT; k++) {
-		if (a->algos & HASH_BIT(k))
-			assert_memory_equal(a->md[k], b->md[k], hash_size(k));
-	}
+	trecord_assert_equal(a, b);
 	for (k = 0; k < ATTR_COUNT; k++) {
 		if (a->known & ATTR_BIT(k) && !attr_equal(k, a, b))
 			fail_msg("attr_equal(%s) says different", attr_name(k));
