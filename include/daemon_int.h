@@ -166,7 +166,6 @@ bool	daemon_own_path(const struct daemon *d, const char *path, size_t len);
 void	daemon_defer_subtree(struct daemon *d, const char *path, size_t len,
 	    const struct procinfo *proc, double first);
 void	daemon_kick(struct daemon *d);	/* run deferred work soon */
-double	daemon_now(void);		/* monotonic seconds */
 void	daemon_gap(struct daemon *d, const char *scope, size_t len,
 	    const char *reason);
 

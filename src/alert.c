@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "alert.h"
 #include "alert_int.h"
 #include "attr.h"
@@ -337,12 +338,9 @@ static json_t *
 build_at(struct alert_stream *s, const struct alert *a, uint64_t seq)
 {
 	json_t *o = json_object(), *fimd = json_object(), *file;
-	struct timespec ts;
 	struct fimd_time now;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now.sec = ts.tv_sec;
-	now.nsec = (uint32_t)ts.tv_nsec;
+	clock_wall(&now);
 	json_object_set_new(o, "@timestamp", alert_json_time(&now));
 	json_object_set_new(o, "message", build_message(a));
 	json_object_set_new(o, "ecs", json_pack("{s:s}", "version",

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "baseline_int.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -575,12 +576,9 @@ baseline_new(void)
 {
 	struct baseline *b = xcalloc(1, sizeof(*b));
 	struct fimd_time now;
-	struct timespec ts;
 	char t[FIMD_TIME_RFC3339_LEN], host[256];
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now.sec = ts.tv_sec;
-	now.nsec = (uint32_t)ts.tv_nsec;
+	clock_wall(&now);
 	fimd_time_rfc3339(&now, t);
 	if (gethostname(host, sizeof(host)) < 0)
 		host[0] = '\0';

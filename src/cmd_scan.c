@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "alert.h"
 #include "baseline.h"
 #include "buf.h"
@@ -40,15 +41,6 @@ struct scan_run {
 	uint64_t entries;
 	int	 status;
 };
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Name a covered file that could not be read (exit bit 8). */
 static void
@@ -121,7 +113,7 @@ cmd_init(const struct fimd_config *c)
 {
 	static const struct scan_ops ops = { .done = init_item_done };
 	struct scan_run sr;
-	double t0 = now_s();
+	double t0 = clock_mono_s();
 	int r;
 
 	if ((r = run_setup(&sr, c)) != 0)
@@ -139,7 +131,7 @@ cmd_init(const struct fimd_config *c)
 	if (c->verbosity >= 0)
 		fprintf(stderr, "fimd: baseline of %llu entries written to %s "
 		    "in %.2f s\n", (unsigned long long)sr.entries,
-		    c->baseline_path, now_s() - t0);
+		    c->baseline_path, clock_mono_s() - t0);
 	r = sr.unreadable > 0 ? EXIT_UNREADABLE : EXIT_OK;
 out:
 	run_teardown(&sr);
@@ -246,7 +238,7 @@ check_or_update(const struct fimd_config *c, bool update)
 	};
 	struct compare_counts counts;
 	struct scan_run sr;
-	double t0 = now_s();
+	double t0 = clock_mono_s();
 	int r;
 
 	if ((r = run_setup(&sr, c)) != 0 ||
@@ -275,7 +267,7 @@ check_or_update(const struct fimd_config *c, bool update)
 		if ((r = cmd_save_baseline(c, sr.b)) != 0)
 			goto out;
 	}
-	print_summary(&sr, &counts, now_s() - t0, update);
+	print_summary(&sr, &counts, clock_mono_s() - t0, update);
 	r = exit_bits(&counts, sr.unreadable);
 out:
 	run_teardown(&sr);

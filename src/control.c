@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "buf.h"
 #include "control.h"
 #include "xmalloc.h"
@@ -603,15 +604,6 @@ control_free(struct control *c)
 
 /* ---- client ---- */
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait for events on fd until the deadline; 0, or -ETIMEDOUT/-errno. */
 static int
 wait_fd(int fd, short events, long long deadline)
@@ -621,7 +613,7 @@ wait_fd(int fd, short events, long long deadline)
 	int n;
 
 	for (;;) {
-		left = deadline - now_ms();
+		left = deadline - clock_mono_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		n = poll(&pfd, 1, left > 1000000 ? 1000000 : (int)left);
@@ -664,7 +656,7 @@ client_connect(const char *path, long long deadline, int *ret_fd)
 		}
 		if (errno == EAGAIN) {
 			/* The backlog is full: the daemon is busy. */
-			if (now_ms() >= deadline) {
+			if (clock_mono_ms() >= deadline) {
 				r = -ETIMEDOUT;
 				goto fail;
 			}
@@ -738,7 +730,7 @@ int
 control_request(const char *path, const json_t *req, int timeout_ms,
     json_t **ret_reply)
 {
-	long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 1);
+	long long deadline = clock_mono_ms() + (timeout_ms > 0 ? timeout_ms : 1);
 	json_error_t jerr;
 	struct buf in;
 	json_t *reply;

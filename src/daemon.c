@@ -21,6 +21,7 @@
 
 #include <event2/thread.h>
 
+#include "clock.h"
 #include "cmdutil.h"
 #include "daemon.h"
 #include "daemon_int.h"
@@ -34,24 +35,6 @@
 #define PENDING_MAX		(1u << 20)
 
 static void	daemon_reload(struct daemon *d);
-
-double
-daemon_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double
-wall_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 bool
 daemon_own_path(const struct daemon *d, const char *path, size_t len)
@@ -81,7 +64,7 @@ daemon_emit(struct daemon *d, const struct alert *a, double first)
 	d->alerts_emitted++;
 	if (first > 0) {
 		d->latency[d->nlatency % LATENCY_SAMPLES] =
-		    (daemon_now() - first) * 1000;
+		    (clock_mono_s() - first) * 1000;
 		d->nlatency++;
 	}
 }
@@ -284,7 +267,7 @@ watch_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	d->window_next = proctrack_now_ns();
+	d->window_next = clock_mono_ns();
 	proctrack_read(d->procs);
 	r = watch_read(d->watch, rt_watch_event, d);
 	d->memo_pid = 0;
@@ -585,7 +568,7 @@ setup_watch(struct daemon *d)
 	if (proctrack_fd(d->procs) >= 0)
 		d->proc_ev = add_event(d, proctrack_fd(d->procs),
 		    EV_READ | EV_PERSIST, proc_cb);
-	d->window_start = proctrack_now_ns();
+	d->window_start = clock_mono_ns();
 	if ((r = watch_roots(d)) < 0) {
 		errno = -r;
 		log_warn("cannot watch the rules' paths");
@@ -702,7 +685,7 @@ ctl_status(const json_t *req, json_t *reply, void *arg)
 	json_object_set_new(reply, "backend", json_string(ws.backend));
 	json_object_set_new(reply, "started", json_time(d->started));
 	json_object_set_new(reply, "uptime_s",
-	    json_integer((json_int_t)(wall_now() - d->started)));
+	    json_integer((json_int_t)(clock_wall_s() - d->started)));
 	json_object_set_new(reply, "files",
 	    json_integer((json_int_t)baseline_count(d->b)));
 	json_object_set_new(reply, "marks", json_integer((json_int_t)ws.marks));
@@ -935,7 +918,7 @@ daemon_setup(struct daemon *d, const struct fimd_config *c)
 	int r;
 
 	d->cfg = c;
-	d->started = wall_now();
+	d->started = clock_wall_s();
 	procinfo_init(&d->memo_proc);
 	if (evthread_use_pthreads() < 0 || (d->base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");

@@ -14,18 +14,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "daemon_int.h"
 #include "log.h"
 #include "xmalloc.h"
-
-static double
-wall_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static bool
 same_scope(const struct rescan *r, const char *scope, size_t len)
@@ -159,7 +151,7 @@ rescan_start(struct daemon *d, struct rescan *r)
 
 	r->d = d;
 	r->cmp = compare_new(d->b, d->rs, true, &ops, r);
-	r->started = daemon_now();
+	r->started = clock_mono_s();
 	log_debug("rescan of %s (%s)", r->scope != NULL ? r->scope : "all",
 	    r->reason);
 	compare_begin(r->cmp, r->scope, r->scope_len);
@@ -179,7 +171,7 @@ rescan_note_rule(struct daemon *d, const struct rescan *r, double ms)
 	if (r->rule == NULL || r->rule->index >= d->nrule_stats)
 		return;
 	st = &d->rule_stats[r->rule->index];
-	st->last_rescan = wall_now();
+	st->last_rescan = clock_wall_s();
 	st->last_rescan_ms = ms;
 	st->changes = r->changes;
 }
@@ -191,7 +183,7 @@ rescan_finish(struct daemon *d, struct rescan *r)
 	double ms;
 
 	compare_finish(r->cmp, NULL);
-	ms = (daemon_now() - r->started) * 1000;
+	ms = (clock_mono_s() - r->started) * 1000;
 	if (r->gap) {
 		memset(&a, 0, sizeof(a));
 		a.action = ACTION_RECONCILED;
@@ -268,7 +260,7 @@ rule_timer_cb(evutil_socket_t fd, short what, void *arg)
 	for (i = 0; i < rule->npaths; i++)
 		rescan_enqueue(d, rule->paths[i].path, rule->paths[i].len,
 		    rule, false, false, "scheduled");
-	st->next_rescan = wall_now() + (double)rule->rescan;
+	st->next_rescan = clock_wall_s() + (double)rule->rescan;
 }
 
 void
@@ -289,7 +281,7 @@ rescan_schedule(struct daemon *d)
 		st->timer = event_new(d->base, -1, EV_PERSIST, rule_timer_cb,
 		    st);
 		event_add(st->timer, &tv);
-		st->next_rescan = wall_now() + (double)st->rule->rescan;
+		st->next_rescan = clock_wall_s() + (double)st->rule->rescan;
 	}
 }
 

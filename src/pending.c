@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "pathmap.h"
 #include "pending.h"
 #include "watch.h"
@@ -52,15 +53,6 @@ struct pending {
 };
 
 static void	entry_timer_cb(evutil_socket_t fd, short what, void *arg);
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 struct pending *
 pending_new(struct event_base *base, uint64_t debounce_ms, uint64_t max_ms,
@@ -212,7 +204,7 @@ int
 pending_touch(struct pending *p, const char *path, size_t len, unsigned flags,
     const struct procinfo *proc)
 {
-	double now = now_s();
+	double now = clock_mono_s();
 	struct entry *e;
 
 	if ((e = entry_get(p, path, len, now)) == NULL)
@@ -226,7 +218,7 @@ pending_moved(struct pending *p, const char *path, size_t len,
     const char *old_path, size_t old_len, const struct record *old,
     uint64_t children, const struct procinfo *proc)
 {
-	double now = now_s();
+	double now = clock_mono_s();
 	struct entry *e;
 
 	if ((e = entry_get(p, path, len, now)) == NULL)
@@ -248,7 +240,7 @@ pending_rename(struct pending *p, const char *old_path, size_t old_len,
     const char *path, size_t len)
 {
 	struct entry *e, *dst;
-	double now = now_s();
+	double now = clock_mono_s();
 
 	if ((e = pathmap_get(p->map, old_path, old_len)) == NULL ||
 	    e->state != ENTRY_WAITING)
@@ -279,7 +271,7 @@ entry_timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct record moved;
 	bool have_moved = e->have_moved_record;
 	char *moved_from = e->moved_from;
-	double now = now_s();
+	double now = clock_mono_s();
 
 	(void)fd;
 	(void)what;
@@ -312,7 +304,7 @@ void
 pending_done(struct pending *p, const char *path, size_t len)
 {
 	struct entry *e;
-	double now = now_s();
+	double now = clock_mono_s();
 
 	if ((e = pathmap_get(p->map, path, len)) == NULL ||
 	    e->state != ENTRY_PROBING)

@@ -24,6 +24,7 @@
 #include <linux/connector.h>
 #include <linux/netlink.h>
 
+#include "clock.h"
 #include "pathmap.h"
 #include "proctrack.h"
 #include "xmalloc.h"
@@ -61,15 +62,6 @@ struct proctrack {
 	struct pathmap *users;	/* uid -> struct user_entry */
 	struct proctrack_stats stats;
 };
-
-uint64_t
-proctrack_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static int
 connector_open(void)
@@ -403,7 +395,7 @@ history_expire(struct proctrack *p)
 	struct expiry x;
 	size_t i;
 
-	x.now = proctrack_now_ns();
+	x.now = clock_mono_ns();
 	if (x.now - p->last_expiry < PROCTRACK_TTL_NS / 4)
 		return;
 	p->last_expiry = x.now;
@@ -434,7 +426,7 @@ proctrack_read(struct proctrack *p)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == ENOBUFS) {
-			p->lost_ns = proctrack_now_ns();
+			p->lost_ns = clock_mono_ns();
 			p->stats.connector_lost++;
 			continue;
 		}

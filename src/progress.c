@@ -8,16 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "progress.h"
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void
 human_bytes(double v, char *out, size_t len)
@@ -41,7 +33,7 @@ progress_begin(struct progress *p, const char *what, bool quiet,
 	p->what = what;
 	p->total_files = total_files;
 	p->total_bytes = total_bytes;
-	p->start = p->last_draw = now_s();
+	p->start = p->last_draw = clock_mono_s();
 }
 
 static void
@@ -78,7 +70,7 @@ progress_update(struct progress *p, uint64_t files, uint64_t bytes)
 	p->files = files;
 	p->bytes = bytes;
 	if (((files & 255) != 0 && files != 1) ||
-	    (t = now_s()) - p->last_draw < 0.2)
+	    (t = clock_mono_s()) - p->last_draw < 0.2)
 		return;
 	progress_draw(p, t);
 }

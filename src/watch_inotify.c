@@ -44,6 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "buf.h"
 #include "pathmap.h"
 #include "watch.h"
@@ -92,15 +93,6 @@ struct ino {
 	struct buf a, b;
 	char	*rbuf;
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- the maps ---- */
 
@@ -524,7 +516,7 @@ static void
 flush_held(struct watch *w, bool all, watch_event_fn *cb, void *arg)
 {
 	struct ino *in = w->be;
-	int64_t now = now_ms();
+	int64_t now = clock_mono_ms();
 	struct held *due;
 	size_t i, n = 0, keep = 0;
 
@@ -565,7 +557,7 @@ hold(struct ino *in, uint32_t cookie, const char *path, size_t len,
 	h->path = xstrndup(path, len);
 	h->len = len;
 	h->isdir = isdir;
-	h->due_ms = now_ms() + INO_HOLD_MS;
+	h->due_ms = clock_mono_ms() + INO_HOLD_MS;
 }
 
 static void
@@ -843,7 +835,7 @@ ino_hold_ms(const struct watch *w)
 	for (i = 0; i < in->nheld; i++)
 		if (in->held[i].due_ms < due)
 			due = in->held[i].due_ms;
-	now = now_ms();
+	now = clock_mono_ms();
 	return due <= now ? 0 : (int)(due - now);
 }
 

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "tlib.h"
 
 #include "proctrack.h"
@@ -69,7 +70,7 @@ test_dead_without_history(void **state)
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	waitpid(pid, NULL, 0);
 	p = proctrack_new(true);	/* no history of that process */
-	proctrack_lookup(p, pid, pidfd, proctrack_now_ns(), &pi);
+	proctrack_lookup(p, pid, pidfd, clock_mono_ns(), &pi);
 	assert_int_equal(pi.pid, pid);
 	assert_null(pi.name);
 	assert_null(pi.executable);
@@ -98,7 +99,7 @@ test_exited_from_history(void **state)
 	p = proctrack_new(true);
 	proctrack_stats(p, &st);
 	assert_true(st.connector);
-	window = proctrack_now_ns();
+	window = clock_mono_ns();
 	/*
 	 * The daemon reads the connector as soon as it is readable; do the
 	 * same while the shell runs, so its exec is seen while /proc still
@@ -117,7 +118,7 @@ test_exited_from_history(void **state)
 	assert_string_equal(pi.name, "sh");
 	procinfo_release(&pi);
 	/* The same lookup with a window opening after its exit: unnamed. */
-	proctrack_lookup(p, pid, -1, proctrack_now_ns(), &pi);
+	proctrack_lookup(p, pid, -1, clock_mono_ns(), &pi);
 	assert_null(pi.name);
 	procinfo_release(&pi);
 	proctrack_stats(p, &st);
@@ -143,7 +144,7 @@ test_fork_inherits(void **state)
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	assert_true(n > 0);
 	exe[n] = '\0';
-	window = proctrack_now_ns();
+	window = clock_mono_ns();
 	pid = fork();
 	if (pid == 0)
 		_exit(0);
