@@ -60,6 +60,38 @@ struct alert {
 	bool	 still_open;		/* hashed while open for writing */
 };
 
+/*
+ * One judged difference of one entry, as judge_change() names it: the
+ * common currency of --check, rescans and realtime.  Borrows everything.
+ */
+struct change {
+	enum alert_action action;
+	const struct rule *rule;	/* NULL: no rule covers it now */
+	const char *path;
+	size_t	 len;
+	const char *old_path;		/* moved: where it was; else NULL */
+	size_t	 old_len;
+	const struct record *old;	/* NULL when created */
+	const struct record *new;	/* NULL when deleted */
+	const struct diff *diff;	/* NULL when created or deleted */
+};
+
+/*
+ * The one way to make an alert about an entry: *a is zeroed, then takes
+ * c's fields and source.  The writer and still_open are the caller's to
+ * add.  Borrows c's pointers.
+ */
+void	alert_from_change(struct alert *a, enum alert_source source,
+	    const struct change *c);
+/*
+ * An alert about a scope rather than an entry (ACTION_GAP or
+ * ACTION_RECONCILED): *a is zeroed and filled.  count: the changes a
+ * reconciling rescan found.
+ */
+void	alert_for_scope(struct alert *a, enum alert_action action,
+	    enum alert_source source, const char *scope, size_t len,
+	    const char *reason, uint64_t count);
+
 struct alert_stream;
 
 /*

@@ -11,8 +11,9 @@
  *    paranoid setting turn this off).  This trusts that contents cannot
  *    change without ctime changing, which only a clock change or raw
  *    block-device writes can defeat; fimd(8) says so.
- *  - changed entries become "updated" (contents, type, link target) or
- *    "attributes_modified" changes, as the rule's attributes see them;
+ *  - changed entries are named by judge_change() (judge.h): "updated"
+ *    (contents, type, link target) or "attributes_modified", as the
+ *    rule's attributes see them;
  *  - at compare_finish(), baseline entries in scope that the scan did not
  *    meet are deleted, except below directories that could not be read;
  *    a deleted entry and a new one with the same device, inode, type and
@@ -38,21 +39,9 @@
 #include "rules.h"
 #include "scan.h"
 
-struct compare_change {
-	enum alert_action action;
-	const struct rule *rule;
-	const char *path;
-	size_t	 len;
-	const char *old_path;	/* moved only */
-	size_t	 old_len;
-	const struct record *old;	/* NULL when created */
-	const struct record *new;	/* NULL when deleted */
-	const struct diff *diff;	/* NULL when created or deleted */
-};
-
 struct compare_ops {
 	/* Each change, at compare_finish, in path order. */
-	void	(*change)(const struct compare_change *c, void *arg);
+	void	(*change)(const struct change *c, void *arg);
 	/* A covered file or directory that could not be read. */
 	void	(*unreadable)(const struct scan_item *it, void *arg);
 	/*

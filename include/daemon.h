@@ -7,10 +7,11 @@
  * workers), and its results come back through the pool's eventfd as
  * events on the same loop, so no state is shared between threads.
  *
- * The daemon is split by concern into daemon.c (start-up, signals,
- * timers, control verbs, status), daemon_rt.c (kernel events to alerts)
- * and daemon_rescan.c (the rescan queue); struct daemon, defined in
- * daemon_int.h, is private to those three files.
+ * The daemon is split into rooms with one job each: the loop
+ * (daemon.c), the control verbs (daemon_ctl.c), realtime (daemon_rt.c),
+ * the rescan queue (daemon_rescan.c) and output (daemon_out.c); struct
+ * daemon and the direction of the calls between them are in
+ * daemon_int.h, private to those files.
  */
 #ifndef FIMD_DAEMON_H
 #define FIMD_DAEMON_H

@@ -37,13 +37,18 @@ enum scan_decision {
 	SCAN_STAT_ONLY,	/* deliver the statx stage as it is */
 };
 
+struct scan_ops;
+
 /*
  * A group of items whose completion the caller waits for (a rescan):
- * inflight counts its hash jobs not yet delivered.  Owned by the caller.
+ * inflight counts its hash jobs not yet delivered.  ops (may be NULL:
+ * the engine's) and arg receive the batch's items, so one engine serves
+ * owners of several kinds.  Owned by the caller.
  */
 struct scan_batch {
 	size_t	 inflight;
-	void	*owner;
+	const struct scan_ops *ops;
+	void	*arg;
 };
 
 struct scan_item {
@@ -81,7 +86,8 @@ struct scan;
 
 /*
  * A new engine over rs (borrowed) hashing on pool (borrowed; may be NULL
- * to hash on the calling thread).  Free with scan_free().
+ * to hash on the calling thread).  ops may be NULL when every scan is
+ * given a batch with its own ops.  Free with scan_free().
  */
 struct scan *scan_new(const struct ruleset *rs, struct hashpool *pool,
 	    const struct scan_ops *ops, void *arg);

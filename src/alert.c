@@ -63,6 +63,37 @@ alert_action_name(enum alert_action a)
 	return (unsigned)a < ACTION_COUNT ? action_names[a] : "unknown";
 }
 
+void
+alert_from_change(struct alert *a, enum alert_source source,
+    const struct change *c)
+{
+	memset(a, 0, sizeof(*a));
+	a->action = c->action;
+	a->source = source;
+	a->rule = c->rule;
+	a->path = c->path;
+	a->pathlen = c->len;
+	a->old_path = c->old_path;
+	a->old_pathlen = c->old_len;
+	a->old = c->old;
+	a->new = c->new;
+	a->diff = c->diff;
+}
+
+void
+alert_for_scope(struct alert *a, enum alert_action action,
+    enum alert_source source, const char *scope, size_t len,
+    const char *reason, uint64_t count)
+{
+	memset(a, 0, sizeof(*a));
+	a->action = action;
+	a->source = source;
+	a->path = scope;
+	a->pathlen = len;
+	a->reason = reason;
+	a->count = count;
+}
+
 static bool
 is_coverage(enum alert_action a)
 {

@@ -140,25 +140,15 @@ out:
 
 /* One change: an alert line (--json) or a human entry. */
 static void
-check_change(const struct compare_change *cc, void *arg)
+check_change(const struct change *cc, void *arg)
 {
 	struct scan_run *sr = arg;
-	struct alert a = {
-		.action = cc->action,
-		.source = SOURCE_CHECK,
-		.rule = cc->rule,
-		.path = cc->path,
-		.pathlen = cc->len,
-		.old_path = cc->old_path,
-		.old_pathlen = cc->old_len,
-		.old = cc->old,
-		.new = cc->new,
-		.diff = cc->diff,
-	};
+	struct alert a;
 	json_t *obj;
 
 	if (sr->cfg->verbosity < 0)
 		return;
+	alert_from_change(&a, SOURCE_CHECK, cc);
 	progress_end(&sr->progress);
 	buf_reset(&sr->line);
 	if (sr->cfg->json) {

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "compare.h"
+#include "judge.h"
 #include "xmalloc.h"
 
 struct pending_change {
@@ -221,8 +222,10 @@ compare_item_done(struct scan_item *it, void *arg)
 {
 	struct compare *c = arg;
 	struct pending_change *pc;
+	enum alert_action action;
 	struct record old;
 	struct diff d;
+	bool had;
 
 	if (it->err != 0) {
 		compare_unreadable(c, it);
@@ -235,24 +238,19 @@ compare_item_done(struct scan_item *it, void *arg)
 		(void)baseline_mark_seen(c->b, it->path, it->len);
 		return;
 	}
-	if (baseline_get(c->b, it->path, it->len, &old) < 0) {
-		pc = compare_add(c, ACTION_CREATED, it->rule, it->path,
-		    it->len);
-		record_copy(&pc->new, &it->rec);
-		pc->has_new = true;
-	} else {
-		diff_records(&old, &it->rec, it->rule->attrs, &d);
-		if (diff_any(&d)) {
-			pc = compare_add(c, diff_is_content(&d) ?
-			    ACTION_UPDATED : ACTION_ATTRIBUTES_MODIFIED,
-			    it->rule, it->path, it->len);
+	had = baseline_get(c->b, it->path, it->len, &old) == 0;
+	if (judge_change(had ? &old : NULL, &it->rec, it->rule, false,
+	    &action, &d)) {
+		pc = compare_add(c, action, it->rule, it->path, it->len);
+		if (had)
 			record_move(&pc->old, &old);
-			record_copy(&pc->new, &it->rec);
-			pc->has_old = pc->has_new = true;
-			pc->diff = d;
-		}
-		record_release(&old);
+		record_copy(&pc->new, &it->rec);
+		pc->has_old = had;
+		pc->has_new = true;
+		pc->diff = d;
 	}
+	if (had)
+		record_release(&old);
 	if (c->update)
 		baseline_put(c->b, it->path, it->len, &it->rec);
 	else
@@ -385,15 +383,13 @@ find_created(struct pending_change **adds, size_t n,
 static void
 make_move(struct pending_change *add, struct pending_change *del)
 {
-	add->action = ACTION_MOVED;
 	add->old_path = del->path;
 	add->old_len = del->len;
 	del->path = NULL;
 	record_move(&add->old, &del->old);
 	add->has_old = true;
-	diff_records(&add->old, &add->new, add->rule != NULL ?
-	    add->rule->attrs : ATTR_GROUP_STANDARD, &add->diff);
-	add->diff.changed &= ~ATTR_BIT(ATTR_CTIME);
+	(void)judge_change(&add->old, &add->new, add->rule, true,
+	    &add->action, &add->diff);
 	del->action = ACTION_COUNT;	/* consumed */
 }
 
@@ -448,7 +444,7 @@ pending_cmp(const void *a, const void *b)
 static void
 compare_deliver(struct compare *c, const struct pending_change *pc)
 {
-	struct compare_change cc = {
+	struct change cc = {
 		.action = pc->action,
 		.rule = pc->rule,
 		.path = pc->path,

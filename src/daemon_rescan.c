@@ -1,23 +1,32 @@
 /*
- * The rescan queue.
+ * The rescan queue (daemon_rescan.h).
  *
- * Rescans find what no event can show: changes made while the daemon was
- * down, on filesystems without events, chattr flags, writes lost to a
- * queue overflow.  One runs at a time, from the loop's top level: its
- * walk is stat-first (compare.h) and hands changed files to the hashing
- * threads; it finishes when its last hash job is back.  A rescan that
- * closes a gap ends with a "reconciled" alert counting what it found.
- * Scheduled rescans come from one timer per rule.
+ * A rescan's walk is stat-first (compare.h) and hands changed files to
+ * the hashing threads; compare judges every item, so a rescan names a
+ * change exactly as --check would.  A rescan that closes a gap ends with
+ * a "reconciled" alert counting what it found.
  */
+#include <errno.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "clock.h"
-#include "daemon_int.h"
+#include "daemon_out.h"
+#include "daemon_rescan.h"
 #include "log.h"
 #include "xmalloc.h"
+
+static enum scan_decision rescan_stat_done(const struct scan_item *it,
+	    uint64_t *prefix_len, void *arg);
+static void	rescan_item_done(struct scan_item *it, void *arg);
+
+/* A rescan's batch: compare judges, the rescan counts and finishes. */
+static const struct scan_ops rescan_scan_ops = {
+	.stat_done = rescan_stat_done,
+	.done = rescan_item_done,
+};
 
 static bool
 same_scope(const struct rescan *r, const char *scope, size_t len)
@@ -29,31 +38,30 @@ same_scope(const struct rescan *r, const char *scope, size_t len)
 
 void
 rescan_enqueue(struct daemon *d, const char *scope, size_t len,
-    const struct rule *rule, bool gap, bool adopt, const char *reason)
+    const struct rule *rule, unsigned flags, const char *reason)
 {
 	struct rescan *r, **tail;
 
-	for (r = d->rescan_queue; r != NULL; r = r->next) {
+	for (r = d->rescans.queue; r != NULL; r = r->next) {
 		/* A queued full rescan covers everything asked later. */
 		if (r->scope == NULL || same_scope(r, scope, len)) {
-			r->gap = r->gap || gap;
-			r->adopt = r->adopt && adopt;
+			r->flags = (r->flags | (flags & RESCAN_GAP)) &
+			    (flags | ~RESCAN_ADOPT);
 			return;
 		}
 	}
 	r = xcalloc(1, sizeof(*r));
-	r->kind = JOB_RESCAN;
 	r->d = d;
-	r->batch.owner = r;
+	r->batch.ops = &rescan_scan_ops;
+	r->batch.arg = r;
 	if (scope != NULL) {
 		r->scope = xstrndup(scope, len);
 		r->scope_len = len;
 	}
 	r->rule = rule;
-	r->gap = gap;
-	r->adopt = adopt;
+	r->flags = flags;
 	r->reason = xstrdup(reason);
-	for (tail = &d->rescan_queue; *tail != NULL; tail = &(*tail)->next)
+	for (tail = &d->rescans.queue; *tail != NULL; tail = &(*tail)->next)
 		;
 	*tail = r;
 	daemon_kick(d);
@@ -65,12 +73,12 @@ rescan_queued(const struct daemon *d)
 	const struct rescan *r;
 	size_t n = 0;
 
-	for (r = d->rescan_queue; r != NULL; r = r->next)
+	for (r = d->rescans.queue; r != NULL; r = r->next)
 		n++;
 	return n;
 }
 
-static void
+void
 rescan_free(struct rescan *r)
 {
 	if (r == NULL)
@@ -86,29 +94,19 @@ rescan_clear_queue(struct daemon *d)
 {
 	struct rescan *r;
 
-	while ((r = d->rescan_queue) != NULL) {
-		d->rescan_queue = r->next;
+	while ((r = d->rescans.queue) != NULL) {
+		d->rescans.queue = r->next;
 		rescan_free(r);
 	}
 }
 
 static void
-rescan_change(const struct compare_change *cc, void *arg)
+rescan_change(const struct change *cc, void *arg)
 {
 	struct rescan *r = arg;
 	struct alert a;
 
-	memset(&a, 0, sizeof(a));
-	a.action = cc->action;
-	a.source = SOURCE_RESCAN;
-	a.rule = cc->rule;
-	a.path = cc->path;
-	a.pathlen = cc->len;
-	a.old_path = cc->old_path;
-	a.old_pathlen = cc->old_len;
-	a.old = cc->old;
-	a.new = cc->new;
-	a.diff = cc->diff;
+	alert_from_change(&a, SOURCE_RESCAN, cc);
 	r->changes++;
 	daemon_emit(r->d, &a, 0);
 }
@@ -131,10 +129,9 @@ rescan_adopt(const char *path, size_t len, const struct record *rec,
 	struct rescan *r = arg;
 	struct daemon *d = r->d;
 
-	(void)rec;
 	if (d->building)
 		return true;	/* what --init would record, silently */
-	if (!r->adopt || d->old_rs == NULL)
+	if (!(r->flags & RESCAN_ADOPT) || d->old_rs == NULL)
 		return false;
 	return ruleset_match(d->old_rs, path, len, S_ISDIR(rec->mode),
 	    NULL) == NULL;
@@ -148,8 +145,8 @@ rescan_start(struct daemon *d, struct rescan *r)
 		.unreadable = rescan_unreadable,
 		.adopt = rescan_adopt,
 	};
+	int err;
 
-	r->d = d;
 	r->cmp = compare_new(d->b, d->rs, true, &ops, r);
 	r->started = clock_mono_s();
 	log_debug("rescan of %s (%s)", r->scope != NULL ? r->scope : "all",
@@ -157,10 +154,15 @@ rescan_start(struct daemon *d, struct rescan *r)
 	compare_begin(r->cmp, r->scope, r->scope_len);
 	r->walking = true;
 	if (r->scope == NULL)
-		(void)scan_walk(d->scan, &r->batch);
+		err = scan_walk(d->scan, &r->batch);
 	else
-		(void)scan_path(d->scan, r->scope, r->scope_len, &r->batch);
+		err = scan_path(d->scan, r->scope, r->scope_len, &r->batch);
 	r->walking = false;
+	if (err < 0) {
+		errno = -err;
+		log_warn("rescan of %s (%s) stopped early",
+		    r->scope != NULL ? r->scope : "all", r->reason);
+	}
 }
 
 static void
@@ -168,9 +170,9 @@ rescan_note_rule(struct daemon *d, const struct rescan *r, double ms)
 {
 	struct rule_stats *st;
 
-	if (r->rule == NULL || r->rule->index >= d->nrule_stats)
+	if (r->rule == NULL || r->rule->index >= d->rescans.nrule_stats)
 		return;
-	st = &d->rule_stats[r->rule->index];
+	st = &d->rescans.rule_stats[r->rule->index];
 	st->last_rescan = clock_wall_s();
 	st->last_rescan_ms = ms;
 	st->changes = r->changes;
@@ -184,14 +186,11 @@ rescan_finish(struct daemon *d, struct rescan *r)
 
 	compare_finish(r->cmp, NULL);
 	ms = (clock_mono_s() - r->started) * 1000;
-	if (r->gap) {
-		memset(&a, 0, sizeof(a));
-		a.action = ACTION_RECONCILED;
-		a.source = SOURCE_RESCAN;
-		a.path = r->scope != NULL ? r->scope : "/";
-		a.pathlen = r->scope != NULL ? r->scope_len : 1;
-		a.reason = r->reason;
-		a.count = r->changes;
+	if (r->flags & RESCAN_GAP) {
+		alert_for_scope(&a, ACTION_RECONCILED, SOURCE_RESCAN,
+		    r->scope != NULL ? r->scope : "/",
+		    r->scope != NULL ? r->scope_len : 1, r->reason,
+		    r->changes);
 		daemon_emit(d, &a, 0);
 	}
 	rescan_note_rule(d, r, ms);
@@ -205,45 +204,65 @@ rescan_finish(struct daemon *d, struct rescan *r)
 	daemon_mark_dirty(d);
 }
 
-/*
- * Top level only: finish the active rescan when its last job is back,
- * then start the next one.
- */
+/* Finish the active rescan if its walk and hash jobs are all done. */
+static bool
+rescan_finish_active(struct daemon *d)
+{
+	struct rescan *r = d->rescans.active;
+
+	if (r == NULL)
+		return true;
+	if (r->walking || r->batch.inflight > 0)
+		return false;
+	d->rescans.active = NULL;
+	rescan_finish(d, r);
+	rescan_free(r);
+	return true;
+}
+
 void
 rescan_run_next(struct daemon *d)
 {
 	struct rescan *r;
 
-	for (;;) {
-		if ((r = d->rescan_active) != NULL) {
-			if (r->walking || r->batch.inflight > 0)
-				return;
-			d->rescan_active = NULL;
-			rescan_finish(d, r);
-			rescan_free(r);
-		}
-		if ((r = d->rescan_queue) == NULL || d->stopping)
+	while (rescan_finish_active(d)) {
+		if ((r = d->rescans.queue) == NULL || d->stopping)
 			return;
-		d->rescan_queue = r->next;
+		d->rescans.queue = r->next;
 		r->next = NULL;
-		d->rescan_active = r;
+		d->rescans.active = r;
 		rescan_start(d, r);
 	}
 }
 
-void
-rescan_item_done(struct daemon *d, struct rescan *r, struct scan_item *it)
+unsigned
+rescan_drain(struct daemon *d)
 {
-	compare_scan_ops.done(it, r->cmp);
-	if (!r->walking && r->batch.inflight == 0)
-		daemon_kick(d);	/* finish at the top level */
+	const struct rescan *r;
+	unsigned flags = 0;
+
+	for (r = d->rescans.queue; r != NULL; r = r->next)
+		flags |= r->flags;
+	rescan_clear_queue(d);
+	(void)rescan_finish_active(d);
+	return flags;
 }
 
-enum scan_decision
-rescan_stat_done(struct daemon *d, struct rescan *r,
-    const struct scan_item *it, uint64_t *prefix_len)
+static void
+rescan_item_done(struct scan_item *it, void *arg)
 {
-	(void)d;
+	struct rescan *r = arg;
+
+	compare_scan_ops.done(it, r->cmp);
+	if (!r->walking && r->batch.inflight == 0)
+		daemon_kick(r->d);	/* finish at the top level */
+}
+
+static enum scan_decision
+rescan_stat_done(const struct scan_item *it, uint64_t *prefix_len, void *arg)
+{
+	struct rescan *r = arg;
+
 	return compare_scan_ops.stat_done(it, prefix_len, r->cmp);
 }
 
@@ -259,7 +278,7 @@ rule_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	for (i = 0; i < rule->npaths; i++)
 		rescan_enqueue(d, rule->paths[i].path, rule->paths[i].len,
-		    rule, false, false, "scheduled");
+		    rule, 0, "scheduled");
 	st->next_rescan = clock_wall_s() + (double)rule->rescan;
 }
 
@@ -270,17 +289,16 @@ rescan_schedule(struct daemon *d)
 	struct timeval tv;
 	size_t i, n = ruleset_count(d->rs);
 
-	d->rule_stats = xcalloc(n + 1, sizeof(*d->rule_stats));
-	d->nrule_stats = n;
+	d->rescans.rule_stats = xcalloc(n + 1, sizeof(*d->rescans.rule_stats));
+	d->rescans.nrule_stats = n;
 	for (i = 0; i < n; i++) {
-		st = &d->rule_stats[i];
+		st = &d->rescans.rule_stats[i];
 		st->d = d;
 		st->rule = ruleset_rule(d->rs, i);
 		tv.tv_sec = (time_t)st->rule->rescan;
 		tv.tv_usec = 0;
-		st->timer = event_new(d->base, -1, EV_PERSIST, rule_timer_cb,
-		    st);
-		event_add(st->timer, &tv);
+		st->timer = daemon_event(d, -1, EV_PERSIST, rule_timer_cb, st,
+		    &tv);
 		st->next_rescan = clock_wall_s() + (double)st->rule->rescan;
 	}
 }
@@ -290,9 +308,9 @@ rescan_unschedule(struct daemon *d)
 {
 	size_t i;
 
-	for (i = 0; i < d->nrule_stats; i++)
-		event_free(d->rule_stats[i].timer);
-	free(d->rule_stats);
-	d->rule_stats = NULL;
-	d->nrule_stats = 0;
+	for (i = 0; i < d->rescans.nrule_stats; i++)
+		daemon_event_free(&d->rescans.rule_stats[i].timer);
+	free(d->rescans.rule_stats);
+	d->rescans.rule_stats = NULL;
+	d->rescans.nrule_stats = 0;
 }

@@ -1,13 +1,10 @@
 /*
- * From kernel events to alerts.
+ * From kernel events to alerts (daemon_rt.h).
  *
- * An event only says "look at this path": it touches the path's pending
- * entry (pending.h), and when the entry is due the path is probed again
- * (scan_one) and compared with the baseline, whatever the event claimed.
- * Renames are the exception: they are applied to the baseline when the
- * event is read, so that later events, which already carry the new path,
- * find the entry where it now is; the "moved" alert follows when the new
- * path settles, with any other change it went through.
+ * Renames are applied to the baseline when the event is read, so that
+ * later events, which already carry the new path, find the entry where it
+ * now is; the "moved" alert follows when the new path settles, with any
+ * other change it went through.
  *
  * Nothing here starts a scan from inside a scan callback: directories
  * that appear are walked later from the loop's top level
@@ -18,12 +15,55 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "daemon_int.h"
+#include "daemon_out.h"
+#include "daemon_rescan.h"
+#include "daemon_rt.h"
+#include "judge.h"
 #include "log.h"
 #include "xmalloc.h"
 
 /* Probes between two returns of freed memory to the system. */
 #define RT_TRIM_AFTER	10000
+
+/* A realtime probe of one pending path. */
+struct rt_job {
+	struct scan_batch batch;
+	struct daemon *d;
+	unsigned flags;		/* WEV_* */
+	double	 first;
+	bool	 still_open;
+	struct procinfo proc;
+	char	*moved_from;	/* NULL unless moved here at event time */
+	size_t	 moved_from_len;
+	struct record moved_record;
+	uint64_t moved_children;
+};
+
+/* The walk of a directory that appeared. */
+struct subtree_job {
+	struct scan_batch batch;
+	struct daemon *d;
+	bool	 walking;
+	struct procinfo proc;
+	double	 first;
+};
+
+static enum scan_decision rt_stat_done(const struct scan_item *it,
+	    uint64_t *prefix_len, void *arg);
+static void	rt_item_done(struct scan_item *it, void *arg);
+static enum scan_decision subtree_stat_done(const struct scan_item *it,
+	    uint64_t *prefix_len, void *arg);
+static void	subtree_item_done(struct scan_item *it, void *arg);
+
+static const struct scan_ops rt_scan_ops = {
+	.stat_done = rt_stat_done,
+	.done = rt_item_done,
+};
+
+static const struct scan_ops subtree_scan_ops = {
+	.stat_done = subtree_stat_done,
+	.done = subtree_item_done,
+};
 
 static bool
 covered(const struct daemon *d, const char *path, size_t len, bool is_dir)
@@ -113,19 +153,21 @@ rekey_subtree(struct daemon *d, const char *old, size_t old_len,
 static void
 rt_writer(struct daemon *d, const struct watch_event *ev, struct procinfo *ret)
 {
+	struct daemon_realtime *rt = &d->rt;
+
 	if (ev->pid <= 0) {
 		procinfo_init(ret);
 		return;
 	}
-	if (ev->pidfd >= 0 && d->memo_pid == ev->pid) {
-		procinfo_copy(ret, &d->memo_proc);
+	if (ev->pidfd >= 0 && rt->memo_pid == ev->pid) {
+		procinfo_copy(ret, &rt->memo_proc);
 		return;
 	}
-	proctrack_lookup(d->procs, ev->pid, ev->pidfd, d->window_start, ret);
+	proctrack_lookup(d->procs, ev->pid, ev->pidfd, rt->window_start, ret);
 	if (ev->pidfd >= 0 && ret->name != NULL) {
-		procinfo_release(&d->memo_proc);
-		procinfo_copy(&d->memo_proc, ret);
-		d->memo_pid = ev->pid;
+		procinfo_release(&rt->memo_proc);
+		procinfo_copy(&rt->memo_proc, ret);
+		rt->memo_pid = ev->pid;
 	}
 }
 
@@ -138,7 +180,7 @@ rt_touch(struct daemon *d, const char *path, size_t len, unsigned flags,
 	if (!d->pending_full) {
 		d->pending_full = true;
 		daemon_gap(d, "/", 1, "too many changes pending at once");
-		rescan_enqueue(d, NULL, 0, NULL, true, false,
+		rescan_enqueue(d, NULL, 0, NULL, RESCAN_GAP,
 		    "pending set full");
 	}
 }
@@ -185,20 +227,20 @@ rt_watch_event(const struct watch_event *ev, void *arg)
 	struct daemon *d = arg;
 	struct procinfo proc;
 
-	d->events++;
+	d->rt.events++;
 	if (ev->flags & WEV_EXEC)
 		return;		/* the process connector covers execs */
 	if (ev->flags & WEV_OVERFLOW) {
-		d->overflows++;
+		d->rt.overflows++;
 		daemon_gap(d, "/", 1, ev->reason != NULL ? ev->reason :
 		    "the kernel event queue overflowed");
-		rescan_enqueue(d, NULL, 0, NULL, true, false, "queue overflow");
+		rescan_enqueue(d, NULL, 0, NULL, RESCAN_GAP, "queue overflow");
 		return;
 	}
 	if (ev->flags & WEV_GAP) {
 		daemon_gap(d, ev->path, ev->len, ev->reason != NULL ?
 		    ev->reason : "not watched");
-		rescan_enqueue(d, ev->path, ev->len, NULL, true, false,
+		rescan_enqueue(d, ev->path, ev->len, NULL, RESCAN_GAP,
 		    ev->reason != NULL ? ev->reason : "not watched");
 		return;
 	}
@@ -220,8 +262,9 @@ rt_pending_fire(const char *path, size_t len, const struct pending_info *info,
 	struct rt_job *job;
 
 	job = xcalloc(1, sizeof(*job));
-	job->kind = JOB_REALTIME;
-	job->batch.owner = job;
+	job->batch.ops = &rt_scan_ops;
+	job->batch.arg = job;
+	job->d = d;
 	job->flags = info->flags;
 	job->first = info->first;
 	job->still_open = info->still_open;
@@ -240,8 +283,10 @@ rt_pending_fire(const char *path, size_t len, const struct pending_info *info,
 	(void)scan_one(d->scan, path, len, &job->batch);
 }
 
-enum scan_decision
-rt_stat_done(struct daemon *d, const struct scan_item *it, uint64_t *prefix_len)
+/* GROWING files: ask for the digest of the prefix the baseline knows. */
+static enum scan_decision
+growing_prefix(const struct daemon *d, const struct scan_item *it,
+    uint64_t *prefix_len)
 {
 	struct record old;
 
@@ -256,61 +301,87 @@ rt_stat_done(struct daemon *d, const struct scan_item *it, uint64_t *prefix_len)
 	return SCAN_COMPLETE;	/* events are hints: always look again */
 }
 
+static enum scan_decision
+rt_stat_done(const struct scan_item *it, uint64_t *prefix_len, void *arg)
+{
+	const struct rt_job *job = arg;
+
+	return growing_prefix(job->d, it, prefix_len);
+}
+
+static enum scan_decision
+subtree_stat_done(const struct scan_item *it, uint64_t *prefix_len,
+    void *arg)
+{
+	const struct subtree_job *job = arg;
+
+	return growing_prefix(job->d, it, prefix_len);
+}
+
+/* One judged change as a realtime alert. */
 static void
-emit(struct daemon *d, enum alert_action action, const struct rule *rule,
-    const char *path, size_t len, const struct record *old,
-    const struct record *new, const struct diff *df,
-    const struct procinfo *proc, double first)
+rt_emit(struct daemon *d, const struct change *c, const struct procinfo *proc,
+    bool still_open, double first)
 {
 	struct alert a;
 
-	memset(&a, 0, sizeof(a));
-	a.action = action;
-	a.source = SOURCE_REALTIME;
-	a.rule = rule;
-	a.path = path;
-	a.pathlen = len;
-	a.old = old;
-	a.new = new;
-	a.diff = df;
+	alert_from_change(&a, SOURCE_REALTIME, c);
 	a.proc = proc != NULL && proc->pid != 0 ? proc : NULL;
+	a.still_open = still_open;
 	daemon_emit(d, &a, first);
 }
 
-/* path no longer exists: report it and everything known below it. */
-static void
-rt_gone(struct daemon *d, const char *path, size_t len,
+/* Report path as deleted, if its rule wants realtime, and forget it. */
+static bool
+rt_forget(struct daemon *d, const char *path, size_t len,
     const struct procinfo *proc, double first)
 {
-	const struct rule *rule;
+	struct change c;
 	struct record old;
-	char **below;
-	size_t n, i, plen;
+	struct diff df;
 
-	below = entries_below(d, path, len, &n);
+	if (baseline_get(d->b, path, len, &old) < 0)
+		return false;
+	memset(&c, 0, sizeof(c));
+	c.rule = ruleset_match(d->rs, path, len, S_ISDIR(old.mode), NULL);
+	c.path = path;
+	c.len = len;
+	c.old = &old;
+	if ((c.rule == NULL || c.rule->realtime) &&
+	    judge_change(&old, NULL, c.rule, false, &c.action, &df))
+		rt_emit(d, &c, proc, false, first);
+	(void)baseline_remove(d->b, path, len);
+	record_release(&old);
+	return true;
+}
+
+/*
+ * path no longer exists: report it, and when it was a directory (as the
+ * baseline or the event says) everything known below it.  Only then is
+ * the baseline walked, so deleting K files costs K lookups, not K walks.
+ */
+static void
+rt_gone(struct daemon *d, const char *path, size_t len, unsigned flags,
+    const struct procinfo *proc, double first)
+{
+	struct record old;
+	char **below = NULL;
+	size_t n = 0, i;
+	bool is_dir = flags & WEV_ISDIR;
+
+	if (baseline_get(d->b, path, len, &old) == 0) {
+		is_dir = S_ISDIR(old.mode);
+		record_release(&old);
+	}
+	if (is_dir)
+		below = entries_below(d, path, len, &n);
 	for (i = 0; i < n; i++) {
-		plen = strlen(below[i]);
-		if (baseline_get(d->b, below[i], plen, &old) == 0) {
-			rule = ruleset_match(d->rs, below[i], plen,
-			    S_ISDIR(old.mode), NULL);
-			if (rule == NULL || rule->realtime)
-				emit(d, ACTION_DELETED, rule, below[i], plen,
-				    &old, NULL, NULL, proc, first);
-			(void)baseline_remove(d->b, below[i], plen);
-			record_release(&old);
-		}
+		(void)rt_forget(d, below[i], strlen(below[i]), proc, first);
 		free(below[i]);
 	}
 	free(below);
-	if (baseline_get(d->b, path, len, &old) == 0) {
-		rule = ruleset_match(d->rs, path, len, S_ISDIR(old.mode), NULL);
-		if (rule == NULL || rule->realtime)
-			emit(d, ACTION_DELETED, rule, path, len, &old, NULL,
-			    NULL, proc, first);
-		(void)baseline_remove(d->b, path, len);
-		record_release(&old);
+	if (rt_forget(d, path, len, proc, first))
 		n++;
-	}
 	if (n > 0)
 		daemon_mark_dirty(d);
 }
@@ -321,41 +392,54 @@ is_gone(int err)
 	return err == -ENOENT || err == -ENOTDIR || err == -ESTALE;
 }
 
-static void
-rt_moved(struct daemon *d, struct rt_job *job, struct scan_item *it)
+/*
+ * Judge one probed, covered entry against the baseline (against the
+ * record it had under its old name when it moved here), report what
+ * changed, and record it.  Returns whether the baseline had it (under
+ * this name or the old one) as a directory.
+ */
+static bool
+rt_record(struct daemon *d, struct scan_item *it, const char *moved_from,
+    size_t moved_len, const struct record *moved_record,
+    const struct procinfo *proc, bool still_open, double first)
 {
-	struct alert a;
+	struct change c;
+	struct record old;
 	struct diff df;
+	bool had, was_dir = false;
 
-	diff_records(&job->moved_record, &it->rec, it->rule->attrs, &df);
-	df.changed &= ~ATTR_BIT(ATTR_CTIME);
-	memset(&a, 0, sizeof(a));
-	a.action = ACTION_MOVED;
-	a.source = SOURCE_REALTIME;
-	a.rule = it->rule;
-	a.path = it->path;
-	a.pathlen = it->len;
-	a.old_path = job->moved_from;
-	a.old_pathlen = job->moved_from_len;
-	a.old = &job->moved_record;
-	a.new = &it->rec;
-	a.diff = &df;
-	a.proc = job->proc.pid != 0 ? &job->proc : NULL;
-	a.still_open = job->still_open;
-	daemon_emit(d, &a, job->first);
+	memset(&c, 0, sizeof(c));
+	c.rule = it->rule;
+	c.path = it->path;
+	c.len = it->len;
+	c.new = &it->rec;
+	if (moved_from != NULL) {
+		c.old_path = moved_from;
+		c.old_len = moved_len;
+		c.old = moved_record;
+		had = false;
+	} else if ((had = baseline_get(d->b, it->path, it->len, &old) == 0))
+		c.old = &old;
+	if (c.old != NULL)
+		was_dir = S_ISDIR(c.old->mode);
+	if (judge_change(c.old, c.new, c.rule, moved_from != NULL, &c.action,
+	    &df)) {
+		c.diff = c.action == ACTION_CREATED ? NULL : &df;
+		rt_emit(d, &c, proc, still_open, first);
+	}
 	baseline_put(d->b, it->path, it->len, &it->rec);
 	daemon_mark_dirty(d);
+	if (had)
+		record_release(&old);
+	return was_dir;
 }
 
-/* Judge one probed path against the baseline; it->path is stable here. */
+/* Judge one probed path; it->path is stable here. */
 static void
 rt_judge(struct daemon *d, struct rt_job *job, struct scan_item *it)
 {
 	bool appeared = job->flags & (WEV_CREATE | WEV_MOVED_TO | WEV_RENAME);
-	struct alert a;
-	struct record old;
-	struct diff df;
-	bool had;
+	bool was_dir, had;
 
 	if (it->rule == NULL) {
 		if (S_ISDIR(it->rec.mode) && appeared &&
@@ -367,38 +451,17 @@ rt_judge(struct daemon *d, struct rt_job *job, struct scan_item *it)
 	if (!it->rule->realtime)
 		return;		/* its rescans will judge it */
 	if (job->moved_from != NULL) {
-		rt_moved(d, job, it);
+		(void)rt_record(d, it, job->moved_from, job->moved_from_len,
+		    &job->moved_record, &job->proc, job->still_open,
+		    job->first);
 		return;
 	}
-	had = baseline_get(d->b, it->path, it->len, &old) == 0;
-	memset(&a, 0, sizeof(a));
-	a.source = SOURCE_REALTIME;
-	a.rule = it->rule;
-	a.path = it->path;
-	a.pathlen = it->len;
-	a.new = &it->rec;
-	a.proc = job->proc.pid != 0 ? &job->proc : NULL;
-	a.still_open = job->still_open;
-	if (!had) {
-		a.action = ACTION_CREATED;
-		daemon_emit(d, &a, job->first);
-	} else {
-		diff_records(&old, &it->rec, it->rule->attrs, &df);
-		if (diff_any(&df)) {
-			a.action = diff_is_content(&df) ? ACTION_UPDATED :
-			    ACTION_ATTRIBUTES_MODIFIED;
-			a.old = &old;
-			a.diff = &df;
-			daemon_emit(d, &a, job->first);
-		}
-	}
-	baseline_put(d->b, it->path, it->len, &it->rec);
-	daemon_mark_dirty(d);
-	if (S_ISDIR(it->rec.mode) && (!had || !S_ISDIR(old.mode) || appeared))
+	had = baseline_contains(d->b, it->path, it->len);
+	was_dir = rt_record(d, it, NULL, 0, NULL, &job->proc, job->still_open,
+	    job->first);
+	if (S_ISDIR(it->rec.mode) && (!had || !was_dir || appeared))
 		daemon_defer_subtree(d, it->path, it->len, &job->proc,
 		    job->first);
-	if (had)
-		record_release(&old);
 }
 
 static void
@@ -410,15 +473,16 @@ rt_job_free(struct rt_job *job)
 	free(job);
 }
 
-void
-rt_item_done(struct daemon *d, struct scan_item *it)
+static void
+rt_item_done(struct scan_item *it, void *arg)
 {
-	struct rt_job *job = it->batch->owner;
+	struct rt_job *job = arg;
+	struct daemon *d = job->d;
 	char *path = xstrndup(it->path, it->len);
 	size_t len = it->len;
 
 	if (is_gone(it->err))
-		rt_gone(d, path, len, &job->proc, job->first);
+		rt_gone(d, path, len, job->flags, &job->proc, job->first);
 	else if (it->err != 0) {
 		d->unreadable++;
 		log_warnx("cannot %s a changed file: %s", it->err_op,
@@ -429,47 +493,61 @@ rt_item_done(struct daemon *d, struct scan_item *it)
 	pending_done(d->pending, path, len);
 	free(path);
 	/* After a storm, once the pending set is empty again. */
-	if (++d->probes_since_trim >= RT_TRIM_AFTER &&
-	    pending_count(d->pending) == 0)
+	if (++d->rt.probes_since_trim >= RT_TRIM_AFTER &&
+	    pending_count(d->pending) == 0) {
 		daemon_trim(d);
+		d->rt.probes_since_trim = 0;
+	}
+}
+
+static void
+subtree_job_free(struct subtree_job *job)
+{
+	procinfo_release(&job->proc);
+	free(job);
+}
+
+static void
+subtree_item_done(struct scan_item *it, void *arg)
+{
+	struct subtree_job *job = arg;
+	struct daemon *d = job->d;
+
+	if (it->err == 0 && it->rule != NULL && it->rule->realtime)
+		(void)rt_record(d, it, NULL, 0, NULL, &job->proc, false,
+		    job->first);
+	else if (it->err != 0 && !is_gone(it->err))
+		d->unreadable++;
+	if (!job->walking && job->batch.inflight == 0)
+		subtree_job_free(job);
 }
 
 void
-subtree_item_done(struct daemon *d, struct subtree_job *job,
-    struct scan_item *it)
+rt_run_subtree(struct daemon *d, const struct deferred *w)
 {
-	struct record old;
-	struct alert a;
-	struct diff df;
+	struct subtree_job *job;
+	int r;
 
-	if (it->err == 0 && it->rule != NULL && it->rule->realtime) {
-		memset(&a, 0, sizeof(a));
-		a.source = SOURCE_REALTIME;
-		a.rule = it->rule;
-		a.path = it->path;
-		a.pathlen = it->len;
-		a.new = &it->rec;
-		a.proc = job->proc.pid != 0 ? &job->proc : NULL;
-		if (baseline_get(d->b, it->path, it->len, &old) < 0) {
-			a.action = ACTION_CREATED;
-			daemon_emit(d, &a, job->first);
-		} else {
-			diff_records(&old, &it->rec, it->rule->attrs, &df);
-			if (diff_any(&df)) {
-				a.action = diff_is_content(&df) ?
-				    ACTION_UPDATED : ACTION_ATTRIBUTES_MODIFIED;
-				a.old = &old;
-				a.diff = &df;
-				daemon_emit(d, &a, job->first);
-			}
-			record_release(&old);
-		}
-		baseline_put(d->b, it->path, it->len, &it->rec);
-		daemon_mark_dirty(d);
-	} else if (it->err != 0 && !is_gone(it->err))
-		d->unreadable++;
-	if (!job->walking && job->batch.inflight == 0) {
-		procinfo_release(&job->proc);
-		free(job);
+	job = xcalloc(1, sizeof(*job));
+	job->batch.ops = &subtree_scan_ops;
+	job->batch.arg = job;
+	job->d = d;
+	job->first = w->first;
+	procinfo_init(&job->proc);
+	procinfo_copy(&job->proc, &w->proc);
+	job->walking = true;
+	if ((r = scan_path(d->scan, w->path, w->len, &job->batch)) < 0) {
+		daemon_gap(d, w->path, w->len, "cannot walk a new directory");
+		rescan_enqueue(d, w->path, w->len, NULL, RESCAN_GAP,
+		    "cannot walk a new directory");
 	}
+	job->walking = false;
+	if (job->batch.inflight == 0)
+		subtree_job_free(job);
+}
+
+void
+rt_close(struct daemon *d)
+{
+	procinfo_release(&d->rt.memo_proc);
 }

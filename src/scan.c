@@ -72,7 +72,8 @@ scan_new(const struct ruleset *rs, struct hashpool *pool,
 	s = xcalloc(1, sizeof(*s));
 	s->rs = rs;
 	s->pool = pool;
-	s->ops = *ops;
+	if (ops != NULL)
+		s->ops = *ops;
 	s->arg = arg;
 	s->max_inflight = SCAN_MAX_INFLIGHT_DEFAULT;
 	buf_init(&s->path, BUF_MAX_DEFAULT);
@@ -166,7 +167,26 @@ scan_deliver(struct scan *s, struct scan_item *it)
 	s->stats.files++;
 	if (it->err != 0)
 		s->stats.errors++;
-	s->ops.done(it, s->arg);
+	if (it->batch != NULL && it->batch->ops != NULL)
+		it->batch->ops->done(it, it->batch->arg);
+	else
+		s->ops.done(it, s->arg);
+}
+
+/* The owner's verdict after the statx stage: the batch's, else the engine's. */
+static enum scan_decision
+scan_ask_owner(struct scan *s, const struct scan_item *it,
+    uint64_t *prefix_len)
+{
+	const struct scan_ops *ops = &s->ops;
+	void *arg = s->arg;
+
+	if (it->batch != NULL && it->batch->ops != NULL) {
+		ops = it->batch->ops;
+		arg = it->batch->arg;
+	}
+	return ops->stat_done != NULL ? ops->stat_done(it, prefix_len, arg) :
+	    SCAN_COMPLETE;
 }
 
 /* Finish a job: copy the digests into the item and deliver it. */
@@ -286,14 +306,12 @@ again:
 		return;
 	}
 	prefix_len = 0;
-	if (!s->paranoid && s->ops.stat_done != NULL &&
-	    s->ops.stat_done(it, &prefix_len, s->arg) == SCAN_STAT_ONLY) {
+	if (scan_ask_owner(s, it, &prefix_len) == SCAN_STAT_ONLY &&
+	    !s->paranoid) {
 		scan_deliver(s, it);
 		record_release(&it->rec);
 		return;
 	}
-	if (s->paranoid && s->ops.stat_done != NULL)
-		(void)s->ops.stat_done(it, &prefix_len, s->arg);
 	r = probe_complete(dirfd, name, flags, scan_want(it), &it->rec, &fd);
 	if (r == -ESTALE && ++tries < SCAN_ESTALE_RETRIES) {
 		record_release(&it->rec);

@@ -1,0 +1,75 @@
+/*
+ * daemon_out: the daemon's output room (private to the daemon's files).
+ *
+ * Alerts to the sinks, with the latency figures; gap alerts; the dirty
+ * mark and the periodic save of the baseline; returning freed memory;
+ * the queue of deferred subtree walks and the kick that runs it; the
+ * daemon's own files, which it never reports.  Owns struct
+ * daemon_output; calls no other room of the daemon.
+ */
+#ifndef FIMD_DAEMON_OUT_H
+#define FIMD_DAEMON_OUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "daemon_int.h"
+#include "exitcode.h"
+
+/*
+ * A new event on d's loop; fatal if libevent cannot make or arm it (that
+ * only fails on exhausted memory).  Read and signal events are armed at
+ * once; tv, if not NULL, arms any event with that timeout.
+ */
+struct event *daemon_event(struct daemon *d, int fd, short what,
+	    event_callback_fn cb, void *arg, const struct timeval *tv);
+/* event_free() unless NULL, then NULL. */
+void	daemon_event_free(struct event **ev);
+
+/*
+ * Open the alert file (creating its directory) and the syslog and
+ * journald sinks the configuration asks for; the save timer.  Returns
+ * EXIT_OK or EXIT_IO_ERROR (logged).
+ */
+enum exit_status daemon_out_open(struct daemon *d);
+/* Close the sinks, free the timers and the deferred queue. */
+void	daemon_out_close(struct daemon *d);
+/* Reopen every sink (logrotate); 0 or the first -errno (each logged). */
+int	daemon_reopen_sinks(struct daemon *d);
+
+/*
+ * Write a to every sink.  first: monotonic time of the event that led
+ * to it (a latency sample), or 0.
+ */
+void	daemon_emit(struct daemon *d, const struct alert *a, double first);
+/* A gap alert: coverage of scope was lost for reason. */
+void	daemon_gap(struct daemon *d, const char *scope, size_t len,
+	    const char *reason);
+
+/* The baseline changed: save it within a minute. */
+void	daemon_mark_dirty(struct daemon *d);
+/* Save now; clears the dirty mark on success.  EXIT_OK or an error. */
+enum exit_status daemon_save(struct daemon *d);
+/*
+ * Hand memory freed by bulk work (a full walk, a storm of probes) back to
+ * the system, so the resident size follows the baseline, not the
+ * high-water mark of that work.
+ */
+void	daemon_trim(struct daemon *d);
+
+/* Whether path is the daemon's own baseline or alert file. */
+bool	daemon_own_path(const struct daemon *d, const char *path, size_t len);
+
+/*
+ * Queue a walk of the directory at path for the loop's top level (proc
+ * may be NULL; copied), and kick.
+ */
+void	daemon_defer_subtree(struct daemon *d, const char *path, size_t len,
+	    const struct procinfo *proc, double first);
+/* The oldest deferred walk, unlinked (free with daemon_deferred_free). */
+struct deferred *daemon_next_deferred(struct daemon *d);
+void	daemon_deferred_free(struct deferred *w);
+/* Run deferred work and the rescan queue soon, from the top level. */
+void	daemon_kick(struct daemon *d);
+
+#endif
