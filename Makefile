@@ -114,6 +114,7 @@ sanitize:
 
 lint:
 	scripts/checkstyle
+	scripts/check-structure
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --std=c11 -D_GNU_SOURCE -Iinclude \
 		--include=/usr/include/jansson.h \

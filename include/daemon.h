@@ -11,7 +11,7 @@
  * (daemon.c), the control verbs (daemon_ctl.c), realtime (daemon_rt.c),
  * the rescan queue (daemon_rescan.c) and output (daemon_out.c); struct
  * daemon and the direction of the calls between them are in
- * daemon_int.h, private to those files.
+ * daemon_state.h, private to those files.
  */
 #ifndef FIMD_DAEMON_H
 #define FIMD_DAEMON_H

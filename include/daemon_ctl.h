@@ -9,7 +9,7 @@
 #ifndef FIMD_DAEMON_CTL_H
 #define FIMD_DAEMON_CTL_H
 
-#include "daemon_int.h"
+#include "daemon_state.h"
 #include "exitcode.h"
 
 /*

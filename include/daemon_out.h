@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "daemon_int.h"
+#include "daemon_state.h"
 #include "exitcode.h"
 
 /*

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "daemon_int.h"
+#include "daemon_state.h"
 
 enum rescan_flags {
 	RESCAN_GAP = 1 << 0,	/* closes a gap: ends with "reconciled" */

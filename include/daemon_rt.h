@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "daemon_int.h"
+#include "daemon_state.h"
 
 /* watch_event_fn for d's watch: count, attribute, debounce. */
 void	rt_watch_event(const struct watch_event *ev, void *arg);

@@ -1,6 +1,6 @@
 /*
  * The daemon's loop: start-up, the events it waits on, signals, reload,
- * and the orderly exit (daemon.h; the rooms are listed in daemon_int.h).
+ * and the orderly exit (daemon.h; the rooms are listed in daemon_state.h).
  *
  * Start-up order matters for losing nothing: the kernel marks are placed
  * before the baseline is compared with the disk, so a change made during

@@ -1,5 +1,5 @@
 /*
- * daemon_int: the state of the daemon, private to its rooms.
+ * daemon_state: the state of the daemon, private to its rooms.
  *
  * The daemon is five files, each with one job, and calls run one way:
  *
@@ -13,8 +13,8 @@
  * owns one part of struct daemon below and is the only one to change it;
  * the others may read it.  Everything here belongs to the loop thread.
  */
-#ifndef FIMD_DAEMON_INT_H
-#define FIMD_DAEMON_INT_H
+#ifndef FIMD_DAEMON_STATE_H
+#define FIMD_DAEMON_STATE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,0 +1,274 @@
+/*
+ * The daemon's rooms on a real loop, real files and real hashing
+ * threads, without the kernel watch: events are handed to the realtime
+ * room as the watch would deliver them, and alerts are read back from
+ * the alert file.
+ *
+ *  - a reload drops queued rescans before it finishes the active one, so
+ *    nothing starts under the rules that are going away;
+ *  - a deleted file is reported alone, a deleted directory with every
+ *    entry below it, whether the baseline or only the event knows it was
+ *    a directory.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "tlib.h"
+
+#include "daemon_state.h"
+#include "daemon_out.h"
+#include "daemon_rescan.h"
+#include "daemon_rt.h"
+#include "xmalloc.h"
+
+struct harness {
+	char	*dir;		/* temporary; the tree is dir/t */
+	char	*alerts;
+	struct fimd_config cfg;
+	struct daemon d;
+};
+
+static void
+harness_open(struct harness *h, const char *rule_attrs)
+{
+	struct daemon *d = &h->d;
+	struct diag dg;
+	char *rules;
+
+	memset(h, 0, sizeof(*h));
+	h->dir = tlib_mkdtemp("daemon");
+	h->alerts = tlib_fmt("%s/alerts.json", h->dir);
+	config_init(&h->cfg);
+	free(h->cfg.alerts_path);
+	h->cfg.alerts_path = xstrdup(h->alerts);
+	free(h->cfg.baseline_path);
+	h->cfg.baseline_path = tlib_fmt("%s/baseline.json", h->dir);
+	rules = tlib_fmt("{\"rules\": [{\"name\": \"t\", \"paths\": "
+	    "\"%s/t\", \"attributes\": [%s], \"severity\": \"low\"}]}",
+	    h->dir, rule_attrs);
+	diag_init(&dg);
+	assert_int_equal(ruleset_load_buffer("t.json", rules, strlen(rules),
+	    &d->rs, &dg), 0);
+	diag_release(&dg);
+	free(rules);
+	d->cfg = &h->cfg;
+	assert_non_null(d->base = event_base_new());
+	assert_int_equal(daemon_out_open(d), EXIT_OK);
+	assert_non_null(d->pool = hashpool_new(1));
+	d->scan = scan_new(d->rs, d->pool, NULL, NULL);
+	d->pending = pending_new(d->base, 0, 0, 1024, rt_pending_fire, d);
+	procinfo_init(&d->rt.memo_proc);
+	d->b = baseline_new();
+}
+
+static void
+harness_close(struct harness *h)
+{
+	struct daemon *d = &h->d;
+
+	scan_finish(d->scan);
+	rescan_free(d->rescans.active);
+	rescan_clear_queue(d);
+	daemon_out_close(d);
+	pending_free(d->pending);
+	scan_free(d->scan);
+	hashpool_free(d->pool);
+	rt_close(d);
+	baseline_free(d->b);
+	ruleset_free(d->rs);
+	event_base_free(d->base);
+	config_release(&h->cfg);
+	tlib_rmrf(h->dir);
+	free(h->dir);
+	free(h->alerts);
+}
+
+/* The alert file's lines, parsed. */
+static json_t *
+alerts(const struct harness *h)
+{
+	size_t len;
+	char *text = tlib_read(h->alerts, &len);
+	json_t *lines = tlib_json_lines(text != NULL ? text : "",
+	    text != NULL ? len : 0);
+
+	free(text);
+	return lines;
+}
+
+/* Record the tree silently, as the initial baseline does. */
+static void
+build_baseline(struct harness *h)
+{
+	struct daemon *d = &h->d;
+
+	d->building = true;
+	rescan_enqueue(d, NULL, 0, NULL, RESCAN_ADOPT, "initial baseline");
+	rescan_run_next(d);
+	scan_finish(d->scan);
+	rescan_run_next(d);
+	d->building = false;
+	assert_null(d->rescans.active);
+}
+
+static void
+test_reload_drains_before_finishing(void **state)
+{
+	struct harness h;
+	struct daemon *d = &h.d;
+	json_t *lines;
+	char *sub;
+
+	(void)state;
+	harness_open(&h, "\"STANDARD\"");
+	assert_int_equal(tlib_sh("mkdir -p '%s/t/sub' && cd '%s/t' && "
+	    "head -c 1M /dev/urandom > a && head -c 1M /dev/urandom > b",
+	    h.dir, h.dir), 0);
+	/* A rescan running (hash jobs out), another queued behind it. */
+	rescan_enqueue(d, NULL, 0, NULL, 0, "first");
+	rescan_run_next(d);
+	assert_non_null(d->rescans.active);
+	sub = tlib_fmt("%s/t/sub", h.dir);
+	rescan_enqueue(d, sub, strlen(sub), NULL, RESCAN_GAP, "second");
+	assert_int_equal(rescan_queued(d), 1);
+
+	/* What a reload does before it swaps the rules. */
+	scan_finish(d->scan);
+	assert_int_equal(rescan_drain(d) & RESCAN_GAP, RESCAN_GAP);
+	assert_null(d->rescans.active);
+	assert_int_equal(rescan_queued(d), 0);
+	assert_int_equal(scan_inflight(d->scan), 0);
+
+	/* The first finished and reported; the second never started. */
+	lines = alerts(&h);
+	assert_int_equal(tlib_count_alerts(lines, "created", NULL), 4);
+	assert_int_equal(tlib_count_alerts(lines, "reconciled", NULL), 0);
+	json_decref(lines);
+	free(sub);
+	harness_close(&h);
+}
+
+/* Hand the realtime room one event and let the loop probe it. */
+static void
+deliver(struct harness *h, const char *rel, unsigned flags)
+{
+	struct daemon *d = &h->d;
+	char *path = tlib_fmt("%s/t/%s", h->dir, rel);
+	struct watch_event ev = {
+		.flags = flags,
+		.path = path,
+		.len = strlen(path),
+		.pidfd = -1,
+	};
+	double deadline = tlib_now() + 10;
+
+	rt_watch_event(&ev, d);
+	while (pending_count(d->pending) > 0 || scan_inflight(d->scan) > 0) {
+		assert_true(tlib_now() < deadline);
+		(void)event_base_loop(d->base, EVLOOP_NONBLOCK);
+		scan_reap(d->scan, false);
+		tlib_sleep_ms(1);
+	}
+	free(path);
+}
+
+static bool
+has(const struct harness *h, const char *rel)
+{
+	char *path = tlib_fmt("%s/t/%s", h->dir, rel);
+	bool r = baseline_contains(h->d.b, path, strlen(path));
+
+	free(path);
+	return r;
+}
+
+static void
+test_deleted_file_and_directory(void **state)
+{
+	struct harness h;
+	json_t *lines;
+
+	(void)state;
+	harness_open(&h, "\"STANDARD\"");
+	assert_int_equal(tlib_sh("mkdir -p '%s/t/d/e' && cd '%s/t' && "
+	    "echo 1 > f && echo 2 > g && echo 3 > d/x && echo 4 > d/e/y",
+	    h.dir, h.dir), 0);
+	build_baseline(&h);
+	assert_int_equal(baseline_count(h.d.b), 7);
+
+	assert_int_equal(tlib_sh("rm '%s/t/f'", h.dir), 0);
+	deliver(&h, "f", WEV_DELETE);
+	lines = alerts(&h);
+	assert_int_equal(tlib_count_alerts(lines, "deleted", NULL), 1);
+	assert_non_null(tlib_find_alert(lines, "deleted", NULL));
+	json_decref(lines);
+	assert_false(has(&h, "f"));
+	assert_true(has(&h, "g") && has(&h, "d/x") && has(&h, "d/e/y"));
+
+	/* The baseline knows d is a directory: d, d/x, d/e, d/e/y. */
+	assert_int_equal(tlib_sh("rm -r '%s/t/d'", h.dir), 0);
+	deliver(&h, "d", WEV_DELETE);
+	lines = alerts(&h);
+	assert_int_equal(tlib_count_alerts(lines, "deleted", NULL), 5);
+	json_decref(lines);
+	assert_false(has(&h, "d") || has(&h, "d/x") || has(&h, "d/e/y"));
+	assert_true(has(&h, "g"));
+	assert_int_equal(baseline_count(h.d.b), 2);
+	harness_close(&h);
+}
+
+/*
+ * A directory the baseline does not hold (no rule covers directories
+ * here) with covered entries below: only the event says it was one.
+ */
+static void
+test_deleted_directory_known_from_event(void **state)
+{
+	struct harness h;
+	json_t *lines;
+
+	(void)state;
+	harness_open(&h, "\"STANDARD\"");
+	/* Cover only *.conf: the directory itself is walked, not recorded. */
+	ruleset_free(h.d.rs);
+	{
+		char *rules = tlib_fmt("{\"rules\": [{\"name\": \"t\", "
+		    "\"paths\": \"%s/t\", \"include\": \"*.conf\", "
+		    "\"severity\": \"low\"}]}", h.dir);
+		struct diag dg;
+
+		diag_init(&dg);
+		assert_int_equal(ruleset_load_buffer("t.json", rules,
+		    strlen(rules), &h.d.rs, &dg), 0);
+		diag_release(&dg);
+		free(rules);
+		scan_set_ruleset(h.d.scan, h.d.rs);
+	}
+	assert_int_equal(tlib_sh("mkdir -p '%s/t/d' && cd '%s/t' && "
+	    "echo 1 > d/a.conf && echo 2 > d/b.conf && echo 3 > c.conf",
+	    h.dir, h.dir), 0);
+	build_baseline(&h);
+	assert_true(has(&h, "d/a.conf") && !has(&h, "d"));
+
+	assert_int_equal(tlib_sh("rm -r '%s/t/d'", h.dir), 0);
+	deliver(&h, "d", WEV_DELETE | WEV_ISDIR);
+	lines = alerts(&h);
+	assert_int_equal(tlib_count_alerts(lines, "deleted", NULL), 2);
+	json_decref(lines);
+	assert_true(has(&h, "c.conf"));
+	assert_int_equal(baseline_count(h.d.b), 1);
+	harness_close(&h);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reload_drains_before_finishing),
+		cmocka_unit_test(test_deleted_file_and_directory),
+		cmocka_unit_test(test_deleted_directory_known_from_event),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
