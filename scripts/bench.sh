@@ -3,7 +3,8 @@
 # daemon's own figures.  Run as root on an otherwise quiet machine; quote
 # ratios of medians, not absolute times.
 #
-#   scripts/bench.sh [--runs N] [--quick] [--scan-only | --daemon-only]
+#   scripts/bench.sh [--runs N] [--quick] [--scan-only | --daemon-only |
+#                     --delete-only]
 #
 # Scan part, for each corpus (a copy of /usr/share, and a generated tree):
 # --init, --check with nothing changed, --check after 1% of the files
@@ -14,19 +15,22 @@
 # Daemon part (fanotify): close()-to-alert latency p50/p99 over 1,000
 # sequential writes beside inotifywait's on the same writes; a storm of
 # 100,000 modifications across 10,000 files (events/s drained, nothing
-# lost); CPU used over 60 idle seconds; RSS per watched file.
+# lost); CPU used over 60 idle seconds; RSS per watched file; rm -rf of
+# 20,000 watched files under a 200,000-entry baseline, from the command
+# to the last "deleted" alert.  FIMD=path runs another build of fimd.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-fimd=$top/build/fimd
+fimd=${FIMD:-$top/build/fimd}
 work=${FIMD_BENCH_DIR:-/var/tmp/fimd-bench}
-runs=3 idle=60 quick=0 do_scan=1 do_daemon=1
+runs=3 idle=60 quick=0 do_scan=1 do_daemon=1 do_delete=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--runs) runs=$2; shift ;;
 	--quick) quick=1; runs=1; idle=10 ;;
-	--scan-only) do_daemon=0 ;;
-	--daemon-only) do_scan=0 ;;
-	*) echo "usage: $0 [--runs N] [--quick] [--scan-only|--daemon-only]" >&2
+	--scan-only) do_daemon=0; do_delete=0 ;;
+	--daemon-only) do_scan=0; do_delete=0 ;;
+	--delete-only) do_scan=0; do_daemon=0 ;;
+	*) echo "usage: $0 [--runs N] [--quick] [--scan-only|--daemon-only|--delete-only]" >&2
 	   exit 16 ;;
 	esac
 	shift
@@ -252,6 +256,43 @@ JSON
 	fi
 }
 
+# rm -rf of 20,000 files (200 directories of 100) among 200,000 watched:
+# each deletion must cost a lookup, not a walk of the whole baseline.
+delete_bench() {
+	dw=$work/delete
+	rm -rf "$dw"; mkdir -p "$dw/tree"
+	python3 - "$dw/tree" <<'PY'
+import os, sys
+root = sys.argv[1]
+for d in range(2000):
+    sub = os.path.join(root, ("doomed/d%d" if d < 200 else "kept/d%d") % d)
+    os.makedirs(sub)
+    for i in range(100):
+        with open(os.path.join(sub, "f%d" % i), "w") as f: f.write("x")
+PY
+	cat > "$dw/rules.json" <<JSON
+{"rules": [{"name": "bench", "paths": ["$dw/tree"], "rescan": "1d"}]}
+JSON
+	echo '{}' > "$dw/fimd.json"
+	"$fimd" --foreground --backend fanotify -c "$dw/fimd.json" \
+	    -r "$dw/rules.json" -b "$dw/baseline.json" -a "$dw/alerts.json" \
+	    -s "$dw/fimd.sock" 2>"$dw/daemon.log" &
+	local pid=$! t0 t1 files deleted
+	until daemon_status >/dev/null; do sleep 0.2; done
+	wait_drained
+	files=$(daemon_status | jget '["files"]')
+	t0=$(date +%s.%N)
+	rm -rf "$dw/tree/doomed"
+	until [ "$(grep -c '"action":"deleted"' "$dw/alerts.json" || true)" -ge 20201 ]; do
+		sleep 0.05
+	done
+	t1=$(date +%s.%N)
+	deleted=$(grep -c '"action":"deleted"' "$dw/alerts.json" || true)
+	awk -v f="$files" -v d="$deleted" -v t0="$t0" -v t1="$t1" 'BEGIN {
+		printf "\ndelete: rm -rf of 20,000 files in 200 directories under a %d-entry baseline: %d deleted alerts in %.2f s (%.0f deletions/s)\n", f, d, t1 - t0, d / (t1 - t0) }'
+	kill -TERM "$pid"; wait "$pid" || true
+}
+
 if [ "$do_scan" = 1 ]; then
 	make_corpora
 	scan_bench usrshare
@@ -260,4 +301,7 @@ fi
 if [ "$do_daemon" = 1 ]; then
 	[ "$do_scan" = 1 ] || make_corpora
 	daemon_bench
+fi
+if [ "$do_delete" = 1 ]; then
+	delete_bench
 fi
