@@ -55,8 +55,9 @@ int	proctrack_fd(const struct proctrack *p);
 /* Drain the connector (call before judging file events). */
 void	proctrack_read(struct proctrack *p);
 /*
- * Who is pid (pidfd may be -1)?  window_start: a monotonic time (clock_mono_ns) before
- * which the event cannot have been queued (0: unknown).  Fills *ret
+ * Who is pid (pidfd may be -1)?  window_start: a monotonic time
+ * (clock_mono_ns) before which the event cannot have been queued (0:
+ * unknown).  Fills *ret
  * (initialised here; release with procinfo_release).  pid 0 gives an
  * empty procinfo.
  */

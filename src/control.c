@@ -606,10 +606,10 @@ control_free(struct control *c)
 
 /* Wait for events on fd until the deadline; 0, or -ETIMEDOUT/-errno. */
 static int
-wait_fd(int fd, short events, long long deadline)
+wait_fd(int fd, short events, int64_t deadline)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
-	long long left;
+	int64_t left;
 	int n;
 
 	for (;;) {
@@ -625,7 +625,7 @@ wait_fd(int fd, short events, long long deadline)
 }
 
 static int
-client_connect(const char *path, long long deadline, int *ret_fd)
+client_connect(const char *path, int64_t deadline, int *ret_fd)
 {
 	struct sockaddr_un sun;
 	socklen_t len;
@@ -674,7 +674,7 @@ fail:
 }
 
 static int
-client_send(int fd, const char *data, size_t len, long long deadline)
+client_send(int fd, const char *data, size_t len, int64_t deadline)
 {
 	ssize_t n;
 	int r;
@@ -698,7 +698,7 @@ client_send(int fd, const char *data, size_t len, long long deadline)
 
 /* Read until a newline or the end; the line (no newline) into out. */
 static int
-client_recv(int fd, struct buf *out, long long deadline)
+client_recv(int fd, struct buf *out, int64_t deadline)
 {
 	char chunk[8192], *nl;
 	ssize_t n;
@@ -730,7 +730,7 @@ int
 control_request(const char *path, const json_t *req, int timeout_ms,
     json_t **ret_reply)
 {
-	long long deadline = clock_mono_ms() + (timeout_ms > 0 ? timeout_ms : 1);
+	int64_t deadline = clock_mono_ms() + (timeout_ms > 0 ? timeout_ms : 1);
 	json_error_t jerr;
 	struct buf in;
 	json_t *reply;

@@ -537,6 +537,8 @@ rt_run_subtree(struct daemon *d, const struct deferred *w)
 	procinfo_copy(&job->proc, &w->proc);
 	job->walking = true;
 	if ((r = scan_path(d->scan, w->path, w->len, &job->batch)) < 0) {
+		errno = -r;
+		log_warn("cannot walk a new directory");
 		daemon_gap(d, w->path, w->len, "cannot walk a new directory");
 		rescan_enqueue(d, w->path, w->len, NULL, RESCAN_GAP,
 		    "cannot walk a new directory");
