@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 
 #include "hash.h"
+#include "hex.h"
 #include "xmalloc.h"
 
 #define HASHER_BUFSIZE_DEFAULT	((size_t)256 << 10)
@@ -284,42 +285,11 @@ hash_buffer(enum hash_algo a, const void *data, size_t len,
 void
 hash_hex(const unsigned char *md, size_t len, char *out)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 0xf];
-	}
-	out[2 * len] = '\0';
-}
-
-static int
-unhex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	hex_encode(md, len, out);
 }
 
 int
 hash_unhex(const char *hex, size_t hexlen, unsigned char *out, size_t len)
 {
-	size_t i;
-	int hi, lo;
-
-	if (hexlen != 2 * len)
-		return -EINVAL;
-	for (i = 0; i < len; i++) {
-		hi = unhex_digit(hex[2 * i]);
-		lo = unhex_digit(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		out[i] = (unsigned char)(hi << 4 | lo);
-	}
-	return 0;
+	return hex_decode(hex, hexlen, out, len);
 }
