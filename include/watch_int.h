@@ -10,6 +10,8 @@
 #ifndef FIMD_WATCH_INT_H
 #define FIMD_WATCH_INT_H
 
+#include <fcntl.h>
+
 #include "watch.h"
 
 struct pathmap;
@@ -86,11 +88,10 @@ void	watch_ancestor_changed(struct watch *w, const char *path,
 /* Whether want_dir accepts path (true when there is no filter). */
 bool	watch_want_dir(const struct watch *w, const char *path, size_t len);
 /*
- * Open the directory at path (not following a final symlink) for
- * reading, also when path is longer than PATH_MAX (component by
- * component).  Returns the descriptor or -errno.
+ * How the backends open a directory by path (walk_open_dir): for reading,
+ * a final symlink not followed (fanotify_mark refuses O_PATH).
  */
-int	watch_open_dir(const char *path, size_t len);
+#define WATCH_DIR_OFLAGS	(O_RDONLY | O_NOFOLLOW)
 /* lstat(2) for a path of any length; 0 or -errno. */
 struct stat;
 int	watch_lstat(const char *path, size_t len, struct stat *st);

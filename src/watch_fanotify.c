@@ -86,6 +86,7 @@
 #include "fanotify_compat.h"
 #include "pathmap.h"
 #include "watch.h"
+#include "walk.h"
 #include "watch_int.h"
 #include "xmalloc.h"
 
@@ -300,7 +301,7 @@ learn(struct fan *f, const char *path, size_t len)
 {
 	int dfd;
 
-	if ((dfd = watch_open_dir(path, len)) >= 0) {
+	if ((dfd = walk_open_dir(path, len, WATCH_DIR_OFLAGS)) >= 0) {
 		learn_fd(f, dfd, path, len);
 		close(dfd);
 	}
@@ -497,7 +498,7 @@ walk(struct watch *w, const char *root, size_t rlen)
 			watch_gap(w, root, rlen, "too many directories below "
 			    "the path to map them all");
 		if (seen > FAN_WALK_MAX ||
-		    (dfd = watch_open_dir(dir, dlen)) < 0) {
+		    (dfd = walk_open_dir(dir, dlen, WATCH_DIR_OFLAGS)) < 0) {
 			free(dir);
 			continue;
 		}
@@ -558,7 +559,7 @@ fan_add_root(struct watch *w, size_t i)
 	while ((watch_lstat(p, strlen(p), &st) < 0 || !S_ISDIR(st.st_mode)) &&
 	    (slash = strrchr(p, '/')) != NULL && p[1] != '\0')
 		slash[slash == p ? 1 : 0] = '\0';
-	if ((dfd = watch_open_dir(p, strlen(p))) < 0) {
+	if ((dfd = walk_open_dir(p, strlen(p), WATCH_DIR_OFLAGS)) < 0) {
 		watch_gap(w, rt->path, rt->len, "no directory above the path "
 		    "can be opened");
 		free(p);
@@ -597,7 +598,7 @@ mount_fd(struct fan_fs *fs)
 	/* Opened per batch and closed after: a held fd blocks umount. */
 	p = xstrdup(fs->path);
 	for (;;) {
-		fd = watch_open_dir(p, strlen(p));
+		fd = walk_open_dir(p, strlen(p), WATCH_DIR_OFLAGS);
 		if (fd >= 0 && fstatfs(fd, &sfs) == 0 &&
 		    memcmp(&sfs.f_fsid, fs->fsid, 8) == 0)
 			break;

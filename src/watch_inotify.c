@@ -48,6 +48,7 @@
 #include "buf.h"
 #include "pathmap.h"
 #include "watch.h"
+#include "walk.h"
 #include "watch_int.h"
 #include "xmalloc.h"
 
@@ -285,7 +286,7 @@ add_watch(int ifd, const char *path, size_t len)
 		return wd < 0 ? -err : wd;
 	}
 	/* Too long for the kernel: through the open directory's fd link. */
-	if ((dfd = watch_open_dir(path, len)) < 0)
+	if ((dfd = walk_open_dir(path, len, WATCH_DIR_OFLAGS)) < 0)
 		return dfd;
 	(void)snprintf(link, sizeof(link), "/proc/self/fd/%d", dfd);
 	wd = inotify_add_watch(ifd, link, INO_MASK & ~(uint32_t)IN_DONT_FOLLOW);
@@ -349,7 +350,7 @@ watch_tree(struct watch *w, const char *root, size_t rlen)
 		dp = NULL;
 		dfd = -1;
 		if (watch_one(w, dir, dlen, true) == NULL ||
-		    (dfd = watch_open_dir(dir, dlen)) < 0 ||
+		    (dfd = walk_open_dir(dir, dlen, WATCH_DIR_OFLAGS)) < 0 ||
 		    (dp = fdopendir(dfd)) == NULL) {
 			if (dp == NULL && dfd >= 0)
 				close(dfd);
