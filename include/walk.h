@@ -41,9 +41,11 @@
 #ifndef FIMD_WALK_H
 #define FIMD_WALK_H
 
+#include <sys/stat.h>
+
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/stat.h>
 
 enum walk_verdict {
 	WALK_CONTINUE,
