@@ -64,6 +64,9 @@ extern const struct watch_ops watch_none_ops;
 /* Queue a WEV_GAP for path, delivered at the next watch_read(). */
 void	watch_gap(struct watch *w, const char *path, size_t len,
 	    const char *reason);
+/* watch_gap with the reason "what (strerror(-err))". */
+void	watch_gap_errno(struct watch *w, const char *path, size_t len,
+	    const char *what, int err);
 /* Deliver the queued gaps through cb. */
 void	watch_deliver_gaps(struct watch *w, watch_event_fn *cb, void *arg);
 /*

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -243,6 +244,16 @@ watch_gap(struct watch *w, const char *path, size_t len, const char *reason)
 	g->path = xstrndup(path, len);
 	g->len = len;
 	g->reason = xstrdup(reason);
+}
+
+void
+watch_gap_errno(struct watch *w, const char *path, size_t len,
+    const char *what, int err)
+{
+	char reason[256];
+
+	(void)snprintf(reason, sizeof(reason), "%s (%s)", what, strerror(-err));
+	watch_gap(w, path, len, reason);
 }
 
 void

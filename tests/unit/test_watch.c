@@ -6,10 +6,12 @@
  * names, attribution, overflow, file and missing roots, tmpfs.
  */
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sched.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -1158,6 +1160,71 @@ test_long_paths(void **state)
 	teardown_h(&h);
 }
 
+/* The highest descriptor open now, or -1. */
+static int
+max_fd(void)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, max = -1;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		fd = (int)strtol(de->d_name, NULL, 10);
+		if (de->d_name[0] != '.' && fd != dirfd(d) && fd > max)
+			max = fd;
+	}
+	closedir(d);
+	return max;
+}
+
+/*
+ * A directory the watch cannot open to read is a gap, never silence: in
+ * a child with every descriptor in use (RLIMIT_NOFILE at the highest
+ * open one, the holes below filled), adding a tree must say that the
+ * tree is not (wholly) watched.  inotify adds its watches by name, so
+ * only the listing fails there.
+ */
+static void
+test_no_fd_is_a_gap(void **state)
+{
+	enum backend_kind kind = kind_of(state);
+	struct harness h;
+	int status;
+	pid_t pid;
+
+	setup_h(&h, kind, "watch-nofd");
+	assert_int_equal(tlib_sh("mkdir -p '%s/a/b' '%s/c'", h.dir, h.dir), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl;
+		size_t i, gaps = 0;
+		int top;
+
+		if ((top = max_fd()) < 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0)
+			_exit(2);
+		rl.rlim_cur = (rlim_t)top + 1;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			_exit(3);
+		while (open("/dev/null", O_RDONLY) >= 0)
+			;
+		if (watch_add_root(h.w, h.dir, strlen(h.dir)) < 0)
+			_exit(4);
+		pump(&h, 10);
+		for (i = 0; i < h.n; i++)
+			if ((h.v[i].flags & WEV_GAP) &&
+			    strncmp(h.v[i].path, h.dir, strlen(h.dir)) == 0)
+				gaps++;
+		_exit(gaps > 0 ? 0 : 5);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	teardown_h(&h);
+}
+
 #define BOTH(fn)							\
 	cmocka_unit_test_prestate(fn, (void *)(intptr_t)BACKEND_INOTIFY), \
 	cmocka_unit_test_prestate(fn, (void *)(intptr_t)BACKEND_FANOTIFY)
@@ -1182,6 +1249,7 @@ main(void)
 		BOTH(test_root_deleted_and_back),
 		BOTH(test_burst),
 		BOTH(test_long_paths),
+		BOTH(test_no_fd_is_a_gap),
 		cmocka_unit_test(test_overflow),
 		cmocka_unit_test(test_inotify_watch_limit),
 		cmocka_unit_test(test_fanotify_pids),
