@@ -169,6 +169,7 @@ hasher_snapshot(struct hasher *h, hash_mask algos,
 /*
  * Read up to n bytes at off.  Tries RWF_NOWAIT first; when the data had
  * to come from the device, reads normally and drops those pages again.
+ * Returns the bytes read (0 at the end) or -errno.
  */
 static ssize_t
 hasher_read(struct hasher *h, int fd, off_t off, size_t n)
@@ -185,11 +186,13 @@ hasher_read(struct hasher *h, int fd, off_t off, size_t n)
 		if (errno == EOPNOTSUPP || errno == EINVAL || errno == ENOSYS)
 			h->nowait_ok = false;
 		else if (errno != EAGAIN && errno != EINTR)
-			return -1;
+			return -errno;
 	}
 	do
 		got = pread(fd, h->buf, n, off);
 	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return -errno;
 	if (got > 0 && h->nowait_ok)
 		(void)posix_fadvise(fd, off, got, POSIX_FADV_DONTNEED);
 	return got;
@@ -207,7 +210,7 @@ hasher_run(struct hasher *h, int fd, hash_mask algos, uint64_t size_hint,
 	for (;;) {
 		n = hasher_read(h, fd, (off_t)total, h->bufsize);
 		if (n < 0)
-			return -errno;
+			return (int)n;
 		if (n == 0)
 			break;
 		cut = (size_t)n;

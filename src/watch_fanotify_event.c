@@ -27,7 +27,8 @@
 
 /*
  * Ask the kernel where the directory of rec is now; into out.  Returns
- * the directory, open (the caller closes it), or -1.
+ * the directory, open (the caller closes it), or -errno: -ENOENT when
+ * its filesystem is not reachable or it has no name any more.
  */
 static int
 open_by_handle(struct fan *f, const struct fan_rec *rec, struct buf *out)
@@ -43,14 +44,14 @@ open_by_handle(struct fan *f, const struct fan_rec *rec, struct buf *out)
 
 	if ((fs = fan_find_fs(f, rec->key)) == NULL ||
 	    (mfd = fan_mount_fd(fs)) < 0)
-		return -1;
+		return -ENOENT;
 	h.fh.handle_bytes = rec->hbytes;
 	h.fh.handle_type = rec->htype;
 	memcpy(h.fh.f_handle, rec->handle, rec->hbytes);
 	/* Not O_PATH: fanotify_mark refuses an O_PATH directory (EBADF). */
 	fd = open_by_handle_at(mfd, &h.fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return -1;
+		return -errno;
 	(void)snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	n = readlink(link, target, sizeof(target));
 	buf_reset(out);
@@ -59,7 +60,7 @@ open_by_handle(struct fan *f, const struct fan_rec *rec, struct buf *out)
 	    memcmp(target + n - 10, " (deleted)", 10) == 0) ||
 	    buf_add(out, target, (size_t)n) < 0) {
 		close(fd);
-		return -1;
+		return -ENOENT;
 	}
 	return fd;
 }
