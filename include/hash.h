@@ -78,9 +78,12 @@ int	hasher_fd(struct hasher *h, int fd, hash_mask algos, uint64_t max_size,
 /* Digest a memory buffer (tests, rules digest).  Returns 0 or -errno. */
 int	hash_buffer(enum hash_algo a, const void *data, size_t len,
 	    unsigned char *ret_md);
-/* Lowercase hex of len bytes into out (2 * len + 1 bytes). */
+/* Lowercase hex of len bytes into out (2 * len + 1 bytes): hex_encode. */
 void	hash_hex(const unsigned char *md, size_t len, char *out);
-/* Parse lowercase or uppercase hex of exactly len bytes.  0 or -EINVAL. */
+/*
+ * Parse lowercase or uppercase hex of exactly len bytes: hex_decode.
+ * Returns 0 or -EINVAL.
+ */
 int	hash_unhex(const char *hex, size_t hexlen, unsigned char *out,
 	    size_t len);
 

@@ -5,11 +5,12 @@
  * asks its owner after the cheap statx stage whether the rest is needed
  * (stat-first rescans say no when nothing moved), completes the probe,
  * hands regular files to the hashpool and delivers each finished item to
- * the owner's done callback, on the owner's thread.  Walks are relative to
- * directory fds (openat, fdopendir), depth-first, in byte order of names
- * within a directory, and never follow a symlink unless the covering rule
- * says so.  Only entries some rule covers are delivered; directories are
- * descended when ruleset_should_descend() says so.
+ * the owner's done callback, on the owner's thread.  Walks are walk.h's:
+ * relative to directory fds, depth-first, in byte order of names within
+ * a directory; a symlink is never followed unless the covering rule says
+ * so (and then only to probe it, never to descend).  Only entries some
+ * rule covers are delivered; directories are descended when
+ * ruleset_should_descend() says so.
  *
  * Hashing is asynchronous: scan_walk() and scan_path() return once every
  * entry was probed and its hash job submitted; results arrive through
@@ -18,8 +19,10 @@
  * max_inflight jobs (each holding an open fd) exist at once: submitting
  * past that reaps first.
  *
- * Problems with one file (vanished, permission denied, I/O error) never
- * stop a walk: they are delivered as an item with err set.
+ * Problems with one file or directory (permission denied, I/O error)
+ * never stop a walk: they are delivered as an item with err set (err_op
+ * "opendir" or "readdir" for a directory that could not be opened or
+ * listed).  A name that vanished while the walk went by is not a problem.
  */
 #ifndef FIMD_SCAN_H
 #define FIMD_SCAN_H
@@ -99,16 +102,21 @@ void	scan_set_max_inflight(struct scan *s, size_t n);
 void	scan_set_paranoid(struct scan *s, bool on);
 
 /*
- * Walk every rule root; batch as for scan_path.  Returns 0 or a negative
- * errno on a fatal error.
+ * Walk every rule root; batch as for scan_path.  A root that cannot be
+ * reached is delivered as an item (err_op "open").  Returns 0, or the
+ * first negative errno met (each was delivered as an item too; every
+ * root was walked).
  */
 int	scan_walk(struct scan *s, struct scan_batch *batch);
 /*
  * Walk the subtree at path (a directory is walked recursively as the
  * rules allow; anything else is probed alone).  Entries no rule covers
  * are skipped.  batch (may be NULL) is set in each item and counts its
- * hash jobs (decremented before the job's item is delivered).  Returns 0
- * or -errno.
+ * hash jobs (decremented before the job's item is delivered).  A path
+ * that does not exist is no error.  Returns 0 or the first -errno met:
+ * path could not be reached (nothing was delivered), or a directory of
+ * the tree could not be opened or listed (delivered as an item too; the
+ * walk went on).  Errors of single files come only as items.
  */
 int	scan_path(struct scan *s, const char *path, size_t len,
 	    struct scan_batch *batch);

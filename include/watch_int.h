@@ -10,6 +10,8 @@
 #ifndef FIMD_WATCH_INT_H
 #define FIMD_WATCH_INT_H
 
+#include <fcntl.h>
+
 #include "watch.h"
 
 struct pathmap;
@@ -62,6 +64,9 @@ extern const struct watch_ops watch_none_ops;
 /* Queue a WEV_GAP for path, delivered at the next watch_read(). */
 void	watch_gap(struct watch *w, const char *path, size_t len,
 	    const char *reason);
+/* watch_gap with the reason "what (strerror(-err))". */
+void	watch_gap_errno(struct watch *w, const char *path, size_t len,
+	    const char *what, int err);
 /* Deliver the queued gaps through cb. */
 void	watch_deliver_gaps(struct watch *w, watch_event_fn *cb, void *arg);
 /*
@@ -86,11 +91,10 @@ void	watch_ancestor_changed(struct watch *w, const char *path,
 /* Whether want_dir accepts path (true when there is no filter). */
 bool	watch_want_dir(const struct watch *w, const char *path, size_t len);
 /*
- * Open the directory at path (not following a final symlink) for
- * reading, also when path is longer than PATH_MAX (component by
- * component).  Returns the descriptor or -errno.
+ * How the backends open a directory by path (walk_open_dir): for reading,
+ * a final symlink not followed (fanotify_mark refuses O_PATH).
  */
-int	watch_open_dir(const char *path, size_t len);
+#define WATCH_DIR_OFLAGS	(O_RDONLY | O_NOFOLLOW)
 /* lstat(2) for a path of any length; 0 or -errno. */
 struct stat;
 int	watch_lstat(const char *path, size_t len, struct stat *st);

@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 
 #include "hash.h"
+#include "hex.h"
 #include "xmalloc.h"
 
 #define HASHER_BUFSIZE_DEFAULT	((size_t)256 << 10)
@@ -168,6 +169,7 @@ hasher_snapshot(struct hasher *h, hash_mask algos,
 /*
  * Read up to n bytes at off.  Tries RWF_NOWAIT first; when the data had
  * to come from the device, reads normally and drops those pages again.
+ * Returns the bytes read (0 at the end) or -errno.
  */
 static ssize_t
 hasher_read(struct hasher *h, int fd, off_t off, size_t n)
@@ -184,11 +186,13 @@ hasher_read(struct hasher *h, int fd, off_t off, size_t n)
 		if (errno == EOPNOTSUPP || errno == EINVAL || errno == ENOSYS)
 			h->nowait_ok = false;
 		else if (errno != EAGAIN && errno != EINTR)
-			return -1;
+			return -errno;
 	}
 	do
 		got = pread(fd, h->buf, n, off);
 	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return -errno;
 	if (got > 0 && h->nowait_ok)
 		(void)posix_fadvise(fd, off, got, POSIX_FADV_DONTNEED);
 	return got;
@@ -206,7 +210,7 @@ hasher_run(struct hasher *h, int fd, hash_mask algos, uint64_t size_hint,
 	for (;;) {
 		n = hasher_read(h, fd, (off_t)total, h->bufsize);
 		if (n < 0)
-			return -errno;
+			return (int)n;
 		if (n == 0)
 			break;
 		cut = (size_t)n;
@@ -284,42 +288,11 @@ hash_buffer(enum hash_algo a, const void *data, size_t len,
 void
 hash_hex(const unsigned char *md, size_t len, char *out)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 0xf];
-	}
-	out[2 * len] = '\0';
-}
-
-static int
-unhex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	hex_encode(md, len, out);
 }
 
 int
 hash_unhex(const char *hex, size_t hexlen, unsigned char *out, size_t len)
 {
-	size_t i;
-	int hi, lo;
-
-	if (hexlen != 2 * len)
-		return -EINVAL;
-	for (i = 0; i < len; i++) {
-		hi = unhex_digit(hex[2 * i]);
-		lo = unhex_digit(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		out[i] = (unsigned char)(hi << 4 | lo);
-	}
-	return 0;
+	return hex_decode(hex, hexlen, out, len);
 }

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdint.h>
 
+#include "hex.h"
 #include "pathenc.h"
 
 /*
@@ -90,17 +91,15 @@ pathenc_lossy(const char *s, size_t len, struct buf *out)
 int
 pathenc_escape(const char *s, size_t len, struct buf *out)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
-	char esc[4] = { '\\', 'x', 0, 0 };
+	char esc[5] = { '\\', 'x', 0, 0, 0 };
 	size_t i = 0, k;
 	int r;
 
 	while (i < len) {
 		k = utf8_seq_len(p + i, len - i);
 		if (k == 0) {
-			esc[2] = hex[p[i] >> 4];
-			esc[3] = hex[p[i] & 0xf];
+			hex_encode(p + i, 1, esc + 2);
 			r = buf_add(out, esc, 4);
 			k = 1;
 		} else if (p[i] == '\\')
@@ -114,23 +113,12 @@ pathenc_escape(const char *s, size_t len, struct buf *out)
 	return 0;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 pathenc_unescape(const char *s, size_t len, struct buf *out)
 {
+	unsigned char byte;
 	size_t i = 0;
-	int hi, lo, r;
+	int r;
 	char c;
 
 	while (i < len) {
@@ -145,9 +133,8 @@ pathenc_unescape(const char *s, size_t len, struct buf *out)
 			c = '\\';
 			i += 2;
 		} else if (i + 3 < len && s[i + 1] == 'x' &&
-		    (hi = hexval(s[i + 2])) >= 0 &&
-		    (lo = hexval(s[i + 3])) >= 0 && (hi | lo) != 0) {
-			c = (char)(hi << 4 | lo);
+		    hex_decode(s + i + 2, 2, &byte, 1) == 0 && byte != 0) {
+			c = (char)byte;
 			i += 4;
 		} else
 			return -EINVAL;

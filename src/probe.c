@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,7 @@
 #include <linux/fs.h>
 
 #include "probe.h"
+#include "walk.h"
 #include "xmalloc.h"
 
 #define PROBE_READLINK_START	256
@@ -415,61 +415,12 @@ fail:
 	return e;
 }
 
-/*
- * Open the directory named by path[0..len) (absolute) so that its length
- * does not matter: components are grouped into pieces shorter than
- * PATH_MAX, each opened with one openat(2) relative to the previous one,
- * which follows symlinks on the way as the kernel would (/lib -> usr/lib).
- */
-static int
-probe_open_dir(const char *path, size_t len, int *ret_fd)
-{
-	char piece[PATH_MAX];
-	size_t used = 0, i = 0, start;
-	int fd, nfd;
-
-	*ret_fd = -1;
-	if ((fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -errno;
-	for (;;) {
-		while (i < len && path[i] == '/')
-			i++;
-		start = i;
-		while (i < len && path[i] != '/')
-			i++;
-		/* Open the piece when it is full or the path is done. */
-		if (used > 0 && (start == len ||
-		    used + 1 + (i - start) >= sizeof(piece))) {
-			piece[used] = '\0';
-			nfd = openat(fd, piece,
-			    O_PATH | O_DIRECTORY | O_CLOEXEC);
-			close(fd);
-			if (nfd < 0)
-				return -errno;
-			fd = nfd;
-			used = 0;
-		}
-		if (start == len)
-			break;
-		if (i - start >= sizeof(piece)) {
-			close(fd);
-			return -ENAMETOOLONG;
-		}
-		if (used > 0)
-			piece[used++] = '/';
-		memcpy(piece + used, path + start, i - start);
-		used += i - start;
-	}
-	*ret_fd = fd;
-	return 0;
-}
-
 int
 probe_open_parent(const char *path, size_t len, int *ret_dirfd,
     const char **ret_name)
 {
 	size_t end, last;
-	int fd = -1, e;
+	int fd;
 
 	*ret_dirfd = -1;
 	if (len == 0 || path[0] != '/' || memchr(path, '\0', len) != NULL)
@@ -493,8 +444,9 @@ probe_open_parent(const char *path, size_t len, int *ret_dirfd,
 	if ((end - last == 1 && path[last] == '.') ||
 	    (end - last == 2 && path[last] == '.' && path[last + 1] == '.'))
 		return -EINVAL;	/* not a name in the parent */
-	if ((e = probe_open_dir(path, last, &fd)) < 0)
-		return e;
+	/* The parents by walk_open_dir, which takes any length. */
+	if ((fd = walk_open_dir(path, last, O_PATH)) < 0)
+		return fd;
 	*ret_dirfd = fd;
 	*ret_name = path + last;
 	return 0;

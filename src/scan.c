@@ -1,21 +1,22 @@
 /*
  * The walk-probe-hash engine (scan.h).
  *
- * Design.  A walk holds one directory fd per level it is inside; each
- * directory's names are read in full, sorted, and the stream closed
- * before descending, so the fd count is the depth (main() raises the fd
- * limit) and the order is deterministic.  Entries no rule covers are
- * never stat'ed unless the directory entry type is unknown.  Mount points
- * of pseudo filesystems (/proc, /sys, ...) are never entered: reading
- * them is meaningless and some of their files block or have side
- * effects.
+ * Design.  The tree walk is walk.h's: one descriptor per level it is
+ * inside (main() raises the fd limit), names read in full and sorted
+ * before any is visited, so the order is deterministic.  The walk asks
+ * this module about each entry (probe it when a rule covers it, descend
+ * into it when the rules may cover something below) and each directory
+ * it opens: mount points of pseudo filesystems (/proc, /sys, ...) are
+ * never listed, since reading them is meaningless and some of their
+ * files block or have side effects.  Entries no rule covers are never
+ * stat'ed unless the directory entry type is unknown.  A directory that
+ * cannot be opened or listed becomes an item with err set.
  *
  * Hash jobs are the one asynchronous part.  Each job carries the item it
  * belongs to (struct scan_job), owned by the engine from submission
  * until the done callback returns.  At most max_inflight jobs exist;
  * each holds an open fd.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 #include "buf.h"
 #include "probe.h"
 #include "scan.h"
+#include "walk.h"
 #include "xmalloc.h"
 
 #define SCAN_MAX_INFLIGHT_DEFAULT	256
@@ -50,18 +52,28 @@ struct scan {
 	size_t	 inflight;
 	bool	 paranoid;
 	struct scan_stats stats;
-	struct buf path;	/* the walk's current path */
+	struct buf path;	/* the path scan_path or scan_one started at */
+	struct walk *walk;
 	char	**ignore;	/* own files: never delivered */
 	size_t	 nignore;
 };
 
-struct dirent_name {
-	char	*name;
-	unsigned char type;	/* DT_* */
+/* What the walk callbacks of one scan_path() get. */
+struct scan_walk {
+	struct scan *s;
+	struct scan_batch *batch;
 };
 
-static int	scan_dir(struct scan *s, int dirfd, dev_t dev,
-	    struct scan_batch *batch);
+static enum walk_verdict scan_walk_dir(const struct walk_dir *, void *);
+static enum walk_verdict scan_walk_entry(const struct walk_entry *, void *);
+static void	scan_walk_error(const char *, size_t, int, const char *,
+		    void *);
+
+static const struct walk_ops scan_walk_ops = {
+	scan_walk_dir,
+	scan_walk_entry,
+	scan_walk_error,
+};
 
 struct scan *
 scan_new(const struct ruleset *rs, struct hashpool *pool,
@@ -77,6 +89,7 @@ scan_new(const struct ruleset *rs, struct hashpool *pool,
 	s->arg = arg;
 	s->max_inflight = SCAN_MAX_INFLIGHT_DEFAULT;
 	buf_init(&s->path, BUF_MAX_DEFAULT);
+	s->walk = walk_new(&scan_walk_ops);
 	return s;
 }
 
@@ -88,6 +101,7 @@ scan_free(struct scan *s)
 	scan_finish(s);
 	hasher_free(s->hasher);
 	buf_release(&s->path);
+	walk_free(s->walk);
 	while (s->nignore > 0)
 		free(s->ignore[--s->nignore]);
 	free(s->ignore);
@@ -355,67 +369,16 @@ pseudo_fs(int fd)
 	return false;
 }
 
-static int
-dirent_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct dirent_name *)a)->name,
-	    ((const struct dirent_name *)b)->name);
-}
-
-/* Read every name of the directory at fd (fd stays open). */
-static int
-read_names(int fd, struct dirent_name **ret, size_t *ret_n)
-{
-	struct dirent_name *v = NULL;
-	struct dirent *de;
-	size_t n = 0, alloc = 0;
-	DIR *d;
-	int dfd, err;
-
-	if ((dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
-		return -errno;
-	if ((d = fdopendir(dfd)) == NULL) {
-		close(dfd);
-		return -errno;
-	}
-	errno = 0;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		if (n == alloc) {
-			alloc = alloc == 0 ? 64 : alloc * 2;
-			v = xreallocarray(v, alloc, sizeof(*v));
-		}
-		v[n].name = xstrdup(de->d_name);
-		v[n++].type = de->d_type;
-		errno = 0;
-	}
-	err = errno;
-	closedir(d);
-	if (err != 0) {
-		while (n > 0)
-			free(v[--n].name);
-		free(v);
-		return -err;
-	}
-	if (n > 1)
-		qsort(v, n, sizeof(*v), dirent_cmp);
-	*ret = v;
-	*ret_n = n;
-	return 0;
-}
-
 static void
-scan_report_dir_error(struct scan *s, int err, const char *op,
-    struct scan_batch *batch)
+scan_report_error(struct scan *s, const char *path, size_t len, int err,
+    const char *op, struct scan_batch *batch)
 {
 	struct scan_item it;
 
 	memset(&it, 0, sizeof(it));
 	record_init(&it.rec);
-	it.path = s->path.data;
-	it.len = s->path.len;
+	it.path = path;
+	it.len = len;
 	it.rule = ruleset_match(s->rs, it.path, it.len, true, NULL);
 	it.err = err;
 	it.err_op = op;
@@ -423,82 +386,48 @@ scan_report_dir_error(struct scan *s, int err, const char *op,
 	scan_deliver(s, &it);
 }
 
-/* Descend into name (a directory in parent), with s->path naming it. */
-static void
-scan_descend(struct scan *s, int parent, const char *name, dev_t pdev,
-    struct scan_batch *batch)
+static enum walk_verdict
+scan_walk_dir(const struct walk_dir *d, void *arg)
 {
-	struct stat st;
-	int fd;
+	struct scan_walk *sw = arg;
 
-	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
-			scan_report_dir_error(s, -errno, "opendir", batch);
-		return;
-	}
-	if (fstat(fd, &st) == 0 && st.st_dev != pdev && pseudo_fs(fd)) {
-		close(fd);
-		return;
-	}
-	s->stats.dirs++;
-	(void)scan_dir(s, fd, st.st_dev, batch);
-	close(fd);
+	if (d->mount && pseudo_fs(d->fd))
+		return WALK_SKIP;
+	sw->s->stats.dirs++;
+	return WALK_CONTINUE;
 }
 
-/* Handle one entry of a directory: s->path already names it. */
-static void
-scan_entry(struct scan *s, int dirfd, const struct dirent_name *de, dev_t dev,
-    struct scan_batch *batch)
+/* Probe an entry some rule covers; descend where the rules reach. */
+static enum walk_verdict
+scan_walk_entry(const struct walk_entry *e, void *arg)
 {
+	struct scan_walk *sw = arg;
+	struct scan *s = sw->s;
 	struct scan_item it;
-	struct stat st;
-	bool is_dir;
+	bool is_dir = e->type == DT_DIR;
 
-	if (de->type == DT_UNKNOWN) {
-		if (fstatat(dirfd, de->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			return;		/* vanished: nothing to cover */
-		is_dir = S_ISDIR(st.st_mode);
-	} else
-		is_dir = de->type == DT_DIR;
 	memset(&it, 0, sizeof(it));
 	record_init(&it.rec);
-	it.path = s->path.data;
-	it.len = s->path.len;
-	it.batch = batch;
+	it.path = e->path;
+	it.len = e->len;
+	it.batch = sw->batch;
 	it.rule = ruleset_match(s->rs, it.path, it.len, is_dir, NULL);
 	if (s->nignore > 0 && scan_is_ignored(s, it.path, it.len))
 		it.rule = NULL;
 	if (it.rule != NULL)
-		scan_probe(s, dirfd, de->name, &it);
-	if (is_dir && ruleset_should_descend(s->rs, s->path.data, s->path.len))
-		scan_descend(s, dirfd, de->name, dev, batch);
+		scan_probe(s, e->dirfd, e->name, &it);
+	if (is_dir && ruleset_should_descend(s->rs, e->path, e->len))
+		return WALK_CONTINUE;
+	return WALK_SKIP;
 }
 
-static int
-scan_dir(struct scan *s, int dirfd, dev_t dev, struct scan_batch *batch)
+static void
+scan_walk_error(const char *path, size_t len, int err, const char *op,
+    void *arg)
 {
-	struct dirent_name *names = NULL;
-	size_t n = 0, i, base = s->path.len;
-	int r;
+	struct scan_walk *sw = arg;
 
-	if ((r = read_names(dirfd, &names, &n)) < 0) {
-		scan_report_dir_error(s, r, "readdir", batch);
-		return r;
-	}
-	for (i = 0; i < n; i++) {
-		buf_truncate(&s->path, base);
-		/* The path buffer's cap (1 GiB) cannot be reached by a walk. */
-		if (base != 1 || s->path.data[0] != '/')
-			(void)buf_addc(&s->path, '/');
-		(void)buf_adds(&s->path, names[i].name);
-		scan_entry(s, dirfd, &names[i], dev, batch);
-		free(names[i].name);
-	}
-	buf_truncate(&s->path, base);
-	free(names);
-	return 0;
+	scan_report_error(sw->s, path, len, err, op, sw->batch);
 }
 
 /* Set s->path to path and open its parent. */
@@ -516,20 +445,26 @@ scan_start(struct scan *s, const char *path, size_t len, int *ret_parent,
 	return 0;
 }
 
-int
-scan_path(struct scan *s, const char *path, size_t len,
-    struct scan_batch *batch)
+/*
+ * scan_path(); *ret_delivered says whether an error returned was
+ * delivered as an item already (those of the walk are; a path that
+ * cannot be reached at all is not).
+ */
+static int
+scan_tree(struct scan *s, const char *path, size_t len,
+    struct scan_batch *batch, bool *ret_delivered)
 {
+	struct scan_walk sw = { s, batch };
 	struct scan_item it;
 	const char *name;
-	struct stat st, pst;
+	struct stat st;
 	int parent, r;
 	bool is_dir;
 
+	*ret_delivered = false;
 	if ((r = scan_start(s, path, len, &parent, &name)) < 0)
 		return r == -ENOENT || r == -ENOTDIR ? 0 : r;
-	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    fstat(parent, &pst) < 0) {
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		r = errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
 		close(parent);
 		return r;
@@ -543,10 +478,24 @@ scan_path(struct scan *s, const char *path, size_t len,
 	it.rule = ruleset_match(s->rs, it.path, it.len, is_dir, NULL);
 	if (it.rule != NULL)
 		scan_probe(s, parent, name, &it);
-	if (is_dir && ruleset_should_descend(s->rs, s->path.data, s->path.len))
-		scan_descend(s, parent, name, pst.st_dev, batch);
+	r = 0;
+	if (is_dir && ruleset_should_descend(s->rs, s->path.data,
+	    s->path.len)) {
+		r = walk_at(s->walk, parent, name, s->path.data, s->path.len,
+		    &sw);
+		*ret_delivered = true;
+	}
 	close(parent);
-	return 0;
+	return r;
+}
+
+int
+scan_path(struct scan *s, const char *path, size_t len,
+    struct scan_batch *batch)
+{
+	bool delivered;
+
+	return scan_tree(s, path, len, batch, &delivered);
 }
 
 int
@@ -554,16 +503,20 @@ scan_walk(struct scan *s, struct scan_batch *batch)
 {
 	const char *const *roots;
 	size_t n, i;
-	int r;
+	bool delivered;
+	int r, first = 0;
 
 	n = ruleset_roots(s->rs, &roots);
 	for (i = 0; i < n; i++) {
-		if ((r = scan_path(s, roots[i], strlen(roots[i]), batch)) < 0) {
-			scan_report_dir_error(s, r, "open", batch);
-			continue;
-		}
+		r = scan_tree(s, roots[i], strlen(roots[i]), batch,
+		    &delivered);
+		if (r < 0 && !delivered)
+			scan_report_error(s, s->path.data, s->path.len, r,
+			    "open", batch);
+		if (r < 0 && first == 0)
+			first = r;
 	}
-	return 0;
+	return first;
 }
 
 int

@@ -12,12 +12,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "pathmap.h"
+#include "walk.h"
 #include "watch.h"
 #include "watch_int.h"
 #include "xmalloc.h"
@@ -245,6 +247,16 @@ watch_gap(struct watch *w, const char *path, size_t len, const char *reason)
 }
 
 void
+watch_gap_errno(struct watch *w, const char *path, size_t len,
+    const char *what, int err)
+{
+	char reason[256];
+
+	(void)snprintf(reason, sizeof(reason), "%s (%s)", what, strerror(-err));
+	watch_gap(w, path, len, reason);
+}
+
+void
 watch_deliver_gaps(struct watch *w, watch_event_fn *cb, void *arg)
 {
 	struct watch_event ev;
@@ -389,46 +401,6 @@ watch_join(struct buf *b, const char *dir, size_t dlen, const char *name,
 }
 
 int
-watch_open_dir(const char *path, size_t len)
-{
-	const char *p = path + 1, *end = path + len, *slash;
-	char *comp;
-	int fd, nfd, err;
-
-	if (len < PATH_MAX) {
-		comp = xstrndup(path, len);
-		fd = open(comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		    O_CLOEXEC);
-		err = errno;
-		free(comp);
-		return fd < 0 ? -err : fd;
-	}
-	if (path[0] != '/')
-		return -EINVAL;
-	if ((fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -errno;
-	while (p < end) {
-		if ((slash = memchr(p, '/', (size_t)(end - p))) == NULL)
-			slash = end;
-		if (slash == p) {
-			p++;
-			continue;
-		}
-		comp = xstrndup(p, (size_t)(slash - p));
-		nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-		    (slash == end ? O_NOFOLLOW : 0));
-		err = errno;
-		free(comp);
-		close(fd);
-		if (nfd < 0)
-			return -err;
-		fd = nfd;
-		p = slash + 1;
-	}
-	return fd;
-}
-
-int
 watch_lstat(const char *path, size_t len, struct stat *st)
 {
 	const char *slash;
@@ -447,7 +419,8 @@ watch_lstat(const char *path, size_t len, struct stat *st)
 		slash--;
 	if (slash <= path + 1)
 		return -ENAMETOOLONG;
-	if ((dfd = watch_open_dir(path, (size_t)(slash - 1 - path))) < 0)
+	if ((dfd = walk_open_dir(path, (size_t)(slash - 1 - path),
+	    O_PATH)) < 0)
 		return dfd;
 	name = xstrndup(slash, (size_t)(path + len - slash));
 	r = fstatat(dfd, name, st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;

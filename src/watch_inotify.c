@@ -26,7 +26,8 @@
  *
  * Limits: ENOSPC from inotify_add_watch (fs.inotify.max_user_watches,
  * shared by every process of the uid) becomes a WEV_GAP naming the
- * directory that could not be watched.  IN_Q_OVERFLOW: every watch is
+ * directory that could not be watched, and so does a directory the walk
+ * (walk.h) could not open or list.  IN_Q_OVERFLOW: every watch is
  * dropped and the roots are walked again (the maps may be stale after
  * lost events), then WEV_OVERFLOW.  inotify cannot say who wrote: pid 0.
  */
@@ -48,6 +49,7 @@
 #include "buf.h"
 #include "pathmap.h"
 #include "watch.h"
+#include "walk.h"
 #include "watch_int.h"
 #include "xmalloc.h"
 
@@ -92,6 +94,7 @@ struct ino {
 	bool	 synth_capped;
 	struct buf a, b;
 	char	*rbuf;
+	struct walk *walk;	/* of watch_tree */
 };
 
 /* ---- the maps ---- */
@@ -270,12 +273,16 @@ add_synth(struct watch *w, unsigned flags, const char *path, size_t len,
 	s->len = len;
 }
 
-/* inotify_add_watch for a path of any length; the wd or -errno. */
+/*
+ * inotify_add_watch for a path of any length: by name when the kernel
+ * takes it, else through the /proc/self/fd link of dfd, the directory
+ * already open (-1: open it here).  The wd or -errno.
+ */
 static int
-add_watch(int ifd, const char *path, size_t len)
+add_watch(int ifd, const char *path, size_t len, int dfd)
 {
 	char link[64], *z;
-	int wd, dfd, err;
+	int wd, fd, err;
 
 	if (len < PATH_MAX) {
 		z = xstrndup(path, len);
@@ -284,25 +291,29 @@ add_watch(int ifd, const char *path, size_t len)
 		free(z);
 		return wd < 0 ? -err : wd;
 	}
-	/* Too long for the kernel: through the open directory's fd link. */
-	if ((dfd = watch_open_dir(path, len)) < 0)
-		return dfd;
-	(void)snprintf(link, sizeof(link), "/proc/self/fd/%d", dfd);
+	if ((fd = dfd) < 0 &&
+	    (fd = walk_open_dir(path, len, WATCH_DIR_OFLAGS)) < 0)
+		return fd;
+	(void)snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	wd = inotify_add_watch(ifd, link, INO_MASK & ~(uint32_t)IN_DONT_FOLLOW);
 	err = errno;
-	close(dfd);
+	if (fd != dfd)
+		close(fd);
 	return wd < 0 ? -err : wd;
 }
 
-/* Watch one directory; returns the entry or NULL (gap queued if due). */
+/*
+ * Watch one directory (open at dfd, or -1); returns the entry or NULL
+ * (gap queued if due).
+ */
 static struct idir *
-watch_one(struct watch *w, const char *path, size_t len, bool tree)
+watch_one(struct watch *w, const char *path, size_t len, int dfd, bool tree)
 {
 	struct ino *in = w->be;
 	struct idir *d;
 	int wd;
 
-	if ((wd = add_watch(w->fd, path, len)) < 0) {
+	if ((wd = add_watch(w->fd, path, len, dfd)) < 0) {
 		if (wd == -ENOSPC)
 			watch_gap(w, path, len, "inotify watch limit reached "
 			    "(fs.inotify.max_user_watches)");
@@ -322,66 +333,58 @@ watch_one(struct watch *w, const char *path, size_t len, bool tree)
 	return d;
 }
 
-/*
- * Watch the tree at root: the watch first, then the listing, so nothing
- * made in a directory can fall between the two.  Listing is relative to
- * each directory's descriptor, so paths longer than PATH_MAX work.
- */
+/* What the walk of one tree tells its callbacks. */
+struct ino_walk {
+	struct watch *w;
+	const char *root;
+	size_t	 rlen;
+};
+
+/* The watch first, then the listing: nothing made between is lost. */
+static enum walk_verdict
+tree_dir(const struct walk_dir *d, void *arg)
+{
+	struct ino_walk *iw = arg;
+
+	if (watch_one(iw->w, d->path, d->len, d->fd, true) == NULL)
+		return WALK_SKIP;
+	return WALK_CONTINUE;
+}
+
+static enum walk_verdict
+tree_entry(const struct walk_entry *e, void *arg)
+{
+	struct ino_walk *iw = arg;
+	bool isdir = e->type == DT_DIR;
+
+	add_synth(iw->w, WEV_CREATE | (isdir ? WEV_ISDIR : 0), e->path,
+	    e->len, iw->root, iw->rlen);
+	if (isdir && watch_want_dir(iw->w, e->path, e->len))
+		return WALK_CONTINUE;
+	return WALK_SKIP;
+}
+
+/* What the walk could not read is not watched below: a gap. */
+static void
+tree_error(const char *path, size_t len, int err, const char *op, void *arg)
+{
+	struct ino_walk *iw = arg;
+
+	(void)op;
+	watch_gap_errno(iw->w, path, len, "directory cannot be read, so "
+	    "nothing below it is watched", err);
+}
+
+static const struct walk_ops tree_ops = { tree_dir, tree_entry, tree_error };
+
+/* Watch the tree at root, each directory before it is listed. */
 static void
 watch_tree(struct watch *w, const char *root, size_t rlen)
 {
-	char **stack;
-	size_t n = 0, alloc = 16, dlen;
-	struct dirent *de;
-	struct stat st;
-	struct buf p;
-	char *dir;
-	DIR *dp;
-	int dfd;
-	bool isdir;
+	struct ino *in = w->be;
+	struct ino_walk iw = { w, root, rlen };
 
-	buf_init(&p, PATH_MAX * 4);
-	stack = xreallocarray(NULL, alloc, sizeof(*stack));
-	stack[n++] = xstrndup(root, rlen);
-	while (n > 0) {
-		dir = stack[--n];
-		dlen = strlen(dir);
-		dp = NULL;
-		dfd = -1;
-		if (watch_one(w, dir, dlen, true) == NULL ||
-		    (dfd = watch_open_dir(dir, dlen)) < 0 ||
-		    (dp = fdopendir(dfd)) == NULL) {
-			if (dp == NULL && dfd >= 0)
-				close(dfd);
-			free(dir);
-			continue;
-		}
-		while ((de = readdir(dp)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			if (watch_join(&p, dir, dlen, de->d_name,
-			    strlen(de->d_name)) < 0)
-				continue;
-			isdir = de->d_type == DT_DIR;
-			if (de->d_type == DT_UNKNOWN)
-				isdir = fstatat(dfd, de->d_name, &st,
-				    AT_SYMLINK_NOFOLLOW) == 0 &&
-				    S_ISDIR(st.st_mode);
-			add_synth(w, WEV_CREATE | (isdir ? WEV_ISDIR : 0),
-			    p.data, p.len, root, rlen);
-			if (!isdir || !watch_want_dir(w, p.data, p.len))
-				continue;
-			if (n == alloc)
-				stack = xreallocarray(stack, alloc *= 2,
-				    sizeof(*stack));
-			stack[n++] = xstrndup(p.data, p.len);
-		}
-		closedir(dp);
-		free(dir);
-	}
-	free(stack);
-	buf_release(&p);
+	(void)walk_path(in->walk, root, rlen, &iw);
 }
 
 static int
@@ -410,7 +413,7 @@ ino_add_root(struct watch *w, size_t i)
 		found = watch_lstat(p, strlen(p), &st) == 0 &&
 		    S_ISDIR(st.st_mode);
 	}
-	if (!found || watch_one(w, p, strlen(p), false) == NULL)
+	if (!found || watch_one(w, p, strlen(p), -1, false) == NULL)
 		watch_gap(w, rt->path, rt->len, "no directory above the path "
 		    "can be watched");
 	free(p);
@@ -730,6 +733,7 @@ ino_open(struct watch *w, struct diag *diag)
 	buf_init(&in->a, PATH_MAX * 4);
 	buf_init(&in->b, PATH_MAX * 4);
 	in->rbuf = xmalloc(INO_READ_BUF);
+	in->walk = walk_new(&tree_ops);
 	w->fd = fd;
 	w->be = in;
 	return 0;
@@ -769,6 +773,7 @@ ino_free(struct watch *w)
 	buf_release(&in->a);
 	buf_release(&in->b);
 	free(in->rbuf);
+	walk_free(in->walk);
 	free(in);
 	if (w->fd >= 0)
 		close(w->fd);
