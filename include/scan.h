@@ -113,9 +113,9 @@ int	scan_walk(struct scan *s, struct scan_batch *batch);
  * rules allow; anything else is probed alone).  Entries no rule covers
  * are skipped.  batch (may be NULL) is set in each item and counts its
  * hash jobs (decremented before the job's item is delivered).  A path
- * that does not exist is no error.  Returns 0 or the first -errno met:
- * path could not be reached (nothing was delivered), or a directory of
- * the tree could not be opened or listed (delivered as an item too; the
+ * that does not exist is no error.  Returns 0 or the first -errno met,
+ * which was delivered as an item too: path could not be reached (err_op
+ * "open"), or a directory of the tree could not be opened or listed (the
  * walk went on).  Errors of single files come only as items.
  */
 int	scan_path(struct scan *s, const char *path, size_t len,

@@ -206,8 +206,13 @@ compare_unreadable(struct compare *c, struct scan_item *it)
 		/* Still there, only unreadable: not a deletion. */
 		(void)baseline_mark_seen(c->b, it->path, it->len);
 	}
+	/*
+	 * Below a directory that could not be opened or listed, or a path
+	 * that could not be reached at all, nothing is known to be gone.
+	 */
 	if (strcmp(it->err_op, "opendir") == 0 ||
-	    strcmp(it->err_op, "readdir") == 0) {
+	    strcmp(it->err_op, "readdir") == 0 ||
+	    strcmp(it->err_op, "open") == 0) {
 		c->unreadable_dirs = xreallocarray(c->unreadable_dirs,
 		    c->nunreadable_dirs + 1, sizeof(*c->unreadable_dirs));
 		c->unreadable_dirs[c->nunreadable_dirs++] =

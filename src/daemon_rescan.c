@@ -159,9 +159,10 @@ rescan_start(struct daemon *d, struct rescan *r)
 		err = scan_path(d->scan, r->scope, r->scope_len, &r->batch);
 	r->walking = false;
 	if (err < 0) {
-		errno = -err;
-		log_warn("rescan of %s (%s) stopped early",
-		    r->scope != NULL ? r->scope : "all", r->reason);
+		/* Delivered as items and counted as unreadable already. */
+		log_debug("rescan of %s (%s): some of it could not be read: "
+		    "%s", r->scope != NULL ? r->scope : "all", r->reason,
+		    strerror(-err));
 	}
 }
 

@@ -536,13 +536,9 @@ rt_run_subtree(struct daemon *d, const struct deferred *w)
 	procinfo_init(&job->proc);
 	procinfo_copy(&job->proc, &w->proc);
 	job->walking = true;
-	if ((r = scan_path(d->scan, w->path, w->len, &job->batch)) < 0) {
-		errno = -r;
-		log_warn("cannot walk a new directory");
-		daemon_gap(d, w->path, w->len, "cannot walk a new directory");
-		rescan_enqueue(d, w->path, w->len, NULL, RESCAN_GAP,
-		    "cannot walk a new directory");
-	}
+	/* What could not be read came as items, counted as unreadable. */
+	if ((r = scan_path(d->scan, w->path, w->len, &job->batch)) < 0)
+		log_debug("walking a new directory: %s", strerror(-r));
 	job->walking = false;
 	if (job->batch.inflight == 0)
 		subtree_job_free(job);

@@ -494,8 +494,13 @@ scan_path(struct scan *s, const char *path, size_t len,
     struct scan_batch *batch)
 {
 	bool delivered;
+	int r;
 
-	return scan_tree(s, path, len, batch, &delivered);
+	r = scan_tree(s, path, len, batch, &delivered);
+	if (r < 0 && !delivered)
+		scan_report_error(s, s->path.data, s->path.len, r, "open",
+		    batch);
+	return r;
 }
 
 int
@@ -503,16 +508,11 @@ scan_walk(struct scan *s, struct scan_batch *batch)
 {
 	const char *const *roots;
 	size_t n, i;
-	bool delivered;
 	int r, first = 0;
 
 	n = ruleset_roots(s->rs, &roots);
 	for (i = 0; i < n; i++) {
-		r = scan_tree(s, roots[i], strlen(roots[i]), batch,
-		    &delivered);
-		if (r < 0 && !delivered)
-			scan_report_error(s, s->path.data, s->path.len, r,
-			    "open", batch);
+		r = scan_path(s, roots[i], strlen(roots[i]), batch);
 		if (r < 0 && first == 0)
 			first = r;
 	}
