@@ -3,22 +3,27 @@
  *
  * One row per attribute a rule can ask for (fimd.rules(5)).  The table
  * drives rule parsing (names and groups), comparison (diff), the string
- * values of an alert's fimd.changes and the list in the man page, so adding
- * an attribute is one row.  Attribute sets travel as an attr_mask; the
+ * values of an alert's fimd.changes, the record's JSON form in the
+ * baseline and its packed form in memory, and the list in the man page
+ * (tests/unit/test_attr.c holds the two to each other), so adding an
+ * attribute of an existing kind is one row.  Attribute sets travel as an attr_mask; the
  * GROWING group is STANDARD plus the ATTR_F_GROWING modifier bit, which
  * changes how size, times and hash compare (see diff.h).
  *
- * Pure module: no I/O, no allocation except through the caller's buf.
+ * Pure module: no I/O; allocation only for the records and JSON it
+ * returns.
  */
 #ifndef FIMD_ATTR_H
 #define FIMD_ATTR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
+#include <jansson.h>
 
-struct record;
+#include "buf.h"
+#include "record.h"
 
 enum attr_id {
 	ATTR_TYPE,
@@ -57,6 +62,12 @@ typedef uint32_t attr_mask;
 /* Everything but atime, which reading a file changes. */
 #define ATTR_GROUP_ALL	(ATTR_ALL_BITS & ~ATTR_BIT(ATTR_ATIME))
 #define ATTR_GROUP_GROWING (ATTR_GROUP_STANDARD | ATTR_F_GROWING)
+
+/* Attributes one statx(2) gives; a record always captures them. */
+#define RECORD_STAT_BITS (ATTR_BIT(ATTR_TYPE) | ATTR_BIT(ATTR_MODE) | \
+	ATTR_BIT(ATTR_UID) | ATTR_BIT(ATTR_GID) | ATTR_BIT(ATTR_SIZE) | \
+	ATTR_BIT(ATTR_MTIME) | ATTR_BIT(ATTR_CTIME) | ATTR_BIT(ATTR_BTIME) | \
+	ATTR_BIT(ATTR_INODE) | ATTR_BIT(ATTR_NLINK))
 
 /*
  * Attributes a directory never compares: its size, times and link count
@@ -101,5 +112,33 @@ bool	attr_equal(enum attr_id a, const struct record *x,
  */
 int	attr_format(enum attr_id a, const struct record *r, int algo,
 	    struct buf *b);
+
+/*
+ * The record's attributes as a JSON object in the baseline form described
+ * in fimd.baseline(5) (no path): one key per stored attribute, in table
+ * order, then "dev"; times as "sec.nsec" strings, digests as lowercase
+ * hex under "hash", xattr values as hex.  Returns a new reference.
+ */
+json_t	*record_to_json(const struct record *r);
+/*
+ * Parse the baseline form.  Returns 0 and fills *ret (initialised here),
+ * or -EINVAL with *ret left empty; errmsg (may be NULL) receives a static
+ * description of the first problem, naming the attribute.
+ */
+int	record_from_json(const json_t *obj, struct record *ret,
+	    const char **errmsg);
+
+/*
+ * The packed form the in-memory baseline keeps: varint numbers, only
+ * what the record captured.  attr_pack writes at most attr_pack_bound(r)
+ * bytes at p and returns the end.  attr_unpack reads one back into *r
+ * (initialised here), up to and including attribute last (ATTR_COUNT for
+ * everything; stopping at ATTR_INODE allocates nothing) and advances
+ * *pp past what it read.
+ */
+size_t	 attr_pack_bound(const struct record *r);
+unsigned char *attr_pack(unsigned char *p, const struct record *r);
+void	 attr_unpack(const unsigned char **pp, struct record *r,
+	    enum attr_id last);
 
 #endif

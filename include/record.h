@@ -10,7 +10,9 @@
  * (type, mode, uid, gid, size, times, inode, nlink) is always captured,
  * whatever the rule asks, because stat-first rescans compare them to
  * decide what to re-hash; link target, xattrs, flags and hash only when
- * asked.  Owned pointers (link_target, xattrs) are freed by
+ * asked.  Its JSON and packed forms are the attribute table's (attr.h),
+ * which knows the record; the record knows only the attr_mask type, by
+ * its width.  Owned pointers (link_target, xattrs) are freed by
  * record_release(); record_copy() deep-copies.
  */
 #ifndef FIMD_RECORD_H
@@ -20,16 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
-#include "attr.h"
 #include "hash.h"
-
-/* Attributes one statx(2) gives; always captured. */
-#define RECORD_STAT_BITS (ATTR_BIT(ATTR_TYPE) | ATTR_BIT(ATTR_MODE) | \
-	ATTR_BIT(ATTR_UID) | ATTR_BIT(ATTR_GID) | ATTR_BIT(ATTR_SIZE) | \
-	ATTR_BIT(ATTR_MTIME) | ATTR_BIT(ATTR_CTIME) | ATTR_BIT(ATTR_BTIME) | \
-	ATTR_BIT(ATTR_INODE) | ATTR_BIT(ATTR_NLINK))
 
 struct fimd_time {
 	int64_t	 sec;
@@ -43,7 +36,7 @@ struct xattr {
 };
 
 struct record {
-	attr_mask known;	/* attributes captured (ATTR_BIT) */
+	uint32_t known;		/* attr_mask: attributes captured (attr.h) */
 	uint32_t mode;		/* st_mode: type and permission bits */
 	uint32_t uid;
 	uint32_t gid;
@@ -82,21 +75,6 @@ void	record_move(struct record *dst, struct record *src);
 const char *record_type_name(uint32_t mode);
 /* Inverse of record_type_name: S_IF* bits, or 0 when unknown. */
 uint32_t record_type_from_name(const char *name);
-
-/*
- * The record's attributes as a JSON object in the baseline form described
- * in fimd.baseline(5) (no path): compact keys, times as "sec.nsec"
- * strings, digests as lowercase hex under "hash", xattr values as hex.
- * Returns a new reference.
- */
-json_t	*record_to_json(const struct record *r);
-/*
- * Parse the baseline form.  Returns 0 and fills *ret (initialised here),
- * or -EINVAL with *ret left empty; errmsg (may be NULL) receives a static
- * description of the first problem.
- */
-int	record_from_json(const json_t *obj, struct record *ret,
-	    const char **errmsg);
 
 /* RFC 3339 UTC with microseconds: "2026-11-24T11:24:06.123456Z". */
 #define FIMD_TIME_RFC3339_LEN	48

@@ -1,8 +1,10 @@
 /*
  * The attribute table: one row per attribute, giving its name, what it
- * means, how two records compare on it and how its value prints.
+ * means, how two records compare on it, how its value prints, and where
+ * the record keeps it, which is how attr_codec.c stores it.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,19 +12,9 @@
 #include <time.h>
 #include <linux/fs.h>
 
-#include "attr.h"
+#include "attr_int.h"
 #include "pathenc.h"
 #include "record.h"
-
-typedef bool attr_equal_fn(const struct record *, const struct record *);
-typedef int attr_format_fn(const struct record *, int, struct buf *);
-
-struct attr_info {
-	const char *name;
-	const char *description;
-	attr_equal_fn *equal;
-	attr_format_fn *format;
-};
 
 static bool
 time_eq(const struct fimd_time *a, const struct fimd_time *b)
@@ -266,32 +258,52 @@ fmt_flags(const struct record *r, int algo, struct buf *b)
 	return e;
 }
 
-static const struct attr_info attr_table[ATTR_COUNT] = {
+#define AT(f)	offsetof(struct record, f)
+
+const struct attr_info attr_table[ATTR_COUNT] = {
 	[ATTR_TYPE] = { "type", "file type (file, dir, symlink...)",
-	    eq_type, fmt_type },
+	    eq_type, fmt_type, ATTR_KIND_TYPE, AT(mode), "type",
+	    "bad or missing \"type\"" },
 	[ATTR_MODE] = { "mode", "permission bits with setuid, setgid, sticky",
-	    eq_mode, fmt_mode },
-	[ATTR_UID] = { "uid", "owner", eq_uid, fmt_uid },
-	[ATTR_GID] = { "gid", "group", eq_gid, fmt_gid },
-	[ATTR_SIZE] = { "size", "size in bytes", eq_size, fmt_size },
+	    eq_mode, fmt_mode, ATTR_KIND_MODE, AT(mode), "mode",
+	    "bad or missing \"mode\"" },
+	[ATTR_UID] = { "uid", "owner", eq_uid, fmt_uid, ATTR_KIND_U32,
+	    AT(uid), "uid", "bad or missing number \"uid\"" },
+	[ATTR_GID] = { "gid", "group", eq_gid, fmt_gid, ATTR_KIND_U32,
+	    AT(gid), "gid", "bad or missing number \"gid\"" },
+	[ATTR_SIZE] = { "size", "size in bytes", eq_size, fmt_size,
+	    ATTR_KIND_U64, AT(size), "size",
+	    "bad or missing number \"size\"" },
 	[ATTR_MTIME] = { "mtime", "last modification time",
-	    eq_mtime, fmt_mtime },
+	    eq_mtime, fmt_mtime, ATTR_KIND_TIME, AT(mtime), "mtime",
+	    "bad or missing time \"mtime\"" },
 	[ATTR_CTIME] = { "ctime", "last status change time",
-	    eq_ctime, fmt_ctime },
+	    eq_ctime, fmt_ctime, ATTR_KIND_TIME, AT(ctime), "ctime",
+	    "bad or missing time \"ctime\"" },
 	[ATTR_ATIME] = { "atime", "last access time (never in a group)",
-	    eq_atime, fmt_atime },
+	    eq_atime, fmt_atime, ATTR_KIND_TIME, AT(atime), "atime",
+	    "bad time \"atime\"" },
 	[ATTR_BTIME] = { "btime", "creation (birth) time, from statx",
-	    eq_btime, fmt_btime },
-	[ATTR_INODE] = { "inode", "inode number", eq_inode, fmt_inode },
-	[ATTR_NLINK] = { "nlink", "number of hard links", eq_nlink, fmt_nlink },
-	[ATTR_HASH] = { "hash", "digest of the contents", eq_hash, fmt_hash },
+	    eq_btime, fmt_btime, ATTR_KIND_BTIME, AT(btime), "btime",
+	    "bad time \"btime\"" },
+	[ATTR_INODE] = { "inode", "inode number", eq_inode, fmt_inode,
+	    ATTR_KIND_U64, AT(inode), "inode",
+	    "bad or missing number \"inode\"" },
+	[ATTR_NLINK] = { "nlink", "number of hard links", eq_nlink, fmt_nlink,
+	    ATTR_KIND_U32, AT(nlink), "nlink",
+	    "bad or missing number \"nlink\"" },
+	[ATTR_HASH] = { "hash", "digest of the contents", eq_hash, fmt_hash,
+	    ATTR_KIND_HASH, AT(md), "hash", "bad \"hash\" or \"too_large\"" },
 	[ATTR_LINK_TARGET] = { "link_target", "target of a symbolic link",
-	    eq_link_target, fmt_link_target },
+	    eq_link_target, fmt_link_target, ATTR_KIND_TARGET,
+	    AT(link_target), "target", "bad \"target\"" },
 	[ATTR_XATTRS] = { "xattrs",
 	    "extended attributes: ACLs, SELinux label, capabilities, user.*",
-	    eq_xattrs, fmt_xattrs },
+	    eq_xattrs, fmt_xattrs, ATTR_KIND_XATTRS, AT(xattrs), "xattrs",
+	    "bad \"xattrs\"" },
 	[ATTR_FLAGS] = { "flags", "chattr flags (immutable, append-only...)",
-	    eq_flags, fmt_flags },
+	    eq_flags, fmt_flags, ATTR_KIND_U32, AT(flags), "flags",
+	    "bad \"flags\"" },
 };
 
 static const struct {

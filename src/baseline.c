@@ -5,10 +5,9 @@
  *
  *  - One arena holds every entry packed back to back, 4-byte aligned:
  *      u32 size | u8 flags | varint path length | path bytes | NUL |
- *      varint known, mode, uid, gid, nlink, size, inode, dev |
- *      mtime, ctime, btime (zigzag varint seconds, varint nanoseconds) |
- *      u8 extras | [atime] | [varint flags] | u8 algos | raw digests |
- *      [varint length + link target] | [varint count + xattrs]
+ *      the record as attr_pack() writes it: varint known and dev, then
+ *      each attribute it holds in table order (varint numbers, times as
+ *      zigzag varint seconds and varint nanoseconds, raw digests)
  *    Small numbers (ids, modes, link counts, nanoseconds of coarse
  *    filesystems) take one or two bytes instead of eight.
  *  - A path index of u32 slots (entry offset / 4 + 1), open addressing
@@ -30,16 +29,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
+#include "attr.h"
 #include "baseline_int.h"
+#include "clock.h"
 #include "log.h"
+#include "varint.h"
 #include "xmalloc.h"
 
 #define F_DEAD		0x01
 #define F_SEEN		0x02
-
-#define X_TOO_LARGE	0x01
-#define X_TARGET	0x02
 
 #define SLOT_EMPTY	0u
 #define SLOT_TOMB	UINT32_MAX
@@ -105,76 +103,11 @@ hash_inode(uint64_t dev, uint64_t ino)
 
 /* ---- packing ---- */
 
-static unsigned char *
-put_varint(unsigned char *p, uint64_t v)
-{
-	while (v >= 0x80) {
-		*p++ = (unsigned char)(v | 0x80);
-		v >>= 7;
-	}
-	*p++ = (unsigned char)v;
-	return p;
-}
-
-static uint64_t
-get_varint(const unsigned char **pp)
-{
-	const unsigned char *p = *pp;
-	uint64_t v = 0;
-	unsigned shift = 0;
-
-	while (*p & 0x80) {
-		v |= (uint64_t)(*p++ & 0x7f) << shift;
-		shift += 7;
-	}
-	v |= (uint64_t)*p++ << shift;
-	*pp = p;
-	return v;
-}
-
-static unsigned char *
-put_time(unsigned char *p, const struct fimd_time *t)
-{
-	/* Zigzag: small negative times stay short too. */
-	uint64_t zz = t->sec < 0 ? ~((uint64_t)t->sec << 1) :
-	    (uint64_t)t->sec << 1;
-
-	p = put_varint(p, zz);
-	return put_varint(p, t->nsec);
-}
-
-static void
-get_time(const unsigned char **pp, struct fimd_time *t)
-{
-	uint64_t zz = get_varint(pp);
-
-	t->sec = (int64_t)(zz >> 1) ^ -(int64_t)(zz & 1);
-	t->nsec = (uint32_t)get_varint(pp);
-}
-
-static bool
-has_target(const struct record *r)
-{
-	return (r->known & ATTR_BIT(ATTR_LINK_TARGET)) &&
-	    r->link_target != NULL;
-}
-
 /* An upper bound on the packed size of an entry. */
 static size_t
 packed_bound(size_t len, const struct record *r)
 {
-	size_t n = 4 + 1 + 10 + len + 1 + 8 * 10 + 8 * 10 + 1 + 10 + 1 +
-	    HASH_COUNT * HASH_MAX_SIZE + 3;
-	size_t i;
-
-	if (has_target(r))
-		n += 10 + strlen(r->link_target);
-	if (r->known & ATTR_BIT(ATTR_XATTRS)) {
-		n += 10;
-		for (i = 0; i < r->nxattrs; i++)
-			n += 20 + strlen(r->xattrs[i].name) + r->xattrs[i].len;
-	}
-	return n;
+	return 4 + 1 + VARINT_MAX + len + 1 + attr_pack_bound(r) + 3;
 }
 
 /* Pack at p (room for packed_bound bytes); returns the aligned size. */
@@ -183,61 +116,15 @@ pack(unsigned char *start, const char *path, size_t len,
     const struct record *r, unsigned char flags)
 {
 	unsigned char *p = start + 4;
-	unsigned char extras = 0;
 	uint32_t size;
-	size_t i, n;
-	int a;
+	size_t n;
 
 	*p++ = flags;
-	p = put_varint(p, len);
+	p = varint_put(p, len);
 	memcpy(p, path, len);
 	p += len;
 	*p++ = '\0';
-	p = put_varint(p, r->known);
-	p = put_varint(p, r->mode);
-	p = put_varint(p, r->uid);
-	p = put_varint(p, r->gid);
-	p = put_varint(p, r->nlink);
-	p = put_varint(p, r->size);
-	p = put_varint(p, r->inode);
-	p = put_varint(p, r->dev);
-	p = put_time(p, &r->mtime);
-	p = put_time(p, &r->ctime);
-	p = put_time(p, &r->btime);
-	if (r->hash_too_large)
-		extras |= X_TOO_LARGE;
-	if (has_target(r))
-		extras |= X_TARGET;
-	*p++ = extras;
-	if (r->known & ATTR_BIT(ATTR_ATIME))
-		p = put_time(p, &r->atime);
-	if (r->known & ATTR_BIT(ATTR_FLAGS))
-		p = put_varint(p, r->flags);
-	*p++ = r->algos;
-	for (a = 0; a < HASH_COUNT; a++) {
-		if (r->algos & HASH_BIT(a)) {
-			memcpy(p, r->md[a], hash_size(a));
-			p += hash_size(a);
-		}
-	}
-	if (extras & X_TARGET) {
-		n = strlen(r->link_target);
-		p = put_varint(p, n);
-		memcpy(p, r->link_target, n);
-		p += n;
-	}
-	if (r->known & ATTR_BIT(ATTR_XATTRS)) {
-		p = put_varint(p, r->nxattrs);
-		for (i = 0; i < r->nxattrs; i++) {
-			n = strlen(r->xattrs[i].name);
-			p = put_varint(p, n);
-			memcpy(p, r->xattrs[i].name, n);
-			p += n;
-			p = put_varint(p, r->xattrs[i].len);
-			memcpy(p, r->xattrs[i].value, r->xattrs[i].len);
-			p += r->xattrs[i].len;
-		}
-	}
+	p = attr_pack(p, r);
 	n = align4((size_t)(p - start));
 	memset(p, 0, n - (size_t)(p - start));
 	size = (uint32_t)n;
@@ -266,7 +153,7 @@ entry_path(const struct baseline *b, size_t off, size_t *ret_len,
     const unsigned char **ret_body)
 {
 	const unsigned char *p = b->arena + off + 5;
-	size_t len = (size_t)get_varint(&p);
+	size_t len = (size_t)varint_get(&p);
 
 	*ret_len = len;
 	if (ret_body != NULL)
@@ -279,70 +166,23 @@ entry_dev_ino(const struct baseline *b, size_t off, uint64_t *dev,
     uint64_t *ino)
 {
 	const unsigned char *p;
+	struct record r;
 	size_t len;
-	int i;
 
 	(void)entry_path(b, off, &len, &p);
-	for (i = 0; i < 6; i++)		/* known .. size */
-		(void)get_varint(&p);
-	*ino = get_varint(&p);
-	*dev = get_varint(&p);
+	attr_unpack(&p, &r, ATTR_INODE);	/* allocates nothing */
+	*ino = r.inode;
+	*dev = r.dev;
 }
 
 static void
 unpack(const struct baseline *b, size_t off, struct record *r)
 {
 	const unsigned char *p;
-	unsigned char extras;
-	size_t len, i, n;
-	int a;
+	size_t len;
 
-	record_init(r);
 	(void)entry_path(b, off, &len, &p);
-	r->known = (attr_mask)get_varint(&p);
-	r->mode = (uint32_t)get_varint(&p);
-	r->uid = (uint32_t)get_varint(&p);
-	r->gid = (uint32_t)get_varint(&p);
-	r->nlink = (uint32_t)get_varint(&p);
-	r->size = get_varint(&p);
-	r->inode = get_varint(&p);
-	r->dev = get_varint(&p);
-	get_time(&p, &r->mtime);
-	get_time(&p, &r->ctime);
-	get_time(&p, &r->btime);
-	extras = *p++;
-	r->hash_too_large = (extras & X_TOO_LARGE) != 0;
-	if (r->known & ATTR_BIT(ATTR_ATIME))
-		get_time(&p, &r->atime);
-	if (r->known & ATTR_BIT(ATTR_FLAGS))
-		r->flags = (uint32_t)get_varint(&p);
-	r->algos = *p++;
-	for (a = 0; a < HASH_COUNT; a++) {
-		if (r->algos & HASH_BIT(a)) {
-			memcpy(r->md[a], p, hash_size(a));
-			p += hash_size(a);
-		}
-	}
-	if (extras & X_TARGET) {
-		n = (size_t)get_varint(&p);
-		r->link_target = xstrndup((const char *)p, n);
-		p += n;
-	}
-	if (r->known & ATTR_BIT(ATTR_XATTRS)) {
-		r->nxattrs = (size_t)get_varint(&p);
-		r->xattrs = r->nxattrs > 0 ?
-		    xcalloc(r->nxattrs, sizeof(*r->xattrs)) : NULL;
-		for (i = 0; i < r->nxattrs; i++) {
-			n = (size_t)get_varint(&p);
-			r->xattrs[i].name = xstrndup((const char *)p, n);
-			p += n;
-			n = (size_t)get_varint(&p);
-			r->xattrs[i].value = xmalloc(n == 0 ? 1 : n);
-			memcpy(r->xattrs[i].value, p, n);
-			r->xattrs[i].len = n;
-			p += n;
-		}
-	}
+	attr_unpack(&p, r, ATTR_COUNT);
 }
 
 /* ---- indexes ---- */

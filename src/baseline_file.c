@@ -21,6 +21,7 @@
 
 #include <openssl/evp.h>
 
+#include "attr.h"
 #include "atomicfile.h"
 #include "baseline_int.h"
 #include "buf.h"

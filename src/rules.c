@@ -316,106 +316,237 @@ struct seen {
 	    *hash;
 };
 
+/* One handler per key a rule object may hold (rule_keys below). */
+typedef void rule_key_fn(struct rules_loader *l, struct rule *r,
+    struct seen *seen, const char *key, json_t *v, const struct jsonpos *p);
+
+static void
+key_name(struct rules_loader *l, struct rule *r, struct seen *seen,
+    const char *key, json_t *v, const struct jsonpos *p)
+{
+	const char *s;
+
+	seen->name = p;
+	if (!want_string(l, key, v, p))
+		return;
+	s = json_string_value(v);
+	if (*s == '\0' || strlen(s) > RULE_NAME_MAX ||
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789_.-") != strlen(s)) {
+		ERR_AT(l, p, "invalid rule name \"%s\": use 1 to %d of "
+		    "A-Z a-z 0-9 _ . -", s, RULE_NAME_MAX);
+		return;
+	}
+	r->name = xstrdup(s);
+}
+
+static void
+key_description(struct rules_loader *l, struct rule *r, struct seen *seen,
+    const char *key, json_t *v, const struct jsonpos *p)
+{
+	(void)seen;
+	if (want_string(l, key, v, p)) {
+		free(r->description);
+		r->description = xstrdup(json_string_value(v));
+	}
+}
+
+static void
+key_paths(struct rules_loader *l, struct rule *r, struct seen *seen,
+    const char *key, json_t *v, const struct jsonpos *p)
+{
+	seen->paths = p;
+	each_string(l, r, key, v, p, add_path);
+}
+
+static void
+key_recursive(struct rules_loader *l, struct rule *r, struct seen *seen,
+    const char *key, json_t *v, const struct jsonpos *p)
+{
+	bool b;
+
+	seen->recursive = p;
+	if (want_bool(l, key, v, p, &b) && seen->depth == NULL)
+		r->depth = b ? -1 : 1;
+}
+
+static void
+key_depth(struct rules_loader *l, struct rule *r, struct seen *seen,
+    const char *key, json_t *v, const struct jsonpos *p)
+{
+	(void)key;
+	seen->depth = p;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > RULE_DEPTH_MAX) {
+		ERR_AT(l, p, "\"depth\" must be an integer from 0 to %d",
+		    RULE_DEPTH_MAX);
+		return;
+	}
+	r->depth = (int)json_integer_value(v);
+}
+
+static void
+key_include(struct rules_loader *l, struct rule *r, struct seen *seen,
+    const char *key, json_t *v, const struct jsonpos *p)
+{
+	(void)seen;
+	each_string(l, r, key, v, p, add_include);
+}
+
+static void
+key_exclude(struct rules_loader *l, struct rule *r, struct seen *seen,
+    const char *key, json_t *v, const struct jsonpos *p)
+{
+	(void)seen;
+	each_string(l, r, key, v, p, add_exclude);
+}
+
+static void
+key_attributes(struct rules_loader *l, struct rule *r, struct seen *seen,
+    const char *key, json_t *v, const struct jsonpos *p)
+{
+	seen->attributes = p;
+	r->attrs = 0;
+	each_string(l, r, key, v, p, add_attribute);
+}
+
+static void
+key_hash(struct rules_loader *l, struct rule *r, struct seen *seen,
+    const char *key, json_t *v, const struct jsonpos *p)
+{
+	seen->hash = p;
+	r->algos = 0;
+	each_string(l, r, key, v, p, add_algo);
+}
+
+static void
+key_severity(struct rules_loader *l, struct rule *r, struct seen *seen,
+    const char *key, json_t *v, const struct jsonpos *p)
+{
+	int i;
+
+	(void)seen;
+	if (!want_string(l, key, v, p))
+		return;
+	if ((i = severity_from_name(json_string_value(v))) < 0)
+		ERR_AT(l, p, "unknown severity \"%s\" (low, medium, high, "
+		    "critical)", json_string_value(v));
+	else
+		r->severity = (enum severity)i;
+}
+
+/* The three boolean switches of a rule. */
+static void
+key_switch(struct rules_loader *l, const char *key, json_t *v,
+    const struct jsonpos *p, bool *field)
+{
+	bool b;
+
+	if (want_bool(l, key, v, p, &b))
+		*field = b;
+}
+
+static void
+key_realtime(struct rules_loader *l, struct rule *r, struct seen *seen,
+    const char *key, json_t *v, const struct jsonpos *p)
+{
+	(void)seen;
+	key_switch(l, key, v, p, &r->realtime);
+}
+
+static void
+key_follow_symlinks(struct rules_loader *l, struct rule *r,
+    struct seen *seen, const char *key, json_t *v, const struct jsonpos *p)
+{
+	(void)seen;
+	key_switch(l, key, v, p, &r->follow_symlinks);
+}
+
+static void
+key_paranoid(struct rules_loader *l, struct rule *r, struct seen *seen,
+    const char *key, json_t *v, const struct jsonpos *p)
+{
+	(void)seen;
+	key_switch(l, key, v, p, &r->paranoid);
+}
+
+static void
+key_rescan(struct rules_loader *l, struct rule *r, struct seen *seen,
+    const char *key, json_t *v, const struct jsonpos *p)
+{
+	uint64_t u;
+
+	(void)seen;
+	(void)key;
+	if (json_is_integer(v) && json_integer_value(v) > 0)
+		r->rescan = (uint64_t)json_integer_value(v);
+	else if (json_is_string(v) &&
+	    parse_duration(json_string_value(v), &u) == 0 && u > 0)
+		r->rescan = u;
+	else if (json_is_string(v))
+		ERR_AT(l, p, "invalid duration \"%s\" for \"rescan\": use "
+		    "seconds or 30s, 15m, 1h, 1d", json_string_value(v));
+	else
+		ERR_AT(l, p, "\"rescan\" must be a positive number of "
+		    "seconds or a duration string");
+}
+
+static void
+key_max_size(struct rules_loader *l, struct rule *r, struct seen *seen,
+    const char *key, json_t *v, const struct jsonpos *p)
+{
+	uint64_t u;
+
+	(void)seen;
+	(void)key;
+	if (json_is_integer(v) && json_integer_value(v) >= 0)
+		r->max_size = (uint64_t)json_integer_value(v);
+	else if (json_is_string(v) &&
+	    parse_size(json_string_value(v), &u) == 0)
+		r->max_size = u;
+	else if (json_is_string(v))
+		ERR_AT(l, p, "invalid size \"%s\" for \"max_size\": use "
+		    "bytes or 512M, 1GiB...", json_string_value(v));
+	else
+		ERR_AT(l, p, "\"max_size\" must be a number of bytes or a "
+		    "size string");
+}
+
+/* Every key of a rule object (fimd.rules(5)); a new key is one row. */
+static const struct {
+	const char *key;
+	rule_key_fn *set;
+} rule_keys[] = {
+	{ "name", key_name },
+	{ "description", key_description },
+	{ "paths", key_paths },
+	{ "recursive", key_recursive },
+	{ "depth", key_depth },
+	{ "include", key_include },
+	{ "exclude", key_exclude },
+	{ "attributes", key_attributes },
+	{ "hash", key_hash },
+	{ "severity", key_severity },
+	{ "realtime", key_realtime },
+	{ "follow_symlinks", key_follow_symlinks },
+	{ "paranoid", key_paranoid },
+	{ "rescan", key_rescan },
+	{ "max_size", key_max_size },
+};
+
 static void
 set_key(struct rules_loader *l, struct rule *r, struct seen *seen,
     const char *key, json_t *v, const struct jsonpos *p)
 {
-	uint64_t u;
-	bool b;
-	int i;
+	size_t i;
 
-	if (strcmp(key, "name") == 0) {
-		const char *s;
-
-		seen->name = p;
-		if (!want_string(l, key, v, p))
-			return;
-		s = json_string_value(v);
-		if (*s == '\0' || strlen(s) > RULE_NAME_MAX ||
-		    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "abcdefghijklmnopqrstuvwxyz0123456789_.-") != strlen(s)) {
-			ERR_AT(l, p, "invalid rule name \"%s\": use 1 to %d of "
-			    "A-Z a-z 0-9 _ . -", s, RULE_NAME_MAX);
+	for (i = 0; i < sizeof(rule_keys) / sizeof(rule_keys[0]); i++) {
+		if (strcmp(key, rule_keys[i].key) == 0) {
+			rule_keys[i].set(l, r, seen, key, v, p);
 			return;
 		}
-		r->name = xstrdup(s);
-	} else if (strcmp(key, "description") == 0) {
-		if (want_string(l, key, v, p)) {
-			free(r->description);
-			r->description = xstrdup(json_string_value(v));
-		}
-	} else if (strcmp(key, "paths") == 0) {
-		seen->paths = p;
-		each_string(l, r, key, v, p, add_path);
-	} else if (strcmp(key, "recursive") == 0) {
-		seen->recursive = p;
-		if (want_bool(l, key, v, p, &b) && seen->depth == NULL)
-			r->depth = b ? -1 : 1;
-	} else if (strcmp(key, "depth") == 0) {
-		seen->depth = p;
-		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-		    json_integer_value(v) > RULE_DEPTH_MAX) {
-			ERR_AT(l, p, "\"depth\" must be an integer from 0 "
-			    "to %d", RULE_DEPTH_MAX);
-			return;
-		}
-		r->depth = (int)json_integer_value(v);
-	} else if (strcmp(key, "include") == 0) {
-		each_string(l, r, key, v, p, add_include);
-	} else if (strcmp(key, "exclude") == 0) {
-		each_string(l, r, key, v, p, add_exclude);
-	} else if (strcmp(key, "attributes") == 0) {
-		seen->attributes = p;
-		r->attrs = 0;
-		each_string(l, r, key, v, p, add_attribute);
-	} else if (strcmp(key, "hash") == 0) {
-		seen->hash = p;
-		r->algos = 0;
-		each_string(l, r, key, v, p, add_algo);
-	} else if (strcmp(key, "severity") == 0) {
-		if (!want_string(l, key, v, p))
-			return;
-		if ((i = severity_from_name(json_string_value(v))) < 0)
-			ERR_AT(l, p, "unknown severity \"%s\" (low, medium, "
-			    "high, critical)", json_string_value(v));
-		else
-			r->severity = (enum severity)i;
-	} else if (strcmp(key, "realtime") == 0) {
-		if (want_bool(l, key, v, p, &b))
-			r->realtime = b;
-	} else if (strcmp(key, "follow_symlinks") == 0) {
-		if (want_bool(l, key, v, p, &b))
-			r->follow_symlinks = b;
-	} else if (strcmp(key, "paranoid") == 0) {
-		if (want_bool(l, key, v, p, &b))
-			r->paranoid = b;
-	} else if (strcmp(key, "rescan") == 0) {
-		if (json_is_integer(v) && json_integer_value(v) > 0)
-			r->rescan = (uint64_t)json_integer_value(v);
-		else if (json_is_string(v) &&
-		    parse_duration(json_string_value(v), &u) == 0 && u > 0)
-			r->rescan = u;
-		else if (json_is_string(v))
-			ERR_AT(l, p, "invalid duration \"%s\" for \"rescan\": "
-			    "use seconds or 30s, 15m, 1h, 1d",
-			    json_string_value(v));
-		else
-			ERR_AT(l, p, "\"rescan\" must be a positive number of "
-			    "seconds or a duration string");
-	} else if (strcmp(key, "max_size") == 0) {
-		if (json_is_integer(v) && json_integer_value(v) >= 0)
-			r->max_size = (uint64_t)json_integer_value(v);
-		else if (json_is_string(v) &&
-		    parse_size(json_string_value(v), &u) == 0)
-			r->max_size = u;
-		else if (json_is_string(v))
-			ERR_AT(l, p, "invalid size \"%s\" for \"max_size\": "
-			    "use bytes or 512M, 1GiB...", json_string_value(v));
-		else
-			ERR_AT(l, p, "\"max_size\" must be a number of bytes "
-			    "or a size string");
-	} else
-		ERR_KEY(l, p, "unknown key \"%s\" in rule", key);
+	}
+	ERR_KEY(l, p, "unknown key \"%s\" in rule", key);
 }
 
 static const struct rule *

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attr.h"
 #include "tlib.h"
 
 #include "atomicfile.h"

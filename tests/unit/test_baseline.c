@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attr.h"
 #include "tlib.h"
 #include "trecord.h"
 

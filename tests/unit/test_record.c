@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <linux/fs.h>
 
+#include "attr.h"
 #include "tlib.h"
 #include "trecord.h"
 

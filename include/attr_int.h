@@ -1,0 +1,41 @@
+/*
+ * attr_int: the attribute table's rows, shared by attr.c (names,
+ * comparison, formatting) and attr_codec.c (JSON and packed forms).
+ */
+#ifndef FIMD_ATTR_INT_H
+#define FIMD_ATTR_INT_H
+
+#include <stddef.h>
+
+#include "attr.h"
+
+/* How a row's value is stored in a record, and so how it travels. */
+enum attr_kind {
+	ATTR_KIND_TYPE,		/* the S_IFMT bits of mode; packs all of mode */
+	ATTR_KIND_MODE,		/* the permission bits of mode */
+	ATTR_KIND_U32,		/* a uint32_t at offset */
+	ATTR_KIND_U64,		/* a uint64_t at offset (at most INT64_MAX) */
+	ATTR_KIND_TIME,		/* a struct fimd_time at offset */
+	ATTR_KIND_BTIME,	/* a time that is {0,0} when unknown */
+	ATTR_KIND_HASH,		/* digests, or too large to hash */
+	ATTR_KIND_TARGET,	/* link_target */
+	ATTR_KIND_XATTRS,	/* xattrs */
+};
+
+typedef bool attr_equal_fn(const struct record *, const struct record *);
+typedef int attr_format_fn(const struct record *, int, struct buf *);
+
+struct attr_info {
+	const char *name;	/* as rules and alerts spell it */
+	const char *description;
+	attr_equal_fn *equal;
+	attr_format_fn *format;
+	enum attr_kind kind;
+	size_t	 offset;	/* of the field in struct record */
+	const char *key;	/* in the baseline's JSON form */
+	const char *bad;	/* the error for a bad value there */
+};
+
+extern const struct attr_info attr_table[ATTR_COUNT];
+
+#endif
