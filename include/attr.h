@@ -6,9 +6,10 @@
  * values of an alert's fimd.changes, the record's JSON form in the
  * baseline and its packed form in memory, and the list in the man page
  * (tests/unit/test_attr.c holds the two to each other), so adding an
- * attribute of an existing kind is one row.  Attribute sets travel as an attr_mask; the
- * GROWING group is STANDARD plus the ATTR_F_GROWING modifier bit, which
- * changes how size, times and hash compare (see diff.h).
+ * attribute of an existing kind is one row.  Attribute sets travel as an
+ * attr_mask; the GROWING group is STANDARD plus the ATTR_F_GROWING
+ * modifier bit, which changes how size, times and hash compare (see
+ * diff.h).
  *
  * Pure module: no I/O; allocation only for the records and JSON it
  * returns.
