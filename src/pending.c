@@ -111,11 +111,17 @@ entry_delay(const struct pending *p, const struct entry *e, double now)
 
 	/*
 	 * A lone writer that closed is hashed at once; a file opened and
-	 * closed again and again is a burst and waits for quiet.
+	 * closed again and again is a burst and waits for quiet.  A name
+	 * that went away waits as long: "rm f && mkdir f", "rm b && ln a
+	 * b" replace it, and the probe after the quiet judges the new
+	 * object against the old record (one "updated"), instead of
+	 * racing the second command to a "deleted" and a "created".
 	 */
-	if ((e->flags & WEV_CLOSE_WRITE) && e->closes <= 1)
+	if ((e->flags & WEV_CLOSE_WRITE) && e->closes <= 1 &&
+	    !(e->flags & (WEV_DELETE | WEV_MOVED_FROM)))
 		return 0;
-	if (e->flags & (WEV_MODIFY | WEV_CREATE | WEV_CLOSE_WRITE))
+	if (e->flags & (WEV_MODIFY | WEV_CREATE | WEV_CLOSE_WRITE |
+	    WEV_DELETE | WEV_MOVED_FROM))
 		due = e->last + p->debounce;
 	else
 		due = e->last + (double)PENDING_META_MS / 1000;
