@@ -20,6 +20,14 @@
 enum entry_state {
 	ENTRY_WAITING,
 	ENTRY_PROBING,
+	/*
+	 * Probed within the last debounce window and quiet since: kept so
+	 * that a writer that closes again soon is seen as a burst and
+	 * waits for quiet, instead of being hashed at once on every close
+	 * when the probes happen to keep up with it.  Not counted as
+	 * pending; dropped when the window ends.
+	 */
+	ENTRY_COOLING,
 };
 
 struct entry {
@@ -50,6 +58,7 @@ struct pending {
 	pending_fire_fn *fire;
 	void	*arg;
 	struct pathmap *map;
+	size_t	 cooling;	/* entries in ENTRY_COOLING */
 };
 
 static void	entry_timer_cb(evutil_socket_t fd, short what, void *arg);
@@ -163,7 +172,7 @@ entry_get(struct pending *p, const char *path, size_t len, double now)
 
 	if ((e = pathmap_get(p->map, path, len)) != NULL)
 		return e;
-	if (pathmap_count(p->map) >= p->max_entries)
+	if (pathmap_count(p->map) - p->cooling >= p->max_entries)
 		return NULL;
 	e = xcalloc(1, sizeof(*e));
 	e->p = p;
@@ -182,6 +191,15 @@ static void
 entry_note(struct entry *e, unsigned flags, const struct procinfo *proc,
     double now)
 {
+	if (e->state == ENTRY_COOLING) {
+		/* The close probed last counts: this one makes a burst. */
+		e->p->cooling--;
+		e->state = ENTRY_WAITING;
+		e->closes = 1;
+		procinfo_release(&e->proc);
+		procinfo_init(&e->proc);
+		e->have_proc = false;
+	}
 	if (e->state == ENTRY_PROBING && !e->again) {
 		/*
 		 * Written again while the last close is being probed: the
@@ -281,6 +299,12 @@ entry_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (e->state == ENTRY_COOLING) {
+		p->cooling--;
+		pathmap_remove(p->map, e->path, e->len);
+		entry_free(e);
+		return;
+	}
 	memset(&info, 0, sizeof(info));
 	info.flags = e->flags;
 	info.first = e->first;
@@ -310,11 +334,22 @@ void
 pending_done(struct pending *p, const char *path, size_t len)
 {
 	struct entry *e;
+	struct timeval tv;
 	double now = clock_mono_s();
 
 	if ((e = pathmap_get(p->map, path, len)) == NULL ||
 	    e->state != ENTRY_PROBING)
 		return;
+	if (!e->again && p->debounce > 0) {
+		entry_reset(e, now);
+		e->state = ENTRY_COOLING;
+		p->cooling++;
+		tv.tv_sec = (time_t)p->debounce;
+		tv.tv_usec = (suseconds_t)((p->debounce -
+		    (double)tv.tv_sec) * 1e6);
+		evtimer_add(e->timer, &tv);
+		return;
+	}
 	if (!e->again) {
 		pathmap_remove(p->map, path, len);
 		entry_free(e);
@@ -338,7 +373,7 @@ collect_waiting(const char *key, size_t len, void *value, void *arg)
 
 	(void)key;
 	(void)len;
-	if (e->state == ENTRY_WAITING)
+	if (e->state == ENTRY_WAITING || e->state == ENTRY_COOLING)
 		l->v[l->n++] = e;
 	return true;
 }
@@ -354,6 +389,8 @@ pending_clear(struct pending *p)
 	l.n = 0;
 	pathmap_foreach(p->map, collect_waiting, &l);
 	for (i = 0; i < l.n; i++) {
+		if (l.v[i]->state == ENTRY_COOLING)
+			p->cooling--;
 		pathmap_remove(p->map, l.v[i]->path, l.v[i]->len);
 		entry_free(l.v[i]);
 	}
@@ -363,5 +400,5 @@ pending_clear(struct pending *p)
 size_t
 pending_count(const struct pending *p)
 {
-	return pathmap_count(p->map);
+	return pathmap_count(p->map) - p->cooling;
 }

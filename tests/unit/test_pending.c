@@ -166,6 +166,41 @@ test_repeated_closes_are_a_burst(void **state)
 }
 
 /* Events during a probe give exactly one more probe after it. */
+/*
+ * Closes spaced so that each probe ends before the next close (a slow
+ * writer, or one preempted on a busy machine) are still one burst: the
+ * first is hashed at once, the rest wait for quiet, and the path stays
+ * out of the pending count in between.
+ */
+static void
+test_spaced_closes_are_a_burst(void **state)
+{
+	struct harness h;
+	int i;
+
+	(void)state;
+	setup_h(&h, 150, 5000, 16);
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(pending_touch(h.p, "/t/a", 4,
+		    WEV_MODIFY | WEV_CLOSE_WRITE, NULL), 0);
+		run_ms(&h, 30);
+	}
+	assert_int_equal(h.n, 1);	/* the first close, at once */
+	assert_true(h.f[0].at < 0.05);
+	run_ms(&h, 300);
+	assert_int_equal(h.n, 2);	/* the rest, after the quiet */
+	assert_int_equal(pending_count(h.p), 0);
+	/* Once the window has passed, a lone close is hashed at once. */
+	run_ms(&h, 200);
+	h.t0 = tlib_now();
+	assert_int_equal(pending_touch(h.p, "/t/a", 4, WEV_CLOSE_WRITE, NULL),
+	    0);
+	run_ms(&h, 50);
+	assert_int_equal(h.n, 3);
+	assert_true(h.f[2].at < 0.04);
+	teardown_h(&h);
+}
+
 static void
 test_touch_while_probing(void **state)
 {
@@ -234,6 +269,7 @@ main(void)
 		cmocka_unit_test(test_modify_waits_for_quiet),
 		cmocka_unit_test(test_cap_still_open),
 		cmocka_unit_test(test_repeated_closes_are_a_burst),
+		cmocka_unit_test(test_spaced_closes_are_a_burst),
 		cmocka_unit_test(test_touch_while_probing),
 		cmocka_unit_test(test_bound_rename_moved_clear),
 	};
