@@ -49,7 +49,8 @@ struct alert {
 	const struct rule *rule;	/* NULL only for gap / reconciled */
 	const char *path;		/* file, or the scope of a gap */
 	size_t	 pathlen;
-	const char *old_path;		/* moved: where it was */
+	const char *old_path;		/* moved: where it was; else the
+					   name it was written under */
 	size_t	 old_pathlen;
 	const struct record *old;	/* baseline state; NULL when created */
 	const struct record *new;	/* current state; NULL when deleted */
@@ -57,6 +58,8 @@ struct alert {
 	const struct procinfo *proc;	/* the writer, or NULL */
 	const char *reason;		/* gap / reconciled: why; else NULL */
 	uint64_t count;			/* reconciled: changes found */
+	bool	 has_entries;		/* a directory moved or moved out */
+	uint64_t entries;		/* ... with this many entries */
 	bool	 still_open;		/* hashed while open for writing */
 };
 
@@ -69,7 +72,9 @@ struct change {
 	const struct rule *rule;	/* NULL: no rule covers it now */
 	const char *path;
 	size_t	 len;
-	const char *old_path;		/* moved: where it was; else NULL */
+	const char *old_path;		/* moved: where it was; replaced by
+					   rename: the name it was written
+					   under; else NULL */
 	size_t	 old_len;
 	const struct record *old;	/* NULL when created */
 	const struct record *new;	/* NULL when deleted */

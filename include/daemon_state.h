@@ -104,6 +104,7 @@ struct daemon_realtime {
 	uint64_t probes_since_trim;
 	uint64_t events;	/* events delivered by the watch */
 	uint64_t overflows;
+	uint64_t stale;		/* probes overtaken by a rename, redone */
 };
 
 /* The rescan queue: daemon_rescan.c. */

@@ -227,6 +227,15 @@ message_changes(struct buf *m, const struct alert *a)
 	(void)buf_addc(m, ')');
 }
 
+/* A directory's move or removal counts what went with it. */
+static void
+message_entries(struct buf *m, const struct alert *a)
+{
+	if (a->has_entries)
+		(void)buf_addf(m, " with %" PRIu64 " entr%s below", a->entries,
+		    a->entries == 1 ? "y" : "ies");
+}
+
 static json_t *
 build_message(const struct alert *a)
 {
@@ -254,11 +263,18 @@ build_message(const struct alert *a)
 			message_path(&m, a->old_path, a->old_pathlen);
 		(void)buf_adds(&m, " moved to ");
 		message_path(&m, a->path, a->pathlen);
+		message_entries(&m, a);
 		message_changes(&m, a);
 		break;
 	default:
 		message_path(&m, a->path, a->pathlen);
 		(void)buf_addf(&m, " %s", alert_action_name(a->action));
+		if (a->old_path != NULL) {
+			/* Written under another name and renamed over it. */
+			(void)buf_adds(&m, " by a rename from ");
+			message_path(&m, a->old_path, a->old_pathlen);
+		}
+		message_entries(&m, a);
 		message_changes(&m, a);
 		break;
 	}
@@ -344,7 +360,10 @@ build_fimd(struct alert_stream *s, const struct alert *a, uint64_t seq,
 			    json_integer((json_int_t)a->count));
 	} else
 		alert_changes_json(a, fimd);
-	if (a->action == ACTION_MOVED && a->old_path != NULL) {
+	if (a->has_entries)
+		json_object_set_new(fimd, "entries",
+		    json_integer((json_int_t)a->entries));
+	if (a->old_path != NULL && !is_coverage(a->action)) {
 		prev = json_object();
 		json_object_set_new(prev, "path",
 		    alert_json_bytes(a->old_path, a->old_pathlen));

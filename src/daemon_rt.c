@@ -25,6 +25,25 @@
 /* Probes between two returns of freed memory to the system. */
 #define RT_TRIM_AFTER	10000
 
+/* What a move did to a probed path (pending.h, struct pending_move). */
+struct rt_move {
+	char	*from;		/* NULL when none */
+	size_t	 from_len;
+	bool	 have_old;	/* moved: judged against old */
+	struct record old;
+	bool	 has_entries;
+	uint64_t entries;
+};
+
+/* What this name had before its object was renamed away. */
+struct rt_left {
+	bool	 have_old;
+	struct record old;
+	char	*to;
+	size_t	 to_len;
+	bool	 absorbed;
+};
+
 /* A realtime probe of one pending path. */
 struct rt_job {
 	struct scan_batch batch;
@@ -33,10 +52,17 @@ struct rt_job {
 	double	 first;
 	bool	 still_open;
 	struct procinfo proc;
-	char	*moved_from;	/* NULL unless moved here at event time */
-	size_t	 moved_from_len;
-	struct record moved_record;
-	uint64_t moved_children;
+	struct rt_move move;
+	struct rt_left left;
+};
+
+/* How a judged change is reported. */
+struct rt_report {
+	const struct procinfo *proc;
+	bool	 still_open;
+	double	 first;
+	const struct rt_move *move;	/* NULL when none */
+	const struct rt_left *left;	/* NULL when none */
 };
 
 /* The walk of a directory that appeared. */
@@ -185,40 +211,115 @@ rt_touch(struct daemon *d, const char *path, size_t len, unsigned flags,
 	}
 }
 
+/* Whether the baseline knows path as a directory. */
+static bool
+known_dir(const struct daemon *d, const char *path, size_t len)
+{
+	struct record rec;
+	bool dir;
+
+	if (baseline_get(d->b, path, len, &rec) < 0)
+		return false;
+	dir = S_ISDIR(rec.mode);
+	record_release(&rec);
+	return dir;
+}
+
+static void
+rt_note_move(struct daemon *d, const char *path, size_t len, unsigned flags,
+    const struct pending_move *mv, const struct procinfo *proc)
+{
+	if (pending_moved(d->pending, path, len, flags, mv, proc) < 0)
+		rt_touch(d, path, len, flags, proc);
+}
+
+/*
+ * A directory (known to the baseline) left the rules: its entries go
+ * silently and its probe reports one "deleted" with their count.
+ * Anything else that left is judged at its old name.
+ */
+static void
+rt_moved_out(struct daemon *d, const char *path, size_t len, unsigned flags,
+    bool had_dir, const struct procinfo *proc)
+{
+	struct pending_move mv = { .has_entries = true };
+	char **below;
+	size_t n, i;
+
+	if (!had_dir) {
+		rt_touch(d, path, len, WEV_MOVED_FROM | (flags & WEV_ISDIR),
+		    proc);
+		return;
+	}
+	below = entries_below(d, path, len, &n);
+	for (i = 0; i < n; i++) {
+		(void)baseline_remove(d->b, below[i], strlen(below[i]));
+		free(below[i]);
+	}
+	free(below);
+	if (n > 0)
+		daemon_mark_dirty(d);
+	mv.entries = n;
+	rt_note_move(d, path, len, WEV_MOVED_FROM | WEV_ISDIR, &mv, proc);
+}
+
+/*
+ * A rename, applied to the baseline at once so that later events, which
+ * carry the new names, find the entries where they now are.  What the
+ * probe of the new name then judges depends on what was there:
+ *  - a record of its own (a file replaced by rename: sed -i, dpkg, git,
+ *    editors): judged against that record, naming where the content was
+ *    written; the temp name's record, if any, goes with it;
+ *  - nothing, and the old name had a record: moved, judged against the
+ *    old record, with the count of a directory's entries;
+ *  - nothing known: new content, judged as created.
+ */
 static void
 rt_rename(struct daemon *d, const struct watch_event *ev,
     const struct procinfo *proc)
 {
+	struct pending_move mv = { .from = ev->old_path,
+	    .from_len = ev->old_len };
+	struct record src;
 	bool is_dir = ev->flags & WEV_ISDIR;
-	bool to_covered = covered(d, ev->path, ev->len, is_dir);
-	struct record rec;
-	uint64_t children = 0;
-	bool had;
+	bool had_src, to_covered;
 
+	if ((had_src = baseline_get(d->b, ev->old_path, ev->old_len,
+	    &src) == 0))
+		is_dir = S_ISDIR(src.mode);
 	pending_rename(d->pending, ev->old_path, ev->old_len, ev->path,
-	    ev->len);
-	had = baseline_get(d->b, ev->old_path, ev->old_len, &rec) == 0;
-	if (is_dir && to_covered)
-		children = rekey_subtree(d, ev->old_path, ev->old_len,
-		    ev->path, ev->len);
-	if (had && to_covered) {
-		(void)baseline_remove(d->b, ev->old_path, ev->old_len);
-		baseline_put(d->b, ev->path, ev->len, &rec);
-		daemon_mark_dirty(d);
-		if (pending_moved(d->pending, ev->path, ev->len, ev->old_path,
-		    ev->old_len, &rec, children, proc) < 0)
-			rt_touch(d, ev->path, ev->len, WEV_MOVED_TO, proc);
-		record_release(&rec);
-		return;
+	    ev->len, is_dir);
+	to_covered = covered(d, ev->path, ev->len, is_dir);
+	if (!to_covered) {
+		rt_moved_out(d, ev->old_path, ev->old_len, ev->flags,
+		    had_src && is_dir, proc);
+	} else if (!is_dir && baseline_contains(d->b, ev->path, ev->len)) {
+		if (had_src)
+			(void)baseline_remove(d->b, ev->old_path, ev->old_len);
+		rt_note_move(d, ev->path, ev->len, WEV_MOVED_TO, &mv, proc);
+	} else {
+		if (is_dir) {
+			mv.has_entries = true;
+			mv.entries = rekey_subtree(d, ev->old_path,
+			    ev->old_len, ev->path, ev->len);
+		}
+		if (had_src) {
+			(void)baseline_remove(d->b, ev->old_path, ev->old_len);
+			baseline_put(d->b, ev->path, ev->len, &src);
+			mv.old = &src;
+		}
+		rt_note_move(d, ev->path, ev->len, (had_src ? WEV_RENAME :
+		    WEV_MOVED_TO) | (is_dir ? WEV_ISDIR : 0), &mv, proc);
 	}
-	if (had)
-		record_release(&rec);
-	/* Moved out of coverage (or unknown before): judge each side. */
-	rt_touch(d, ev->old_path, ev->old_len, WEV_MOVED_FROM |
-	    (ev->flags & WEV_ISDIR), proc);
-	if (to_covered)
-		rt_touch(d, ev->path, ev->len, WEV_MOVED_TO |
-		    (ev->flags & WEV_ISDIR), proc);
+	if (had_src) {
+		if (!is_dir && to_covered &&
+		    pending_left(d->pending, ev->old_path, ev->old_len, &src,
+		    ev->path, ev->len, proc) < 0)
+			rt_touch(d, ev->old_path, ev->old_len, WEV_MOVED_FROM,
+			    proc);
+		daemon_mark_dirty(d);
+		record_release(&src);
+	}
 }
 
 void
@@ -249,6 +350,9 @@ rt_watch_event(const struct watch_event *ev, void *arg)
 	rt_writer(d, ev, &proc);
 	if (ev->flags & WEV_RENAME)
 		rt_rename(d, ev, &proc);
+	else if (ev->flags & WEV_MOVED_FROM)
+		rt_moved_out(d, ev->path, ev->len, ev->flags,
+		    known_dir(d, ev->path, ev->len), &proc);
 	else
 		rt_touch(d, ev->path, ev->len, ev->flags, &proc);
 	procinfo_release(&proc);
@@ -271,13 +375,25 @@ rt_pending_fire(const char *path, size_t len, const struct pending_info *info,
 	procinfo_init(&job->proc);
 	if (info->proc != NULL)
 		procinfo_copy(&job->proc, info->proc);
-	record_init(&job->moved_record);
-	if (info->moved_from != NULL && info->moved_record != NULL) {
-		job->moved_from = xstrndup(info->moved_from,
-		    info->moved_from_len);
-		job->moved_from_len = info->moved_from_len;
-		record_copy(&job->moved_record, info->moved_record);
-		job->moved_children = info->moved_children;
+	record_init(&job->move.old);
+	if (info->move.from != NULL) {
+		job->move.from = xstrndup(info->move.from,
+		    info->move.from_len);
+		job->move.from_len = info->move.from_len;
+	}
+	if (info->move.old != NULL) {
+		record_copy(&job->move.old, info->move.old);
+		job->move.have_old = true;
+	}
+	job->move.has_entries = info->move.has_entries;
+	job->move.entries = info->move.entries;
+	record_init(&job->left.old);
+	if (info->left.old != NULL) {
+		record_copy(&job->left.old, info->left.old);
+		job->left.have_old = true;
+		job->left.to = xstrndup(info->left.to, info->left.to_len);
+		job->left.to_len = info->left.to_len;
+		job->left.absorbed = info->left.absorbed;
 	}
 	/* Everything needed is copied: the probe may finish right here. */
 	(void)scan_one(d->scan, path, len, &job->batch);
@@ -320,21 +436,24 @@ subtree_stat_done(const struct scan_item *it, uint64_t *prefix_len,
 
 /* One judged change as a realtime alert. */
 static void
-rt_emit(struct daemon *d, const struct change *c, const struct procinfo *proc,
-    bool still_open, double first)
+rt_emit(struct daemon *d, const struct change *c, const struct rt_report *rep)
 {
 	struct alert a;
 
 	alert_from_change(&a, SOURCE_REALTIME, c);
-	a.proc = proc != NULL && proc->pid != 0 ? proc : NULL;
-	a.still_open = still_open;
-	daemon_emit(d, &a, first);
+	a.proc = rep->proc != NULL && rep->proc->pid != 0 ? rep->proc : NULL;
+	a.still_open = rep->still_open;
+	if (rep->move != NULL && rep->move->has_entries) {
+		a.has_entries = true;
+		a.entries = rep->move->entries;
+	}
+	daemon_emit(d, &a, rep->first);
 }
 
 /* Report path as deleted, if its rule wants realtime, and forget it. */
 static bool
 rt_forget(struct daemon *d, const char *path, size_t len,
-    const struct procinfo *proc, double first)
+    const struct rt_report *rep)
 {
 	struct change c;
 	struct record old;
@@ -349,7 +468,7 @@ rt_forget(struct daemon *d, const char *path, size_t len,
 	c.old = &old;
 	if ((c.rule == NULL || c.rule->realtime) &&
 	    judge_change(&old, NULL, c.rule, false, &c.action, &df))
-		rt_emit(d, &c, proc, false, first);
+		rt_emit(d, &c, rep);
 	(void)baseline_remove(d->b, path, len);
 	record_release(&old);
 	return true;
@@ -359,28 +478,29 @@ rt_forget(struct daemon *d, const char *path, size_t len,
  * path no longer exists: report it, and when it was a directory (as the
  * baseline or the event says) everything known below it.  Only then is
  * the baseline walked, so deleting K files costs K lookups, not K walks.
+ * A directory that moved out took its entries already (rt_moved_out):
+ * its one line counts them.
  */
 static void
 rt_gone(struct daemon *d, const char *path, size_t len, unsigned flags,
-    const struct procinfo *proc, double first)
+    const struct rt_report *rep)
 {
-	struct record old;
+	struct rt_report each = *rep;
 	char **below = NULL;
 	size_t n = 0, i;
 	bool is_dir = flags & WEV_ISDIR;
 
-	if (baseline_get(d->b, path, len, &old) == 0) {
-		is_dir = S_ISDIR(old.mode);
-		record_release(&old);
-	}
+	if (baseline_contains(d->b, path, len))
+		is_dir = known_dir(d, path, len);
 	if (is_dir)
 		below = entries_below(d, path, len, &n);
+	each.move = NULL;
 	for (i = 0; i < n; i++) {
-		(void)rt_forget(d, below[i], strlen(below[i]), proc, first);
+		(void)rt_forget(d, below[i], strlen(below[i]), &each);
 		free(below[i]);
 	}
 	free(below);
-	if (rt_forget(d, path, len, proc, first))
+	if (rt_forget(d, path, len, rep))
 		n++;
 	if (n > 0)
 		daemon_mark_dirty(d);
@@ -399,33 +519,35 @@ is_gone(int err)
  * this name or the old one) as a directory.
  */
 static bool
-rt_record(struct daemon *d, struct scan_item *it, const char *moved_from,
-    size_t moved_len, const struct record *moved_record,
-    const struct procinfo *proc, bool still_open, double first)
+rt_record(struct daemon *d, struct scan_item *it, const struct rt_report *rep)
 {
+	const struct rt_move *mv = rep->move;
 	struct change c;
 	struct record old;
 	struct diff df;
-	bool had, was_dir = false;
+	bool had = false, moved = mv != NULL && mv->have_old;
+	bool was_dir = false;
 
 	memset(&c, 0, sizeof(c));
 	c.rule = it->rule;
 	c.path = it->path;
 	c.len = it->len;
 	c.new = &it->rec;
-	if (moved_from != NULL) {
-		c.old_path = moved_from;
-		c.old_len = moved_len;
-		c.old = moved_record;
-		had = false;
-	} else if ((had = baseline_get(d->b, it->path, it->len, &old) == 0))
+	if (mv != NULL && mv->from != NULL) {
+		c.old_path = mv->from;
+		c.old_len = mv->from_len;
+	}
+	if (moved)
+		c.old = &mv->old;
+	else if ((had = baseline_get(d->b, it->path, it->len, &old) == 0))
 		c.old = &old;
+	else if (rep->left != NULL)
+		c.old = &rep->left->old;	/* a new object at this name */
 	if (c.old != NULL)
 		was_dir = S_ISDIR(c.old->mode);
-	if (judge_change(c.old, c.new, c.rule, moved_from != NULL, &c.action,
-	    &df)) {
+	if (judge_change(c.old, c.new, c.rule, moved, &c.action, &df)) {
 		c.diff = c.action == ACTION_CREATED ? NULL : &df;
-		rt_emit(d, &c, proc, still_open, first);
+		rt_emit(d, &c, rep);
 	}
 	baseline_put(d->b, it->path, it->len, &it->rec);
 	daemon_mark_dirty(d);
@@ -434,12 +556,84 @@ rt_record(struct daemon *d, struct scan_item *it, const char *moved_from,
 	return was_dir;
 }
 
+static void
+rt_job_report(const struct rt_job *job, struct rt_report *ret)
+{
+	ret->proc = &job->proc;
+	ret->still_open = job->still_open;
+	ret->first = job->first;
+	ret->move = job->move.from != NULL || job->move.has_entries ?
+	    &job->move : NULL;
+	ret->left = job->left.have_old ? &job->left : NULL;
+}
+
+/*
+ * The object that left a name vanished at its new name (mv f f~, write
+ * f, rm f~): the new name's record goes silently, since the old name's
+ * probe reports the net effect on the old name.
+ */
+static void
+rt_absorb(struct daemon *d, const char *path, size_t len)
+{
+	if (baseline_remove(d->b, path, len) == 0)
+		daemon_mark_dirty(d);
+}
+
+/* A probe of a name an object moved to found it gone: absorbed? */
+static bool
+rt_gone_absorbed(struct daemon *d, const struct rt_job *job,
+    const char *path, size_t len)
+{
+	if (!job->move.have_old || job->move.from == NULL ||
+	    S_ISDIR(job->move.old.mode) ||
+	    !pending_absorb(d->pending, job->move.from, job->move.from_len))
+		return false;
+	rt_absorb(d, path, len);
+	return true;
+}
+
+/* After a name whose object left was judged: is the object gone too? */
+static void
+rt_left_settle(struct daemon *d, const struct rt_left *left)
+{
+	struct record rec;
+	struct stat st;
+	bool same;
+
+	if (left->absorbed || lstat(left->to, &st) == 0 || errno != ENOENT ||
+	    baseline_get(d->b, left->to, left->to_len, &rec) < 0)
+		return;
+	same = rec.inode == left->old.inode && rec.dev == left->old.dev;
+	record_release(&rec);
+	if (same)
+		rt_absorb(d, left->to, left->to_len);
+}
+
+/* The name is gone and so is the object that left it: net, deleted. */
+static void
+rt_left_gone(struct daemon *d, const struct rt_job *job, const char *path,
+    size_t len, const struct rt_report *rep)
+{
+	struct change c;
+	struct diff df;
+
+	memset(&c, 0, sizeof(c));
+	c.rule = ruleset_match(d->rs, path, len, false, NULL);
+	c.path = path;
+	c.len = len;
+	c.old = &job->left.old;
+	if ((c.rule == NULL || c.rule->realtime) &&
+	    judge_change(c.old, NULL, c.rule, false, &c.action, &df))
+		rt_emit(d, &c, rep);
+}
+
 /* Judge one probed path; it->path is stable here. */
 static void
 rt_judge(struct daemon *d, struct rt_job *job, struct scan_item *it)
 {
 	bool appeared = job->flags & (WEV_CREATE | WEV_MOVED_TO | WEV_RENAME);
 	bool was_dir, had;
+	struct rt_report rep;
 
 	if (it->rule == NULL) {
 		if (S_ISDIR(it->rec.mode) && appeared &&
@@ -450,15 +644,15 @@ rt_judge(struct daemon *d, struct rt_job *job, struct scan_item *it)
 	}
 	if (!it->rule->realtime)
 		return;		/* its rescans will judge it */
-	if (job->moved_from != NULL) {
-		(void)rt_record(d, it, job->moved_from, job->moved_from_len,
-		    &job->moved_record, &job->proc, job->still_open,
-		    job->first);
+	rt_job_report(job, &rep);
+	if (job->move.have_old) {
+		(void)rt_record(d, it, &rep);
 		return;
 	}
 	had = baseline_contains(d->b, it->path, it->len);
-	was_dir = rt_record(d, it, NULL, 0, NULL, &job->proc, job->still_open,
-	    job->first);
+	was_dir = rt_record(d, it, &rep);
+	if (rep.left != NULL)
+		rt_left_settle(d, rep.left);
 	if (S_ISDIR(it->rec.mode) && (!had || !was_dir || appeared))
 		daemon_defer_subtree(d, it->path, it->len, &job->proc,
 		    job->first);
@@ -468,8 +662,10 @@ static void
 rt_job_free(struct rt_job *job)
 {
 	procinfo_release(&job->proc);
-	record_release(&job->moved_record);
-	free(job->moved_from);
+	record_release(&job->move.old);
+	free(job->move.from);
+	record_release(&job->left.old);
+	free(job->left.to);
 	free(job);
 }
 
@@ -480,9 +676,19 @@ rt_item_done(struct scan_item *it, void *arg)
 	struct daemon *d = job->d;
 	char *path = xstrndup(it->path, it->len);
 	size_t len = it->len;
+	struct rt_report rep;
 
-	if (is_gone(it->err))
-		rt_gone(d, path, len, job->flags, &job->proc, job->first);
+	rt_job_report(job, &rep);
+	if (pending_stale(d->pending, path, len)) {
+		/* A rename overtook this probe; pending_done probes again. */
+		d->rt.stale++;
+	} else if (is_gone(it->err)) {
+		if (job->left.have_old && job->left.absorbed &&
+		    !baseline_contains(d->b, path, len))
+			rt_left_gone(d, job, path, len, &rep);
+		else if (!rt_gone_absorbed(d, job, path, len))
+			rt_gone(d, path, len, job->flags, &rep);
+	}
 	else if (it->err != 0) {
 		d->unreadable++;
 		log_warnx("cannot %s a changed file: %s", it->err_op,
@@ -512,10 +718,10 @@ subtree_item_done(struct scan_item *it, void *arg)
 {
 	struct subtree_job *job = arg;
 	struct daemon *d = job->d;
+	struct rt_report rep = { .proc = &job->proc, .first = job->first };
 
 	if (it->err == 0 && it->rule != NULL && it->rule->realtime)
-		(void)rt_record(d, it, NULL, 0, NULL, &job->proc, false,
-		    job->first);
+		(void)rt_record(d, it, &rep);
 	else if (it->err != 0 && !is_gone(it->err))
 		d->unreadable++;
 	if (!job->walking && job->batch.inflight == 0)

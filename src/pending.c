@@ -16,6 +16,9 @@
 
 /* Settle time of events that carry no content (attrib, delete, moves). */
 #define PENDING_META_MS	5
+/* Events after which a name waits for the debounce window (entry_delay). */
+#define PENDING_WAIT_FLAGS \
+	(WEV_CREATE | WEV_DELETE | WEV_MOVED_FROM | WEV_RENAME)
 
 enum entry_state {
 	ENTRY_WAITING,
@@ -43,11 +46,27 @@ struct entry {
 	double	 last;
 	bool	 have_proc;
 	struct procinfo proc;
-	char	*moved_from;
-	size_t	 moved_from_len;
-	bool	 have_moved_record;
-	struct record moved_record;
-	uint64_t moved_children;
+	/*
+	 * What moves did to this path.  It stays here until a probe that
+	 * saw it is applied: handed to the probe at fire (fired), it is
+	 * dropped at pending_done unless the probe was stale, and a rename
+	 * of a probing entry carries it to the new name.
+	 */
+	char	*from;
+	size_t	 from_len;
+	bool	 have_old;
+	struct record old;
+	bool	 has_entries;
+	uint64_t entries;
+	bool	 fired;
+	bool	 stale;		/* the probe in flight was overtaken */
+	/* What this name had before its object was renamed away. */
+	bool	 have_left;
+	struct record left;
+	char	*left_to;
+	size_t	 left_to_len;
+	bool	 absorbed;
+	bool	 left_fired;
 };
 
 struct pending {
@@ -85,11 +104,92 @@ entry_free(struct entry *e)
 {
 	event_free(e->timer);
 	procinfo_release(&e->proc);
-	if (e->have_moved_record)
-		record_release(&e->moved_record);
-	free(e->moved_from);
+	if (e->have_old)
+		record_release(&e->old);
+	if (e->have_left)
+		record_release(&e->left);
+	free(e->left_to);
+	free(e->from);
 	free(e->path);
 	free(e);
+}
+
+static void
+left_clear(struct entry *e)
+{
+	if (e->have_left)
+		record_release(&e->left);
+	e->have_left = false;
+	free(e->left_to);
+	e->left_to = NULL;
+	e->left_to_len = 0;
+	e->absorbed = false;
+	e->left_fired = false;
+}
+
+static void
+move_clear(struct entry *e)
+{
+	if (e->have_old)
+		record_release(&e->old);
+	e->have_old = false;
+	free(e->from);
+	e->from = NULL;
+	e->from_len = 0;
+	e->has_entries = false;
+	e->entries = 0;
+	e->fired = false;
+}
+
+static bool
+move_empty(const struct entry *e)
+{
+	return e->from == NULL && !e->has_entries;
+}
+
+/* Set e's move to mv's (copied), replacing what it had. */
+static void
+move_set(struct entry *e, const struct pending_move *mv)
+{
+	move_clear(e);
+	if (mv->from != NULL) {
+		e->from = xstrndup(mv->from, mv->from_len);
+		e->from_len = mv->from_len;
+	}
+	if (mv->old != NULL) {
+		record_copy(&e->old, mv->old);
+		e->have_old = true;
+	}
+	e->has_entries = mv->has_entries;
+	e->entries = mv->entries;
+}
+
+/* Hand src's move to dst (src's object is the one now at dst). */
+static void
+move_take(struct entry *dst, struct entry *src)
+{
+	if (move_empty(src))
+		return;
+	move_clear(dst);
+	dst->from = src->from;
+	dst->from_len = src->from_len;
+	dst->have_old = src->have_old;
+	dst->old = src->old;
+	dst->has_entries = src->has_entries;
+	dst->entries = src->entries;
+	src->from = NULL;
+	src->have_old = false;
+	record_init(&src->old);
+	move_clear(src);
+}
+
+/* An object that came back to the name it had is judged as never moved. */
+static void
+move_settle(struct entry *e)
+{
+	if (e->from != NULL && e->from_len == e->len &&
+	    memcmp(e->from, e->path, e->len) == 0)
+		move_clear(e);
 }
 
 static bool
@@ -124,13 +224,16 @@ entry_delay(const struct pending *p, const struct entry *e, double now)
 	 * that went away waits as long: "rm f && mkdir f", "rm b && ln a
 	 * b" replace it, and the probe after the quiet judges the new
 	 * object against the old record (one "updated"), instead of
-	 * racing the second command to a "deleted" and a "created".
+	 * racing the second command to a "deleted" and a "created".  A
+	 * name just created waits too: a temp file renamed into place
+	 * within the window is never reported under its temp name.  An
+	 * object moved to a new name waits as well, so that "mv f f~, write
+	 * f, rm f~" (an editor's save) is seen whole.
 	 */
 	if ((e->flags & WEV_CLOSE_WRITE) && e->closes <= 1 &&
-	    !(e->flags & (WEV_DELETE | WEV_MOVED_FROM)))
+	    !(e->flags & PENDING_WAIT_FLAGS))
 		return 0;
-	if (e->flags & (WEV_MODIFY | WEV_CREATE | WEV_CLOSE_WRITE |
-	    WEV_DELETE | WEV_MOVED_FROM))
+	if (e->flags & (WEV_MODIFY | WEV_CLOSE_WRITE | PENDING_WAIT_FLAGS))
 		due = e->last + p->debounce;
 	else
 		due = e->last + (double)PENDING_META_MS / 1000;
@@ -157,12 +260,9 @@ entry_reset(struct entry *e, double now)
 	e->closes = 0;
 	e->first = e->last = now;
 	e->again = false;
-	if (e->have_moved_record)
-		record_release(&e->moved_record);
-	e->have_moved_record = false;
-	free(e->moved_from);
-	e->moved_from = NULL;
-	e->moved_children = 0;
+	e->stale = false;
+	move_clear(e);
+	left_clear(e);
 }
 
 static struct entry *
@@ -181,7 +281,8 @@ entry_get(struct pending *p, const char *path, size_t len, double now)
 	e->state = ENTRY_WAITING;
 	e->timer = evtimer_new(p->base, entry_timer_cb, e);
 	procinfo_init(&e->proc);
-	record_init(&e->moved_record);
+	record_init(&e->old);
+	record_init(&e->left);
 	entry_reset(e, now);
 	pathmap_put(p->map, e->path, e->len, e);
 	return e;
@@ -239,52 +340,187 @@ pending_touch(struct pending *p, const char *path, size_t len, unsigned flags,
 
 int
 pending_moved(struct pending *p, const char *path, size_t len,
-    const char *old_path, size_t old_len, const struct record *old,
-    uint64_t children, const struct procinfo *proc)
+    unsigned flags, const struct pending_move *mv,
+    const struct procinfo *proc)
 {
 	double now = clock_mono_s();
 	struct entry *e;
 
 	if ((e = entry_get(p, path, len, now)) == NULL)
 		return -ENOSPC;
-	free(e->moved_from);
-	e->moved_from = xstrndup(old_path, old_len);
-	e->moved_from_len = old_len;
-	if (e->have_moved_record)
-		record_release(&e->moved_record);
-	record_copy(&e->moved_record, old);
-	e->have_moved_record = true;
-	e->moved_children = children;
-	entry_note(e, WEV_RENAME, proc, now);
+	/*
+	 * The first origin of a burst wins: a move with a record beats
+	 * one without, and an earlier move the daemon has not applied yet
+	 * (waiting, or handed to a probe that turned out stale) describes
+	 * where the object really came from.
+	 */
+	if (move_empty(e) || (e->fired && !e->stale) ||
+	    (!e->have_old && mv->old != NULL))
+		move_set(e, mv);
+	else if (mv->has_entries && !e->has_entries) {
+		e->has_entries = true;
+		e->entries = mv->entries;
+	}
+	e->fired = false;
+	move_settle(e);
+	entry_note(e, flags, proc, now);
 	return 0;
 }
 
-void
-pending_rename(struct pending *p, const char *old_path, size_t old_len,
-    const char *path, size_t len)
+/* What a waiting entry's events mean once its name is another. */
+static unsigned
+renamed_flags(unsigned flags)
+{
+	return (flags & ~(WEV_CREATE | WEV_DELETE | WEV_MOVED_FROM)) |
+	    WEV_MOVED_TO;
+}
+
+/* One entry's share of a rename from old_path to path. */
+static void
+rename_one(struct pending *p, const char *old_path, size_t old_len,
+    const char *path, size_t len, double now)
 {
 	struct entry *e, *dst;
-	double now = clock_mono_s();
 
-	if ((e = pathmap_get(p->map, old_path, old_len)) == NULL ||
-	    e->state != ENTRY_WAITING)
+	if ((dst = pathmap_get(p->map, path, len)) != NULL &&
+	    dst->state == ENTRY_PROBING) {
+		dst->stale = true;
+		entry_note(dst, WEV_MOVED_TO, NULL, now);
+	}
+	if ((e = pathmap_get(p->map, old_path, old_len)) == NULL)
 		return;
+	if (e->state == ENTRY_COOLING) {
+		p->cooling--;
+		pathmap_remove(p->map, old_path, old_len);
+		entry_free(e);
+		return;
+	}
+	if (e->state == ENTRY_PROBING) {
+		/* Probed again afterwards; its move goes where it went. */
+		e->stale = true;
+		entry_note(e, WEV_MOVED_FROM, NULL, now);
+		if (!move_empty(e) && (dst != NULL ||
+		    (dst = entry_get(p, path, len, now)) != NULL)) {
+			move_take(dst, e);
+			entry_note(dst, WEV_MOVED_TO, NULL, now);
+		}
+		return;
+	}
 	pathmap_remove(p->map, old_path, old_len);
-	if ((dst = pathmap_get(p->map, path, len)) != NULL) {
-		entry_note(dst, e->flags, e->have_proc ? &e->proc : NULL, now);
+	left_clear(e);		/* it described the old name */
+	if (dst != NULL) {
+		move_take(dst, e);
+		entry_note(dst, renamed_flags(e->flags), e->have_proc ?
+		    &e->proc : NULL, now);
 		entry_free(e);
 		return;
 	}
 	free(e->path);
 	e->path = xstrndup(path, len);
 	e->len = len;
+	e->flags = renamed_flags(e->flags);
 	pathmap_put(p->map, e->path, e->len, e);
+	entry_arm(e, now);
+}
+
+struct below {
+	const char *dir;
+	size_t	 len;
+	char	**v;
+	size_t	 n, alloc;
+};
+
+static bool
+collect_below(const char *key, size_t len, void *value, void *arg)
+{
+	struct below *b = arg;
+
+	(void)value;
+	if (len > b->len && memcmp(key, b->dir, b->len) == 0 &&
+	    key[b->len] == '/') {
+		if (b->n == b->alloc) {
+			b->alloc = b->alloc == 0 ? 8 : b->alloc * 2;
+			b->v = xreallocarray(b->v, b->alloc, sizeof(*b->v));
+		}
+		b->v[b->n++] = xstrndup(key, len);
+	}
+	return true;
+}
+
+void
+pending_rename(struct pending *p, const char *old_path, size_t old_len,
+    const char *path, size_t len, bool is_dir)
+{
+	double now = clock_mono_s();
+	struct below b = { .dir = old_path, .len = old_len };
+	char *np;
+	size_t i, plen;
+
+	rename_one(p, old_path, old_len, path, len, now);
+	if (!is_dir)
+		return;
+	pathmap_foreach(p->map, collect_below, &b);
+	for (i = 0; i < b.n; i++) {
+		plen = strlen(b.v[i]);
+		np = xmalloc(len + plen - old_len + 1);
+		memcpy(np, path, len);
+		memcpy(np + len, b.v[i] + old_len, plen - old_len + 1);
+		rename_one(p, b.v[i], plen, np, len + plen - old_len, now);
+		free(np);
+		free(b.v[i]);
+	}
+	free(b.v);
+}
+
+int
+pending_left(struct pending *p, const char *path, size_t len,
+    const struct record *old, const char *to, size_t to_len,
+    const struct procinfo *proc)
+{
+	double now = clock_mono_s();
+	struct entry *e;
+
+	if ((e = entry_get(p, path, len, now)) == NULL)
+		return -ENOSPC;
+	if (!e->have_left || (e->left_fired && !e->stale)) {
+		left_clear(e);
+		record_copy(&e->left, old);
+		e->have_left = true;
+		e->left_to = xstrndup(to, to_len);
+		e->left_to_len = to_len;
+	}
+	entry_note(e, WEV_MOVED_FROM, proc, now);
+	return 0;
+}
+
+bool
+pending_absorb(struct pending *p, const char *path, size_t len)
+{
+	struct entry *e = pathmap_get(p->map, path, len);
+
+	if (e == NULL || e->state == ENTRY_COOLING || !e->have_left)
+		return false;
+	e->absorbed = true;
+	if (e->state == ENTRY_PROBING) {
+		/* Its probe did not know: probe again, with the news. */
+		e->stale = true;
+		entry_note(e, WEV_MOVED_FROM, NULL, clock_mono_s());
+	}
+	return true;
+}
+
+bool
+pending_stale(const struct pending *p, const char *path, size_t len)
+{
+	const struct entry *e = pathmap_get(p->map, path, len);
+
+	return e != NULL && e->state == ENTRY_PROBING && e->stale;
 }
 
 /*
  * Fire an entry.  The callback may finish the probe at once and call
- * pending_done(), which can free the entry: so the moved-from data is
- * detached first, and the entry is not touched after the callback.
+ * pending_done(), which can free the entry: so the entry is not touched
+ * after the callback, and the callback copies what it keeps of info.
  */
 static void
 entry_timer_cb(evutil_socket_t fd, short what, void *arg)
@@ -292,9 +528,6 @@ entry_timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct entry *e = arg;
 	struct pending *p = e->p;
 	struct pending_info info;
-	struct record moved;
-	bool have_moved = e->have_moved_record;
-	char *moved_from = e->moved_from;
 	double now = clock_mono_s();
 
 	(void)fd;
@@ -305,6 +538,7 @@ entry_timer_cb(evutil_socket_t fd, short what, void *arg)
 		entry_free(e);
 		return;
 	}
+	move_settle(e);
 	memset(&info, 0, sizeof(info));
 	info.flags = e->flags;
 	info.first = e->first;
@@ -312,22 +546,20 @@ entry_timer_cb(evutil_socket_t fd, short what, void *arg)
 	info.still_open = (e->flags & WEV_MODIFY) &&
 	    !(e->flags & WEV_CLOSE_WRITE) && now >= e->first + p->max - 0.001;
 	info.proc = e->have_proc ? &e->proc : NULL;
-	info.moved_from = moved_from;
-	info.moved_from_len = e->moved_from_len;
-	if (have_moved) {
-		moved = e->moved_record;
-		record_init(&e->moved_record);
-		e->have_moved_record = false;
-		info.moved_record = &moved;
-	}
-	info.moved_children = e->moved_children;
-	e->moved_from = NULL;
-	e->moved_children = 0;
+	info.move.from = e->from;
+	info.move.from_len = e->from_len;
+	info.move.old = e->have_old ? &e->old : NULL;
+	info.move.has_entries = e->has_entries;
+	info.move.entries = e->entries;
+	info.left.old = e->have_left ? &e->left : NULL;
+	info.left.to = e->left_to;
+	info.left.to_len = e->left_to_len;
+	info.left.absorbed = e->absorbed;
+	e->fired = !move_empty(e);
+	e->left_fired = e->have_left;
+	e->stale = false;
 	e->state = ENTRY_PROBING;
 	p->fire(e->path, e->len, &info, p->arg);
-	free(moved_from);
-	if (have_moved)
-		record_release(&moved);
 }
 
 void
@@ -340,6 +572,14 @@ pending_done(struct pending *p, const char *path, size_t len)
 	if ((e = pathmap_get(p->map, path, len)) == NULL ||
 	    e->state != ENTRY_PROBING)
 		return;
+	/* A move the probe saw is applied now, unless the probe was stale. */
+	if (e->fired && !e->stale)
+		move_clear(e);
+	if (e->left_fired && !e->stale)
+		left_clear(e);
+	e->fired = false;
+	e->left_fired = false;
+	e->stale = false;
 	if (!e->again && p->debounce > 0) {
 		entry_reset(e, now);
 		e->state = ENTRY_COOLING;

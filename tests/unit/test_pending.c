@@ -20,6 +20,7 @@ struct fired {
 	bool	 still_open;
 	bool	 moved;
 	char	 moved_from[64];
+	bool	 moved_record;
 	pid_t	 pid;
 };
 
@@ -44,10 +45,11 @@ on_fire(const char *path, size_t len, const struct pending_info *info,
 	f->at = tlib_now() - h->t0;
 	f->flags = info->flags;
 	f->still_open = info->still_open;
-	f->moved = info->moved_from != NULL;
+	f->moved = info->move.from != NULL;
+	f->moved_record = info->move.old != NULL;
 	if (f->moved)
 		snprintf(f->moved_from, sizeof(f->moved_from), "%.*s",
-		    (int)info->moved_from_len, info->moved_from);
+		    (int)info->move.from_len, info->move.from);
 	f->pid = info->proc != NULL ? info->proc->pid : 0;
 	if (h->auto_done)
 		pending_done(h->p, path, len);
@@ -234,6 +236,7 @@ test_bound_rename_moved_clear(void **state)
 {
 	struct harness h;
 	struct record rec;
+	struct pending_move mv = { 0 };
 
 	(void)state;
 	setup_h(&h, 50, 2000, 2);
@@ -242,10 +245,13 @@ test_bound_rename_moved_clear(void **state)
 	assert_int_equal(pending_touch(h.p, "/c", 2, WEV_MODIFY, NULL),
 	    -ENOSPC);
 	assert_int_equal(pending_touch(h.p, "/a", 2, WEV_ATTRIB, NULL), 0);
-	pending_rename(h.p, "/a", 2, "/z", 2);
+	pending_rename(h.p, "/a", 2, "/z", 2, false);
 	record_init(&rec);
 	rec.size = 7;
-	assert_int_equal(pending_moved(h.p, "/b", 2, "/old", 4, &rec, 0, NULL),
+	mv.from = "/old";
+	mv.from_len = 4;
+	mv.old = &rec;
+	assert_int_equal(pending_moved(h.p, "/b", 2, WEV_RENAME, &mv, NULL),
 	    0);
 	run_ms(&h, 200);
 	assert_int_equal(h.n, 2);
@@ -261,6 +267,147 @@ test_bound_rename_moved_clear(void **state)
 	teardown_h(&h);
 }
 
+
+/* A new file's close waits for the window; a lone writer's does not. */
+static void
+test_created_waits(void **state)
+{
+	struct harness h;
+
+	(void)state;
+	setup_h(&h, 150, 2000, 100);
+	assert_int_equal(pending_touch(h.p, "/new", 4, WEV_CREATE |
+	    WEV_MODIFY | WEV_CLOSE_WRITE, NULL), 0);
+	run_ms(&h, 60);
+	assert_int_equal(h.n, 0);
+	run_ms(&h, 250);
+	assert_int_equal(h.n, 1);
+	assert_true(h.f[0].at >= 0.14);
+	teardown_h(&h);
+}
+
+/*
+ * sed -i, dpkg, editors: a temp file written and renamed over a covered
+ * path within the window fires once, at the destination, naming the temp
+ * file, at once (its writer closed it), and never under its temp name.
+ */
+static void
+test_temp_renamed_into_place(void **state)
+{
+	struct harness h;
+	struct pending_move mv = { .from = "/dir/.sedAb12", .from_len = 13 };
+
+	(void)state;
+	setup_h(&h, 200, 2000, 100);
+	assert_int_equal(pending_touch(h.p, "/dir/.sedAb12", 13, WEV_CREATE |
+	    WEV_MODIFY | WEV_CLOSE_WRITE, NULL), 0);
+	pending_rename(h.p, "/dir/.sedAb12", 13, "/dir/conf", 9, false);
+	assert_int_equal(pending_moved(h.p, "/dir/conf", 9, WEV_MOVED_TO, &mv,
+	    NULL), 0);
+	run_ms(&h, 100);
+	assert_int_equal(h.n, 1);
+	assert_string_equal(h.f[0].path, "/dir/conf");
+	assert_true(h.f[0].moved);
+	assert_false(h.f[0].moved_record);
+	assert_string_equal(h.f[0].moved_from, "/dir/.sedAb12");
+	assert_false(h.f[0].flags & WEV_CREATE);
+	assert_true(h.f[0].flags & WEV_CLOSE_WRITE);
+	run_ms(&h, 400);
+	assert_int_equal(h.n, 1);
+	teardown_h(&h);
+}
+
+/*
+ * A probe in flight when its name is renamed away is stale, and the
+ * path is probed again afterwards; the move it carried goes to the new
+ * name, so a->b->c is reported as one move from a.
+ */
+static void
+test_stale_probe_redone(void **state)
+{
+	struct harness h;
+	struct record rec;
+	struct pending_move ab = { .from = "/a", .from_len = 2 };
+	struct pending_move bc = { .from = "/b", .from_len = 2 };
+
+	(void)state;
+	setup_h(&h, 50, 2000, 100);
+	h.auto_done = false;
+	record_init(&rec);
+	ab.old = &rec;
+	bc.old = &rec;
+	assert_int_equal(pending_moved(h.p, "/b", 2, WEV_RENAME, &ab, NULL), 0);
+	run_ms(&h, 30);
+	assert_int_equal(h.n, 0);		/* a move waits the window */
+	run_ms(&h, 60);
+	assert_int_equal(h.n, 1);		/* /b probing */
+	assert_false(pending_stale(h.p, "/b", 2));
+	pending_rename(h.p, "/b", 2, "/c", 2, false);
+	assert_int_equal(pending_moved(h.p, "/c", 2, WEV_RENAME, &bc, NULL), 0);
+	assert_true(pending_stale(h.p, "/b", 2));
+	pending_done(h.p, "/b", 2);
+	h.auto_done = true;
+	run_ms(&h, 200);
+	assert_int_equal(h.n, 3);
+	assert_false(pending_stale(h.p, "/b", 2));
+	/* /b again (gone now, its probe will say) and /c, from /a. */
+	assert_true((strcmp(h.f[1].path, "/b") == 0 &&
+	    strcmp(h.f[2].path, "/c") == 0) || (strcmp(h.f[1].path, "/c") == 0 &&
+	    strcmp(h.f[2].path, "/b") == 0));
+	if (strcmp(h.f[1].path, "/c") == 0) {
+		assert_string_equal(h.f[1].moved_from, "/a");
+		assert_false(h.f[2].moved);
+	} else {
+		assert_string_equal(h.f[2].moved_from, "/a");
+		assert_false(h.f[1].moved);
+	}
+	teardown_h(&h);
+}
+
+/* a->b->a within the window: judged at a as if it never moved. */
+static void
+test_round_trip_is_no_move(void **state)
+{
+	struct harness h;
+	struct record rec;
+	struct pending_move ab = { .from = "/a", .from_len = 2 };
+	struct pending_move ba = { .from = "/b", .from_len = 2 };
+
+	(void)state;
+	setup_h(&h, 50, 2000, 100);
+	record_init(&rec);
+	ab.old = &rec;
+	ba.old = &rec;
+	assert_int_equal(pending_moved(h.p, "/b", 2, WEV_RENAME, &ab, NULL), 0);
+	pending_rename(h.p, "/b", 2, "/a", 2, false);
+	assert_int_equal(pending_moved(h.p, "/a", 2, WEV_RENAME, &ba, NULL), 0);
+	run_ms(&h, 150);
+	assert_int_equal(h.n, 1);
+	assert_string_equal(h.f[0].path, "/a");
+	assert_false(h.f[0].moved);
+	teardown_h(&h);
+}
+
+/* A directory's rename carries the waiting entries below it along. */
+static void
+test_dir_rename_moves_children(void **state)
+{
+	struct harness h;
+
+	(void)state;
+	setup_h(&h, 50, 2000, 100);
+	assert_int_equal(pending_touch(h.p, "/d/x", 4, WEV_MODIFY, NULL), 0);
+	assert_int_equal(pending_touch(h.p, "/dx", 3, WEV_MODIFY, NULL), 0);
+	pending_rename(h.p, "/d", 2, "/e", 2, true);
+	run_ms(&h, 150);
+	assert_int_equal(h.n, 2);
+	assert_true((strcmp(h.f[0].path, "/e/x") == 0 &&
+	    strcmp(h.f[1].path, "/dx") == 0) ||
+	    (strcmp(h.f[1].path, "/e/x") == 0 &&
+	    strcmp(h.f[0].path, "/dx") == 0));
+	teardown_h(&h);
+}
+
 int
 main(void)
 {
@@ -268,6 +415,11 @@ main(void)
 		cmocka_unit_test(test_close_fires_at_once),
 		cmocka_unit_test(test_modify_waits_for_quiet),
 		cmocka_unit_test(test_cap_still_open),
+		cmocka_unit_test(test_created_waits),
+		cmocka_unit_test(test_temp_renamed_into_place),
+		cmocka_unit_test(test_stale_probe_redone),
+		cmocka_unit_test(test_round_trip_is_no_move),
+		cmocka_unit_test(test_dir_rename_moves_children),
 		cmocka_unit_test(test_repeated_closes_are_a_burst),
 		cmocka_unit_test(test_spaced_closes_are_a_burst),
 		cmocka_unit_test(test_touch_while_probing),
