@@ -56,7 +56,8 @@ struct compare_counts {
 	uint64_t files;		/* covered entries seen */
 	uint64_t added;
 	uint64_t removed;
-	uint64_t changed;	/* updated, attributes_modified, moved */
+	uint64_t changed;	/* updated, attributes_modified */
+	uint64_t moved;		/* a path added and one removed, as one */
 	uint64_t unreadable;
 };
 

@@ -247,7 +247,8 @@ print_status(const json_t *st)
 	printf("files:        %lld\n", num(st, "files"));
 	printf("marks:        %lld (directories watched %lld)\n",
 	    num(st, "marks"), num(st, "dirs"));
-	printf("events:       %lld\n", num(st, "events"));
+	printf("events:       %lld (%lld probes redone after a rename "
+	    "overtook them)\n", num(st, "events"), num(st, "stale_probes"));
 	printf("alerts:       %lld (next seq %lld)\n", num(st, "alerts"),
 	    num(st, "seq"));
 	printf("overflows:    %lld, gaps %lld\n", num(st, "overflows"),

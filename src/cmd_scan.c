@@ -196,6 +196,9 @@ exit_bits(const struct compare_counts *n, uint64_t unreadable)
 		bits |= EXIT_REMOVED;
 	if (n->changed > 0)
 		bits |= EXIT_CHANGED;
+	/* AIDE's scripts read a rename as a path added and one removed. */
+	if (n->moved > 0)
+		bits |= EXIT_ADDED | EXIT_REMOVED;
 	if (unreadable > 0)
 		bits |= EXIT_UNREADABLE;
 	return bits;
@@ -208,10 +211,11 @@ print_summary(const struct scan_run *sr, const struct compare_counts *n,
 	if (sr->cfg->verbosity < 0 || sr->cfg->json)
 		return;
 	printf("%s: %llu entries checked in %.2f s: %llu added, %llu removed, "
-	    "%llu changed, %llu unreadable%s\n", update ? "fimd --update" :
-	    "fimd --check", (unsigned long long)n->files, secs,
-	    (unsigned long long)n->added, (unsigned long long)n->removed,
-	    (unsigned long long)n->changed, (unsigned long long)sr->unreadable,
+	    "%llu changed, %llu moved, %llu unreadable%s\n", update ?
+	    "fimd --update" : "fimd --check", (unsigned long long)n->files,
+	    secs, (unsigned long long)n->added, (unsigned long long)n->removed,
+	    (unsigned long long)n->changed, (unsigned long long)n->moved,
+	    (unsigned long long)sr->unreadable,
 	    update ? "; baseline updated" : "");
 }
 

@@ -474,6 +474,9 @@ compare_deliver(struct compare *c, const struct pending_change *pc)
 		if (c->update)
 			(void)baseline_remove(c->b, pc->path, pc->len);
 		break;
+	case ACTION_MOVED:
+		c->counts.moved++;
+		break;
 	default:
 		c->counts.changed++;
 		break;

@@ -137,6 +137,8 @@ ctl_status(const json_t *req, json_t *reply, void *arg)
 	    json_integer((json_int_t)alert_stream_next_seq(d->out.alerts)));
 	json_object_set_new(reply, "overflows",
 	    json_integer((json_int_t)d->rt.overflows));
+	json_object_set_new(reply, "stale_probes",
+	    json_integer((json_int_t)d->rt.stale));
 	json_object_set_new(reply, "gaps",
 	    json_integer((json_int_t)d->out.gaps));
 	json_object_set_new(reply, "queued",

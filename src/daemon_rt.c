@@ -525,8 +525,13 @@ rt_record(struct daemon *d, struct scan_item *it, const struct rt_report *rep)
 	struct change c;
 	struct record old;
 	struct diff df;
-	bool had = false, moved = mv != NULL && mv->have_old;
-	bool was_dir = false;
+	bool had = false, was_dir = false;
+	/*
+	 * A name that had another object within this window is judged by
+	 * what it had then (mv log.1 log.2; mv log log.1): the net change
+	 * to the name, with where the new contents came from.
+	 */
+	bool moved = mv != NULL && mv->have_old && rep->left == NULL;
 
 	memset(&c, 0, sizeof(c));
 	c.rule = it->rule;
@@ -537,12 +542,12 @@ rt_record(struct daemon *d, struct scan_item *it, const struct rt_report *rep)
 		c.old_path = mv->from;
 		c.old_len = mv->from_len;
 	}
-	if (moved)
+	if (rep->left != NULL)
+		c.old = &rep->left->old;
+	else if (moved)
 		c.old = &mv->old;
 	else if ((had = baseline_get(d->b, it->path, it->len, &old) == 0))
 		c.old = &old;
-	else if (rep->left != NULL)
-		c.old = &rep->left->old;	/* a new object at this name */
 	if (c.old != NULL)
 		was_dir = S_ISDIR(c.old->mode);
 	if (judge_change(c.old, c.new, c.rule, moved, &c.action, &df)) {
@@ -645,7 +650,7 @@ rt_judge(struct daemon *d, struct rt_job *job, struct scan_item *it)
 	if (!it->rule->realtime)
 		return;		/* its rescans will judge it */
 	rt_job_report(job, &rep);
-	if (job->move.have_old) {
+	if (job->move.have_old && rep.left == NULL) {
 		(void)rt_record(d, it, &rep);
 		return;
 	}

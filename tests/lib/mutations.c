@@ -33,7 +33,7 @@ const struct mutation mutations[] = {
 	{ "create", STANDARD, NULL, "echo new > n",
 	    1, "created", "n", "", 1, false, false },
 	{ "rename", STANDARD, NULL, "mv f g",
-	    4, "moved", "g", "", 1, false, false },
+	    1 | 2, "moved", "g", "", 1, false, false },
 	{ "symlink-retarget", STANDARD, "ln -s a l", "ln -sfn b l",
 	    4, "updated", "l", "link_target", 1, false, false },
 	{ "replaced-by-hard-link", STANDARD, NULL, "rm b && ln a b",
