@@ -225,6 +225,23 @@ step(struct tdaemon *d, struct step_stats *st, const char *name,
 	json_decref(alerts);
 }
 
+/* The daemon answers --query for path (below the tree) as the disk is. */
+static void
+assert_query_current(struct tdaemon *d, const char *rel)
+{
+	char *path = tlib_fmt("%s/%s", d->t, rel);
+	json_t *snap = tsnap_take(path);
+	struct tlib_run r;
+
+	tdaemon_fimd(d, &r, "--query", path, "--json");
+	if (r.status != 0 || strstr(r.out, snap_sha(snap, path)) == NULL)
+		fail_msg("--query %s (exit %d) does not give sha256 %s:\n%s%s",
+		    path, r.status, snap_sha(snap, path), r.out, r.err);
+	tlib_run_release(&r);
+	json_decref(snap);
+	free(path);
+}
+
 static void
 run_programs(const char *backend)
 {
@@ -247,6 +264,7 @@ run_programs(const char *backend)
 	step(&d, &st, "sed -i", "sed -i s/foo/bar/ \"$T\"/etc/*.conf");
 	step(&d, &st, "cp -a", "cp -a \"$T/sub\" \"$T/sub2\"");
 	step(&d, &st, "mv dir within", "mv \"$T/sub2\" \"$T/sub3\"");
+	assert_query_current(&d, "sub3/one/two/f2");
 	step(&d, &st, "mv dir into", "mv \"$W/outside/pkg\" \"$T/pkg\"");
 	step(&d, &st, "mv dir out", "mv \"$T/sub3\" \"$W/away\"");
 	step(&d, &st, "chmod -R", "chmod -R g+w \"$T/sub\"");
