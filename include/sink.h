@@ -3,7 +3,9 @@
  *
  * A sink takes complete lines (newline included) and writes each with one
  * write(2), so readers never see half a line.  The file sink appends
- * through O_APPEND (created 0640 when missing) and reopens on request,
+ * through O_APPEND (created 0640 when missing) to a regular file only (a
+ * symlink, FIFO, socket or device at the path is refused, without
+ * blocking) and reopens on request,
  * which with logrotate's "create" is all rotation needs; "-" means
  * standard output.  Further sinks (syslog RFC 5424, journald) implement
  * the same operations.
@@ -31,7 +33,8 @@ struct sink {
 
 /*
  * The file sink for path ("-": stdout).  Returns 0 and a new sink, or
- * -errno when the file cannot be opened.
+ * -errno when the file cannot be opened: -ELOOP for a symlink, -ENXIO
+ * for anything but a regular file.
  */
 int	sink_file_open(const char *path, struct sink **ret);
 /*
@@ -57,6 +60,9 @@ int	sink_syslog_open(const char *path, struct sink **ret);
  * /run/systemd/journal/socket.  Returns 0 and a new sink, or -errno.
  */
 int	sink_journal_open(const char *path, struct sink **ret);
+
+/* Why a sink could not be opened or reopened, in words (static). */
+const char *sink_strerror(int err);
 
 /* Returns 0 or -errno (the line is lost only if every retry failed). */
 int	sink_write(struct sink *s, const char *line, size_t len);

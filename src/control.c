@@ -545,6 +545,19 @@ listen_on(const char *path, int *ret_fd)
 	return 0;
 }
 
+/* A missing directory for the socket is made private (0700, root's). */
+static void
+make_socket_dir(const char *path)
+{
+	char *dir = xstrdup(path), *slash;
+
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		(void)mkdir(dir, 0700);
+	}
+	free(dir);
+}
+
 int
 control_open(struct event_base *base, const char *path,
     const struct control_ops *ops, struct control **ret)
@@ -552,6 +565,7 @@ control_open(struct event_base *base, const char *path,
 	struct control *c;
 	int fd = -1, r;
 
+	make_socket_dir(path);
 	if ((r = listen_on(path, &fd)) < 0)
 		return r;
 	c = xcalloc(1, sizeof(*c));

@@ -78,8 +78,8 @@ daemon_out_open(struct daemon *d)
 	o->save_ev = daemon_event(d, -1, 0, save_cb, d, NULL);
 	make_alert_dir(c->alerts_path);
 	if ((r = sink_file_open(c->alerts_path, &o->sinks[o->nsinks])) < 0) {
-		errno = -r;
-		log_warn("cannot open the alert file %s", c->alerts_path);
+		log_warnx("cannot open the alert file %s: %s", c->alerts_path,
+		    sink_strerror(r));
 		return EXIT_IO_ERROR;
 	}
 	o->nsinks++;
@@ -130,9 +130,9 @@ daemon_reopen_sinks(struct daemon *d)
 
 	for (i = 0; i < d->out.nsinks; i++) {
 		if ((r = sink_reopen(d->out.sinks[i])) < 0) {
-			errno = -r;
-			log_warn("cannot reopen the %s sink",
-			    d->out.sinks[i]->ops->name);
+			log_warnx("cannot reopen the %s sink (still writing "
+			    "where it was): %s", d->out.sinks[i]->ops->name,
+			    sink_strerror(r));
 			if (first == 0)
 				first = r;
 		}

@@ -26,14 +26,48 @@ struct file_sink {
 	int	 fd;
 };
 
+/*
+ * The alert file's directory may be writable by others than root: a
+ * symlink planted at the path must not send alerts into its target, and
+ * a FIFO must not hang the daemon.  So: never follow, never block, and
+ * write only into a regular file.
+ */
 static int
 file_open_path(const char *path)
 {
-	int fd;
+	struct stat st;
+	int fd, err;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
-	    SINK_FILE_MODE);
-	return fd < 0 ? -errno : fd;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY |
+	    O_NOFOLLOW | O_NONBLOCK, SINK_FILE_MODE);
+	if (fd < 0)
+		return errno == ENXIO || errno == EWOULDBLOCK ? -ENXIO :
+		    -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		err = errno;
+		close(fd);
+		return S_ISREG(st.st_mode) ? -err : -ENXIO;
+	}
+	if (fcntl(fd, F_SETFL, O_WRONLY | O_APPEND) < 0) {
+		err = errno;
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+const char *
+sink_strerror(int err)
+{
+	switch (-err) {
+	case ELOOP:
+		return "a symbolic link is there, and it is not followed";
+	case ENXIO:
+		return "it is not a regular file (a FIFO, socket or device is "
+		    "there), refused";
+	default:
+		return strerror(-err);
+	}
 }
 
 static int

@@ -477,6 +477,85 @@ test_control(void **state)
 	tdaemon_free(&d);
 }
 
+
+/*
+ * Output paths: a symlink or a FIFO at the alert path is refused at
+ * start with a message naming the path, without a hang; one swapped in
+ * before --reopen is refused while the daemon keeps writing the file it
+ * had, and still stops at once on SIGTERM.
+ */
+static void
+test_output_paths(void **state)
+{
+	const char *kinds[] = { "ln -s \"$W/elsewhere\"", "mkfifo" };
+	struct tdaemon d;
+	struct tlib_run r;
+	const char *args[20];
+	char *rotated, *got;
+	double t0;
+	int n, k;
+
+	(void)state;
+	alarm(120);	/* a hang fails the test instead of stalling it */
+	tdaemon_init(&d, "t300o", "inotify", NULL);
+	assert_int_equal(tlib_sh("mkdir -p \"$(dirname '%s')\"", d.alerts), 0);
+	for (k = 0; k < 2; k++) {
+		assert_int_equal(tlib_sh("rm -f '%s' && %s '%s'", d.alerts,
+		    kinds[k], d.alerts), 0);
+		n = 0;
+		args[n++] = "--foreground";
+		args[n++] = "-c";
+		args[n++] = d.conf;
+		args[n++] = "-r";
+		args[n++] = d.rules;
+		args[n++] = "-b";
+		args[n++] = d.baseline;
+		args[n++] = "-a";
+		args[n++] = d.alerts;
+		args[n++] = "-s";
+		args[n++] = d.sock;
+		args[n++] = "--backend";
+		args[n++] = "inotify";
+		args[n] = NULL;
+		t0 = tlib_now();
+		tlib_run_fimd(&r, 20, args);
+		assert_false(r.timed_out);
+		assert_true(tlib_now() - t0 < 10);
+		assert_int_not_equal(r.status, 0);
+		if (strstr(r.err, d.alerts) == NULL ||
+		    (strstr(r.err, "symbolic link") == NULL &&
+		    strstr(r.err, "not a regular file") == NULL))
+			fail_msg("start with a %s at the alert path: %s",
+			    kinds[k], r.err);
+		tlib_run_release(&r);
+		got = tlib_fmt("%s/elsewhere", d.w);
+		assert_int_equal(access(got, F_OK), -1);
+		free(got);
+	}
+	assert_int_equal(tlib_sh("rm -f '%s'", d.alerts), 0);
+	tdaemon_start(&d, NULL);
+	rotated = tlib_fmt("%s.1", d.alerts);
+	assert_int_equal(rename(d.alerts, rotated), 0);
+	assert_int_equal(mkfifo(d.alerts, 0600), 0);
+	tdaemon_fimd(&d, &r, "--reopen", NULL, NULL);
+	tlib_run_release(&r);
+	assert_int_equal(tlib_sh("echo changed >> \"$T/f\""), 0);
+	tlib_sleep_ms(1500);
+	got = tlib_read(rotated, NULL);
+	if (got == NULL || strstr(got, "\"updated\"") == NULL)
+		fail_msg("after a refused reopen the old file got: %s", got);
+	free(got);
+	t0 = tlib_now();
+	tdaemon_stop(&d);
+	assert_true(tlib_now() - t0 < 2.0);
+	got = tlib_read(d.log, NULL);
+	assert_non_null(strstr(got, "not a regular file"));
+	free(got);
+	free(rotated);
+	tdaemon_free(&d);
+	alarm(0);
+}
+
 static const char *const backends[] = { "inotify", "fanotify" };
 
 int
@@ -515,6 +594,7 @@ main(void)
 	}
 	ADD(test_attribution, NULL);
 	ADD(test_rescan_only, NULL);
+	ADD(test_output_paths, NULL);
 	r = _cmocka_run_group_tests("t300_daemon", tests, n, NULL, NULL);
 	for (i = 0; i < n; i++)
 		free((void *)(uintptr_t)tests[i].name);

@@ -266,6 +266,77 @@ test_concurrent_whole_lines(void **state)
 	free(dir);
 }
 
+
+/*
+ * A symlink planted at the alert path is never followed, and a FIFO,
+ * with or without a reader, is refused at once instead of hanging.
+ */
+static void
+test_not_regular_refused(void **state)
+{
+	char *w = tlib_mkdtemp("sinkfifo");
+	char *target = tlib_fmt("%s/target", w);
+	char *link = tlib_fmt("%s/link", w);
+	char *fifo = tlib_fmt("%s/fifo", w);
+	struct sink *s = NULL;
+	double t0;
+	int rd;
+
+	(void)state;
+	alarm(30);	/* a FIFO that blocks fails the test, not the run */
+	tlib_write(target, "precious\n", (size_t)-1);
+	assert_int_equal(symlink(target, link), 0);
+	assert_int_equal(sink_file_open(link, &s), -ELOOP);
+	assert_null(s);
+	assert_file(target, "precious\n");
+	assert_non_null(strstr(sink_strerror(-ELOOP), "symbolic link"));
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	t0 = tlib_now();
+	assert_int_equal(sink_file_open(fifo, &s), -ENXIO);
+	rd = open(fifo, O_RDONLY | O_NONBLOCK);
+	assert_true(rd >= 0);
+	assert_int_equal(sink_file_open(fifo, &s), -ENXIO);
+	assert_null(s);
+	assert_true(tlib_now() - t0 < 1.0);
+	assert_non_null(strstr(sink_strerror(-ENXIO), "not a regular file"));
+	close(rd);
+	alarm(0);
+	tlib_rmrf(w);
+	free(target);
+	free(link);
+	free(fifo);
+	free(w);
+}
+
+/* A FIFO swapped in before a reopen: refused, the old file still used. */
+static void
+test_reopen_onto_fifo(void **state)
+{
+	char *w = tlib_mkdtemp("sinkswap");
+	char *path = tlib_fmt("%s/alerts", w);
+	char *old = tlib_fmt("%s/alerts.1", w);
+	struct sink *s;
+	double t0;
+
+	(void)state;
+	alarm(30);
+	assert_int_equal(sink_file_open(path, &s), 0);
+	write_str(s, "one\n");
+	assert_int_equal(rename(path, old), 0);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	t0 = tlib_now();
+	assert_int_equal(sink_reopen(s), -ENXIO);
+	assert_true(tlib_now() - t0 < 1.0);
+	write_str(s, "two\n");
+	assert_file(old, "one\ntwo\n");
+	alarm(0);
+	sink_free(s);
+	tlib_rmrf(w);
+	free(path);
+	free(old);
+	free(w);
+}
+
 int
 main(void)
 {
@@ -274,6 +345,8 @@ main(void)
 		cmocka_unit_test(test_rotation),
 		cmocka_unit_test(test_reopen_failure),
 		cmocka_unit_test(test_stdout),
+		cmocka_unit_test(test_not_regular_refused),
+		cmocka_unit_test(test_reopen_onto_fifo),
 		cmocka_unit_test(test_identity_other_sinks),
 		cmocka_unit_test(test_concurrent_whole_lines),
 	};
