@@ -28,7 +28,6 @@
 #include "xmalloc.h"
 
 #define ECS_VERSION	"8.11.0"
-#define ALERT_LINE_MAX	((size_t)1 << 22)
 
 static const char *const action_names[ACTION_COUNT] = {
 	[ACTION_CREATED] = "created",
