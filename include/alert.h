@@ -58,6 +58,7 @@ struct alert {
 	const char *reason;		/* gap / reconciled: why; else NULL */
 	uint64_t count;			/* reconciled: changes found */
 	bool	 still_open;		/* hashed while open for writing */
+	bool	 rescan_follows;	/* gap: a rescan of it is queued */
 };
 
 /*
@@ -86,7 +87,7 @@ void	alert_from_change(struct alert *a, enum alert_source source,
 /*
  * An alert about a scope rather than an entry (ACTION_GAP or
  * ACTION_RECONCILED): *a is zeroed and filled.  count: the changes a
- * reconciling rescan found.
+ * reconciling rescan found.  rescan_follows is the caller's to set.
  */
 void	alert_for_scope(struct alert *a, enum alert_action action,
 	    enum alert_source source, const char *scope, size_t len,

@@ -174,6 +174,7 @@ daemon_gap(struct daemon *d, const char *scope, size_t len, const char *reason)
 	struct alert a;
 
 	alert_for_scope(&a, ACTION_GAP, SOURCE_REALTIME, scope, len, reason, 0);
+	a.rescan_follows = true;	/* every caller queues one */
 	d->out.gaps++;
 	daemon_emit(d, &a, 0);
 }

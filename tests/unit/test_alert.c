@@ -616,6 +616,35 @@ test_flags(void **state)
 	alert_stream_free(s);
 }
 
+/*
+ * A gap's message says "rescanning" only when a rescan follows, and
+ * stays one line whatever its reason holds.
+ */
+static void
+test_gap_message(void **state)
+{
+	struct alert_stream *s = alert_stream_new("fanotify", 1);
+	struct alert a;
+	json_t *o;
+
+	(void)state;
+	alert_for_scope(&a, ACTION_GAP, SOURCE_RESCAN, "/srv", 4,
+	    "queue overflow: could not read /srv/a\nb", 0);
+	o = one_line(s, &a);
+	assert_string_equal(tlib_json_str(o, "message"), "coverage gap for "
+	    "/srv: queue overflow: could not read /srv/a\\x0ab");
+	assert_string_equal(tlib_json_str(o, "fimd.reason"),
+	    "queue overflow: could not read /srv/a\nb");
+	json_decref(o);
+	a.rescan_follows = true;
+	a.reason = "queue overflow";
+	o = one_line(s, &a);
+	assert_string_equal(tlib_json_str(o, "message"),
+	    "coverage gap for /srv: queue overflow; rescanning");
+	json_decref(o);
+	alert_stream_free(s);
+}
+
 /* ---- bounded values ---- */
 
 /* Give r one more xattr: name, len bytes of fill (kept sorted by caller). */
@@ -995,6 +1024,7 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_seq_without_gaps);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_long_path);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_flags);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_gap_message);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_long_xattr_value);
 	tests[n++] =
 	    (struct CMUnitTest)cmocka_unit_test(test_long_change_value);
