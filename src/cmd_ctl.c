@@ -248,8 +248,8 @@ print_status(const json_t *st)
 	printf("marks:        %lld (directories watched %lld)\n",
 	    num(st, "marks"), num(st, "dirs"));
 	printf("events:       %lld\n", num(st, "events"));
-	printf("alerts:       %lld (next seq %lld)\n", num(st, "alerts"),
-	    num(st, "seq"));
+	printf("alerts:       %lld (next seq %lld), %lld not written\n",
+	    num(st, "alerts"), num(st, "seq"), num(st, "unwritten"));
 	printf("overflows:    %lld, gaps %lld\n", num(st, "overflows"),
 	    num(st, "gaps"));
 	printf("work:         %lld queued events, %lld pending, "

@@ -4,7 +4,12 @@
  * A rescan's walk is stat-first (compare.h) and hands changed files to
  * the hashing threads; compare judges every item, so a rescan names a
  * change exactly as --check would.  A rescan that closes a gap ends with
- * a "reconciled" alert counting what it found.
+ * a "reconciled" alert counting what it found, but only when it
+ * reported all it found: otherwise the gap is still open, and its
+ * closing alert is a gap that says so.
+ *
+ * A change whose alert could not be written is taken back out of the
+ * baseline, so that no later rescan takes it for the known state.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -100,6 +105,30 @@ rescan_clear_queue(struct daemon *d)
 	}
 }
 
+/*
+ * Undo what compare did to the baseline for c, whose alert was not
+ * written (a gap alert stands for it): the next rescan meets the change
+ * again instead of taking it for the known state.
+ */
+static void
+rescan_unapply(struct daemon *d, const struct change *c)
+{
+	switch (c->action) {
+	case ACTION_CREATED:
+		(void)baseline_remove(d->b, c->path, c->len);
+		break;
+	case ACTION_MOVED:
+		(void)baseline_remove(d->b, c->path, c->len);
+		if (c->old != NULL && c->old_path != NULL)
+			baseline_put(d->b, c->old_path, c->old_len, c->old);
+		break;
+	default:
+		if (c->old != NULL)
+			baseline_put(d->b, c->path, c->len, c->old);
+		break;
+	}
+}
+
 static void
 rescan_change(const struct change *cc, void *arg)
 {
@@ -107,8 +136,12 @@ rescan_change(const struct change *cc, void *arg)
 	struct alert a;
 
 	alert_from_change(&a, SOURCE_RESCAN, cc);
-	r->changes++;
-	daemon_emit(r->d, &a, 0);
+	if (daemon_emit(r->d, &a, 0)) {
+		r->changes++;
+		return;
+	}
+	r->unwritten++;
+	rescan_unapply(r->d, cc);
 }
 
 static void
@@ -179,29 +212,63 @@ rescan_note_rule(struct daemon *d, const struct rescan *r, double ms)
 	st->changes = r->changes;
 }
 
+/*
+ * Why a rescan leaves its gap open, as a new string, or NULL when it
+ * reported everything: how many alerts were not written.
+ */
+static char *
+rescan_shortfall(const struct rescan *r)
+{
+	struct buf b;
+
+	if (r->unwritten == 0)
+		return NULL;
+	buf_init(&b, BUF_MAX_DEFAULT);
+	(void)buf_addf(&b, "%s: rescan incomplete", r->reason);
+	if (r->unwritten > 0)
+		(void)buf_addf(&b, ", %llu alert%s not written",
+		    (unsigned long long)r->unwritten,
+		    r->unwritten == 1 ? "" : "s");
+	return buf_detach(&b, NULL);
+}
+
+/* The alert that ends a rescan after a gap: reconciled, or still a gap. */
+static void
+rescan_close_gap(struct daemon *d, const struct rescan *r)
+{
+	const char *scope = r->scope != NULL ? r->scope : "/";
+	size_t len = r->scope != NULL ? r->scope_len : 1;
+	struct alert a;
+	char *why;
+
+	if ((why = rescan_shortfall(r)) != NULL) {
+		(void)daemon_gap_final(d, SOURCE_RESCAN, scope, len, why);
+		free(why);
+		return;
+	}
+	alert_for_scope(&a, ACTION_RECONCILED, SOURCE_RESCAN, scope, len,
+	    r->reason, r->changes);
+	(void)daemon_emit(d, &a, 0);
+}
+
 static void
 rescan_finish(struct daemon *d, struct rescan *r)
 {
-	struct alert a;
 	double ms;
 
 	compare_finish(r->cmp, NULL);
 	ms = (clock_mono_s() - r->started) * 1000;
-	if (r->flags & RESCAN_GAP) {
-		alert_for_scope(&a, ACTION_RECONCILED, SOURCE_RESCAN,
-		    r->scope != NULL ? r->scope : "/",
-		    r->scope != NULL ? r->scope_len : 1, r->reason,
-		    r->changes);
-		daemon_emit(d, &a, 0);
-	}
+	if (r->flags & RESCAN_GAP)
+		rescan_close_gap(d, r);
 	rescan_note_rule(d, r, ms);
 	if (r->scope == NULL) {
 		d->pending_full = false;
 		daemon_trim(d);
 	}
-	log_debug("rescan of %s done in %.0f ms: %llu changes",
-	    r->scope != NULL ? r->scope : "all", ms,
-	    (unsigned long long)r->changes);
+	log_debug("rescan of %s done in %.0f ms: %llu changes, %llu alerts "
+	    "not written", r->scope != NULL ? r->scope : "all", ms,
+	    (unsigned long long)r->changes,
+	    (unsigned long long)r->unwritten);
 	daemon_mark_dirty(d);
 }
 
