@@ -4,9 +4,9 @@
  * A rescan's walk is stat-first (compare.h) and hands changed files to
  * the hashing threads; compare judges every item, so a rescan names a
  * change exactly as --check would.  A rescan that closes a gap ends with
- * a "reconciled" alert counting what it found, but only when it
- * reported all it found: otherwise the gap is still open, and its
- * closing alert is a gap that says so.
+ * a "reconciled" alert counting what it found, but only when it saw all
+ * of its scope and reported all it found: otherwise the gap is still
+ * open, and its closing alert is a gap that says what is missing.
  *
  * A change whose alert could not be written is taken back out of the
  * baseline, so that no later rescan takes it for the known state.
@@ -21,7 +21,11 @@
 #include "daemon_out.h"
 #include "daemon_rescan.h"
 #include "log.h"
+#include "pathenc.h"
 #include "xmalloc.h"
+
+/* The longest path named in a reason: enough to find it, kept short. */
+#define REASON_PATH_MAX		1024
 
 static enum scan_decision rescan_stat_done(const struct scan_item *it,
 	    uint64_t *prefix_len, void *arg);
@@ -91,6 +95,7 @@ rescan_free(struct rescan *r)
 	compare_free(r->cmp);
 	free(r->scope);
 	free(r->reason);
+	free(r->first_unread);
 	free(r);
 }
 
@@ -144,6 +149,23 @@ rescan_change(const struct change *cc, void *arg)
 	rescan_unapply(r->d, cc);
 }
 
+/* Count an entry of the scope not read; name the first one. */
+static void
+rescan_note_unread(struct rescan *r, const char *path, size_t len,
+    const char *op, int err)
+{
+	struct buf b;
+
+	if (r->unread++ > 0)
+		return;
+	buf_init(&b, BUF_MAX_DEFAULT);
+	(void)pathenc_escape(path, len < REASON_PATH_MAX ? len :
+	    REASON_PATH_MAX, &b);
+	(void)buf_addf(&b, "%s (%s: %s)", len > REASON_PATH_MAX ? "..." : "",
+	    op, strerror(-err));
+	r->first_unread = buf_detach(&b, NULL);
+}
+
 static void
 rescan_unreadable(const struct scan_item *it, void *arg)
 {
@@ -152,6 +174,14 @@ rescan_unreadable(const struct scan_item *it, void *arg)
 	r->d->unreadable++;
 	log_debug("rescan: cannot %s an entry: %s", it->err_op,
 	    strerror(-it->err));
+	/*
+	 * As compare.c judges it: a name that vanished is a deletion, a
+	 * known state; anything else leaves that part of the scope unseen.
+	 */
+	if (it->err != -ENOENT || strcmp(it->err_op, "opendir") == 0 ||
+	    strcmp(it->err_op, "readdir") == 0 ||
+	    strcmp(it->err_op, "open") == 0)
+		rescan_note_unread(r, it->path, it->len, it->err_op, it->err);
 }
 
 /* A created entry that the previous rules did not cover: adopt it. */
@@ -192,10 +222,14 @@ rescan_start(struct daemon *d, struct rescan *r)
 		err = scan_path(d->scan, r->scope, r->scope_len, &r->batch);
 	r->walking = false;
 	if (err < 0) {
-		/* Delivered as items and counted as unreadable already. */
+		/* Delivered as items and noted already, as scan.h promises. */
 		log_debug("rescan of %s (%s): some of it could not be read: "
 		    "%s", r->scope != NULL ? r->scope : "all", r->reason,
 		    strerror(-err));
+		if (r->unread == 0)
+			rescan_note_unread(r, r->scope != NULL ? r->scope :
+			    "/", r->scope != NULL ? r->scope_len : 1, "walk",
+			    err);
 	}
 }
 
@@ -214,17 +248,23 @@ rescan_note_rule(struct daemon *d, const struct rescan *r, double ms)
 
 /*
  * Why a rescan leaves its gap open, as a new string, or NULL when it
- * reported everything: how many alerts were not written.
+ * saw and reported everything: what it could not read (the first entry
+ * and how many) and how many alerts were not written.
  */
 static char *
 rescan_shortfall(const struct rescan *r)
 {
 	struct buf b;
 
-	if (r->unwritten == 0)
+	if (r->unread == 0 && r->unwritten == 0)
 		return NULL;
 	buf_init(&b, BUF_MAX_DEFAULT);
 	(void)buf_addf(&b, "%s: rescan incomplete", r->reason);
+	if (r->unread > 0)
+		(void)buf_addf(&b, ", could not read %s", r->first_unread);
+	if (r->unread > 1)
+		(void)buf_addf(&b, " and %llu more entries",
+		    (unsigned long long)(r->unread - 1));
 	if (r->unwritten > 0)
 		(void)buf_addf(&b, ", %llu alert%s not written",
 		    (unsigned long long)r->unwritten,
@@ -265,9 +305,10 @@ rescan_finish(struct daemon *d, struct rescan *r)
 		d->pending_full = false;
 		daemon_trim(d);
 	}
-	log_debug("rescan of %s done in %.0f ms: %llu changes, %llu alerts "
-	    "not written", r->scope != NULL ? r->scope : "all", ms,
-	    (unsigned long long)r->changes,
+	log_debug("rescan of %s done in %.0f ms: %llu changes, %llu entries "
+	    "unread, %llu alerts not written",
+	    r->scope != NULL ? r->scope : "all", ms,
+	    (unsigned long long)r->changes, (unsigned long long)r->unread,
 	    (unsigned long long)r->unwritten);
 	daemon_mark_dirty(d);
 }

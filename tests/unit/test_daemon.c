@@ -11,11 +11,16 @@
  *    a directory;
  *  - an alert that cannot be written is replaced by a gap alert for its
  *    path (its ancestor when the path is too long), counted, and the
- *    rescan that found it keeps it out of the baseline.
+ *    rescan that found it keeps it out of the baseline;
+ *  - a rescan after a gap that could not read all of its scope ends with
+ *    a gap naming what it could not read, not with "reconciled".
  */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/capability.h>
 
 #include "tlib.h"
 
@@ -420,6 +425,82 @@ test_oversized_alert_gap_names_ancestor(void **state)
 	harness_close(&h);
 }
 
+/*
+ * Give up, or take back, root's power to read what its mode forbids
+ * (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH) in this thread's effective
+ * set.  Capabilities are per thread and the walk runs on this one, so
+ * the lock holds for the rescan while the hashing threads are as they
+ * were.  Nothing to do when not root: the mode holds already.
+ */
+static void
+dac_power(bool on)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+	uint32_t bits = (1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH);
+
+	if (!tlib_is_root())
+		return;
+	assert_int_equal(syscall(SYS_capget, &hdr, data), 0);
+	if (on)
+		data[0].effective |= bits & data[0].permitted;
+	else
+		data[0].effective &= ~bits;
+	assert_int_equal(syscall(SYS_capset, &hdr, data), 0);
+}
+
+/*
+ * The rescan after a gap meets a directory it cannot open: it ends with
+ * a gap that names the directory and the error, not with "reconciled".
+ * Once the directory can be read, the next one reconciles.
+ */
+static void
+test_rescan_unreadable_not_reconciled(void **state)
+{
+	struct harness h;
+	const json_t *o;
+	json_t *lines;
+	char *locked, *want;
+
+	(void)state;
+	harness_open(&h, "\"STANDARD\"");
+	assert_int_equal(tlib_sh("mkdir -p '%s/t/ok' '%s/t/locked' && "
+	    "echo 1 > '%s/t/ok/f' && echo 2 > '%s/t/locked/g'", h.dir, h.dir,
+	    h.dir, h.dir), 0);
+	build_baseline(&h);
+	locked = tlib_fmt("%s/t/locked", h.dir);
+	assert_int_equal(chmod(locked, 0), 0);
+	dac_power(false);
+	run_rescan(&h, NULL, RESCAN_GAP, "queue overflow");
+	dac_power(true);
+	assert_int_equal(chmod(locked, 0755), 0);
+
+	/* Besides the mode of locked, which the rescan did see change. */
+	lines = alerts(&h);
+	assert_int_equal(tlib_count_alerts(lines, "reconciled", NULL), 0);
+	assert_int_equal(tlib_count_alerts(lines, "gap", NULL), 1);
+	o = tlib_find_alert(lines, "gap", NULL);
+	assert_string_equal(tlib_json_str(o, "fimd.source"), "rescan");
+	assert_string_equal(tlib_json_str(o, "file.path"), "/");
+	want = tlib_fmt("queue overflow: rescan incomplete, could not read "
+	    "%s (opendir: Permission denied)", locked);
+	assert_string_equal(tlib_json_str(o, "fimd.reason"), want);
+	json_decref(lines);
+	/* What could not be read is not taken for deleted. */
+	assert_true(has(&h, "locked/g"));
+
+	run_rescan(&h, NULL, RESCAN_GAP, "queue overflow");
+	lines = alerts(&h);
+	assert_int_equal(tlib_count_alerts(lines, "reconciled", NULL), 1);
+	assert_int_equal(tlib_count_alerts(lines, "gap", NULL), 1);
+	json_decref(lines);
+	free(want);
+	free(locked);
+	harness_close(&h);
+}
+
 int
 main(void)
 {
@@ -429,6 +510,7 @@ main(void)
 		cmocka_unit_test(test_deleted_directory_known_from_event),
 		cmocka_unit_test(test_unwritten_alert_is_a_gap),
 		cmocka_unit_test(test_oversized_alert_gap_names_ancestor),
+		cmocka_unit_test(test_rescan_unreadable_not_reconciled),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
