@@ -61,6 +61,7 @@ struct alert {
 	bool	 has_entries;		/* a directory moved or moved out */
 	uint64_t entries;		/* ... with this many entries */
 	bool	 still_open;		/* hashed while open for writing */
+	bool	 rescan_follows;	/* gap: a rescan of it is queued */
 };
 
 /*
@@ -91,11 +92,26 @@ void	alert_from_change(struct alert *a, enum alert_source source,
 /*
  * An alert about a scope rather than an entry (ACTION_GAP or
  * ACTION_RECONCILED): *a is zeroed and filled.  count: the changes a
- * reconciling rescan found.
+ * reconciling rescan found.  rescan_follows is the caller's to set.
  */
 void	alert_for_scope(struct alert *a, enum alert_action action,
 	    enum alert_source source, const char *scope, size_t len,
 	    const char *reason, uint64_t count);
+
+/*
+ * The longest line alert_line() makes, newline included; the daemon
+ * writes lines up to this size.  Only paths, which are given whole, can
+ * make a line that long: the values that could are bounded (below, and
+ * ATTR_XATTR_VALUE_MAX in attr.h).
+ */
+#define ALERT_LINE_MAX		((size_t)1 << 22)
+/*
+ * The longest value of fimd.changes given as it is; a longer one (the
+ * extended attributes of a file that has very many) becomes
+ * "sha256:<hex> (N bytes)", the digest and length of the text it
+ * replaces (attr_format_digest).
+ */
+#define ALERT_CHANGE_MAX	((size_t)1 << 16)
 
 struct alert_stream;
 
@@ -111,7 +127,11 @@ uint64_t alert_stream_next_seq(const struct alert_stream *s);
 
 /* A new JSON object for a (takes the next seq).  Never NULL. */
 json_t	*alert_build(struct alert_stream *s, const struct alert *a);
-/* alert_build + one compact line ending in "\n", appended to out. */
+/*
+ * alert_build + one compact line ending in "\n", appended to out.
+ * Returns 0, -ENOSPC when the line would pass ALERT_LINE_MAX or out's
+ * cap, or -ENOMEM; out and the next seq are unchanged on error.
+ */
 int	alert_line(struct alert_stream *s, const struct alert *a,
 	    struct buf *out);
 /*

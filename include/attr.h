@@ -105,14 +105,29 @@ int	attr_mask_format(attr_mask mask, const char *sep, struct buf *b);
 bool	attr_equal(enum attr_id a, const struct record *x,
 	    const struct record *y);
 /*
+ * The longest extended attribute value attr_format() shows as it is;
+ * a longer one is shown by its digest (attr_format_digest), so one
+ * value cannot grow an alert without bound (fimd.alerts(5)).
+ */
+#define ATTR_XATTR_VALUE_MAX	256
+
+/*
  * Append the value of attribute a in r as the string an alert shows
  * ("0644", "1700000000.123456789" as RFC 3339, the hex digest of the
- * record's first algorithm, "user.k=0x6869,..."...).  ATTR_HASH formats
- * one algorithm: pass its id in algo (ignored for other attributes).
- * Returns 0 or -ENOSPC.
+ * record's first algorithm, "user.k=0x6869, user.t=\"text\"",
+ * "user.big=sha256:<hex> (70000 bytes)"...).  ATTR_HASH formats one
+ * algorithm: pass its id in algo (ignored for other attributes).
+ * Returns 0, -ENOSPC, or the error of the digest.
  */
 int	attr_format(enum attr_id a, const struct record *r, int algo,
 	    struct buf *b);
+/*
+ * Append the stand-in for a value too long to show:
+ * "sha256:<64 lowercase hex digits> (<len> bytes)", the SHA-256 of the
+ * len bytes at data and their count.  Returns 0, -ENOSPC, or the
+ * digest's -errno.
+ */
+int	attr_format_digest(const void *data, size_t len, struct buf *b);
 
 /*
  * The record's attributes as a JSON object in the baseline form described

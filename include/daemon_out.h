@@ -40,11 +40,30 @@ int	daemon_reopen_sinks(struct daemon *d);
 /*
  * Write a to every sink.  first: monotonic time of the event that led
  * to it (a latency sample), or 0.
+ *
+ * Returns true when the alert file took the line (a failing syslog or
+ * journald sink is logged, not reported).  Returns false when it did
+ * not: the line could not be made (longer than the line limit, out of
+ * memory) or the alert file refused it.  Then, so that nothing is
+ * dropped without a trace, the failure is logged, counted in
+ * alerts_unwritten, and a gap alert for a's path (its longest ancestor
+ * of at most 4096 bytes when the path is longer) with a reason naming
+ * the failure is written in its place.  A caller that gets false must
+ * not advance the baseline past the change: no alert reported it.
  */
-void	daemon_emit(struct daemon *d, const struct alert *a, double first);
-/* A gap alert: coverage of scope was lost for reason. */
-void	daemon_gap(struct daemon *d, const char *scope, size_t len,
+bool	daemon_emit(struct daemon *d, const struct alert *a, double first);
+/*
+ * A gap alert: coverage of scope was lost for reason, and the caller
+ * queues a rescan of it (the message says so).  Returns as daemon_emit.
+ */
+bool	daemon_gap(struct daemon *d, const char *scope, size_t len,
 	    const char *reason);
+/*
+ * A gap alert from source that no rescan follows (it could not help, or
+ * the gap is a rescan's own).  Returns as daemon_emit.
+ */
+bool	daemon_gap_final(struct daemon *d, enum alert_source source,
+	    const char *scope, size_t len, const char *reason);
 
 /* The baseline changed: save it within a minute. */
 void	daemon_mark_dirty(struct daemon *d);

@@ -52,7 +52,10 @@ struct rescan {
 	bool	 walking;
 	struct compare *cmp;
 	double	 started;
-	uint64_t changes;
+	uint64_t changes;	/* reported */
+	uint64_t unwritten;	/* found, but their alert was not written */
+	uint64_t unread;	/* entries of the scope it could not read */
+	char	*first_unread;	/* "path (op: error)" of the first, UTF-8 */
 	struct rescan *next;
 };
 
@@ -83,14 +86,17 @@ struct deferred {
 /* Output: daemon_out.c. */
 struct daemon_output {
 	struct alert_stream *alerts;
-	struct sink *sinks[DAEMON_MAX_SINKS]; /* the file, syslog, journald */
+	/* The alert file first, then syslog and journald when asked. */
+	struct sink *sinks[DAEMON_MAX_SINKS];
 	size_t	 nsinks;
+	size_t	 line_max;	/* longest line; 0: ALERT_LINE_MAX (tests) */
 	struct event *save_ev;
 	bool	 dirty;		/* baseline changed since the last save */
 	struct deferred *deferred;	/* FIFO head */
 	struct deferred *deferred_tail;
-	uint64_t alerts_emitted;
-	uint64_t gaps;
+	uint64_t alerts_emitted;	/* lines the alert file took */
+	uint64_t gaps;			/* of which gap alerts */
+	uint64_t alerts_unwritten;	/* not written; a gap stood in */
 	double	 latency[LATENCY_SAMPLES];	/* event to alert, ms */
 	size_t	 nlatency;	/* samples written (ring) */
 };

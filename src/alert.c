@@ -28,7 +28,6 @@
 #include "xmalloc.h"
 
 #define ECS_VERSION	"8.11.0"
-#define ALERT_LINE_MAX	((size_t)1 << 22)
 
 static const char *const action_names[ACTION_COUNT] = {
 	[ACTION_CREATED] = "created",
@@ -236,6 +235,31 @@ message_entries(struct buf *m, const struct alert *a)
 		    a->entries == 1 ? "y" : "ies");
 }
 
+/* The message of a gap or reconciled alert. */
+static void
+message_coverage(struct buf *m, const struct alert *a)
+{
+	if (a->action == ACTION_GAP) {
+		(void)buf_adds(m, "coverage gap for ");
+		message_path(m, a->path, a->pathlen);
+		if (a->reason != NULL) {
+			(void)buf_adds(m, ": ");
+			message_path(m, a->reason, strlen(a->reason));
+		}
+		if (a->rescan_follows)
+			(void)buf_adds(m, "; rescanning");
+		return;
+	}
+	message_path(m, a->path, a->pathlen);
+	(void)buf_addf(m, " reconciled after a gap: %" PRIu64 " change%s",
+	    a->count, a->count == 1 ? "" : "s");
+	if (a->reason != NULL) {
+		(void)buf_adds(m, " (");
+		message_path(m, a->reason, strlen(a->reason));
+		(void)buf_addc(m, ')');
+	}
+}
+
 static json_t *
 build_message(const struct alert *a)
 {
@@ -245,18 +269,8 @@ build_message(const struct alert *a)
 	buf_init(&m, BUF_MAX_DEFAULT);
 	switch (a->action) {
 	case ACTION_GAP:
-		(void)buf_adds(&m, "coverage gap for ");
-		message_path(&m, a->path, a->pathlen);
-		if (a->reason != NULL)
-			(void)buf_addf(&m, ": %s", a->reason);
-		(void)buf_adds(&m, "; rescanning");
-		break;
 	case ACTION_RECONCILED:
-		message_path(&m, a->path, a->pathlen);
-		(void)buf_addf(&m, " reconciled after a gap: %" PRIu64
-		    " change%s", a->count, a->count == 1 ? "" : "s");
-		if (a->reason != NULL)
-			(void)buf_addf(&m, " (%s)", a->reason);
+		message_coverage(&m, a);
 		break;
 	case ACTION_MOVED:
 		if (a->old_path != NULL)

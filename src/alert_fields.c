@@ -204,6 +204,22 @@ alert_user_json(const struct procinfo *p)
 	return u;
 }
 
+/* A value of fimd.changes, by its digest past ALERT_CHANGE_MAX. */
+static json_t *
+change_value(const struct buf *v)
+{
+	struct buf d;
+	json_t *j;
+
+	if (v->len <= ALERT_CHANGE_MAX)
+		return alert_json_bytes(v->data, v->len);
+	buf_init(&d, BUF_MAX_DEFAULT);
+	(void)attr_format_digest(v->data, v->len, &d);
+	j = json_stringn(d.data, d.len);
+	buf_release(&d);
+	return j != NULL ? j : json_string("");
+}
+
 static void
 add_change(json_t *list, const char *attribute, struct buf *o,
     struct buf *n)
@@ -211,8 +227,8 @@ add_change(json_t *list, const char *attribute, struct buf *o,
 	json_t *c = json_object();
 
 	json_object_set_new(c, "attribute", json_string(attribute));
-	json_object_set_new(c, "old", alert_json_bytes(o->data, o->len));
-	json_object_set_new(c, "new", alert_json_bytes(n->data, n->len));
+	json_object_set_new(c, "old", change_value(o));
+	json_object_set_new(c, "new", change_value(n));
 	json_array_append_new(list, c);
 }
 

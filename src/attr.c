@@ -13,6 +13,7 @@
 #include <linux/fs.h>
 
 #include "attr_int.h"
+#include "hash.h"
 #include "pathenc.h"
 #include "record.h"
 
@@ -175,11 +176,48 @@ is_printable(const unsigned char *p, size_t len)
 	return true;
 }
 
+int
+attr_format_digest(const void *data, size_t len, struct buf *b)
+{
+	unsigned char md[HASH_MAX_SIZE];
+	char hex[2 * HASH_MAX_SIZE + 1];
+	int e;
+
+	if ((e = hash_buffer(HASH_SHA256, data, len, md)) < 0)
+		return e;
+	hash_hex(md, hash_size(HASH_SHA256), hex);
+	return buf_addf(b, "sha256:%s (%zu bytes)", hex, len);
+}
+
+/* One value: quoted text, 0x and hex, or past the limit its digest. */
+static int
+fmt_xattr_value(const struct xattr *x, struct buf *b)
+{
+	size_t j, len;
+	int e;
+
+	if (x->len > ATTR_XATTR_VALUE_MAX) {
+		if ((e = buf_addc(b, '=')) < 0)
+			return e;
+		return attr_format_digest(x->value, x->len, b);
+	}
+	if (is_printable(x->value, x->len)) {
+		len = x->len > 0 && x->value[x->len - 1] == '\0' ?
+		    x->len - 1 : x->len;
+		return buf_addf(b, "=\"%.*s\"", (int)len,
+		    (const char *)x->value);
+	}
+	e = buf_adds(b, "=0x");
+	for (j = 0; j < x->len && e == 0; j++)
+		e = buf_addf(b, "%02x", x->value[j]);
+	return e;
+}
+
 static int
 fmt_xattrs(const struct record *r, int algo, struct buf *b)
 {
 	const struct xattr *x;
-	size_t i, j, len;
+	size_t i;
 	int e = 0;
 
 	(void)algo;
@@ -189,17 +227,8 @@ fmt_xattrs(const struct record *r, int algo, struct buf *b)
 			e = buf_adds(b, ", ");
 		if (e == 0)
 			e = pathenc_escape(x->name, strlen(x->name), b);
-		if (e == 0 && is_printable(x->value, x->len)) {
-			len = x->len > 0 && x->value[x->len - 1] == '\0' ?
-			    x->len - 1 : x->len;
-			e = buf_addf(b, "=\"%.*s\"", (int)len,
-			    (const char *)x->value);
-			continue;
-		}
 		if (e == 0)
-			e = buf_adds(b, "=0x");
-		for (j = 0; j < x->len && e == 0; j++)
-			e = buf_addf(b, "%02x", x->value[j]);
+			e = fmt_xattr_value(x, b);
 	}
 	return e;
 }

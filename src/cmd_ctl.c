@@ -249,8 +249,8 @@ print_status(const json_t *st)
 	    num(st, "marks"), num(st, "dirs"));
 	printf("events:       %lld (%lld probes redone after a rename "
 	    "overtook them)\n", num(st, "events"), num(st, "stale_probes"));
-	printf("alerts:       %lld (next seq %lld)\n", num(st, "alerts"),
-	    num(st, "seq"));
+	printf("alerts:       %lld (next seq %lld), %lld not written\n",
+	    num(st, "alerts"), num(st, "seq"), num(st, "unwritten"));
 	printf("overflows:    %lld, gaps %lld\n", num(st, "overflows"),
 	    num(st, "gaps"));
 	printf("work:         %lld queued events, %lld pending, "

@@ -141,6 +141,8 @@ ctl_status(const json_t *req, json_t *reply, void *arg)
 	    json_integer((json_int_t)d->rt.stale));
 	json_object_set_new(reply, "gaps",
 	    json_integer((json_int_t)d->out.gaps));
+	json_object_set_new(reply, "unwritten",
+	    json_integer((json_int_t)d->out.alerts_unwritten));
 	json_object_set_new(reply, "queued",
 	    json_integer((json_int_t)ws.queued));
 	json_object_set_new(reply, "pending",

@@ -3,7 +3,10 @@
  * memory back to the system, deferred work (daemon_out.h).
  *
  * An alert that a sink cannot take is logged and the next one is tried:
- * one full disk must not stop the other sinks nor the loop.
+ * one full disk must not stop the other sinks nor the loop.  An alert
+ * that cannot be made into a line, or that the alert file refuses, is
+ * not dropped in silence: a gap alert, which is short, names its path
+ * instead, and the caller is told.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -18,6 +21,12 @@
 #include "xmalloc.h"
 
 #define SAVE_INTERVAL_S		60
+/*
+ * The longest scope of a gap that stands in for an alert: a gap line
+ * about a path this long is far below the line limit, whatever bytes
+ * the path holds.
+ */
+#define GAP_SCOPE_MAX		4096
 
 struct event *
 daemon_event(struct daemon *d, int fd, short what, event_callback_fn cb,
@@ -140,42 +149,139 @@ daemon_reopen_sinks(struct daemon *d)
 	return first;
 }
 
-void
-daemon_emit(struct daemon *d, const struct alert *a, double first)
+/*
+ * One line for a to every sink.  Returns 0 when the alert file took it,
+ * else -errno: alert_line's (no seq taken) or the alert file's.
+ */
+static int
+emit_line(struct daemon_output *o, const struct alert *a)
 {
-	struct daemon_output *o = &d->out;
 	struct buf line;
 	size_t i;
-	int r;
+	int r, file = 0;
 
-	buf_init(&line, 1 << 20);
-	if (alert_line(o->alerts, a, &line) == 0) {
-		for (i = 0; i < o->nsinks; i++) {
-			if ((r = sink_write(o->sinks[i], line.data,
-			    line.len)) < 0) {
-				errno = -r;
-				log_warn("cannot write an alert to the %s sink",
-				    o->sinks[i]->ops->name);
-			}
+	buf_init(&line, o->line_max != 0 ? o->line_max : ALERT_LINE_MAX);
+	if ((r = alert_line(o->alerts, a, &line)) < 0) {
+		buf_release(&line);
+		return r;
+	}
+	for (i = 0; i < o->nsinks; i++) {
+		if ((r = sink_write(o->sinks[i], line.data, line.len)) < 0) {
+			errno = -r;
+			log_warn("cannot write an alert to the %s sink",
+			    o->sinks[i]->ops->name);
+			if (i == 0)
+				file = r;
 		}
 	}
 	buf_release(&line);
-	o->alerts_emitted++;
+	if (file == 0) {
+		o->alerts_emitted++;
+		if (a->action == ACTION_GAP)
+			o->gaps++;
+	}
+	return file;
+}
+
+/* path, or its longest ancestor of at most GAP_SCOPE_MAX bytes. */
+static size_t
+gap_scope_len(const char *path, size_t len)
+{
+	size_t n;
+
+	if (len <= GAP_SCOPE_MAX)
+		return len;
+	for (n = GAP_SCOPE_MAX; n > 0; n--) {
+		if (path[n] == '/')
+			return n;
+	}
+	return 1;	/* "/" itself */
+}
+
+/* The reason of the gap that stands in for a, which failed with err. */
+static void
+unwritten_reason(const struct alert *a, int err, size_t scope_len,
+    struct buf *out)
+{
+	const char *action = alert_action_name(a->action);
+
+	if (err == -ENOSPC)
+		(void)buf_addf(out, "%s alert too large to write", action);
+	else if (err == -ENOMEM)
+		(void)buf_addf(out, "no memory to make the %s alert", action);
+	else
+		(void)buf_addf(out, "cannot write the %s alert: %s", action,
+		    strerror(-err));
+	if (scope_len < a->pathlen)
+		(void)buf_addf(out, ", for a path of %zu bytes below",
+		    a->pathlen);
+}
+
+/* a was not written (err): a gap alert for its path in its place. */
+static void
+emit_unwritten(struct daemon_output *o, const struct alert *a, int err)
+{
+	size_t scope_len = gap_scope_len(a->path, a->pathlen);
+	uint64_t seq = alert_stream_next_seq(o->alerts);
+	struct buf reason;
+	struct alert gap;
+	int r;
+
+	o->alerts_unwritten++;
+	buf_init(&reason, BUF_MAX_DEFAULT);
+	unwritten_reason(a, err, scope_len, &reason);
+	alert_for_scope(&gap, ACTION_GAP, a->source, a->path, scope_len,
+	    reason.data, 0);
+	if ((r = emit_line(o, &gap)) == 0)
+		log_warnx("%s; the gap alert seq %llu stands for it",
+		    reason.data, (unsigned long long)seq);
+	else {
+		errno = -r;
+		log_warn("%s, nor the gap alert for it", reason.data);
+	}
+	buf_release(&reason);
+}
+
+bool
+daemon_emit(struct daemon *d, const struct alert *a, double first)
+{
+	struct daemon_output *o = &d->out;
+	int r;
+
+	if ((r = emit_line(o, a)) < 0) {
+		emit_unwritten(o, a, r);
+		return false;
+	}
 	if (first > 0) {
 		o->latency[o->nlatency % LATENCY_SAMPLES] =
 		    (clock_mono_s() - first) * 1000;
 		o->nlatency++;
 	}
+	return true;
 }
 
-void
-daemon_gap(struct daemon *d, const char *scope, size_t len, const char *reason)
+static bool
+gap_alert(struct daemon *d, enum alert_source source, const char *scope,
+    size_t len, const char *reason, bool rescan_follows)
 {
 	struct alert a;
 
-	alert_for_scope(&a, ACTION_GAP, SOURCE_REALTIME, scope, len, reason, 0);
-	d->out.gaps++;
-	daemon_emit(d, &a, 0);
+	alert_for_scope(&a, ACTION_GAP, source, scope, len, reason, 0);
+	a.rescan_follows = rescan_follows;
+	return daemon_emit(d, &a, 0);
+}
+
+bool
+daemon_gap(struct daemon *d, const char *scope, size_t len, const char *reason)
+{
+	return gap_alert(d, SOURCE_REALTIME, scope, len, reason, true);
+}
+
+bool
+daemon_gap_final(struct daemon *d, enum alert_source source,
+    const char *scope, size_t len, const char *reason)
+{
+	return gap_alert(d, source, scope, len, reason, false);
 }
 
 enum exit_status

@@ -4,7 +4,12 @@
  * A rescan's walk is stat-first (compare.h) and hands changed files to
  * the hashing threads; compare judges every item, so a rescan names a
  * change exactly as --check would.  A rescan that closes a gap ends with
- * a "reconciled" alert counting what it found.
+ * a "reconciled" alert counting what it found, but only when it saw all
+ * of its scope and reported all it found: otherwise the gap is still
+ * open, and its closing alert is a gap that says what is missing.
+ *
+ * A change whose alert could not be written is taken back out of the
+ * baseline, so that no later rescan takes it for the known state.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,7 +21,11 @@
 #include "daemon_out.h"
 #include "daemon_rescan.h"
 #include "log.h"
+#include "pathenc.h"
 #include "xmalloc.h"
+
+/* The longest path named in a reason: enough to find it, kept short. */
+#define REASON_PATH_MAX		1024
 
 static enum scan_decision rescan_stat_done(const struct scan_item *it,
 	    uint64_t *prefix_len, void *arg);
@@ -86,6 +95,7 @@ rescan_free(struct rescan *r)
 	compare_free(r->cmp);
 	free(r->scope);
 	free(r->reason);
+	free(r->first_unread);
 	free(r);
 }
 
@@ -100,6 +110,30 @@ rescan_clear_queue(struct daemon *d)
 	}
 }
 
+/*
+ * Undo what compare did to the baseline for c, whose alert was not
+ * written (a gap alert stands for it): the next rescan meets the change
+ * again instead of taking it for the known state.
+ */
+static void
+rescan_unapply(struct daemon *d, const struct change *c)
+{
+	switch (c->action) {
+	case ACTION_CREATED:
+		(void)baseline_remove(d->b, c->path, c->len);
+		break;
+	case ACTION_MOVED:
+		(void)baseline_remove(d->b, c->path, c->len);
+		if (c->old != NULL && c->old_path != NULL)
+			baseline_put(d->b, c->old_path, c->old_len, c->old);
+		break;
+	default:
+		if (c->old != NULL)
+			baseline_put(d->b, c->path, c->len, c->old);
+		break;
+	}
+}
+
 static void
 rescan_change(const struct change *cc, void *arg)
 {
@@ -107,8 +141,29 @@ rescan_change(const struct change *cc, void *arg)
 	struct alert a;
 
 	alert_from_change(&a, SOURCE_RESCAN, cc);
-	r->changes++;
-	daemon_emit(r->d, &a, 0);
+	if (daemon_emit(r->d, &a, 0)) {
+		r->changes++;
+		return;
+	}
+	r->unwritten++;
+	rescan_unapply(r->d, cc);
+}
+
+/* Count an entry of the scope not read; name the first one. */
+static void
+rescan_note_unread(struct rescan *r, const char *path, size_t len,
+    const char *op, int err)
+{
+	struct buf b;
+
+	if (r->unread++ > 0)
+		return;
+	buf_init(&b, BUF_MAX_DEFAULT);
+	(void)pathenc_escape(path, len < REASON_PATH_MAX ? len :
+	    REASON_PATH_MAX, &b);
+	(void)buf_addf(&b, "%s (%s: %s)", len > REASON_PATH_MAX ? "..." : "",
+	    op, strerror(-err));
+	r->first_unread = buf_detach(&b, NULL);
 }
 
 static void
@@ -119,6 +174,14 @@ rescan_unreadable(const struct scan_item *it, void *arg)
 	r->d->unreadable++;
 	log_debug("rescan: cannot %s an entry: %s", it->err_op,
 	    strerror(-it->err));
+	/*
+	 * As compare.c judges it: a name that vanished is a deletion, a
+	 * known state; anything else leaves that part of the scope unseen.
+	 */
+	if (it->err != -ENOENT || strcmp(it->err_op, "opendir") == 0 ||
+	    strcmp(it->err_op, "readdir") == 0 ||
+	    strcmp(it->err_op, "open") == 0)
+		rescan_note_unread(r, it->path, it->len, it->err_op, it->err);
 }
 
 /* A created entry that the previous rules did not cover: adopt it. */
@@ -159,10 +222,14 @@ rescan_start(struct daemon *d, struct rescan *r)
 		err = scan_path(d->scan, r->scope, r->scope_len, &r->batch);
 	r->walking = false;
 	if (err < 0) {
-		/* Delivered as items and counted as unreadable already. */
+		/* Delivered as items and noted already, as scan.h promises. */
 		log_debug("rescan of %s (%s): some of it could not be read: "
 		    "%s", r->scope != NULL ? r->scope : "all", r->reason,
 		    strerror(-err));
+		if (r->unread == 0)
+			rescan_note_unread(r, r->scope != NULL ? r->scope :
+			    "/", r->scope != NULL ? r->scope_len : 1, "walk",
+			    err);
 	}
 }
 
@@ -179,29 +246,70 @@ rescan_note_rule(struct daemon *d, const struct rescan *r, double ms)
 	st->changes = r->changes;
 }
 
+/*
+ * Why a rescan leaves its gap open, as a new string, or NULL when it
+ * saw and reported everything: what it could not read (the first entry
+ * and how many) and how many alerts were not written.
+ */
+static char *
+rescan_shortfall(const struct rescan *r)
+{
+	struct buf b;
+
+	if (r->unread == 0 && r->unwritten == 0)
+		return NULL;
+	buf_init(&b, BUF_MAX_DEFAULT);
+	(void)buf_addf(&b, "%s: rescan incomplete", r->reason);
+	if (r->unread > 0)
+		(void)buf_addf(&b, ", could not read %s", r->first_unread);
+	if (r->unread > 1)
+		(void)buf_addf(&b, " and %llu more entries",
+		    (unsigned long long)(r->unread - 1));
+	if (r->unwritten > 0)
+		(void)buf_addf(&b, ", %llu alert%s not written",
+		    (unsigned long long)r->unwritten,
+		    r->unwritten == 1 ? "" : "s");
+	return buf_detach(&b, NULL);
+}
+
+/* The alert that ends a rescan after a gap: reconciled, or still a gap. */
+static void
+rescan_close_gap(struct daemon *d, const struct rescan *r)
+{
+	const char *scope = r->scope != NULL ? r->scope : "/";
+	size_t len = r->scope != NULL ? r->scope_len : 1;
+	struct alert a;
+	char *why;
+
+	if ((why = rescan_shortfall(r)) != NULL) {
+		(void)daemon_gap_final(d, SOURCE_RESCAN, scope, len, why);
+		free(why);
+		return;
+	}
+	alert_for_scope(&a, ACTION_RECONCILED, SOURCE_RESCAN, scope, len,
+	    r->reason, r->changes);
+	(void)daemon_emit(d, &a, 0);
+}
+
 static void
 rescan_finish(struct daemon *d, struct rescan *r)
 {
-	struct alert a;
 	double ms;
 
 	compare_finish(r->cmp, NULL);
 	ms = (clock_mono_s() - r->started) * 1000;
-	if (r->flags & RESCAN_GAP) {
-		alert_for_scope(&a, ACTION_RECONCILED, SOURCE_RESCAN,
-		    r->scope != NULL ? r->scope : "/",
-		    r->scope != NULL ? r->scope_len : 1, r->reason,
-		    r->changes);
-		daemon_emit(d, &a, 0);
-	}
+	if (r->flags & RESCAN_GAP)
+		rescan_close_gap(d, r);
 	rescan_note_rule(d, r, ms);
 	if (r->scope == NULL) {
 		d->pending_full = false;
 		daemon_trim(d);
 	}
-	log_debug("rescan of %s done in %.0f ms: %llu changes",
+	log_debug("rescan of %s done in %.0f ms: %llu changes, %llu entries "
+	    "unread, %llu alerts not written",
 	    r->scope != NULL ? r->scope : "all", ms,
-	    (unsigned long long)r->changes);
+	    (unsigned long long)r->changes, (unsigned long long)r->unread,
+	    (unsigned long long)r->unwritten);
 	daemon_mark_dirty(d);
 }
 

@@ -434,8 +434,12 @@ subtree_stat_done(const struct scan_item *it, uint64_t *prefix_len,
 	return growing_prefix(job->d, it, prefix_len);
 }
 
-/* One judged change as a realtime alert. */
-static void
+/*
+ * One judged change as a realtime alert.  Returns false when no alert
+ * reported it (daemon_emit wrote a gap instead): the caller then leaves
+ * the baseline as it was, so a rescan finds the change again.
+ */
+static bool
 rt_emit(struct daemon *d, const struct change *c, const struct rt_report *rep)
 {
 	struct alert a;
@@ -447,7 +451,7 @@ rt_emit(struct daemon *d, const struct change *c, const struct rt_report *rep)
 		a.has_entries = true;
 		a.entries = rep->move->entries;
 	}
-	daemon_emit(d, &a, rep->first);
+	return daemon_emit(d, &a, rep->first);
 }
 
 /* Report path as deleted, if its rule wants realtime, and forget it. */
@@ -467,8 +471,11 @@ rt_forget(struct daemon *d, const char *path, size_t len,
 	c.len = len;
 	c.old = &old;
 	if ((c.rule == NULL || c.rule->realtime) &&
-	    judge_change(&old, NULL, c.rule, false, &c.action, &df))
-		rt_emit(d, &c, rep);
+	    judge_change(&old, NULL, c.rule, false, &c.action, &df) &&
+	    !rt_emit(d, &c, rep)) {
+		record_release(&old);
+		return true;
+	}
 	(void)baseline_remove(d->b, path, len);
 	record_release(&old);
 	return true;
@@ -552,10 +559,12 @@ rt_record(struct daemon *d, struct scan_item *it, const struct rt_report *rep)
 		was_dir = S_ISDIR(c.old->mode);
 	if (judge_change(c.old, c.new, c.rule, moved, &c.action, &df)) {
 		c.diff = c.action == ACTION_CREATED ? NULL : &df;
-		rt_emit(d, &c, rep);
+		if (!rt_emit(d, &c, rep))
+			goto out;
 	}
 	baseline_put(d->b, it->path, it->len, &it->rec);
 	daemon_mark_dirty(d);
+out:
 	if (had)
 		record_release(&old);
 	return was_dir;
@@ -629,7 +638,7 @@ rt_left_gone(struct daemon *d, const struct rt_job *job, const char *path,
 	c.old = &job->left.old;
 	if ((c.rule == NULL || c.rule->realtime) &&
 	    judge_change(c.old, NULL, c.rule, false, &c.action, &df))
-		rt_emit(d, &c, rep);
+		(void)rt_emit(d, &c, rep);
 }
 
 /* Judge one probed path; it->path is stable here. */

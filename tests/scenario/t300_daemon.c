@@ -440,6 +440,10 @@ test_control(void **state)
 	assert_string_equal(json_string_value(json_object_get(st, "backend")),
 	    backend);
 	assert_true(json_integer_value(json_object_get(st, "files")) >= 4);
+	/* Alerts not written (each replaced by a gap): none here. */
+	assert_true(json_is_integer(json_object_get(st, "unwritten")));
+	assert_int_equal(json_integer_value(json_object_get(st, "unwritten")),
+	    0);
 	json_decref(st);
 	tlib_run_release(&r);
 

@@ -14,6 +14,7 @@
 #include "tlib.h"
 
 #include "alert.h"
+#include "attr.h"
 #include "diff.h"
 #include "hash.h"
 #include "procinfo.h"
@@ -615,6 +616,167 @@ test_flags(void **state)
 	alert_stream_free(s);
 }
 
+/*
+ * A gap's message says "rescanning" only when a rescan follows, and
+ * stays one line whatever its reason holds.
+ */
+static void
+test_gap_message(void **state)
+{
+	struct alert_stream *s = alert_stream_new("fanotify", 1);
+	struct alert a;
+	json_t *o;
+
+	(void)state;
+	alert_for_scope(&a, ACTION_GAP, SOURCE_RESCAN, "/srv", 4,
+	    "queue overflow: could not read /srv/a\nb", 0);
+	o = one_line(s, &a);
+	assert_string_equal(tlib_json_str(o, "message"), "coverage gap for "
+	    "/srv: queue overflow: could not read /srv/a\\x0ab");
+	assert_string_equal(tlib_json_str(o, "fimd.reason"),
+	    "queue overflow: could not read /srv/a\nb");
+	json_decref(o);
+	a.rescan_follows = true;
+	a.reason = "queue overflow";
+	o = one_line(s, &a);
+	assert_string_equal(tlib_json_str(o, "message"),
+	    "coverage gap for /srv: queue overflow; rescanning");
+	json_decref(o);
+	alert_stream_free(s);
+}
+
+/* ---- bounded values ---- */
+
+/* Give r one more xattr: name, len bytes of fill (kept sorted by caller). */
+static void
+add_xattr(struct record *r, const char *name, unsigned char fill, size_t len)
+{
+	struct xattr *x;
+
+	r->known |= ATTR_BIT(ATTR_XATTRS);
+	r->xattrs = realloc(r->xattrs, (r->nxattrs + 1) * sizeof(*r->xattrs));
+	assert_non_null(r->xattrs);
+	x = &r->xattrs[r->nxattrs++];
+	x->name = strdup(name);
+	x->value = malloc(len);
+	assert_non_null(x->name);
+	assert_non_null(x->value);
+	memset(x->value, fill, len);
+	x->len = len;
+}
+
+/* An xattrs change between old and new as one line, parsed. */
+static json_t *
+xattrs_line(struct alert_stream *s, const struct record *old,
+    const struct record *new, size_t *ret_len)
+{
+	struct diff d;
+	struct alert a;
+	struct buf b;
+	json_t *o;
+
+	memset(&d, 0, sizeof(d));
+	d.changed = ATTR_BIT(ATTR_XATTRS);
+	fill_simple(&a, "/etc/shadow");
+	a.action = ACTION_ATTRIBUTES_MODIFIED;
+	a.old = old;
+	a.new = new;
+	a.diff = &d;
+	/* The cap the daemon writes with, not the test's default. */
+	buf_init(&b, ALERT_LINE_MAX);
+	assert_int_equal(alert_line(s, &a, &b), 0);
+	*ret_len = b.len;
+	o = json_loadb(b.data, b.len, 0, NULL);
+	assert_non_null(o);
+	buf_release(&b);
+	return o;
+}
+
+/*
+ * A 1 MiB xattr value is given by its SHA-256 and length, in the form
+ * fimd.alerts(5) documents, so the line stays small; a value of exactly
+ * ATTR_XATTR_VALUE_MAX bytes is still given whole.  (Whole, the two
+ * megabyte values would make a line past ALERT_LINE_MAX: no line.)
+ */
+static void
+test_long_xattr_value(void **state)
+{
+	struct alert_stream *s = alert_stream_new("check", 1);
+	struct record old, new;
+	char edge[2 * ATTR_XATTR_VALUE_MAX + 1], *want;
+	size_t len, i;
+	json_t *o;
+
+	(void)state;
+	fill_record(&old, S_IFREG | 0640, 1, 1);
+	fill_record(&new, S_IFREG | 0640, 1, 1);
+	add_xattr(&old, "user.big", 0xab, (size_t)1 << 20);
+	add_xattr(&new, "user.big", 0xcd, (size_t)1 << 20);
+	add_xattr(&new, "user.edge", 0x01, ATTR_XATTR_VALUE_MAX);
+	o = xattrs_line(s, &old, &new, &len);
+	assert_true(len < 4096);
+	check_all_types(o);
+	for (i = 0; i < ATTR_XATTR_VALUE_MAX; i++)
+		memcpy(edge + 2 * i, "01", 2);
+	edge[2 * ATTR_XATTR_VALUE_MAX] = '\0';
+	want = tlib_fmt("user.big=sha256:"
+	    "7976fe636b0c7a9194c0483e2cd7d7fee229de973aac0edd90f17cd3e77378ed"
+	    " (1048576 bytes), user.edge=0x%s", edge);
+	if (!has_change(o, "xattrs", "user.big=sha256:"
+	    "074c29674e21baa420ee0eca0d85b9283b0cfb3ac912da2098f6b3a7f8d6678f"
+	    " (1048576 bytes)", want))
+		fail_msg("xattrs change not as documented: %s",
+		    json_dumps(tlib_json_get(o, "fimd.changes"), 0));
+	free(want);
+	json_decref(o);
+	record_release(&old);
+	record_release(&new);
+	alert_stream_free(s);
+}
+
+/*
+ * So many xattrs that their text passes ALERT_CHANGE_MAX: the value is
+ * the SHA-256 and length of the text it stands for.
+ */
+static void
+test_long_change_value(void **state)
+{
+	struct alert_stream *s = alert_stream_new("check", 1);
+	unsigned char md[HASH_MAX_SIZE];
+	char name[32], hex[2 * HASH_MAX_SIZE + 1], *want;
+	struct record old, new;
+	struct buf text;
+	size_t len, i, j;
+	json_t *o;
+
+	(void)state;
+	fill_record(&old, S_IFREG | 0640, 1, 1);
+	fill_record(&new, S_IFREG | 0640, 1, 1);
+	buf_init(&text, BUF_MAX_DEFAULT);
+	for (i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "user.k%04zu", i);
+		add_xattr(&new, name, 0x02, 200);
+		(void)buf_addf(&text, "%s%s=0x", i > 0 ? ", " : "", name);
+		for (j = 0; j < 200; j++)
+			(void)buf_adds(&text, "02");
+	}
+	assert_true(text.len > ALERT_CHANGE_MAX);
+	assert_int_equal(hash_buffer(HASH_SHA256, text.data, text.len, md), 0);
+	hash_hex(md, hash_size(HASH_SHA256), hex);
+	want = tlib_fmt("sha256:%s (%zu bytes)", hex, text.len);
+	o = xattrs_line(s, &old, &new, &len);
+	assert_true(len < 4096);
+	if (!has_change(o, "xattrs", "", want))
+		fail_msg("want %s in %s", want,
+		    json_dumps(tlib_json_get(o, "fimd.changes"), 0));
+	free(want);
+	buf_release(&text);
+	json_decref(o);
+	record_release(&old);
+	record_release(&new);
+	alert_stream_free(s);
+}
+
 /* ---- human rendering ---- */
 
 static const struct {
@@ -862,6 +1024,10 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_seq_without_gaps);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_long_path);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_flags);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_gap_message);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_long_xattr_value);
+	tests[n++] =
+	    (struct CMUnitTest)cmocka_unit_test(test_long_change_value);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_human_built);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_next_seq);
 	tests[n++] =

@@ -8,11 +8,19 @@
  *    nothing starts under the rules that are going away;
  *  - a deleted file is reported alone, a deleted directory with every
  *    entry below it, whether the baseline or only the event knows it was
- *    a directory.
+ *    a directory;
+ *  - an alert that cannot be written is replaced by a gap alert for its
+ *    path (its ancestor when the path is too long), counted, and the
+ *    rescan that found it keeps it out of the baseline;
+ *  - a rescan after a gap that could not read all of its scope ends with
+ *    a gap naming what it could not read, not with "reconciled".
  */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/capability.h>
 
 #include "tlib.h"
 
@@ -109,6 +117,21 @@ build_baseline(struct harness *h)
 	scan_finish(d->scan);
 	rescan_run_next(d);
 	d->building = false;
+	assert_null(d->rescans.active);
+}
+
+/* Queue one rescan and run it to its end. */
+static void
+run_rescan(struct harness *h, const char *scope, unsigned flags,
+    const char *reason)
+{
+	struct daemon *d = &h->d;
+
+	rescan_enqueue(d, scope, scope != NULL ? strlen(scope) : 0, NULL,
+	    flags, reason);
+	rescan_run_next(d);
+	scan_finish(d->scan);
+	rescan_run_next(d);
 	assert_null(d->rescans.active);
 }
 
@@ -261,6 +284,223 @@ test_deleted_directory_known_from_event(void **state)
 	harness_close(&h);
 }
 
+/* The length of the line of a gap alert about path for reason. */
+static size_t
+gap_line_len(const char *path, const char *reason)
+{
+	struct alert_stream *s = alert_stream_new("none", 1);
+	struct alert a;
+	struct buf b;
+	size_t n;
+
+	alert_for_scope(&a, ACTION_GAP, SOURCE_RESCAN, path, strlen(path),
+	    reason, 0);
+	buf_init(&b, ALERT_LINE_MAX);
+	assert_int_equal(alert_line(s, &a, &b), 0);
+	n = b.len;
+	buf_release(&b);
+	alert_stream_free(s);
+	return n;
+}
+
+/* The only alert line, which must be a gap; borrowed from lines. */
+static const json_t *
+only_gap(const json_t *lines)
+{
+	const json_t *o;
+
+	assert_int_equal(json_array_size(lines), 1);
+	o = json_array_get(lines, 0);
+	assert_string_equal(tlib_json_str(o, "event.action"), "gap");
+	return o;
+}
+
+/*
+ * A line limit that a gap alert about f fits and the updated alert
+ * about f does not: the gap stands for it, the rescan keeps the change
+ * out of the baseline, and the next rescan with room reports it.
+ */
+static void
+test_unwritten_alert_is_a_gap(void **state)
+{
+	const char *reason = "updated alert too large to write";
+	struct harness h;
+	struct daemon *d = &h.d;
+	const json_t *o;
+	json_t *lines;
+	char *f;
+
+	(void)state;
+	harness_open(&h, "\"STANDARD\"");
+	assert_int_equal(tlib_sh("mkdir '%s/t' && echo 1 > '%s/t/f'", h.dir,
+	    h.dir), 0);
+	build_baseline(&h);
+	assert_int_equal(tlib_sh("echo 22 > '%s/t/f'", h.dir), 0);
+	f = tlib_fmt("%s/t/f", h.dir);
+	d->out.line_max = gap_line_len(f, reason) + 64;
+	run_rescan(&h, NULL, 0, "scheduled");
+
+	lines = alerts(&h);
+	o = only_gap(lines);
+	assert_string_equal(tlib_json_str(o, "file.path"), f);
+	assert_string_equal(tlib_json_str(o, "fimd.reason"), reason);
+	assert_string_equal(tlib_json_str(o, "fimd.source"), "rescan");
+	assert_int_equal(json_integer_value(tlib_json_get(o, "fimd.seq")), 1);
+	/* No rescan is queued for it: the message does not promise one. */
+	assert_null(strstr(tlib_json_str(o, "message"), "rescanning"));
+	json_decref(lines);
+	assert_int_equal(d->out.alerts_unwritten, 1);
+	assert_int_equal(d->out.gaps, 1);
+	assert_int_equal(d->out.alerts_emitted, 1);
+
+	d->out.line_max = 0;
+	run_rescan(&h, NULL, 0, "scheduled");
+	lines = alerts(&h);
+	assert_int_equal(json_array_size(lines), 2);
+	o = json_array_get(lines, 1);
+	assert_string_equal(tlib_json_str(o, "event.action"), "updated");
+	assert_string_equal(tlib_json_str(o, "file.path"), f);
+	assert_int_equal(json_integer_value(tlib_json_get(o, "fimd.seq")), 2);
+	json_decref(lines);
+	assert_int_equal(d->out.alerts_unwritten, 1);
+	free(f);
+	harness_close(&h);
+}
+
+/*
+ * A path of 1 MiB of control bytes (each 6 bytes of JSON) makes a line
+ * past ALERT_LINE_MAX at the real limit; the gap that stands for it
+ * names the path's ancestor within 4096 bytes, and daemon_emit says the
+ * alert was not written.
+ */
+static void
+test_oversized_alert_gap_names_ancestor(void **state)
+{
+	size_t tail = (size_t)1 << 20;
+	struct harness h;
+	struct daemon *d = &h.d;
+	struct record rec;
+	struct change c;
+	struct alert a;
+	const json_t *o;
+	json_t *lines;
+	char *path, *scope, *want;
+	size_t len;
+
+	(void)state;
+	harness_open(&h, "\"STANDARD\"");
+	scope = tlib_fmt("%s/t", h.dir);
+	len = strlen(scope) + 1 + tail;
+	path = xmalloc(len + 1);
+	memcpy(path, scope, strlen(scope));
+	path[strlen(scope)] = '/';
+	memset(path + strlen(scope) + 1, '\x01', tail);
+	path[len] = '\0';
+	record_init(&rec);
+	rec.known = RECORD_STAT_BITS;
+	rec.mode = S_IFREG | 0644;
+	memset(&c, 0, sizeof(c));
+	c.action = ACTION_CREATED;
+	c.rule = ruleset_rule(d->rs, 0);
+	c.path = path;
+	c.len = len;
+	c.new = &rec;
+	alert_from_change(&a, SOURCE_REALTIME, &c);
+	assert_false(daemon_emit(d, &a, 0));
+
+	lines = alerts(&h);
+	o = only_gap(lines);
+	assert_string_equal(tlib_json_str(o, "file.path"), scope);
+	want = tlib_fmt("created alert too large to write, for a path of %zu "
+	    "bytes below", len);
+	assert_string_equal(tlib_json_str(o, "fimd.reason"), want);
+	assert_string_equal(tlib_json_str(o, "fimd.source"), "realtime");
+	json_decref(lines);
+	assert_int_equal(d->out.alerts_unwritten, 1);
+	assert_int_equal(d->out.gaps, 1);
+	record_release(&rec);
+	free(want);
+	free(path);
+	free(scope);
+	harness_close(&h);
+}
+
+/*
+ * Give up, or take back, root's power to read what its mode forbids
+ * (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH) in this thread's effective
+ * set.  Capabilities are per thread and the walk runs on this one, so
+ * the lock holds for the rescan while the hashing threads are as they
+ * were.  Nothing to do when not root: the mode holds already.
+ */
+static void
+dac_power(bool on)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+	uint32_t bits = (1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH);
+
+	if (!tlib_is_root())
+		return;
+	assert_int_equal(syscall(SYS_capget, &hdr, data), 0);
+	if (on)
+		data[0].effective |= bits & data[0].permitted;
+	else
+		data[0].effective &= ~bits;
+	assert_int_equal(syscall(SYS_capset, &hdr, data), 0);
+}
+
+/*
+ * The rescan after a gap meets a directory it cannot open: it ends with
+ * a gap that names the directory and the error, not with "reconciled".
+ * Once the directory can be read, the next one reconciles.
+ */
+static void
+test_rescan_unreadable_not_reconciled(void **state)
+{
+	struct harness h;
+	const json_t *o;
+	json_t *lines;
+	char *locked, *want;
+
+	(void)state;
+	harness_open(&h, "\"STANDARD\"");
+	assert_int_equal(tlib_sh("mkdir -p '%s/t/ok' '%s/t/locked' && "
+	    "echo 1 > '%s/t/ok/f' && echo 2 > '%s/t/locked/g'", h.dir, h.dir,
+	    h.dir, h.dir), 0);
+	build_baseline(&h);
+	locked = tlib_fmt("%s/t/locked", h.dir);
+	assert_int_equal(chmod(locked, 0), 0);
+	dac_power(false);
+	run_rescan(&h, NULL, RESCAN_GAP, "queue overflow");
+	dac_power(true);
+	assert_int_equal(chmod(locked, 0755), 0);
+
+	/* Besides the mode of locked, which the rescan did see change. */
+	lines = alerts(&h);
+	assert_int_equal(tlib_count_alerts(lines, "reconciled", NULL), 0);
+	assert_int_equal(tlib_count_alerts(lines, "gap", NULL), 1);
+	o = tlib_find_alert(lines, "gap", NULL);
+	assert_string_equal(tlib_json_str(o, "fimd.source"), "rescan");
+	assert_string_equal(tlib_json_str(o, "file.path"), "/");
+	want = tlib_fmt("queue overflow: rescan incomplete, could not read "
+	    "%s (opendir: Permission denied)", locked);
+	assert_string_equal(tlib_json_str(o, "fimd.reason"), want);
+	json_decref(lines);
+	/* What could not be read is not taken for deleted. */
+	assert_true(has(&h, "locked/g"));
+
+	run_rescan(&h, NULL, RESCAN_GAP, "queue overflow");
+	lines = alerts(&h);
+	assert_int_equal(tlib_count_alerts(lines, "reconciled", NULL), 1);
+	assert_int_equal(tlib_count_alerts(lines, "gap", NULL), 1);
+	json_decref(lines);
+	free(want);
+	free(locked);
+	harness_close(&h);
+}
+
 int
 main(void)
 {
@@ -268,6 +508,9 @@ main(void)
 		cmocka_unit_test(test_reload_drains_before_finishing),
 		cmocka_unit_test(test_deleted_file_and_directory),
 		cmocka_unit_test(test_deleted_directory_known_from_event),
+		cmocka_unit_test(test_unwritten_alert_is_a_gap),
+		cmocka_unit_test(test_oversized_alert_gap_names_ancestor),
+		cmocka_unit_test(test_rescan_unreadable_not_reconciled),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
