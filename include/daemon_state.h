@@ -33,6 +33,7 @@
 #include "rules.h"
 #include "scan.h"
 #include "sink.h"
+#include "spool.h"
 #include "watch.h"
 
 #define LATENCY_SAMPLES	4096
@@ -97,6 +98,20 @@ struct daemon_output {
 	uint64_t alerts_emitted;	/* lines the alert file took */
 	uint64_t gaps;			/* of which gap alerts */
 	uint64_t alerts_unwritten;	/* not written; a gap stood in */
+	/*
+	 * Lines the alert file refused (full disk, quota, I/O error) wait
+	 * here in order and are retried on retry_ev; lines that did not fit
+	 * are counted, and their seq range is named by a gap alert once the
+	 * file takes lines again.
+	 */
+	struct spool *spool;
+	size_t	 spool_max;		/* bytes; 0: the default (tests) */
+	struct event *retry_ev;
+	int	 file_err;		/* the episode's first error, or 0 */
+	uint64_t file_errors;		/* write errors of the alert file */
+	uint64_t spooled;		/* lines that had to wait */
+	uint64_t dropped;		/* lines the spool could not hold */
+	uint64_t lost_first, lost_last;	/* seq range dropped; 0: none */
 	double	 latency[LATENCY_SAMPLES];	/* event to alert, ms */
 	size_t	 nlatency;	/* samples written (ring) */
 };

@@ -253,6 +253,9 @@ print_status(const json_t *st)
 	    num(st, "alerts"), num(st, "seq"), num(st, "unwritten"));
 	printf("overflows:    %lld, gaps %lld\n", num(st, "overflows"),
 	    num(st, "gaps"));
+	printf("alert file:   %lld write errors, %lld alerts waiting in "
+	    "memory (%lld so far), %lld dropped\n", num(st, "sink_errors"),
+	    num(st, "spooled"), num(st, "spooled_total"), num(st, "dropped"));
 	printf("work:         %lld queued events, %lld pending, "
 	    "%lld hashing, %lld rescans queued\n", num(st, "queued"),
 	    num(st, "pending"), num(st, "hashing"),

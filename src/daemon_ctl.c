@@ -143,6 +143,14 @@ ctl_status(const json_t *req, json_t *reply, void *arg)
 	    json_integer((json_int_t)d->out.gaps));
 	json_object_set_new(reply, "unwritten",
 	    json_integer((json_int_t)d->out.alerts_unwritten));
+	json_object_set_new(reply, "sink_errors",
+	    json_integer((json_int_t)d->out.file_errors));
+	json_object_set_new(reply, "spooled",
+	    json_integer((json_int_t)spool_count(d->out.spool)));
+	json_object_set_new(reply, "spooled_total",
+	    json_integer((json_int_t)d->out.spooled));
+	json_object_set_new(reply, "dropped",
+	    json_integer((json_int_t)d->out.dropped));
 	json_object_set_new(reply, "queued",
 	    json_integer((json_int_t)ws.queued));
 	json_object_set_new(reply, "pending",

@@ -3,10 +3,12 @@
  * memory back to the system, deferred work (daemon_out.h).
  *
  * An alert that a sink cannot take is logged and the next one is tried:
- * one full disk must not stop the other sinks nor the loop.  An alert
- * that cannot be made into a line, or that the alert file refuses, is
- * not dropped in silence: a gap alert, which is short, names its path
- * instead, and the caller is told.
+ * one full disk must not stop the other sinks nor the loop.  Lines the
+ * alert file refuses wait in a bounded spool, in order, and are retried
+ * every second; what the spool cannot hold is named by one gap alert
+ * (its seq range) once the file takes lines again.  An alert that cannot
+ * be made into a line is not dropped in silence either: a gap alert,
+ * which is short, names its path instead, and the caller is told.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -21,12 +23,18 @@
 #include "xmalloc.h"
 
 #define SAVE_INTERVAL_S		60
+#define RETRY_INTERVAL_S	1
+/* What a full disk may hold back in memory before lines are dropped. */
+#define SPOOL_MAX_BYTES		(16u << 20)
 /*
  * The longest scope of a gap that stands in for an alert: a gap line
  * about a path this long is far below the line limit, whatever bytes
  * the path holds.
  */
 #define GAP_SCOPE_MAX		4096
+
+static void	spool_flush(struct daemon *d);
+static void	retry_cb(evutil_socket_t fd, short what, void *arg);
 
 struct event *
 daemon_event(struct daemon *d, int fd, short what, event_callback_fn cb,
@@ -85,6 +93,9 @@ daemon_out_open(struct daemon *d)
 	int r;
 
 	o->save_ev = daemon_event(d, -1, 0, save_cb, d, NULL);
+	o->retry_ev = daemon_event(d, -1, 0, retry_cb, d, NULL);
+	o->spool = spool_new(o->spool_max != 0 ? o->spool_max :
+	    SPOOL_MAX_BYTES);
 	make_alert_dir(c->alerts_path);
 	if ((r = sink_file_open(c->alerts_path, &o->sinks[o->nsinks])) < 0) {
 		log_warnx("cannot open the alert file %s: %s", c->alerts_path,
@@ -124,6 +135,13 @@ daemon_out_close(struct daemon *d)
 	while ((w = daemon_next_deferred(d)) != NULL)
 		daemon_deferred_free(w);
 	daemon_event_free(&o->save_ev);
+	spool_flush(d);
+	if (spool_count(o->spool) > 0)
+		log_warnx("%zu alerts could not be written to the alert file "
+		    "and are lost", spool_count(o->spool));
+	spool_free(o->spool);
+	o->spool = NULL;
+	daemon_event_free(&o->retry_ev);
 	alert_stream_free(o->alerts);
 	o->alerts = NULL;
 	for (i = 0; i < o->nsinks; i++)
@@ -146,41 +164,143 @@ daemon_reopen_sinks(struct daemon *d)
 				first = r;
 		}
 	}
+	spool_flush(d);		/* a new file may take what waits */
 	return first;
 }
 
+/* The alert file refused a line: an episode starts (logged once). */
+static void
+file_failing(struct daemon *d, int err)
+{
+	struct daemon_output *o = &d->out;
+	struct timeval tv = { RETRY_INTERVAL_S, 0 };
+
+	o->file_errors++;
+	if (o->file_err == 0) {
+		o->file_err = err;
+		log_warnx("cannot write to the alert file: %s; alerts wait in "
+		    "memory (at most %zu bytes) and are retried every %d s",
+		    strerror(-err), o->spool_max != 0 ? o->spool_max :
+		    (size_t)SPOOL_MAX_BYTES, RETRY_INTERVAL_S);
+	}
+	if (!evtimer_pending(o->retry_ev, NULL))
+		(void)evtimer_add(o->retry_ev, &tv);
+}
+
 /*
- * One line for a to every sink.  Returns 0 when the alert file took it,
- * else -errno: alert_line's (no seq taken) or the alert file's.
+ * The alert file's share of a line: written, or spooled behind the lines
+ * already waiting.  0, or -ENOBUFS when the spool could not hold it.
  */
 static int
-emit_line(struct daemon_output *o, const struct alert *a)
+file_take(struct daemon *d, uint64_t seq, const char *line, size_t len)
 {
+	struct daemon_output *o = &d->out;
+	int r;
+
+	if (spool_count(o->spool) == 0) {
+		if ((r = sink_write(o->sinks[0], line, len)) == 0) {
+			o->alerts_emitted++;
+			return 0;
+		}
+		file_failing(d, r);
+	}
+	if (spool_push(o->spool, seq, line, len) == 0) {
+		o->spooled++;
+		return 0;
+	}
+	o->dropped++;
+	if (o->lost_first == 0)
+		o->lost_first = seq;
+	o->lost_last = seq;
+	return -ENOBUFS;
+}
+
+/*
+ * One line for a to every sink.  Returns 0 when the alert file took it
+ * (or holds it in the spool), else -errno: alert_line's (no seq taken),
+ * or -ENOBUFS when the spool was full.
+ */
+static int
+emit_line(struct daemon *d, const struct alert *a)
+{
+	struct daemon_output *o = &d->out;
+	uint64_t seq = alert_stream_next_seq(o->alerts);
 	struct buf line;
 	size_t i;
-	int r, file = 0;
+	int r;
 
 	buf_init(&line, o->line_max != 0 ? o->line_max : ALERT_LINE_MAX);
 	if ((r = alert_line(o->alerts, a, &line)) < 0) {
 		buf_release(&line);
 		return r;
 	}
-	for (i = 0; i < o->nsinks; i++) {
+	for (i = 1; i < o->nsinks; i++) {
 		if ((r = sink_write(o->sinks[i], line.data, line.len)) < 0) {
 			errno = -r;
 			log_warn("cannot write an alert to the %s sink",
 			    o->sinks[i]->ops->name);
-			if (i == 0)
-				file = r;
 		}
 	}
+	r = file_take(d, seq, line.data, line.len);
 	buf_release(&line);
-	if (file == 0) {
+	if (r == 0 && a->action == ACTION_GAP)
+		o->gaps++;
+	return r;
+}
+
+/* After an episode: one gap names the alerts the spool could not hold. */
+static void
+report_lost(struct daemon *d, int err)
+{
+	struct daemon_output *o = &d->out;
+	struct alert a;
+	char reason[160];
+
+	if (o->lost_first == 0)
+		return;
+	snprintf(reason, sizeof(reason), "alerts seq %llu to %llu could not "
+	    "be written to the alert file (%s) and were dropped",
+	    (unsigned long long)o->lost_first,
+	    (unsigned long long)o->lost_last, strerror(-err));
+	o->lost_first = o->lost_last = 0;
+	alert_for_scope(&a, ACTION_GAP, SOURCE_REALTIME, "/", 1, reason, 0);
+	(void)daemon_emit(d, &a, 0);
+}
+
+/* Write what waits, in order, until the file refuses again. */
+static void
+spool_flush(struct daemon *d)
+{
+	struct daemon_output *o = &d->out;
+	const char *line;
+	uint64_t seq;
+	size_t len, n = 0;
+	int r, err;
+
+	if (o->spool == NULL || o->file_err == 0)
+		return;
+	while ((line = spool_peek(o->spool, &len, &seq)) != NULL) {
+		if ((r = sink_write(o->sinks[0], line, len)) < 0) {
+			file_failing(d, r);
+			return;
+		}
+		spool_pop(o->spool);
 		o->alerts_emitted++;
-		if (a->action == ACTION_GAP)
-			o->gaps++;
+		n++;
 	}
-	return file;
+	err = o->file_err;
+	o->file_err = 0;
+	log_warnx("the alert file takes lines again (it had failed with: "
+	    "%s); %zu waiting alerts written", strerror(-err), n);
+	report_lost(d, err);
+}
+
+static void
+retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	spool_flush(arg);
 }
 
 /* path, or its longest ancestor of at most GAP_SCOPE_MAX bytes. */
@@ -219,8 +339,9 @@ unwritten_reason(const struct alert *a, int err, size_t scope_len,
 
 /* a was not written (err): a gap alert for its path in its place. */
 static void
-emit_unwritten(struct daemon_output *o, const struct alert *a, int err)
+emit_unwritten(struct daemon *d, const struct alert *a, int err)
 {
+	struct daemon_output *o = &d->out;
 	size_t scope_len = gap_scope_len(a->path, a->pathlen);
 	uint64_t seq = alert_stream_next_seq(o->alerts);
 	struct buf reason;
@@ -232,7 +353,7 @@ emit_unwritten(struct daemon_output *o, const struct alert *a, int err)
 	unwritten_reason(a, err, scope_len, &reason);
 	alert_for_scope(&gap, ACTION_GAP, a->source, a->path, scope_len,
 	    reason.data, 0);
-	if ((r = emit_line(o, &gap)) == 0)
+	if ((r = emit_line(d, &gap)) == 0)
 		log_warnx("%s; the gap alert seq %llu stands for it",
 		    reason.data, (unsigned long long)seq);
 	else {
@@ -248,8 +369,10 @@ daemon_emit(struct daemon *d, const struct alert *a, double first)
 	struct daemon_output *o = &d->out;
 	int r;
 
-	if ((r = emit_line(o, a)) < 0) {
-		emit_unwritten(o, a, r);
+	if ((r = emit_line(d, a)) == -ENOBUFS)
+		return false;	/* counted; report_lost names it later */
+	if (r < 0) {
+		emit_unwritten(d, a, r);
 		return false;
 	}
 	if (first > 0) {

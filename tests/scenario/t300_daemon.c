@@ -560,6 +560,67 @@ test_output_paths(void **state)
 	alarm(0);
 }
 
+/*
+ * A real full filesystem under the alert file (a 512 KiB tmpfs, filled):
+ * 50 changes give no line while it is full, --status counts them as
+ * waiting, and once space returns all 50 are written, in order, with no
+ * hole in seq.
+ */
+static void
+test_full_disk(void **state)
+{
+	struct tdaemon d;
+	struct tlib_run r;
+	char *logdir, *text;
+	json_t *lines, *o;
+	long long seq, prev = 0;
+	size_t i, created = 0;
+
+	(void)state;
+	tlib_require_root("mounting a small tmpfs");
+	tdaemon_init(&d, "t300n", "inotify", NULL);
+	logdir = tlib_fmt("%s/log", d.w);
+	assert_int_equal(tlib_sh("mkdir -p '%s' && mount -t tmpfs -o "
+	    "size=512k,mode=0750 fimd-test '%s'", logdir, logdir), 0);
+	tdaemon_start(&d, NULL);
+	assert_int_equal(tlib_sh("dd if=/dev/zero of='%s/fill' bs=4k "
+	    "2>/dev/null; true", logdir), 0);
+	assert_int_equal(tlib_sh("for i in $(seq 50); do echo $i > "
+	    "\"$T/n$i\"; done"), 0);
+	tlib_sleep_ms(1500);
+	tdaemon_poll(&d);
+	assert_null(tdaemon_wait(&d, "created", NULL, 10));
+	tdaemon_fimd(&d, &r, "--status", "--json", NULL);
+	assert_int_equal(r.status, 0);
+	o = json_loads(r.out, 0, NULL);
+	assert_non_null(o);
+	assert_int_equal(json_integer_value(json_object_get(o, "spooled")),
+	    50);
+	assert_true(json_integer_value(json_object_get(o, "sink_errors")) > 0);
+	json_decref(o);
+	tlib_run_release(&r);
+	assert_int_equal(tlib_sh("rm -f '%s/fill'", logdir), 0);
+	tlib_sleep_ms(2500);
+	tdaemon_stop(&d);
+	text = tlib_read(d.alerts, NULL);
+	assert_non_null(text);
+	lines = tlib_json_lines(text, strlen(text));
+	json_array_foreach(lines, i, o) {
+		seq = json_integer_value(tlib_json_get(o, "fimd.seq"));
+		if (prev != 0 && seq != prev + 1)
+			fail_msg("seq %lld after %lld:\n%s", seq, prev, text);
+		prev = seq;
+		if (strcmp(tlib_json_str(o, "event.action"), "created") == 0)
+			created++;
+	}
+	assert_int_equal(created, 50);
+	json_decref(lines);
+	free(text);
+	assert_int_equal(tlib_sh("umount '%s'", logdir), 0);
+	free(logdir);
+	tdaemon_free(&d);
+}
+
 static const char *const backends[] = { "inotify", "fanotify" };
 
 int
@@ -599,6 +660,7 @@ main(void)
 	ADD(test_attribution, NULL);
 	ADD(test_rescan_only, NULL);
 	ADD(test_output_paths, NULL);
+	ADD(test_full_disk, NULL);
 	r = _cmocka_run_group_tests("t300_daemon", tests, n, NULL, NULL);
 	for (i = 0; i < n; i++)
 		free((void *)(uintptr_t)tests[i].name);

@@ -15,6 +15,8 @@
  *  - a rescan after a gap that could not read all of its scope ends with
  *    a gap naming what it could not read, not with "reconciled".
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -501,6 +503,177 @@ test_rescan_unreadable_not_reconciled(void **state)
 	harness_close(&h);
 }
 
+
+/* An alert file that refuses writes while full is set, as a full disk. */
+struct flaky_sink {
+	bool	 full;
+	struct buf lines;
+};
+
+static int
+flaky_write(struct sink *s, const char *line, size_t len)
+{
+	struct flaky_sink *f = s->priv;
+
+	if (f->full)
+		return -ENOSPC;
+	return buf_add(&f->lines, line, len);
+}
+
+static int
+flaky_reopen(struct sink *s)
+{
+	(void)s;
+	return 0;
+}
+
+static void
+flaky_close(struct sink *s)
+{
+	(void)s;
+}
+
+static const struct sink_ops flaky_ops = {
+	.name = "flaky",
+	.write_line = flaky_write,
+	.reopen = flaky_reopen,
+	.close = flaky_close,
+};
+
+/* Put the flaky sink in place of the alert file, with a spool of max. */
+static void
+use_flaky(struct harness *h, struct flaky_sink *f, size_t max)
+{
+	struct daemon *d = &h->d;
+	struct sink *s = xcalloc(1, sizeof(*s));	/* sink_free frees it */
+
+	memset(f, 0, sizeof(*f));
+	buf_init(&f->lines, 1 << 20);
+	f->full = true;
+	s->ops = &flaky_ops;
+	s->priv = f;
+	sink_free(d->out.sinks[0]);
+	d->out.sinks[0] = s;
+	spool_free(d->out.spool);
+	d->out.spool = spool_new(max);
+}
+
+static void
+emit_created(struct daemon *d, int i)
+{
+	struct alert a;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/x/f%d", i);
+	alert_for_scope(&a, ACTION_CREATED, SOURCE_REALTIME, path,
+	    strlen(path), NULL, 0);
+	a.rule = ruleset_rule(d->rs, 0);
+	(void)daemon_emit(d, &a, 0);
+}
+
+static void
+run_loop_ms(struct daemon *d, unsigned ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	event_base_loopexit(d->base, &tv);
+	event_base_dispatch(d->base);
+}
+
+/* The seqs of the flaky sink's lines, in order, as "1 2 3". */
+static char *
+flaky_seqs(struct flaky_sink *f)
+{
+	json_t *lines = tlib_json_lines(f->lines.data != NULL ?
+	    f->lines.data : "", f->lines.len), *o;
+	struct buf out;
+	size_t i;
+
+	buf_init(&out, 1 << 16);
+	json_array_foreach(lines, i, o)
+		(void)buf_addf(&out, "%s%lld", i > 0 ? " " : "",
+		    json_integer_value(tlib_json_get(o, "fimd.seq")));
+	(void)buf_addc(&out, '\0');
+	json_decref(lines);
+	return out.data;
+}
+
+/*
+ * A full disk under the alert file: alerts wait in memory, in order, and
+ * are written with their seqs once it takes lines again; none is lost.
+ */
+static void
+test_full_disk_spools(void **state)
+{
+	struct harness h;
+	struct daemon *d = &h.d;
+	struct flaky_sink f;
+	char *seqs;
+	int i;
+
+	(void)state;
+	harness_open(&h, "\"STANDARD\"");
+	use_flaky(&h, &f, 1 << 20);
+	for (i = 1; i <= 50; i++)
+		emit_created(d, i);
+	assert_int_equal(f.lines.len, 0);
+	assert_int_equal(spool_count(d->out.spool), 50);
+	assert_int_equal(d->out.alerts_emitted, 0);
+	run_loop_ms(d, 1300);		/* a retry while still full */
+	assert_int_equal(spool_count(d->out.spool), 50);
+	f.full = false;
+	emit_created(d, 51);		/* queues behind, never ahead */
+	assert_int_equal(f.lines.len, 0);
+	run_loop_ms(d, 1300);
+	assert_int_equal(spool_count(d->out.spool), 0);
+	assert_int_equal(d->out.alerts_emitted, 51);
+	assert_int_equal(d->out.dropped, 0);
+	seqs = flaky_seqs(&f);
+	assert_string_equal(seqs, "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 "
+	    "18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 "
+	    "39 40 41 42 43 44 45 46 47 48 49 50 51");
+	free(seqs);
+	buf_release(&f.lines);
+	harness_close(&h);
+}
+
+/* A spool that overflows: one gap alert names the seq range dropped. */
+static void
+test_spool_overflow_is_a_gap(void **state)
+{
+	struct harness h;
+	struct daemon *d = &h.d;
+	struct flaky_sink f;
+	json_t *lines, *gap;
+	char *seqs;
+	int i;
+
+	(void)state;
+	harness_open(&h, "\"STANDARD\"");
+	use_flaky(&h, &f, 3000);	/* room for a few lines */
+	for (i = 1; i <= 20; i++)
+		emit_created(d, i);
+	assert_true(d->out.dropped > 0);
+	assert_int_equal(spool_count(d->out.spool) + d->out.dropped, 20);
+	f.full = false;
+	run_loop_ms(d, 1300);
+	lines = tlib_json_lines(f.lines.data, f.lines.len);
+	assert_int_equal(json_array_size(lines), spool_count(d->out.spool) +
+	    20 - d->out.dropped + 1);
+	gap = json_array_get(lines, json_array_size(lines) - 1);
+	assert_string_equal(tlib_json_str(gap, "event.action"), "gap");
+	seqs = tlib_fmt("alerts seq %zu to 20 could not be written to the "
+	    "alert file (No space left on device) and were dropped",
+	    20 - (size_t)d->out.dropped + 1);
+	assert_string_equal(tlib_json_str(gap, "fimd.reason"), seqs);
+	assert_int_equal(json_integer_value(tlib_json_get(gap, "fimd.seq")),
+	    21);
+	free(seqs);
+	json_decref(lines);
+	buf_release(&f.lines);
+	harness_close(&h);
+}
+
 int
 main(void)
 {
@@ -511,6 +684,8 @@ main(void)
 		cmocka_unit_test(test_unwritten_alert_is_a_gap),
 		cmocka_unit_test(test_oversized_alert_gap_names_ancestor),
 		cmocka_unit_test(test_rescan_unreadable_not_reconciled),
+		cmocka_unit_test(test_full_disk_spools),
+		cmocka_unit_test(test_spool_overflow_is_a_gap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
