@@ -54,6 +54,7 @@ struct rescan {
 	struct compare *cmp;
 	double	 started;
 	uint64_t changes;	/* reported */
+	uint64_t *rule_changes;	/* ... by rule->index; NULL until one */
 	uint64_t unwritten;	/* found, but their alert was not written */
 	uint64_t unread;	/* entries of the scope it could not read */
 	char	*first_unread;	/* "path (op: error)" of the first, UTF-8 */

@@ -83,6 +83,8 @@ struct watch_filter {
 struct watch_stats {
 	const char *backend;	/* "fanotify", "inotify", "none" */
 	uint64_t marks;		/* kernel marks or watches held */
+	uint64_t ignore_marks;	/* of which fanotify's evictable ignore
+				   marks on directories outside the rules */
 	uint64_t dirs;		/* directories known */
 	uint64_t events;	/* kernel events read */
 	uint64_t delivered;	/* events delivered to the daemon */

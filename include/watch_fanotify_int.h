@@ -23,6 +23,13 @@
 #ifndef FIMD_WATCH_FANOTIFY_INT_H
 #define FIMD_WATCH_FANOTIFY_INT_H
 
+/*
+ * Evictable ignore marks on directories outside the rules that sit on a
+ * marked filesystem (their events are noise); flushed when this many
+ * were added, so a storm across many directories cannot grow them.
+ */
+#define FAN_IGNORE_MAX	65536
+
 #include <sys/types.h>
 
 #include <fcntl.h>
@@ -94,7 +101,7 @@ struct fan {
 	struct fan_side *sides;	/* pairs: from, to */
 	size_t	 nsides, sides_alloc;
 	bool	 ignore_ok;	/* the kernel takes FAN_MARK_IGNORE */
-	uint64_t ignored;	/* ignore marks added */
+	uint64_t ignored;	/* ignore marks added (at most FAN_IGNORE_MAX) */
 	struct pathmap *dirs;	/* key -> struct fan_dir, inside */
 	struct pathmap *by_path; /* path -> the same struct fan_dir */
 	struct pathmap *outside; /* key -> struct fan_dir, path NULL */

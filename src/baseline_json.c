@@ -169,11 +169,8 @@ parse_string(struct parser *ps)
 static json_t *
 parse_number(struct parser *ps)
 {
-	const char *start = ps->p;
 	bool is_int = true, neg = false;
 	uint64_t v = 0;
-	char *tmp, *end;
-	double d;
 
 	if (*ps->p == '-') {
 		neg = true;
@@ -217,12 +214,13 @@ parse_number(struct parser *ps)
 		return json_integer(neg ? (json_int_t)(0 - v) :
 		    (json_int_t)v);
 	}
-	tmp = strndup(start, (size_t)(ps->p - start));
-	if (tmp == NULL)
-		return fail(ps, "out of memory");
-	d = strtod(tmp, &end);
-	free(tmp);
-	return json_real(d);
+	/*
+	 * fimd writes integers and strings only.  A fraction or an exponent
+	 * would come back changed ("4.0" as 4, "1e400" as nothing), and the
+	 * digest is taken over what was parsed: refuse them by name.
+	 */
+	return fail(ps, "not an integer (a fraction or exponent; fimd "
+	    "baselines hold integers only)");
 }
 
 static bool

@@ -245,8 +245,9 @@ print_status(const json_t *st)
 	printf(" (since %s)\n", str(st, "started", "?"));
 	printf("backend:      %s\n", str(st, "backend", "?"));
 	printf("files:        %lld\n", num(st, "files"));
-	printf("marks:        %lld (directories watched %lld)\n",
-	    num(st, "marks"), num(st, "dirs"));
+	printf("marks:        %lld (directories watched %lld; %lld of the "
+	    "marks ignore directories outside the rules)\n",
+	    num(st, "marks"), num(st, "dirs"), num(st, "ignore_marks"));
 	printf("events:       %lld (%lld probes redone after a rename "
 	    "overtook them)\n", num(st, "events"), num(st, "stale_probes"));
 	printf("alerts:       %lld (next seq %lld), %lld not written\n",

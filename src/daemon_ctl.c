@@ -128,6 +128,8 @@ ctl_status(const json_t *req, json_t *reply, void *arg)
 	json_object_set_new(reply, "files",
 	    json_integer((json_int_t)baseline_count(d->b)));
 	json_object_set_new(reply, "marks", json_integer((json_int_t)ws.marks));
+	json_object_set_new(reply, "ignore_marks",
+	    json_integer((json_int_t)ws.ignore_marks));
 	json_object_set_new(reply, "dirs", json_integer((json_int_t)ws.dirs));
 	json_object_set_new(reply, "events",
 	    json_integer((json_int_t)ws.events));
@@ -181,6 +183,39 @@ ctl_status(const json_t *req, json_t *reply, void *arg)
 	    json_string(d->cfg->alerts_path));
 	json_object_set_new(reply, "rules", rules_json(d));
 	return 0;
+}
+
+/* Whether req's member key, if present, is an array of strings. */
+static bool
+strings_or_absent(const json_t *req, const char *key)
+{
+	const json_t *arr = json_object_get(req, key), *v;
+	size_t i;
+
+	if (arr == NULL)
+		return true;
+	if (!json_is_array(arr))
+		return false;
+	json_array_foreach(arr, i, v) {
+		if (!json_is_string(v))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A request that names paths must name them as arrays of strings: a
+ * wrong type is refused, never read as an empty list.
+ */
+static int
+check_paths(const json_t *req, json_t *reply)
+{
+	if (strings_or_absent(req, "paths") &&
+	    strings_or_absent(req, "paths_escaped"))
+		return 0;
+	json_object_set_new(reply, "error", json_string("\"paths\" and "
+	    "\"paths_escaped\" must be arrays of strings"));
+	return -EINVAL;
 }
 
 /*
@@ -237,6 +272,11 @@ ctl_query(const json_t *req, json_t *reply, void *arg)
 	size_t i;
 	int r;
 
+	if ((r = check_paths(req, reply)) < 0) {
+		json_decref(entries);
+		json_decref(missing);
+		return r;
+	}
 	buf_init(&p, BUF_MAX_DEFAULT);
 	for (i = 0; (r = request_path(req, i, &p)) != -ENOENT; i++) {
 		if (r < 0)
@@ -289,6 +329,11 @@ ctl_accept(const json_t *req, json_t *reply, void *arg)
 	size_t i;
 	int r;
 
+	if ((r = check_paths(req, reply)) < 0) {
+		json_decref(accepted);
+		json_decref(missing);
+		return r;
+	}
 	/* Inline hashing on a private engine: an admin's request, rare. */
 	s = scan_new(d->rs, NULL, &ops, &ac);
 	buf_init(&p, BUF_MAX_DEFAULT);
@@ -316,10 +361,16 @@ static int
 ctl_rescan(const json_t *req, json_t *reply, void *arg)
 {
 	struct daemon *d = arg;
-	const char *name = json_string_value(json_object_get(req, "rule"));
+	const json_t *rv = json_object_get(req, "rule");
+	const char *name = json_string_value(rv);
 	const struct rule *rule;
 	size_t i;
 
+	if (rv != NULL && !json_is_string(rv)) {
+		json_object_set_new(reply, "error",
+		    json_string("\"rule\" must be a string"));
+		return -EINVAL;
+	}
 	if (name == NULL) {
 		rescan_enqueue(d, NULL, 0, NULL, 0, "requested");
 		json_object_set_new(reply, "queued", json_integer(1));

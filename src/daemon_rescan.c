@@ -93,6 +93,7 @@ rescan_free(struct rescan *r)
 	if (r == NULL)
 		return;
 	compare_free(r->cmp);
+	free(r->rule_changes);
 	free(r->scope);
 	free(r->reason);
 	free(r->first_unread);
@@ -143,6 +144,14 @@ rescan_change(const struct change *cc, void *arg)
 	alert_from_change(&a, SOURCE_RESCAN, cc);
 	if (daemon_emit(r->d, &a, 0)) {
 		r->changes++;
+		if (cc->rule != NULL &&
+		    cc->rule->index < r->d->rescans.nrule_stats) {
+			if (r->rule_changes == NULL)
+				r->rule_changes = xcalloc(
+				    r->d->rescans.nrule_stats,
+				    sizeof(*r->rule_changes));
+			r->rule_changes[cc->rule->index]++;
+		}
 		return;
 	}
 	r->unwritten++;
@@ -237,13 +246,18 @@ static void
 rescan_note_rule(struct daemon *d, const struct rescan *r, double ms)
 {
 	struct rule_stats *st;
+	size_t i;
 
-	if (r->rule == NULL || r->rule->index >= d->rescans.nrule_stats)
-		return;
-	st = &d->rescans.rule_stats[r->rule->index];
-	st->last_rescan = clock_wall_s();
-	st->last_rescan_ms = ms;
-	st->changes = r->changes;
+	/* A full rescan (the one at start-up too) covers every rule. */
+	for (i = 0; i < d->rescans.nrule_stats; i++) {
+		st = &d->rescans.rule_stats[i];
+		if (r->rule != NULL ? st->rule != r->rule : r->scope != NULL)
+			continue;
+		st->last_rescan = clock_wall_s();
+		st->last_rescan_ms = ms;
+		st->changes = r->rule_changes != NULL ? r->rule_changes[i] :
+		    0;
+	}
 }
 
 /*

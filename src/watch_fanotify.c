@@ -307,6 +307,7 @@ fan_stats(const struct watch *w, struct watch_stats *ret)
 	const struct fan *f = w->be;
 
 	ret->marks = f->nfs + f->ignored;	/* evictable ones included */
+	ret->ignore_marks = f->ignored;
 	ret->dirs = pathmap_count(f->dirs);
 	ret->queued = queued(w);
 }

@@ -271,6 +271,9 @@ fan_ignore_dir(struct watch *w, int dirfd)
 
 	if (!f->ignore_ok)
 		return;
+	/* Bounded: past the cap, start over (events come back, not go). */
+	if (f->ignored >= FAN_IGNORE_MAX)
+		fan_forget_outside(w);
 	if (fanotify_mark(w->fd, FAN_MARK_ADD | FAN_MARK_IGNORE_SURV |
 	    FAN_MARK_EVICTABLE, mask, dirfd, NULL) == 0)
 		f->ignored++;

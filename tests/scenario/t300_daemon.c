@@ -45,6 +45,30 @@ assert_changed(const json_t *alert, const char *changed)
 	free(list);
 }
 
+/* The rescan at start-up counts as each rule's last rescan. */
+static void
+assert_startup_rescan_shown(struct tdaemon *d)
+{
+	struct tlib_run r;
+	json_t *st, *rule;
+	double end = tlib_now() + 10;
+	bool shown = false;
+
+	while (!shown && tlib_now() < end) {
+		tdaemon_fimd(d, &r, "--status", "--json", NULL);
+		st = json_loads(r.out, 0, NULL);
+		assert_non_null(st);
+		rule = json_array_get(json_object_get(st, "rules"), 0);
+		shown = json_is_string(json_object_get(rule, "last_rescan"));
+		json_decref(st);
+		tlib_run_release(&r);
+		if (!shown)
+			tlib_sleep_ms(100);
+	}
+	if (!shown)
+		fail_msg("--status says no rescan after the one at start-up");
+}
+
 /* After the daemon stopped, a one-shot check agrees with its baseline. */
 static void
 assert_baseline_current(struct tdaemon *d)
@@ -446,6 +470,7 @@ test_control(void **state)
 	    0);
 	json_decref(st);
 	tlib_run_release(&r);
+	assert_startup_rescan_shown(&d);
 
 	path = tlib_fmt("%s/f", d.t);
 	tdaemon_fimd(&d, &r, "--query", path, NULL);
@@ -621,6 +646,37 @@ test_full_disk(void **state)
 	tdaemon_free(&d);
 }
 
+/* Control requests with members of the wrong type are refused, by name. */
+static void
+test_control_types(void **state)
+{
+	static const char *const reqs[] = {
+		"{\"verb\":\"query\",\"paths\":\"x\"}",
+		"{\"verb\":\"accept\",\"paths\":[1]}",
+		"{\"verb\":\"query\",\"paths_escaped\":{}}",
+		"{\"verb\":\"rescan\",\"rule\":[\"t\"]}",
+	};
+	struct tdaemon d;
+	char *out;
+	size_t i;
+
+	(void)state;
+	tdaemon_init(&d, "t300c", "inotify", NULL);
+	tdaemon_start(&d, NULL);
+	for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		assert_int_equal(tlib_sh_out(&out, "python3 -c 'import socket,"
+		    "sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]"
+		    "); s.sendall(sys.argv[2].encode()); s.shutdown(1); "
+		    "print(s.recv(65536).decode())' '%s' '%s'", d.sock,
+		    reqs[i]), 0);
+		if (strstr(out, "\"ok\":false") == NULL ||
+		    strstr(out, "must be") == NULL)
+			fail_msg("%s was not refused: %s", reqs[i], out);
+		free(out);
+	}
+	tdaemon_free(&d);
+}
+
 static const char *const backends[] = { "inotify", "fanotify" };
 
 int
@@ -661,6 +717,7 @@ main(void)
 	ADD(test_rescan_only, NULL);
 	ADD(test_output_paths, NULL);
 	ADD(test_full_disk, NULL);
+	ADD(test_control_types, NULL);
 	r = _cmocka_run_group_tests("t300_daemon", tests, n, NULL, NULL);
 	for (i = 0; i < n; i++)
 		free((void *)(uintptr_t)tests[i].name);

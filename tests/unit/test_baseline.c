@@ -19,6 +19,7 @@
 #include "trecord.h"
 
 #include "baseline.h"
+#include "baseline_int.h"
 #include "diag.h"
 #include "hash.h"
 #include "record.h"
@@ -739,6 +740,37 @@ test_scale(void **state)
 	free(file);
 }
 
+
+/*
+ * Numbers in an entry: integers only, and every refusal has a reason
+ * (an overflowing exponent once gave "(null)"; "4.0" came back as 4).
+ */
+static void
+test_entry_numbers(void **state)
+{
+	static const char *const bad[] = {
+		"{\"uid\":1e400}", "{\"uid\":4.0}", "{\"uid\":-1.5e3}",
+		"{\"uid\":99999999999999999999999}", "{\"uid\":01}",
+	};
+	const char *msg;
+	json_t *o;
+	size_t i, col;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		msg = NULL;
+		o = NULL;
+		assert_int_equal(bjson_parse(bad[i], strlen(bad[i]), &o, &col,
+		    &msg), -EINVAL);
+		assert_null(o);
+		assert_non_null(msg);
+		assert_true(col > 0);
+	}
+	assert_int_equal(bjson_parse("{\"uid\":4}", 9, &o, &col, &msg), 0);
+	assert_int_equal(json_integer_value(json_object_get(o, "uid")), 4);
+	json_decref(o);
+}
+
 int
 main(void)
 {
@@ -751,6 +783,7 @@ main(void)
 		cmocka_unit_test(test_index),
 		cmocka_unit_test(test_put_borrowed),
 		cmocka_unit_test(test_scale),
+		cmocka_unit_test(test_entry_numbers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
