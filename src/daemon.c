@@ -351,9 +351,10 @@ daemon_setup(struct daemon *d, const struct fimd_config *c)
 	d->pending = pending_new(d->base, c->debounce_ms, c->debounce_max_ms,
 	    PENDING_MAX, rt_pending_fire, d);
 	setup_events(d);
+	/* Before the first walk, which counts as every rule's rescan. */
+	rescan_schedule(d);
 	if ((st = setup_watch(d)) != EXIT_OK || (st = load_state(d)) != EXIT_OK)
 		return st;
-	rescan_schedule(d);
 	return daemon_ctl_open(d);
 }
 

@@ -504,6 +504,46 @@ test_rescan_unreadable_not_reconciled(void **state)
 }
 
 
+/*
+ * Realtime as well: an alert about f that cannot be written leaves f's
+ * record as it was, so the next rescan reports the change.
+ */
+static void
+test_realtime_unwritten_keeps_record(void **state)
+{
+	const char *reason = "updated alert too large to write";
+	struct harness h;
+	struct daemon *d = &h.d;
+	struct record before, after;
+	json_t *lines;
+	char *f;
+
+	(void)state;
+	harness_open(&h, "\"STANDARD\"");
+	assert_int_equal(tlib_sh("mkdir '%s/t' && echo 1 > '%s/t/f'", h.dir,
+	    h.dir), 0);
+	build_baseline(&h);
+	f = tlib_fmt("%s/t/f", h.dir);
+	assert_int_equal(baseline_get(d->b, f, strlen(f), &before), 0);
+	assert_int_equal(tlib_sh("echo 22 > '%s'", f), 0);
+	d->out.line_max = gap_line_len(f, reason) + 64;
+	deliver(&h, "f", WEV_MODIFY | WEV_CLOSE_WRITE);
+	lines = alerts(&h);
+	(void)only_gap(lines);
+	json_decref(lines);
+	assert_int_equal(baseline_get(d->b, f, strlen(f), &after), 0);
+	assert_int_equal(after.size, before.size);
+	record_release(&after);
+	record_release(&before);
+	d->out.line_max = 0;
+	run_rescan(&h, NULL, 0, "scheduled");
+	lines = alerts(&h);
+	assert_non_null(tlib_find_alert(lines, "updated", f));
+	json_decref(lines);
+	free(f);
+	harness_close(&h);
+}
+
 /* An alert file that refuses writes while full is set, as a full disk. */
 struct flaky_sink {
 	bool	 full;
@@ -684,6 +724,7 @@ main(void)
 		cmocka_unit_test(test_unwritten_alert_is_a_gap),
 		cmocka_unit_test(test_oversized_alert_gap_names_ancestor),
 		cmocka_unit_test(test_rescan_unreadable_not_reconciled),
+		cmocka_unit_test(test_realtime_unwritten_keeps_record),
 		cmocka_unit_test(test_full_disk_spools),
 		cmocka_unit_test(test_spool_overflow_is_a_gap),
 	};
