@@ -6,7 +6,11 @@
  *
  *  1. /proc/PID read at once, kept only when the pidfd proves afterwards
  *     that the process was alive throughout (a pid cannot be reused while
- *     its owner exists);
+ *     its owner exists).  Signal 0 through the pidfd is the proof: success,
+ *     or EPERM, which the kernel returns only after finding the process
+ *     (a writer of another uid when the daemon lacks CAP_KILL, as under
+ *     the shipped unit).  EPERM is not trusted when a seccomp filter
+ *     forges it for the call itself, which is tested once at start;
  *  2. for a writer already reaped (no pidfd), a history of process
  *     lifetimes from the kernel's process connector: fork (the child
  *     inherits its parent's image and ids), exec (the image is read from

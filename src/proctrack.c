@@ -56,6 +56,7 @@ struct user_entry {
 
 struct proctrack {
 	int	 nl;		/* connector socket, -1 when not used */
+	bool	 eperm_alive;	/* EPERM from pidfd_send_signal: it exists */
 	uint64_t lost_ns;	/* last connector overrun */
 	uint64_t last_expiry;
 	struct pathmap *hist;	/* pid -> struct pid_history */
@@ -106,6 +107,25 @@ fail:
 	return r;
 }
 
+/*
+ * Signal 0 to ourselves is always permitted, so EPERM here can only come
+ * from a filter in front of the system call (seccomp, as with systemd's
+ * SystemCallErrorNumber=EPERM).  Only when the call gets through does
+ * EPERM for another process mean the kernel found it and refused.
+ */
+static bool
+eperm_means_alive(void)
+{
+	bool ok;
+	int fd;
+
+	if ((fd = (int)syscall(SYS_pidfd_open, getpid(), 0)) < 0)
+		return false;
+	ok = syscall(SYS_pidfd_send_signal, fd, 0, NULL, 0) == 0;
+	close(fd);
+	return ok;
+}
+
 struct proctrack *
 proctrack_new(bool use_connector)
 {
@@ -113,6 +133,7 @@ proctrack_new(bool use_connector)
 	int fd;
 
 	p = xcalloc(1, sizeof(*p));
+	p->eperm_alive = eperm_means_alive();
 	p->hist = pathmap_new();
 	p->users = pathmap_new();
 	fd = use_connector ? connector_open() : -1;
@@ -509,7 +530,25 @@ read_loginuid(struct proctrack *p, pid_t pid, struct procinfo *ret)
 		ret->login_name = xstrdup(u);
 }
 
-/* Read /proc/PID and keep it only if the pidfd proves it was the writer. */
+/*
+ * Does the process behind pidfd still exist?  Signal 0 is checked, never
+ * sent.  The kernel looks the process up before it checks permission, so
+ * ESRCH means gone and EPERM means found but not ours to signal: a writer
+ * of another uid when the daemon lacks CAP_KILL, as under the shipped
+ * unit.  EPERM is trusted only when no filter forges it (eperm_alive).
+ */
+static bool
+pidfd_alive(const struct proctrack *p, int pidfd)
+{
+	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0)
+		return true;
+	return errno == EPERM && p->eperm_alive;
+}
+
+/*
+ * Read /proc/PID and keep it only if the pidfd proves it was the writer;
+ * a read that established no name proves nothing worth counting.
+ */
 static bool
 lookup_proven(struct proctrack *p, pid_t pid, int pidfd, struct procinfo *ret)
 {
@@ -517,7 +556,8 @@ lookup_proven(struct proctrack *p, pid_t pid, int pidfd, struct procinfo *ret)
 
 	memset(&tmp, 0, sizeof(tmp));
 	read_proc(pid, &tmp);
-	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
+	if (!pidfd_alive(p, pidfd) ||
+	    (tmp.comm[0] == '\0' && tmp.exe == NULL)) {
 		free(tmp.exe);
 		return false;
 	}
