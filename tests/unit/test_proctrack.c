@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -38,13 +39,32 @@ spawn(const char *cmd)
 
 #define NOBODY	65534
 
+/* Wait until pid's comm reads comm (it has executed that program). */
+static void
+wait_comm(pid_t pid, const char *comm)
+{
+	char path[64], *got;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	for (i = 0; i < 200; i++) {
+		got = tlib_read(path, NULL);
+		if (got != NULL && strncmp(got, comm, strlen(comm)) == 0 &&
+		    got[strlen(comm)] == '\n') {
+			free(got);
+			return;
+		}
+		free(got);
+		tlib_sleep_ms(10);
+	}
+	fail_msg("pid %d never executed %s", (int)pid, comm);
+}
+
 /* A child of another uid running "sleep 30", once it has executed. */
 static pid_t
 spawn_sleeper_as(uid_t uid)
 {
-	char path[64], *comm;
 	pid_t pid = fork();
-	int i;
 
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -54,18 +74,8 @@ spawn_sleeper_as(uid_t uid)
 		execl("/bin/sleep", "sleep", "30", (char *)NULL);
 		_exit(127);
 	}
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	for (i = 0; i < 200; i++) {
-		comm = tlib_read(path, NULL);
-		if (comm != NULL && strcmp(comm, "sleep\n") == 0) {
-			free(comm);
-			return pid;
-		}
-		free(comm);
-		tlib_sleep_ms(10);
-	}
-	fail_msg("pid %d never executed sleep", (int)pid);
-	return -1;
+	wait_comm(pid, "sleep");
+	return pid;
 }
 
 /* What a lookup in a restricted child saw, sent back through a pipe. */
@@ -355,6 +365,219 @@ test_fork_inherits(void **state)
 	proctrack_free(p);
 }
 
+static void
+put_file(const char *dir, const char *name)
+{
+	char *path = tlib_fmt("%s/%s", dir, name);
+
+	tlib_write(path, "x", 1);
+	free(path);
+}
+
+/* Run /bin/mv (a short-lived writer): dir/from to dir/to. */
+static pid_t
+spawn_mv(const char *dir, const char *from, const char *to)
+{
+	char *a = tlib_fmt("%s/%s", dir, from);
+	char *b = tlib_fmt("%s/%s", dir, to);
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execl("/bin/mv", "mv", a, b, (char *)NULL);
+		_exit(127);
+	}
+	free(a);
+	free(b);
+	return pid;
+}
+
+/* Reap pid, reading the connector whenever it is readable meanwhile. */
+static void
+reap_reading(struct proctrack *p, pid_t pid)
+{
+	struct pollfd pfd = { .fd = proctrack_fd(p), .events = POLLIN };
+	int status;
+
+	for (;;) {
+		(void)poll(&pfd, 1, 10);
+		proctrack_read(p);
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+	}
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void
+reap(pid_t pid)
+{
+	int status;
+
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void
+assert_named(struct proctrack *p, pid_t pid, uint64_t window,
+    const char *name, const char *exe)
+{
+	struct procinfo pi;
+
+	proctrack_lookup(p, pid, -1, window, &pi);
+	assert_int_equal(pi.pid, pid);
+	assert_non_null(pi.name);
+	assert_string_equal(pi.name, name);
+	if (exe != NULL) {
+		assert_non_null(pi.executable);
+		assert_string_equal(pi.executable, exe);
+	} else
+		assert_null(pi.executable);
+	assert_int_equal(pi.ppid, getpid());
+	procinfo_release(&pi);
+}
+
+/*
+ * mv, exited and reaped before its event is read, while the daemon read
+ * the connector as soon as it was readable: named from the image read
+ * at its exec.
+ */
+static void
+test_short_lived_read_at_exec(void **state)
+{
+	struct proctrack *p;
+	uint64_t window;
+	char *dir;
+	pid_t pid;
+
+	(void)state;
+	tlib_require_root("the process connector");
+	dir = tlib_mkdtemp("proctrack-mv");
+	put_file(dir, "a");
+	p = proctrack_new(true);
+	window = clock_mono_ns();
+	pid = spawn_mv(dir, "a", "b");
+	reap_reading(p, pid);
+	assert_named(p, pid, window, "mv", "/usr/bin/mv");
+	proctrack_free(p);
+	tlib_rmrf(dir);
+	free(dir);
+}
+
+/*
+ * The same writers while the daemon was busy and read nothing until they
+ * were reaped: /proc no longer knows them, their exit records do.  mv,
+ * executed before, is named with its executable, known by identity;
+ * chmod, never seen, by its name alone: an executable is never guessed.
+ */
+static void
+test_short_lived_read_late(void **state)
+{
+	struct proctrack *p;
+	struct proctrack_stats st;
+	uint64_t window;
+	char *dir, *f;
+	pid_t pid;
+
+	(void)state;
+	tlib_require_root("the process connector and exit records");
+	dir = tlib_mkdtemp("proctrack-late");
+	put_file(dir, "a");
+	p = proctrack_new(true);
+	proctrack_stats(p, &st);
+	assert_true(st.exit_records);
+	reap_reading(p, spawn_mv(dir, "a", "b"));	/* seen once, promptly */
+	window = clock_mono_ns();
+	pid = spawn_mv(dir, "b", "a");
+	reap(pid);
+	assert_named(p, pid, window, "mv", "/usr/bin/mv");
+	f = tlib_fmt("%s/a", dir);
+	window = clock_mono_ns();
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execl("/bin/chmod", "chmod", "600", f, (char *)NULL);
+		_exit(127);
+	}
+	reap(pid);
+	assert_named(p, pid, window, "chmod", NULL);
+	proctrack_stats(p, &st);
+	assert_true(st.records >= 3);
+	assert_int_equal(st.unnamed, 0);
+	free(f);
+	proctrack_free(p);
+	tlib_rmrf(dir);
+	free(dir);
+}
+
+/*
+ * A parent older than the tracker forks a child that exits at once, then
+ * executes sleep, all before anything is read.  Seen late, the parent's
+ * /proc says sleep, which the child never ran: the child's exit record
+ * corrects its name and drops the executable it does not match.
+ */
+static void
+test_late_parent_image_corrected(void **state)
+{
+	struct proctrack *p;
+	struct procinfo pi;
+	uint64_t window;
+	char self[32], stat[64], *comm, *line;
+	int go[2], back[2];
+	pid_t parent, child;
+
+	(void)state;
+	tlib_require_root("the process connector and exit records");
+	comm = tlib_read("/proc/self/comm", NULL);
+	assert_non_null(comm);
+	snprintf(self, sizeof(self), "%.*s", (int)strcspn(comm, "\n"), comm);
+	free(comm);
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(back), 0);
+	parent = fork();
+	assert_true(parent >= 0);
+	if (parent == 0) {
+		char c;
+
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		if ((child = fork()) == 0)
+			_exit(0);
+		if (write(back[1], &child, sizeof(child)) != sizeof(child))
+			_exit(1);
+		execl("/bin/sleep", "sleep", "30", (char *)NULL);
+		_exit(127);
+	}
+	p = proctrack_new(true);
+	window = clock_mono_ns();
+	assert_int_equal(write(go[1], "x", 1), 1);
+	assert_int_equal(read(back[0], &child, sizeof(child)), sizeof(child));
+	wait_comm(parent, "sleep");
+	/* The child is a zombie of the parent once it has exited. */
+	snprintf(stat, sizeof(stat), "/proc/%d/stat", (int)child);
+	for (int i = 0; i < 200; i++) {
+		line = tlib_read(stat, NULL);
+		if (line != NULL && strstr(line, ") Z ") != NULL) {
+			free(line);
+			break;
+		}
+		free(line);
+		tlib_sleep_ms(10);
+	}
+	proctrack_lookup(p, child, -1, window, &pi);
+	assert_non_null(pi.name);
+	assert_string_equal(pi.name, self);
+	if (pi.executable != NULL)
+		assert_string_not_equal(pi.executable, "/usr/bin/sleep");
+	procinfo_release(&pi);
+	kill(parent, SIGKILL);
+	waitpid(parent, NULL, 0);
+	close(go[0]);
+	close(go[1]);
+	close(back[0]);
+	close(back[1]);
+	proctrack_free(p);
+}
+
 int
 main(void)
 {
@@ -365,6 +588,9 @@ main(void)
 		cmocka_unit_test(test_filtered_signal_proves_nothing),
 		cmocka_unit_test(test_exited_from_history),
 		cmocka_unit_test(test_fork_inherits),
+		cmocka_unit_test(test_short_lived_read_at_exec),
+		cmocka_unit_test(test_short_lived_read_late),
+		cmocka_unit_test(test_late_parent_image_corrected),
 	};
 
 	return cmocka_run_group_tests_name("proctrack", tests, NULL, NULL);
