@@ -3,20 +3,24 @@
  *
  * A record names its sender by pid only and arrives on a socket of its
  * own, so it is given to a lifetime only on what the order of sending
- * proves.  The sender's fork (or first sight) went out before the
- * record and its exit event after it; proctrack_read reads records
- * before draining the connector, so by the time a record is matched the
- * sender is in the history.  The record was sent after after_ns (the
- * socket was seen empty then) and had arrived by before_ns, so the
- * sender began before before_ns and had not ended by after_ns.  The
- * record goes to the one lifetime of its pid that fits and has no record
- * yet.  Any other lifetime that fits either ended after after_ns before
- * the sender began (then the sender's fork came after after_ns) or began
- * after the sender ended (then so did the sender's exit event): that
- * lifetime is in the history only if the sender is too, unless something
- * hid the sender after after_ns: a connector overrun, a pid the full
- * history left out, a lifetime pushed out of its ring or expired.  Then
- * the record is dropped, as it is when two lifetimes fit.
+ * proves.  The sender's fork went out before the record, its exit event
+ * after it.  proctrack_read reads records before draining the connector,
+ * so when a record is matched the sender's fork has been seen (unless the
+ * sender is older than the tracker: then it held the pid before anything
+ * in the history did).  The record was sent after after_ns (the socket
+ * was seen empty then) and had arrived by before_ns, so the sender began
+ * before before_ns and had not ended by after_ns.
+ *
+ * The record goes to the one lifetime of its pid that fits and has no
+ * record yet.  Another lifetime that fits either ended after after_ns,
+ * before the sender began, so the sender's fork came after after_ns; or
+ * it began after the sender ended, so the sender's exit event came before
+ * its fork.  Either way it is in the history only if the sender is too,
+ * unless something hid the sender after after_ns: a connector overrun, a
+ * pid the full history left out, a lifetime pushed out of its ring or
+ * expired.  Then the record is dropped, as it is when two lifetimes fit.
+ * A record that fits none yet (its sender older than the tracker, its
+ * exit event still on the way) waits a little.
  *
  * A matched record is the truth about how the process ended: its comm
  * replaces what /proc said, an executable whose identity disagrees is
