@@ -274,11 +274,14 @@ print_status(const json_t *st)
 		printf("memory:       %lld KiB resident, baseline %lld KiB\n",
 		    num(mem, "rss_kb"), num(mem, "baseline_bytes") / 1024);
 	if (at != NULL)
-		printf("attribution:  connector %s, proven %lld, cached %lld, "
+		printf("attribution:  connector %s (%lld lost), exit records "
+		    "%s (%lld matched), proven %lld, cached %lld, "
 		    "unnamed %lld\n",
 		    json_is_true(json_object_get(at, "connector")) ? "on" :
-		    "off", num(at, "proven"), num(at, "cached"),
-		    num(at, "unnamed"));
+		    "off", num(at, "connector_lost"),
+		    json_is_true(json_object_get(at, "exit_records")) ? "on" :
+		    "off", num(at, "records"), num(at, "proven"),
+		    num(at, "cached"), num(at, "unnamed"));
 	print_str("alert file:   ", json_object_get(st, "alert_file"));
 	print_rules(json_object_get(st, "rules"));
 }

@@ -178,6 +178,12 @@ ctl_status(const json_t *req, json_t *reply, void *arg)
 	    json_integer((json_int_t)ps.cached));
 	json_object_set_new(attr, "unnamed",
 	    json_integer((json_int_t)ps.unnamed));
+	json_object_set_new(attr, "connector_lost",
+	    json_integer((json_int_t)ps.connector_lost));
+	json_object_set_new(attr, "exit_records",
+	    json_boolean(ps.exit_records));
+	json_object_set_new(attr, "records",
+	    json_integer((json_int_t)ps.records));
 	json_object_set_new(reply, "attribution", attr);
 	json_object_set_new(reply, "alert_file",
 	    json_string(d->cfg->alerts_path));

@@ -1,12 +1,12 @@
 /*
- * Writer attribution (proctrack.h).
+ * Writer attribution (proctrack.h; the rooms in proctrack_int.h).
  *
  * The history maps each pid to its last few lifetimes.  A lifetime
  * starts at a fork (or is first seen at an exec or exit of a process
  * older than the daemon), carries what is known of its image, and ends at
  * its exit.  Ended lifetimes are kept PROCTRACK_TTL_NS so that events read
  * late can still be matched, then dropped.  Everything happens on the
- * loop thread; the connector socket is drained before each judgement.
+ * loop thread; the sockets are drained before each judgement.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,43 +24,19 @@
 #include <linux/connector.h>
 #include <linux/netlink.h>
 
+#include <sys/stat.h>
+
 #include "clock.h"
 #include "pathmap.h"
-#include "proctrack.h"
+#include "proctrack_int.h"
 #include "xmalloc.h"
 
 #define PROCTRACK_TTL_NS	(120ULL * 1000000000ULL)
 #define PROCTRACK_MAX_PIDS	200000
-#define LIFETIMES_PER_PID	4
-
-struct lifetime {
-	uint64_t start_ns;	/* 0: began before we watched */
-	uint64_t exit_ns;	/* 0: alive */
-	char	*exe;		/* NULL: unknown */
-	char	 comm[16];	/* "": unknown */
-	pid_t	 ppid;
-	bool	 have_uid;
-	uint32_t uid;
-};
-
-struct pid_history {
-	pid_t	 pid;		/* the map key */
-	struct lifetime v[LIFETIMES_PER_PID];	/* oldest first */
-	size_t	 n;
-};
 
 struct user_entry {
 	uint32_t uid;		/* the map key */
 	char	*name;		/* NULL: no such user */
-};
-
-struct proctrack {
-	int	 nl;		/* connector socket, -1 when not used */
-	uint64_t lost_ns;	/* last connector overrun */
-	uint64_t last_expiry;
-	struct pathmap *hist;	/* pid -> struct pid_history */
-	struct pathmap *users;	/* uid -> struct user_entry */
-	struct proctrack_stats stats;
 };
 
 static int
@@ -106,6 +82,25 @@ fail:
 	return r;
 }
 
+/*
+ * Signal 0 to ourselves is always permitted, so EPERM here can only come
+ * from a filter in front of the system call (seccomp, as with systemd's
+ * SystemCallErrorNumber=EPERM).  Only when the call gets through does
+ * EPERM for another process mean the kernel found it and refused.
+ */
+static bool
+eperm_means_alive(void)
+{
+	bool ok;
+	int fd;
+
+	if ((fd = (int)syscall(SYS_pidfd_open, getpid(), 0)) < 0)
+		return false;
+	ok = syscall(SYS_pidfd_send_signal, fd, 0, NULL, 0) == 0;
+	close(fd);
+	return ok;
+}
+
 struct proctrack *
 proctrack_new(bool use_connector)
 {
@@ -113,11 +108,16 @@ proctrack_new(bool use_connector)
 	int fd;
 
 	p = xcalloc(1, sizeof(*p));
+	p->eperm_alive = eperm_means_alive();
 	p->hist = pathmap_new();
 	p->users = pathmap_new();
+	p->ts = -1;
 	fd = use_connector ? connector_open() : -1;
 	p->nl = fd >= 0 ? fd : -1;
 	p->stats.connector = p->nl >= 0;
+	/* Records are matched to connector lifetimes: only with one. */
+	if (p->nl >= 0)
+		pt_exits_open(p);
 	return p;
 }
 
@@ -161,6 +161,7 @@ proctrack_free(struct proctrack *p)
 		return;
 	if (p->nl >= 0)
 		close(p->nl);
+	pt_exits_close(p);
 	pathmap_foreach(p->hist, free_history, NULL);
 	pathmap_free(p->hist);
 	pathmap_foreach(p->users, free_user, NULL);
@@ -174,17 +175,22 @@ proctrack_fd(const struct proctrack *p)
 	return p->nl;
 }
 
-static struct pid_history *
-history_get(struct proctrack *p, pid_t pid, bool create)
+struct pid_history *
+pt_history_get(struct proctrack *p, pid_t pid, bool create)
 {
 	struct pid_history *h;
 
 	h = pathmap_get(p->hist, (const char *)&pid, sizeof(pid));
-	if (h != NULL || !create ||
-	    pathmap_count(p->hist) >= PROCTRACK_MAX_PIDS)
+	if (h != NULL || !create)
 		return h;
+	if (pathmap_count(p->hist) >= PROCTRACK_MAX_PIDS) {
+		/* A lifetime goes untracked: exit records must know. */
+		p->untracked_ns = clock_mono_ns();
+		return NULL;
+	}
 	h = xcalloc(1, sizeof(*h));
 	h->pid = pid;
+	h->created_ns = clock_mono_ns();
 	pathmap_put(p->hist, (const char *)&h->pid, sizeof(h->pid), h);
 	return h;
 }
@@ -193,12 +199,16 @@ history_get(struct proctrack *p, pid_t pid, bool create)
 static struct lifetime *
 lifetime_push(struct proctrack *p, pid_t pid, uint64_t start_ns)
 {
-	struct pid_history *h = history_get(p, pid, true);
+	struct pid_history *h = pt_history_get(p, pid, true);
 	struct lifetime *lt;
+	uint64_t end;
 
 	if (h == NULL)
 		return NULL;
 	if (h->n == LIFETIMES_PER_PID) {
+		end = h->v[0].exit_ns != 0 ? h->v[0].exit_ns : UINT64_MAX;
+		if (end > h->dropped_ns)
+			h->dropped_ns = end;
 		free(h->v[0].exe);
 		memmove(&h->v[0], &h->v[1], sizeof(h->v[0]) * (h->n - 1));
 		h->n--;
@@ -209,11 +219,20 @@ lifetime_push(struct proctrack *p, pid_t pid, uint64_t start_ns)
 	return lt;
 }
 
+/* The latest lifetime of pid, ended or not, or NULL. */
+static struct lifetime *
+lifetime_last(struct proctrack *p, pid_t pid)
+{
+	struct pid_history *h = pt_history_get(p, pid, false);
+
+	return h == NULL || h->n == 0 ? NULL : &h->v[h->n - 1];
+}
+
 /* The lifetime of pid that has not ended, or NULL. */
 static struct lifetime *
 lifetime_current(struct proctrack *p, pid_t pid)
 {
-	struct pid_history *h = history_get(p, pid, false);
+	struct pid_history *h = pt_history_get(p, pid, false);
 
 	if (h == NULL || h->n == 0 || h->v[h->n - 1].exit_ns != 0)
 		return NULL;
@@ -236,21 +255,44 @@ read_small(const char *path, char *buf, size_t len)
 	return (int)n;
 }
 
+/*
+ * lt's executable from /proc/PID/exe: the file itself, opened, gives the
+ * path and the identity (device, inode) of one and the same file, even
+ * if the process executes another meanwhile.
+ */
+static void
+read_exe(pid_t pid, struct lifetime *lt)
+{
+	char path[64], buf[4096];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	if ((fd = open(path, O_PATH | O_CLOEXEC)) < 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (fstat(fd, &st) == 0 &&
+	    (n = readlink(path, buf, sizeof(buf) - 1)) > 0) {
+		buf[n] = '\0';
+		free(lt->exe);
+		lt->exe = xstrdup(buf);
+		lt->have_exe_id = true;
+		lt->exe_dev = st.st_dev;
+		lt->exe_ino = st.st_ino;
+	}
+	close(fd);
+}
+
 /* Fill lt from /proc/PID, best effort (the process may be gone). */
 static void
 read_proc(pid_t pid, struct lifetime *lt)
 {
 	char path[64], buf[4096], *nl, *line;
 	unsigned ruid, euid;
-	ssize_t n;
 	int ppid;
 
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	if ((n = readlink(path, buf, sizeof(buf) - 1)) > 0) {
-		buf[n] = '\0';
-		free(lt->exe);
-		lt->exe = xstrdup(buf);
-	}
+	read_exe(pid, lt);
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
 	if (read_small(path, buf, sizeof(buf)) > 0) {
 		if ((nl = strchr(buf, '\n')) != NULL)
@@ -279,6 +321,9 @@ lifetime_copy_image(struct lifetime *dst, const struct lifetime *src)
 	memcpy(dst->comm, src->comm, sizeof(dst->comm));
 	dst->have_uid = src->have_uid;
 	dst->uid = src->uid;
+	dst->have_exe_id = src->have_exe_id;
+	dst->exe_dev = src->exe_dev;
+	dst->exe_ino = src->exe_ino;
 }
 
 static void
@@ -291,8 +336,10 @@ on_fork(struct proctrack *p, const struct proc_event *ev)
 	if (ev->event_data.fork.child_pid != child)
 		return;		/* a new thread, not a new process */
 	if (lifetime_current(p, parent) == NULL &&
-	    (plt = lifetime_push(p, parent, 0)) != NULL)
+	    (plt = lifetime_push(p, parent, 0)) != NULL) {
 		read_proc(parent, plt);	/* first sight of an old process */
+		pt_exe_learn(p, plt);
+	}
 	if ((lt = lifetime_push(p, child, ev->timestamp_ns)) == NULL)
 		return;
 	if ((plt = lifetime_current(p, parent)) != NULL)
@@ -309,11 +356,19 @@ on_exec(struct proctrack *p, const struct proc_event *ev)
 	if ((lt = lifetime_current(p, pid)) == NULL &&
 	    (lt = lifetime_push(p, pid, 0)) == NULL)
 		return;
-	/* The old image no longer applies; what /proc says now does. */
+	/*
+	 * The old image no longer applies, nor the old effective uid (a
+	 * set-user-ID program changes it without a uid event); what /proc
+	 * says now does.  When the process is already gone, that is
+	 * nothing, and its exit record will name it.
+	 */
 	free(lt->exe);
 	lt->exe = NULL;
 	lt->comm[0] = '\0';
+	lt->have_uid = false;
+	lt->have_exe_id = false;
 	read_proc(pid, lt);
+	pt_exe_learn(p, lt);
 }
 
 static void
@@ -405,6 +460,9 @@ history_expire(struct proctrack *p)
 	for (i = 0; i < x.n; i++) {
 		h = pathmap_remove(p->hist, (const char *)&x.victims[i],
 		    sizeof(x.victims[i]));
+		/* Exit records must know what is no longer there. */
+		if (h->n > 0 && h->v[h->n - 1].exit_ns > p->expired_ns)
+			p->expired_ns = h->v[h->n - 1].exit_ns;
 		history_free(h);
 	}
 	free(x.victims);
@@ -414,6 +472,8 @@ void
 proctrack_read(struct proctrack *p)
 {
 	char buf[65536] __attribute__((aligned(8)));
+	struct sockaddr_nl from;
+	socklen_t fromlen;
 	struct nlmsghdr *nh;
 	struct cn_msg *cn;
 	struct proc_event ev;
@@ -421,8 +481,16 @@ proctrack_read(struct proctrack *p)
 
 	if (p->nl < 0)
 		return;
+	/*
+	 * Exit records first: each is then followed by the connector
+	 * events sent before it, which pt_exits_match relies on.
+	 */
+	pt_exits_read(p);
 	for (;;) {
-		n = recv(p->nl, buf, sizeof(buf), 0);
+		memset(&from, 0, sizeof(from));
+		fromlen = sizeof(from);
+		n = recvfrom(p->nl, buf, sizeof(buf), 0,
+		    (struct sockaddr *)&from, &fromlen);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == ENOBUFS) {
@@ -432,6 +500,9 @@ proctrack_read(struct proctrack *p)
 		}
 		if (n <= 0)
 			break;
+		/* Only the kernel speaks for processes (see taskstats.c). */
+		if (fromlen < sizeof(from) || from.nl_pid != 0)
+			continue;
 		for (nh = (struct nlmsghdr *)(void *)buf;
 		    NLMSG_OK(nh, (size_t)n); nh = NLMSG_NEXT(nh, n)) {
 			if (nh->nlmsg_type != NLMSG_DONE)
@@ -448,6 +519,7 @@ proctrack_read(struct proctrack *p)
 			on_event(p, &ev);
 		}
 	}
+	pt_exits_match(p);
 	history_expire(p);
 }
 
@@ -509,7 +581,25 @@ read_loginuid(struct proctrack *p, pid_t pid, struct procinfo *ret)
 		ret->login_name = xstrdup(u);
 }
 
-/* Read /proc/PID and keep it only if the pidfd proves it was the writer. */
+/*
+ * Does the process behind pidfd still exist?  Signal 0 is checked, never
+ * sent.  The kernel looks the process up before it checks permission, so
+ * ESRCH means gone and EPERM means found but not ours to signal: a writer
+ * of another uid when the daemon lacks CAP_KILL, as under the shipped
+ * unit.  EPERM is trusted only when no filter forges it (eperm_alive).
+ */
+static bool
+pidfd_alive(const struct proctrack *p, int pidfd)
+{
+	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0)
+		return true;
+	return errno == EPERM && p->eperm_alive;
+}
+
+/*
+ * Read /proc/PID and keep it only if the pidfd proves it was the writer;
+ * a read that established no name proves nothing worth counting.
+ */
 static bool
 lookup_proven(struct proctrack *p, pid_t pid, int pidfd, struct procinfo *ret)
 {
@@ -517,14 +607,25 @@ lookup_proven(struct proctrack *p, pid_t pid, int pidfd, struct procinfo *ret)
 
 	memset(&tmp, 0, sizeof(tmp));
 	read_proc(pid, &tmp);
-	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
+	if (!pidfd_alive(p, pidfd) ||
+	    (tmp.comm[0] == '\0' && tmp.exe == NULL)) {
 		free(tmp.exe);
 		return false;
 	}
-	/* A zombie has no exe link; its lifetime may still know it. */
-	if (tmp.exe == NULL && p->lost_ns == 0 &&
-	    (cur = lifetime_current(p, pid)) != NULL && cur->exe != NULL)
-		tmp.exe = xstrdup(cur->exe);
+	pt_exe_learn(p, &tmp);
+	/*
+	 * A zombie has no exe link; its lifetime may still know it.  Drain
+	 * the sockets first: the last lifetime of pid is then the writer's
+	 * (its fork, exec and exit record were all sent before it became a
+	 * zombie, and the pid cannot be taken again while it is one), and
+	 * its exit record has checked the executable it carries.
+	 */
+	if (tmp.exe == NULL && p->lost_ns == 0) {
+		proctrack_read(p);
+		if ((cur = lifetime_last(p, pid)) != NULL && cur->exe != NULL &&
+		    (cur->recorded || p->ts < 0))
+			tmp.exe = xstrdup(cur->exe);
+	}
 	fill(p, &tmp, ret);
 	read_loginuid(p, pid, ret);
 	free(tmp.exe);
@@ -535,7 +636,7 @@ lookup_proven(struct proctrack *p, pid_t pid, int pidfd, struct procinfo *ret)
 static const struct lifetime *
 lifetime_in_window(struct proctrack *p, pid_t pid, uint64_t window_start)
 {
-	struct pid_history *h = history_get(p, pid, false);
+	struct pid_history *h = pt_history_get(p, pid, false);
 	const struct lifetime *found = NULL;
 	size_t i;
 
@@ -551,6 +652,30 @@ lifetime_in_window(struct proctrack *p, pid_t pid, uint64_t window_start)
 	if (found != NULL && found->exe == NULL && found->comm[0] == '\0')
 		return NULL;
 	return found;
+}
+
+/*
+ * The writer's lifetime from the history, or NULL.  With exit records,
+ * only one its record has checked: the image of a lifetime copied from
+ * a parent read late, or read late itself, may be another's.  The record
+ * is sent before the exit event, so one more drain brings it when the
+ * exit was read just after the records.
+ */
+static const struct lifetime *
+history_writer(struct proctrack *p, pid_t pid, uint64_t window_start)
+{
+	const struct lifetime *lt;
+
+	if (p->nl < 0 || window_start == 0 || p->lost_ns >= window_start)
+		return NULL;
+	lt = lifetime_in_window(p, pid, window_start);
+	if (lt == NULL || p->ts < 0 || lt->recorded)
+		return lt;
+	proctrack_read(p);
+	if (p->lost_ns >= window_start)
+		return NULL;
+	lt = lifetime_in_window(p, pid, window_start);
+	return lt != NULL && lt->recorded ? lt : NULL;
 }
 
 void
@@ -572,8 +697,7 @@ proctrack_lookup(struct proctrack *p, pid_t pid, int pidfd,
 	procinfo_init(ret);
 	ret->pid = pid;
 	proctrack_read(p);
-	if (p->nl >= 0 && window_start != 0 && p->lost_ns < window_start &&
-	    (lt = lifetime_in_window(p, pid, window_start)) != NULL) {
+	if ((lt = history_writer(p, pid, window_start)) != NULL) {
 		fill(p, lt, ret);
 		p->stats.cached++;
 		return;
