@@ -23,6 +23,17 @@ int	pathenc_lossy(const char *s, size_t len, struct buf *out);
 /* Append the lossless escaped form.  Returns 0 or -ENOSPC. */
 int	pathenc_escape(const char *s, size_t len, struct buf *out);
 /*
+ * Append a form safe to show on a terminal and in one-line text: each
+ * byte of a C0 control, DEL, a C1 control (U+0080-U+009F), a bidi
+ * embedding, override or isolate (U+202A-U+202E, U+2066-U+2069) and each
+ * byte that is not part of valid UTF-8 (so also a raw 0x80-0x9f, which
+ * 8-bit terminals take as C1) becomes "\xHH"; everything else is copied.
+ * Any user can choose a file name, and such a name must neither drive the
+ * terminal (CSI) nor reorder what is shown around it.  Not reversible: a
+ * backslash stays as it is.  Returns 0 or -ENOSPC.
+ */
+int	pathenc_visible(const char *s, size_t len, struct buf *out);
+/*
  * Append the bytes an escaped form stands for.  Returns 0, -EINVAL for a
  * malformed escape, or -ENOSPC.
  */

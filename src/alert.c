@@ -203,17 +203,11 @@ alert_stream_next_seq(const struct alert_stream *s)
 static void
 message_path(struct buf *m, const char *p, size_t len)
 {
-	size_t i;
-
-	/* The message is one line even when the path is not. */
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (c < 0x20 || c == 0x7f)
-			(void)buf_addf(m, "\\x%02x", c);
-		else
-			(void)buf_addc(m, (char)c);
-	}
+	/*
+	 * The message is one line even when the path is not, and is shown
+	 * on terminals: no control or bidi character of a name reaches it.
+	 */
+	(void)pathenc_visible(p, len, m);
 }
 
 static void

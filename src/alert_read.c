@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "alert.h"
+#include "pathenc.h"
 #include "xmalloc.h"
 
 /* How much of an alert file's end is read first, and at most. */
@@ -27,21 +28,14 @@ get_str(const json_t *o, const char *a, const char *b)
 	return json_string_value(v);
 }
 
-/* Bytes for a terminal: control characters shown as \xHH. */
+/*
+ * Text for a terminal: control characters (C0, DEL, C1) and bidi
+ * controls shown as \xHH, since any user can choose a file name.
+ */
 static int
 add_visible(struct buf *out, const char *s)
 {
-	int r = 0;
-
-	for (; *s != '\0' && r == 0; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c == 0x7f)
-			r = buf_addf(out, "\\x%02x", c);
-		else
-			r = buf_addc(out, (char)c);
-	}
-	return r;
+	return pathenc_visible(s, strlen(s), out);
 }
 
 /* "2026-11-24T11:24:06.123456Z" as "2026-11-24 11:24:06". */

@@ -4,6 +4,7 @@
  * surrogates, nothing above U+10FFFF) decides which bytes are "valid".
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "hex.h"
@@ -111,6 +112,56 @@ pathenc_escape(const char *s, size_t len, struct buf *out)
 		i += k;
 	}
 	return 0;
+}
+
+/*
+ * Whether the valid sequence s[0..k) encodes a character that changes
+ * what a terminal does or shows instead of being shown.
+ */
+static bool
+is_unsafe(const unsigned char *s, size_t k)
+{
+	uint32_t cp;
+
+	switch (k) {
+	case 1:
+		return s[0] < 0x20 || s[0] == 0x7f;
+	case 2:
+		cp = (uint32_t)(s[0] & 0x1f) << 6 | (s[1] & 0x3f);
+		return cp <= 0x9f;		/* C1 */
+	case 3:
+		cp = (uint32_t)(s[0] & 0x0f) << 12 |
+		    (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
+		return (cp >= 0x202a && cp <= 0x202e) ||
+		    (cp >= 0x2066 && cp <= 0x2069);
+	default:
+		return false;
+	}
+}
+
+int
+pathenc_visible(const char *s, size_t len, struct buf *out)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char esc[5] = { '\\', 'x', 0, 0, 0 };
+	size_t i = 0, j, k;
+	int r = 0;
+
+	while (i < len && r == 0) {
+		k = utf8_seq_len(p + i, len - i);
+		if (k > 0 && !is_unsafe(p + i, k)) {
+			r = buf_add(out, s + i, k);
+			i += k;
+			continue;
+		}
+		/* Every byte of it, so nothing of it is lost from view. */
+		for (j = 0; j < (k > 0 ? k : 1) && r == 0; j++) {
+			hex_encode(p + i + j, 1, esc + 2);
+			r = buf_add(out, esc, 4);
+		}
+		i += k > 0 ? k : 1;
+	}
+	return r;
 }
 
 int

@@ -202,6 +202,92 @@ test_human_report(void **state)
 	tree_free(&tr);
 }
 
+/* Whether text[0..len) holds any of the raw terminal controls. */
+static const char *
+raw_control(const char *text, size_t len)
+{
+	static const char *const raw[] = {
+		"\xc2\x9b", "\xe2\x80\xae", "\x9b", "\x1b",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(raw) / sizeof(raw[0]); i++) {
+		if (memmem(text, len, raw[i], strlen(raw[i])) != NULL)
+			return raw[i];
+	}
+	return NULL;
+}
+
+/*
+ * File names with a C1 CSI (as UTF-8 and as a raw byte) and a
+ * right-to-left override: --check's human lines, the message of the
+ * alert lines, and --tail reading those lines back show them as \xHH,
+ * never the raw bytes a terminal would obey.  (The human lines show
+ * file.path, where the byte that is not UTF-8 is already U+FFFD.)
+ */
+static void
+test_terminal_controls(void **state)
+{
+	static const char *const want[] = {
+		"x\\xc2\\x9b2J\\xe2\\x80\\xaefdp.exe", "y\xef\xbf\xbd" "2J",
+	};
+	static const char *const want_msg[] = { want[0], "y\\x9b2J" };
+	struct tlib_run r;
+	struct tree tr;
+	json_t *lines, *alert;
+	char *alerts;
+	const char *raw;
+	size_t i;
+
+	(void)state;
+	tree_new(&tr, "t100t", "");
+	run(&r, &tr, "--init", "-q", NULL);
+	tlib_run_release(&r);
+	assert_int_equal(tlib_sh("cd \"$T\" && "
+	    "echo > \"$(printf 'x\\302\\2332J\\342\\200\\256fdp.exe')\" && "
+	    "echo > \"$(printf 'y\\2332J')\""), 0);
+	run(&r, &tr, "--check", NULL, NULL);
+	assert_int_equal(r.status, 1);
+	for (i = 0; i < 2; i++) {
+		if (strstr(r.out, want[i]) == NULL)
+			fail_msg("--check: no %s in:\n%s", want[i], r.out);
+	}
+	if ((raw = raw_control(r.out, r.outlen)) != NULL)
+		fail_msg("--check printed raw \"%s\"", raw);
+	tlib_run_release(&r);
+
+	run(&r, &tr, "--check", "--json", NULL);
+	assert_int_equal(r.status, 1);
+	alerts = tlib_fmt("%s/alerts.json", tr.w);
+	tlib_write(alerts, r.out, r.outlen);
+	lines = tlib_json_lines(r.out, r.outlen);
+	assert_int_equal(json_array_size(lines), 2);
+	json_array_foreach(lines, i, alert) {
+		const char *msg = tlib_json_str(alert, "message");
+
+		assert_non_null(msg);
+		if (strstr(msg, want_msg[0]) == NULL &&
+		    strstr(msg, want_msg[1]) == NULL)
+			fail_msg("message without the escaped name: %s", msg);
+		if ((raw = raw_control(msg, strlen(msg))) != NULL)
+			fail_msg("message holds raw \"%s\": %s", raw, msg);
+	}
+	json_decref(lines);
+	tlib_run_release(&r);
+
+	run(&r, &tr, "--tail", "-a", alerts);
+	assert_int_equal(r.status, 0);
+	for (i = 0; i < 2; i++) {
+		if (strstr(r.out, want[i]) == NULL)
+			fail_msg("--tail: no %s in:\n%s", want[i], r.out);
+	}
+	if ((raw = raw_control(r.out, r.outlen)) != NULL)
+		fail_msg("--tail printed raw \"%s\":\n%s", raw, r.out);
+	tlib_run_release(&r);
+	free(alerts);
+	tree_free(&tr);
+}
+
 /* An excluded pattern is never reported. */
 static void
 test_exclude_pattern(void **state)
@@ -444,6 +530,7 @@ main(void)
 #define ADD(f) tests[n++] = (struct CMUnitTest)cmocka_unit_test(f)
 	ADD(test_invalid_utf8_escaped);
 	ADD(test_human_report);
+	ADD(test_terminal_controls);
 	ADD(test_exclude_pattern);
 	ADD(test_include_pattern);
 	ADD(test_fifo_no_hang);

@@ -777,6 +777,64 @@ test_long_change_value(void **state)
 	alert_stream_free(s);
 }
 
+/*
+ * A name with a C1 CSI (as UTF-8 and as a raw byte) and a right-to-left
+ * override, written by a process whose name holds a CSI too: the message
+ * and the human line show them as \xHH and never carry the raw bytes, so
+ * printing either cannot drive a terminal or reorder what it shows.
+ */
+static void
+test_terminal_controls(void **state)
+{
+	static const char path[] = "/tmp/\xc2\x9b" "2J\xe2\x80\xae" "fdp.exe";
+	static const char *const raw[] = {
+		"\xc2\x9b", "\xe2\x80\xae", "\x9b", "\x1b",
+	};
+	struct alert_stream *s = alert_stream_new("check", 1);
+	struct procinfo proc;
+	struct record r;
+	struct alert a;
+	struct buf b;
+	const char *msg;
+	json_t *o;
+	size_t i;
+
+	(void)state;
+	fill_record(&r, S_IFREG | 0644, 1, 1);
+	fill_proc(&proc);
+	free(proc.name);
+	proc.name = strdup("x\xc2\x9b" "31m\x9b");
+	fill_simple(&a, path);
+	a.action = ACTION_MOVED;
+	a.old_path = "/tmp/\xe2\x81\xa7old";
+	a.old_pathlen = strlen(a.old_path);
+	a.old = &r;
+	a.new = &r;
+	a.proc = &proc;
+	o = one_line(s, &a);
+	msg = tlib_json_str(o, "message");
+	assert_non_null(strstr(msg, "/tmp/\\xe2\\x81\\xa7old moved to "
+	    "/tmp/\\xc2\\x9b2J\\xe2\\x80\\xaefdp.exe"));
+	assert_non_null(strstr(msg, " by x\\xc2\\x9b31m\\x9b[42]"));
+	/* The paths themselves stay exact. */
+	assert_string_equal(tlib_json_str(o, "file.path"), path);
+	buf_init(&b, BUF_MAX_DEFAULT);
+	assert_int_equal(alert_human(o, true, &b), 0);
+	assert_non_null(strstr(b.data, " moved /tmp/\\xe2\\x81\\xa7old -> "
+	    "/tmp/\\xc2\\x9b2J\\xe2\\x80\\xaefdp.exe"));
+	for (i = 0; i < sizeof(raw) / sizeof(raw[0]); i++) {
+		if (strstr(msg, raw[i]) != NULL)
+			fail_msg("message holds raw \"%s\": %s", raw[i], msg);
+		if (strstr(b.data, raw[i]) != NULL)
+			fail_msg("human line holds raw bytes: %s", b.data);
+	}
+	buf_release(&b);
+	json_decref(o);
+	free_proc(&proc);
+	record_release(&r);
+	alert_stream_free(s);
+}
+
 /* ---- human rendering ---- */
 
 static const struct {
@@ -1029,6 +1087,8 @@ main(void)
 	tests[n++] =
 	    (struct CMUnitTest)cmocka_unit_test(test_long_change_value);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_human_built);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
+	    test_terminal_controls);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_next_seq);
 	tests[n++] =
 	    (struct CMUnitTest)cmocka_unit_test(test_next_seq_tail_only);
