@@ -101,7 +101,7 @@ struct fan {
 	struct fan_side *sides;	/* pairs: from, to */
 	size_t	 nsides, sides_alloc;
 	bool	 ignore_ok;	/* the kernel takes FAN_MARK_IGNORE */
-	uint64_t ignored;	/* ignore marks added (at most FAN_IGNORE_MAX) */
+	uint64_t ignored;	/* ignore marks added, <= FAN_IGNORE_MAX */
 	struct pathmap *dirs;	/* key -> struct fan_dir, inside */
 	struct pathmap *by_path; /* path -> the same struct fan_dir */
 	struct pathmap *outside; /* key -> struct fan_dir, path NULL */

@@ -37,14 +37,9 @@ struct entry {
 	struct pending *p;
 	char	*path;
 	size_t	 len;
-	enum entry_state state;
-	bool	 again;		/* touched while probing */
 	struct event *timer;
-	unsigned flags;
-	unsigned closes;	/* writers that closed within this burst */
 	double	 first;
 	double	 last;
-	bool	 have_proc;
 	struct procinfo proc;
 	/*
 	 * What moves did to this path.  It stays here until a probe that
@@ -54,17 +49,22 @@ struct entry {
 	 */
 	char	*from;
 	size_t	 from_len;
-	bool	 have_old;
-	struct record old;
-	bool	 has_entries;
 	uint64_t entries;
-	bool	 fired;
-	bool	 stale;		/* the probe in flight was overtaken */
+	struct record old;
 	/* What this name had before its object was renamed away. */
-	bool	 have_left;
 	struct record left;
 	char	*left_to;
 	size_t	 left_to_len;
+	enum entry_state state;
+	unsigned flags;
+	unsigned closes;	/* writers that closed within this burst */
+	bool	 again;		/* touched while probing */
+	bool	 have_proc;
+	bool	 have_old;
+	bool	 has_entries;
+	bool	 fired;
+	bool	 stale;		/* the probe in flight was overtaken */
+	bool	 have_left;
 	bool	 absorbed;
 	bool	 left_fired;
 };
