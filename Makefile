@@ -53,11 +53,30 @@ SCEN_BINS := $(SCEN_SRCS:tests/scenario/%.c=$(O)/tests/%)
 TLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
 TLIB_OBJS := $(TLIB_SRCS:tests/lib/%.c=$(O)/tests/lib/%.o)
 
+# libFuzzer harnesses (tests/fuzz/fuzz_<target>.c).  `make check` replays
+# each over its seeds (tests/fuzz/corpus/<target>/) through replay.c,
+# built with $(CC); `make fuzz` builds them with clang's libFuzzer and
+# runs each for FUZZ_SECONDS.
+FUZZ_TARGETS := $(sort $(patsubst tests/fuzz/fuzz_%.c,%,\
+	$(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_REPLAYS := $(FUZZ_TARGETS:%=$(O)/tests/fuzz_%)
+FUZZ_REPLAY_OBJS := $(O)/tests/fuzzlib/replay.o $(O)/tests/fuzzlib/fuzzlib.o
+FUZZ_SECONDS ?= 60
+FUZZ_CC    ?= clang
+FUZZ_O     := $(O)/fuzz
+FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(DEFS) -Iinclude \
+	-Itests/fuzz $(shell pkg-config --cflags $(PKGS)) -pthread -MMD -MP \
+	-g -O1 $(FUZZ_SAN)
+FUZZ_LIB_OBJS := $(LIB_OBJS:$(O)/src/%.o=$(FUZZ_O)/src/%.o)
+FUZZ_BINS  := $(FUZZ_TARGETS:%=$(FUZZ_O)/fuzz_%)
+
 MAN8 := man/fimd.8
 MAN5 := man/fimd.conf.5 man/fimd.rules.5 man/fimd.alerts.5 man/fimd.baseline.5
 
 .PHONY: all check check-unit check-scenario sanitize lint install uninstall \
-	deps bench clean tests
+	deps bench clean tests fuzz fuzz-build
 
 all: $(O)/fimd
 
@@ -80,6 +99,14 @@ $(O)/tests/%.o: tests/scenario/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests/lib -c -o $@ $<
 
+$(O)/tests/%.o: tests/fuzz/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/fuzz -c -o $@ $<
+
+$(O)/tests/fuzzlib/%.o: tests/fuzz/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/fuzz -c -o $@ $<
+
 # Tests link the modules from an archive, so each pulls in only what it
 # uses (a unit test does not need the whole program to link).
 $(O)/libfimd.a: $(LIB_OBJS)
@@ -90,17 +117,23 @@ $(O)/tests/%: $(O)/tests/%.o $(TLIB_OBJS) $(O)/libfimd.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(O)/tests/$*.o $(TLIB_OBJS) \
 		$(O)/libfimd.a $(LIBS) $(TEST_LIBS)
 
-tests: $(O)/fimd $(UNIT_BINS) $(SCEN_BINS)
+$(FUZZ_REPLAYS): $(O)/tests/fuzz_%: $(O)/tests/fuzz_%.o $(FUZZ_REPLAY_OBJS) \
+		$(O)/libfimd.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(FUZZ_REPLAY_OBJS) $(O)/libfimd.a \
+		$(LIBS) $(TEST_LIBS)
 
-# check: warnings are errors; unit tests, then end-to-end scenarios against
-# the real binary.  One summary line at the end; non-zero on any failure.
+tests: $(O)/fimd $(UNIT_BINS) $(FUZZ_REPLAYS) $(SCEN_BINS)
+
+# check: warnings are errors; unit tests, the fuzz seeds replayed, then
+# end-to-end scenarios against the real binary.  One summary line at the
+# end; non-zero on any failure.
 check:
 	@$(MAKE) --no-print-directory WERROR=1 tests
-	@FIMD=$(abspath $(O)/fimd) FIMD_SRCDIR=$(CURDIR) scripts/run-tests $(UNIT_BINS) $(SCEN_BINS)
+	@FIMD=$(abspath $(O)/fimd) FIMD_SRCDIR=$(CURDIR) scripts/run-tests $(UNIT_BINS) $(FUZZ_REPLAYS) $(SCEN_BINS)
 
 check-unit:
-	@$(MAKE) --no-print-directory WERROR=1 $(O)/fimd $(UNIT_BINS)
-	@FIMD=$(abspath $(O)/fimd) FIMD_SRCDIR=$(CURDIR) scripts/run-tests $(UNIT_BINS)
+	@$(MAKE) --no-print-directory WERROR=1 $(O)/fimd $(UNIT_BINS) $(FUZZ_REPLAYS)
+	@FIMD=$(abspath $(O)/fimd) FIMD_SRCDIR=$(CURDIR) scripts/run-tests $(UNIT_BINS) $(FUZZ_REPLAYS)
 
 check-scenario:
 	@$(MAKE) --no-print-directory WERROR=1 $(O)/fimd $(SCEN_BINS)
@@ -111,6 +144,31 @@ check-scenario:
 sanitize:
 	@FIMD_SANITIZED=1 $(MAKE) --no-print-directory O=$(O)/san \
 		SANITIZE=address,undefined check
+
+# Coverage-guided fuzzing with clang's libFuzzer, AddressSanitizer and
+# UndefinedBehaviorSanitizer, in its own object directory.  Each target
+# runs FUZZ_SECONDS; new inputs go to $(FUZZ_O)/corpus, crashes to
+# $(FUZZ_O)/artifacts (never into the tree's seeds).
+$(FUZZ_O)/src/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_O)/obj/%.o: tests/fuzz/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_O)/fuzz_%: $(FUZZ_O)/obj/fuzz_%.o $(FUZZ_O)/obj/fuzzlib.o \
+		$(FUZZ_LIB_OBJS)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -pthread -o $@ $^ $(LIBS)
+
+# Kept, so a second `make fuzz` rebuilds only what changed.
+.SECONDARY: $(FUZZ_LIB_OBJS) $(FUZZ_O)/obj/fuzzlib.o \
+	$(FUZZ_TARGETS:%=$(FUZZ_O)/obj/fuzz_%.o)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz-run $(FUZZ_O) $(FUZZ_TARGETS)
 
 lint:
 	scripts/checkstyle
@@ -158,4 +216,6 @@ bench: $(O)/fimd
 clean:
 	rm -rf $(O)
 
--include $(OBJS:.o=.d) $(TLIB_OBJS:.o=.d) $(UNIT_BINS:=.d) $(SCEN_BINS:=.d)
+-include $(OBJS:.o=.d) $(TLIB_OBJS:.o=.d) $(UNIT_BINS:=.d) $(SCEN_BINS:=.d) \
+	$(FUZZ_REPLAYS:=.d) $(FUZZ_REPLAY_OBJS:.o=.d) \
+	$(wildcard $(FUZZ_O)/src/*.d $(FUZZ_O)/obj/*.d)

@@ -4,7 +4,10 @@ set -eu
 pkgs="gcc make pkg-config libc6-dev
 libssl-dev libjansson-dev libevent-dev libcmocka-dev
 attr acl libcap2-bin e2fsprogs procps util-linux time python3
-inotify-tools valgrind mandoc rsyslog logrotate aide git tar sed coreutils"
+inotify-tools valgrind mandoc rsyslog logrotate aide git tar sed coreutils
+clang libclang-rt-14-dev"
+# libclang-rt-14-dev holds libFuzzer and the sanitizer runtimes for
+# `make fuzz`; clang only recommends it, and recommends are not installed.
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps.sh: run as root (apt-get)" >&2
 	exit 1

@@ -349,17 +349,19 @@ random_pattern(char *out, size_t size)
 	static const char *const bytes[] = {
 		"a", "b", "/", "*", "?", "[", "]", "!", "-", "\\",
 	};
-	size_t n = rng() % 11, i;
+	size_t n = rng() % 11, i, len = 0;
 
-	out[0] = '\0';
 	for (i = 0; i < n; i++) {
 		const char *t = rng() % 4 == 0 ?
 		    pick(bytes, sizeof(bytes) / sizeof(bytes[0])) :
 		    pick(tokens, sizeof(tokens) / sizeof(tokens[0]));
 
-		if (strlen(out) + strlen(t) < size)
-			strcat(out, t);
+		if (len + strlen(t) < size) {
+			memcpy(out + len, t, strlen(t));
+			len += strlen(t);
+		}
 	}
+	out[len] = '\0';
 }
 
 /* A path of up to 12 bytes over "a", "b", "/" and a few pattern bytes. */

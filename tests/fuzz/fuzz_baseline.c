@@ -1,0 +1,65 @@
+/*
+ * Fuzz target: the baseline loader (fimd.baseline(5)) on a whole file,
+ * from a memfd.  A refusal must come with a diagnostic; a baseline that
+ * loads must hold as many entries as it counts, each of which can be read
+ * back and shown in the baseline's JSON form.
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "attr.h"
+#include "baseline.h"
+#include "diag.h"
+#include "fuzzlib.h"
+#include "record.h"
+
+static void
+walk(struct baseline *b)
+{
+	struct baseline_iter it;
+	const char *path;
+	struct record r;
+	size_t len, n = 0;
+	json_t *o;
+
+	(void)baseline_rules_digest(b);
+	(void)baseline_created(b);
+	(void)baseline_host(b);
+	baseline_iter_init(&it, b);
+	while (baseline_iter_next(&it, &path, &len, NULL)) {
+		FUZZ_CHECK(baseline_get(b, path, len, &r) == 0);
+		o = record_to_json(&r);
+		FUZZ_CHECK(o != NULL);
+		json_decref(o);
+		record_release(&r);
+		n++;
+	}
+	FUZZ_CHECK(n == baseline_count(b));
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char path[FUZZ_PATH_MAX], *s;
+	struct baseline *b = NULL;
+	struct diag d;
+	size_t i;
+	int fd;
+
+	fd = fuzz_memfd(data, size, path);
+	diag_init(&d);
+	if (baseline_load(path, &b, &d) == 0) {
+		walk(b);
+		baseline_free(b);
+	} else
+		FUZZ_CHECK(d.errors > 0);
+	for (i = 0; i < d.n; i++) {
+		s = diag_format(&d.v[i]);
+		free(s);
+	}
+	diag_release(&d);
+	close(fd);
+	return 0;
+}
