@@ -47,7 +47,8 @@ struct alert {
 	enum alert_action action;
 	enum alert_source source;
 	const struct rule *rule;	/* NULL only for gap / reconciled */
-	const char *path;		/* file, or the scope of a gap */
+	const char *path;		/* file, or the scope of a gap;
+					   NULL: every watched path */
 	size_t	 pathlen;
 	const char *old_path;		/* moved: where it was; else the
 					   name it was written under */
@@ -91,8 +92,10 @@ void	alert_from_change(struct alert *a, enum alert_source source,
 	    const struct change *c);
 /*
  * An alert about a scope rather than an entry (ACTION_GAP or
- * ACTION_RECONCILED): *a is zeroed and filled.  count: the changes a
- * reconciling rescan found.  rescan_follows is the caller's to set.
+ * ACTION_RECONCILED): *a is zeroed and filled.  scope NULL (len 0) means
+ * every watched path: the line then has no file section, rather than a
+ * made-up file.path.  count: the changes a reconciling rescan found.
+ * rescan_follows is the caller's to set.
  */
 void	alert_for_scope(struct alert *a, enum alert_action action,
 	    enum alert_source source, const char *scope, size_t len,

@@ -88,7 +88,7 @@ alert_for_scope(struct alert *a, enum alert_action action,
 	a->action = action;
 	a->source = source;
 	a->path = scope;
-	a->pathlen = len;
+	a->pathlen = scope != NULL ? len : 0;
 	a->reason = reason;
 	a->count = count;
 }
@@ -235,13 +235,23 @@ message_entries(struct buf *m, const struct alert *a)
 		    a->entries == 1 ? "y" : "ies");
 }
 
+/* The scope of a gap or reconciled alert. */
+static void
+message_scope(struct buf *m, const struct alert *a)
+{
+	if (a->path == NULL)
+		(void)buf_adds(m, "every watched path");
+	else
+		message_path(m, a->path, a->pathlen);
+}
+
 /* The message of a gap or reconciled alert. */
 static void
 message_coverage(struct buf *m, const struct alert *a)
 {
 	if (a->action == ACTION_GAP) {
 		(void)buf_adds(m, "coverage gap for ");
-		message_path(m, a->path, a->pathlen);
+		message_scope(m, a);
 		if (a->reason != NULL) {
 			(void)buf_adds(m, ": ");
 			message_path(m, a->reason, strlen(a->reason));
@@ -250,7 +260,7 @@ message_coverage(struct buf *m, const struct alert *a)
 			(void)buf_adds(m, "; rescanning");
 		return;
 	}
-	message_path(m, a->path, a->pathlen);
+	message_scope(m, a);
 	(void)buf_addf(m, " reconciled after a gap: %" PRIu64 " change%s",
 	    a->count, a->count == 1 ? "" : "s");
 	if (a->reason != NULL) {
@@ -386,7 +396,7 @@ build_fimd(struct alert_stream *s, const struct alert *a, uint64_t seq,
 			    alert_json_escaped(a->old_path, a->old_pathlen));
 		json_object_set_new(fimd, "previous", prev);
 	}
-	if (!pathenc_is_utf8(a->path, a->pathlen)) {
+	if (a->path != NULL && !pathenc_is_utf8(a->path, a->pathlen)) {
 		json_object_set_new(fimd, "path_encoding",
 		    json_string("escaped"));
 		json_object_set_new(fimd, "path_escaped",
@@ -401,7 +411,7 @@ build_fimd(struct alert_stream *s, const struct alert *a, uint64_t seq,
 static json_t *
 build_at(struct alert_stream *s, const struct alert *a, uint64_t seq)
 {
-	json_t *o = json_object(), *fimd = json_object(), *file;
+	json_t *o = json_object(), *fimd = json_object();
 	struct fimd_time now;
 
 	clock_wall(&now);
@@ -415,8 +425,8 @@ build_at(struct alert_stream *s, const struct alert *a, uint64_t seq)
 		json_object_set_new(o, "rule", json_pack("{s:o}", "name",
 		    alert_json_bytes(a->rule->name, strlen(a->rule->name))));
 	/* file first, so a link target's escaped form can go to fimd. */
-	file = alert_file_json(s, a, fimd);
-	json_object_set_new(o, "file", file);
+	if (a->path != NULL)
+		json_object_set_new(o, "file", alert_file_json(s, a, fimd));
 	if (a->proc != NULL && a->proc->pid > 0) {
 		json_object_set_new(o, "process", alert_process_json(a->proc));
 		if (a->proc->have_uid || a->proc->have_loginuid)

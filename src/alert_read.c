@@ -147,6 +147,9 @@ alert_human(const json_t *alert, bool verbose, struct buf *out)
 		r |= add_visible(out, prev);
 		r |= buf_adds(out, " -> ");
 	}
+	if (path == NULL && json_object_get(alert, "file") == NULL &&
+	    (strcmp(action, "gap") == 0 || strcmp(action, "reconciled") == 0))
+		path = "every watched path";
 	r |= add_visible(out, path != NULL ? path : "?");
 	if (strcmp(action, "reconciled") == 0)
 		r |= buf_addf(out, ": %" JSON_INTEGER_FORMAT " changes",

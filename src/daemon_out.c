@@ -263,7 +263,7 @@ report_lost(struct daemon *d, int err)
 	    (unsigned long long)o->lost_first,
 	    (unsigned long long)o->lost_last, strerror(-err));
 	o->lost_first = o->lost_last = 0;
-	alert_for_scope(&a, ACTION_GAP, SOURCE_REALTIME, "/", 1, reason, 0);
+	alert_for_scope(&a, ACTION_GAP, SOURCE_REALTIME, NULL, 0, reason, 0);
 	(void)daemon_emit(d, &a, 0);
 }
 
@@ -303,7 +303,10 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 	spool_flush(arg);
 }
 
-/* path, or its longest ancestor of at most GAP_SCOPE_MAX bytes. */
+/*
+ * path, or its longest ancestor of at most GAP_SCOPE_MAX bytes; 0 when
+ * that is "/" itself or path is NULL (every watched path).
+ */
 static size_t
 gap_scope_len(const char *path, size_t len)
 {
@@ -315,7 +318,7 @@ gap_scope_len(const char *path, size_t len)
 		if (path[n] == '/')
 			return n;
 	}
-	return 1;	/* "/" itself */
+	return 0;
 }
 
 /* The reason of the gap that stands in for a, which failed with err. */
@@ -351,8 +354,8 @@ emit_unwritten(struct daemon *d, const struct alert *a, int err)
 	o->alerts_unwritten++;
 	buf_init(&reason, BUF_MAX_DEFAULT);
 	unwritten_reason(a, err, scope_len, &reason);
-	alert_for_scope(&gap, ACTION_GAP, a->source, a->path, scope_len,
-	    reason.data, 0);
+	alert_for_scope(&gap, ACTION_GAP, a->source, scope_len > 0 ? a->path :
+	    NULL, scope_len, reason.data, 0);
 	if ((r = emit_line(d, &gap)) == 0)
 		log_warnx("%s; the gap alert seq %llu stands for it",
 		    reason.data, (unsigned long long)seq);

@@ -276,18 +276,18 @@ rescan_shortfall(const struct rescan *r)
 static void
 rescan_close_gap(struct daemon *d, const struct rescan *r)
 {
-	const char *scope = r->scope != NULL ? r->scope : "/";
-	size_t len = r->scope != NULL ? r->scope_len : 1;
 	struct alert a;
 	char *why;
 
+	/* A full rescan's scope is every watched path: r->scope NULL. */
 	if ((why = rescan_shortfall(r)) != NULL) {
-		(void)daemon_gap_final(d, SOURCE_RESCAN, scope, len, why);
+		(void)daemon_gap_final(d, SOURCE_RESCAN, r->scope, r->scope_len,
+		    why);
 		free(why);
 		return;
 	}
-	alert_for_scope(&a, ACTION_RECONCILED, SOURCE_RESCAN, scope, len,
-	    r->reason, r->changes);
+	alert_for_scope(&a, ACTION_RECONCILED, SOURCE_RESCAN, r->scope,
+	    r->scope_len, r->reason, r->changes);
 	(void)daemon_emit(d, &a, 0);
 }
 

@@ -645,6 +645,43 @@ test_gap_message(void **state)
 	alert_stream_free(s);
 }
 
+/*
+ * A gap or reconciled alert of every watched path has no file section:
+ * no made-up file.path, and its message says what it covers.
+ */
+static void
+test_whole_tree_scope(void **state)
+{
+	struct alert_stream *s = alert_stream_new("fanotify", 1);
+	struct alert a;
+	struct buf b;
+	json_t *o;
+
+	(void)state;
+	alert_for_scope(&a, ACTION_GAP, SOURCE_REALTIME, NULL, 0,
+	    "queue overflow", 0);
+	a.rescan_follows = true;
+	o = one_line(s, &a);
+	check_all_types(o);
+	assert_null(tlib_json_get(o, "file"));
+	assert_string_equal(tlib_json_str(o, "message"), "coverage gap for "
+	    "every watched path: queue overflow; rescanning");
+	buf_init(&b, BUF_MAX_DEFAULT);
+	assert_int_equal(alert_human(o, false, &b), 0);
+	assert_non_null(strstr(b.data, " gap every watched path: queue "
+	    "overflow"));
+	buf_release(&b);
+	json_decref(o);
+	alert_for_scope(&a, ACTION_RECONCILED, SOURCE_RESCAN, NULL, 0,
+	    "queue overflow", 2);
+	o = one_line(s, &a);
+	assert_null(tlib_json_get(o, "file"));
+	assert_string_equal(tlib_json_str(o, "message"), "every watched path "
+	    "reconciled after a gap: 2 changes (queue overflow)");
+	json_decref(o);
+	alert_stream_free(s);
+}
+
 /* ---- bounded values ---- */
 
 /* Give r one more xattr: name, len bytes of fill (kept sorted by caller). */
@@ -1025,6 +1062,8 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_long_path);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_flags);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_gap_message);
+	tests[n++] =
+	    (struct CMUnitTest)cmocka_unit_test(test_whole_tree_scope);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_long_xattr_value);
 	tests[n++] =
 	    (struct CMUnitTest)cmocka_unit_test(test_long_change_value);
