@@ -132,11 +132,13 @@ uint64_t alert_stream_next_seq(const struct alert_stream *s);
 json_t	*alert_build(struct alert_stream *s, const struct alert *a);
 /*
  * alert_build + one compact line ending in "\n", appended to out.
+ * chain, when not NULL, is the line's fimd.chain (chain.h: the link to
+ * the line before it in the stream); NULL leaves the field out (--check).
  * Returns 0, -ENOSPC when the line would pass ALERT_LINE_MAX or out's
  * cap, or -ENOMEM; out and the next seq are unchanged on error.
  */
 int	alert_line(struct alert_stream *s, const struct alert *a,
-	    struct buf *out);
+	    const char *chain, struct buf *out);
 /*
  * A human line (no newline) for an alert object as alert_build makes it:
  * "2026-11-24 11:24:06 high updated /etc/passwd (hash, size) by vi[42]".
@@ -155,5 +157,12 @@ const char *alert_action_name(enum alert_action a);
  * lines that are not alerts are passed over.
  */
 uint64_t alert_file_next_seq(const char *path);
+/*
+ * alert_file_next_seq, and the bytes of the file's last complete line
+ * (newline included; whatever it holds) appended to last_line, which is
+ * left alone when the file is absent or empty, or when no complete line
+ * ends within the part read: the daemon's chain continues from it.
+ */
+uint64_t alert_file_tail(const char *path, struct buf *last_line);
 
 #endif

@@ -24,6 +24,7 @@
 
 #include "alert.h"
 #include "baseline.h"
+#include "chain.h"
 #include "compare.h"
 #include "config.h"
 #include "control.h"
@@ -87,6 +88,13 @@ struct deferred {
 /* Output: daemon_out.c. */
 struct daemon_output {
 	struct alert_stream *alerts;
+	/*
+	 * The link the next line carries in fimd.chain: the digest of the
+	 * last line that went to the alert file or waits in the spool, in
+	 * seq order.  Seeded from the file's last line at open; a reopen
+	 * keeps it, so a rotated file's successor chains from its end.
+	 */
+	struct chain chain;
 	/* The alert file first, then syslog and journald when asked. */
 	struct sink *sinks[DAEMON_MAX_SINKS];
 	size_t	 nsinks;

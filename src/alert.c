@@ -408,8 +408,10 @@ build_fimd(struct alert_stream *s, const struct alert *a, uint64_t seq,
 		json_object_set_new(fimd, "hash_skipped", json_true());
 }
 
+/* chain: fimd.chain, the link to the line before, or NULL for none. */
 static json_t *
-build_at(struct alert_stream *s, const struct alert *a, uint64_t seq)
+build_at(struct alert_stream *s, const struct alert *a, uint64_t seq,
+    const char *chain)
 {
 	json_t *o = json_object(), *fimd = json_object();
 	struct fimd_time now;
@@ -434,6 +436,9 @@ build_at(struct alert_stream *s, const struct alert *a, uint64_t seq)
 			    alert_user_json(a->proc));
 	}
 	build_fimd(s, a, seq, fimd);
+	/* Last, so a reader sees the line's own fields first. */
+	if (chain != NULL)
+		json_object_set_new(fimd, "chain", json_string(chain));
 	json_object_set_new(o, "fimd", fimd);
 	return o;
 }
@@ -441,18 +446,19 @@ build_at(struct alert_stream *s, const struct alert *a, uint64_t seq)
 json_t *
 alert_build(struct alert_stream *s, const struct alert *a)
 {
-	return build_at(s, a, s->next_seq++);
+	return build_at(s, a, s->next_seq++, NULL);
 }
 
 int
-alert_line(struct alert_stream *s, const struct alert *a, struct buf *out)
+alert_line(struct alert_stream *s, const struct alert *a, const char *chain,
+    struct buf *out)
 {
 	json_t *o;
 	char *text;
 	size_t len, old = out->len;
 	int r;
 
-	o = build_at(s, a, s->next_seq);
+	o = build_at(s, a, s->next_seq, chain);
 	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (text == NULL)

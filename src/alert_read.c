@@ -216,15 +216,56 @@ last_seq(const char *data, size_t len, bool whole)
 	return 0;
 }
 
+/*
+ * The last complete line of data[0..len), newline included, appended to
+ * out; false when none ends there (or the one found may be cut).
+ */
+static bool
+last_line(const char *data, size_t len, bool whole, struct buf *out)
+{
+	size_t end = len, start;
+
+	while (end > 0 && data[end - 1] != '\n')
+		end--;
+	if (end == 0)
+		return false;
+	for (start = end - 1; start > 0 && data[start - 1] != '\n'; start--)
+		;
+	if (start == 0 && !whole)
+		return false;
+	return buf_add(out, data + start, end - start) == 0;
+}
+
+/* Read from..size of fd into a new buffer; *ret_len: bytes read. */
+static char *
+read_from(int fd, off_t from, off_t size, size_t *ret_len)
+{
+	size_t want = (size_t)(size - from), got;
+	char *data = xmalloc(want + 1);
+	ssize_t n;
+
+	for (got = 0; got < want; got += (size_t)n) {
+		n = pread(fd, data + got, want - got, from + (off_t)got);
+		if (n < 0 && errno == EINTR) {
+			n = 0;
+			continue;
+		}
+		if (n <= 0)
+			break;
+	}
+	*ret_len = got;
+	return data;
+}
+
 uint64_t
-alert_file_next_seq(const char *path)
+alert_file_tail(const char *path, struct buf *out)
 {
 	struct stat st;
 	off_t want, from;
 	char *data = NULL;
 	uint64_t seq = 0;
-	ssize_t n;
 	size_t got;
+	bool have_line = false;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
@@ -236,18 +277,9 @@ alert_file_next_seq(const char *path)
 	for (want = TAIL_FIRST; ; want *= 2) {
 		from = st.st_size > want ? st.st_size - want : 0;
 		free(data);
-		data = xmalloc((size_t)(st.st_size - from) + 1);
-		for (got = 0; got < (size_t)(st.st_size - from); got += n) {
-			n = pread(fd, data + got,
-			    (size_t)(st.st_size - from) - got,
-			    from + (off_t)got);
-			if (n < 0 && errno == EINTR) {
-				n = 0;
-				continue;
-			}
-			if (n <= 0)
-				break;
-		}
+		data = read_from(fd, from, st.st_size, &got);
+		if (!have_line && out != NULL)
+			have_line = last_line(data, got, from == 0, out);
 		if ((seq = last_seq(data, got, from == 0)) > 0 ||
 		    from == 0 || want >= TAIL_MAX)
 			break;
@@ -256,4 +288,10 @@ out:
 	free(data);
 	close(fd);
 	return seq > 0 && seq < UINT64_MAX ? seq + 1 : 1;
+}
+
+uint64_t
+alert_file_next_seq(const char *path)
+{
+	return alert_file_tail(path, NULL);
 }

@@ -152,7 +152,7 @@ check_change(const struct change *cc, void *arg)
 	progress_end(&sr->progress);
 	buf_reset(&sr->line);
 	if (sr->cfg->json) {
-		(void)alert_line(sr->alerts, &a, &sr->line);
+		(void)alert_line(sr->alerts, &a, NULL, &sr->line);
 		fwrite(sr->line.data, 1, sr->line.len, stdout);
 		return;
 	}

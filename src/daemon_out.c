@@ -9,9 +9,14 @@
  * (its seq range) once the file takes lines again.  An alert that cannot
  * be made into a line is not dropped in silence either: a gap alert,
  * which is short, names its path instead, and the caller is told.
+ *
+ * Each line carries the link to the line before it (fimd.chain,
+ * chain.h), made here with the line, in seq order, which is the order
+ * the file receives them in, spooled or not.
  */
 #include <errno.h>
 #include <malloc.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -85,6 +90,28 @@ make_alert_dir(const char *alerts_path)
 	free(dir);
 }
 
+/*
+ * Continue the chain and the seq from the alert file's last line, so a
+ * restart does not break either; an empty or missing file starts a new
+ * stream from CHAIN_GENESIS.  Returns the next seq.
+ */
+static uint64_t
+chain_seed(struct daemon_output *o, const char *alerts_path)
+{
+	struct buf last;
+	uint64_t seq;
+
+	chain_init(&o->chain, NULL);
+	if (strcmp(alerts_path, "-") == 0)
+		return 1;
+	buf_init(&last, SIZE_MAX);
+	seq = alert_file_tail(alerts_path, &last);
+	if (last.len > 0)
+		chain_follow(&o->chain, last.data, last.len);
+	buf_release(&last);
+	return seq;
+}
+
 enum exit_status
 daemon_out_open(struct daemon *d)
 {
@@ -120,8 +147,7 @@ daemon_out_open(struct daemon *d)
 		}
 		o->nsinks++;
 	}
-	o->alerts = alert_stream_new("none",
-	    alert_file_next_seq(c->alerts_path));
+	o->alerts = alert_stream_new("none", chain_seed(o, c->alerts_path));
 	return EXIT_OK;
 }
 
@@ -216,7 +242,8 @@ file_take(struct daemon *d, uint64_t seq, const char *line, size_t len)
 }
 
 /*
- * One line for a to every sink.  Returns 0 when the alert file took it
+ * One line for a, linked to the one before, to every sink.  Returns 0
+ * when the alert file took it
  * (or holds it in the spool), else -errno: alert_line's (no seq taken),
  * or -ENOBUFS when the spool was full.
  */
@@ -230,7 +257,7 @@ emit_line(struct daemon *d, const struct alert *a)
 	int r;
 
 	buf_init(&line, o->line_max != 0 ? o->line_max : ALERT_LINE_MAX);
-	if ((r = alert_line(o->alerts, a, &line)) < 0) {
+	if ((r = alert_line(o->alerts, a, o->chain.link, &line)) < 0) {
 		buf_release(&line);
 		return r;
 	}
@@ -241,7 +268,13 @@ emit_line(struct daemon *d, const struct alert *a)
 			    o->sinks[i]->ops->name);
 		}
 	}
-	r = file_take(d, seq, line.data, line.len);
+	/*
+	 * A line the spool could not hold never reaches the file: the next
+	 * line links to the last one that will, so the chain stays whole
+	 * across the seq range the gap of report_lost names.
+	 */
+	if ((r = file_take(d, seq, line.data, line.len)) == 0)
+		chain_follow(&o->chain, line.data, line.len);
 	buf_release(&line);
 	if (r == 0 && a->action == ACTION_GAP)
 		o->gaps++;

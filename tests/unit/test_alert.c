@@ -15,6 +15,7 @@
 
 #include "alert.h"
 #include "attr.h"
+#include "chain.h"
 #include "diff.h"
 #include "hash.h"
 #include "procinfo.h"
@@ -81,7 +82,7 @@ one_line(struct alert_stream *s, const struct alert *a)
 	json_error_t err;
 
 	buf_init(&b, BUF_MAX_DEFAULT);
-	assert_int_equal(alert_line(s, a, &b), 0);
+	assert_int_equal(alert_line(s, a, NULL, &b), 0);
 	assert_true(b.len > 0);
 	assert_int_equal(b.data[b.len - 1], '\n');
 	assert_null(memchr(b.data, '\n', b.len - 1));
@@ -464,7 +465,8 @@ test_seq_without_gaps(void **state)
 		if (i == 4) {
 			/* A line that cannot be made takes no seq. */
 			buf_init(&small, 16);
-			assert_int_equal(alert_line(s, &a, &small), -ENOSPC);
+			assert_int_equal(alert_line(s, &a, NULL, &small),
+			    -ENOSPC);
 			assert_int_equal(small.len, 0);
 			buf_release(&small);
 		}
@@ -721,7 +723,7 @@ xattrs_line(struct alert_stream *s, const struct record *old,
 	a.diff = &d;
 	/* The cap the daemon writes with, not the test's default. */
 	buf_init(&b, ALERT_LINE_MAX);
-	assert_int_equal(alert_line(s, &a, &b), 0);
+	assert_int_equal(alert_line(s, &a, NULL, &b), 0);
 	*ret_len = b.len;
 	o = json_loadb(b.data, b.len, 0, NULL);
 	assert_non_null(o);
@@ -957,7 +959,7 @@ alert_lines(uint64_t first, int n, size_t pathlen)
 	buf_init(&b, BUF_MAX_DEFAULT);
 	fill_simple(&a, p);
 	for (i = 0; i < n; i++)
-		assert_int_equal(alert_line(s, &a, &b), 0);
+		assert_int_equal(alert_line(s, &a, NULL, &b), 0);
 	alert_stream_free(s);
 	free(p);
 	return buf_detach(&b, NULL);
@@ -1006,6 +1008,92 @@ test_next_seq(void **state)
 	free(path);
 	free(dir);
 	(void)fd;
+}
+
+/* The bytes of the file's last complete line, whatever it holds. */
+static void
+assert_last_line(const char *path, uint64_t seq, const char *want)
+{
+	struct buf b;
+
+	buf_init(&b, SIZE_MAX);
+	assert_int_equal(alert_file_tail(path, &b), seq);
+	if (want == NULL)
+		assert_int_equal(b.len, 0);
+	else {
+		assert_int_equal(b.len, strlen(want));
+		assert_memory_equal(b.data, want, b.len);
+	}
+	buf_release(&b);
+}
+
+static void
+test_last_line(void **state)
+{
+	char *dir = tlib_mkdtemp("alerttail"), *path, *lines, *more;
+	const char *last;
+
+	(void)state;
+	path = tlib_fmt("%s/alerts.json", dir);
+	assert_last_line(path, 1, NULL);			/* missing */
+	tlib_write(path, "", 0);
+	assert_last_line(path, 1, NULL);			/* empty */
+	lines = alert_lines(7, 3, 8);
+	tlib_write(path, lines, (size_t)-1);
+	last = strrchr(lines, '{');
+	while (last > lines && last[-1] != '\n')
+		last--;
+	assert_last_line(path, 10, last);
+	/* A torn tail is not a line; junk after the last alert is. */
+	more = tlib_fmt("%s{\"fimd\":{\"seq\":1", lines);
+	tlib_write(path, more, (size_t)-1);
+	assert_last_line(path, 10, last);
+	free(more);
+	more = tlib_fmt("%snot json\n", lines);
+	tlib_write(path, more, (size_t)-1);
+	assert_last_line(path, 10, "not json\n");
+	free(more);
+	free(lines);
+	/* Longer than the first window read. */
+	lines = alert_lines(41, 2, 200000);
+	tlib_write(path, lines, (size_t)-1);
+	assert_last_line(path, 43, strchr(lines, '\n') + 1);
+	free(lines);
+	tlib_rmrf(dir);
+	free(path);
+	free(dir);
+}
+
+/* fimd.chain, when given, is the last field of fimd; else absent. */
+static void
+test_chain_field(void **state)
+{
+	struct alert_stream *s = alert_stream_new("inotify", 1);
+	const char *key = NULL;
+	struct alert a;
+	struct buf b;
+	json_t *o, *v;
+	size_t n = 0;
+
+	(void)state;
+	fill_simple(&a, "/etc/passwd");
+	o = one_line(s, &a);
+	assert_null(tlib_json_get(o, "fimd.chain"));
+	json_decref(o);
+	buf_init(&b, BUF_MAX_DEFAULT);
+	assert_int_equal(alert_line(s, &a, CHAIN_GENESIS, &b), 0);
+	o = json_loadb(b.data, b.len, 0, NULL);
+	assert_non_null(o);
+	assert_string_equal(tlib_json_str(o, "fimd.chain"), CHAIN_GENESIS);
+	json_object_foreach(json_object_get(o, "fimd"), key, v) {
+		(void)v;
+		n++;
+		if (n == json_object_size(json_object_get(o, "fimd")))
+			assert_string_equal(key, "chain");
+	}
+	json_decref(o);
+	buf_release(&b);
+	alert_stream_free(s);
 }
 
 /*
@@ -1071,5 +1159,7 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_next_seq);
 	tests[n++] =
 	    (struct CMUnitTest)cmocka_unit_test(test_next_seq_tail_only);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_last_line);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_chain_field);
 	return _cmocka_run_group_tests("alert", tests, n, NULL, NULL);
 }
