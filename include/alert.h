@@ -34,6 +34,9 @@ enum alert_action {
 	ACTION_ATTRIBUTES_MODIFIED,
 	ACTION_GAP,		/* coverage lost: events may be missing */
 	ACTION_RECONCILED,	/* the rescan after a gap completed */
+	ACTION_STARTED,		/* the daemon began a run */
+	ACTION_STOPPED,		/* ... and ended it in order */
+	ACTION_CHECKPOINT,	/* ... and its state, every heartbeat */
 	ACTION_COUNT
 };
 
@@ -41,6 +44,20 @@ enum alert_source {
 	SOURCE_REALTIME,
 	SOURCE_RESCAN,
 	SOURCE_CHECK,
+};
+
+/*
+ * The daemon's own state, as its started, stopped and checkpoint records
+ * carry it (fimd.alerts(5)); each record takes the fields it documents.
+ */
+struct alert_state {
+	uint64_t files;		/* entries the baseline covers */
+	uint64_t rules;		/* rules loaded */
+	const char *rules_digest;	/* their digest, or NULL */
+	uint64_t open_gaps;	/* gaps whose rescan has not ended */
+	uint64_t alerts;	/* checkpoint: alert lines since the last
+				   one (or the start); stopped: in the run */
+	uint64_t heartbeat;	/* seconds between checkpoints */
 };
 
 struct alert {
@@ -63,6 +80,7 @@ struct alert {
 	uint64_t entries;		/* ... with this many entries */
 	bool	 still_open;		/* hashed while open for writing */
 	bool	 rescan_follows;	/* gap: a rescan of it is queued */
+	const struct alert_state *state; /* started, stopped, checkpoint */
 };
 
 /*
@@ -100,6 +118,15 @@ void	alert_from_change(struct alert *a, enum alert_source source,
 void	alert_for_scope(struct alert *a, enum alert_action action,
 	    enum alert_source source, const char *scope, size_t len,
 	    const char *reason, uint64_t count);
+
+/*
+ * A record of the daemon's own life (ACTION_STARTED, ACTION_STOPPED or
+ * ACTION_CHECKPOINT): *a is zeroed and filled.  It is about no file and
+ * no rule, so the line has neither.  reason: why a run stopped, or NULL.
+ * Borrows st and reason.
+ */
+void	alert_for_state(struct alert *a, enum alert_action action,
+	    const struct alert_state *st, const char *reason);
 
 /*
  * The longest line alert_line() makes, newline included; the daemon
@@ -148,6 +175,8 @@ int	alert_line(struct alert_stream *s, const struct alert *a,
 int	alert_human(const json_t *alert, bool verbose, struct buf *out);
 
 const char *alert_action_name(enum alert_action a);
+/* Whether a is a record of the daemon's life (started, stopped, ...). */
+bool	alert_is_state(enum alert_action a);
 
 /*
  * The seq to continue from after the last line of an existing alert file

@@ -45,6 +45,7 @@ struct fimd_config {
 	bool	 syslog;	/* RFC 5424 sink on */
 	char	*syslog_target;	/* unix socket path */
 	bool	 journald;	/* journald sink on */
+	uint64_t heartbeat;	/* seconds between checkpoint records */
 	/* --tail filters */
 	char	*tail_rule;
 	char	*tail_severity;

@@ -104,6 +104,9 @@ struct daemon_output {
 	struct deferred *deferred;	/* FIFO head */
 	struct deferred *deferred_tail;
 	uint64_t alerts_emitted;	/* lines the alert file took */
+	/* Alert lines (not started, stopped, checkpoint) made in the run */
+	uint64_t run_alerts;
+	uint64_t since_checkpoint;	/* ... since the last checkpoint */
 	uint64_t gaps;			/* of which gap alerts */
 	uint64_t alerts_unwritten;	/* not written; a gap stood in */
 	/*
@@ -165,6 +168,9 @@ struct daemon {
 	struct event *proc_ev;
 	struct event *deferred_ev;	/* runs deferred work, then rescans */
 	bool	 stopping;
+	int	 stop_signal;	/* what ended the loop, or 0 */
+	bool	 announced;	/* "started" was sent: "stopped" ends the run */
+	struct event *heartbeat_ev;	/* a checkpoint record each time */
 	bool	 building;	/* the initial baseline: no alerts */
 	double	 started;	/* wall clock */
 	uint64_t unreadable;	/* covered files that could not be read */

@@ -37,6 +37,9 @@ static const char *const action_names[ACTION_COUNT] = {
 	[ACTION_ATTRIBUTES_MODIFIED] = "attributes_modified",
 	[ACTION_GAP] = "gap",
 	[ACTION_RECONCILED] = "reconciled",
+	[ACTION_STARTED] = "started",
+	[ACTION_STOPPED] = "stopped",
+	[ACTION_CHECKPOINT] = "checkpoint",
 };
 
 /* ECS event.type for each action. */
@@ -48,6 +51,9 @@ static const char *const action_types[ACTION_COUNT] = {
 	[ACTION_ATTRIBUTES_MODIFIED] = "change",
 	[ACTION_GAP] = "info",
 	[ACTION_RECONCILED] = "info",
+	[ACTION_STARTED] = "start",
+	[ACTION_STOPPED] = "end",
+	[ACTION_CHECKPOINT] = "info",
 };
 
 static const char *const source_names[] = {
@@ -271,13 +277,18 @@ message_coverage(struct buf *m, const struct alert *a)
 }
 
 static json_t *
-build_message(const struct alert *a)
+build_message(const struct alert_stream *s, const struct alert *a)
 {
 	struct buf m, lossy;
 	json_t *v;
 
 	buf_init(&m, BUF_MAX_DEFAULT);
 	switch (a->action) {
+	case ACTION_STARTED:
+	case ACTION_STOPPED:
+	case ACTION_CHECKPOINT:
+		alert_state_message(s, a, &m);
+		break;
 	case ACTION_GAP:
 	case ACTION_RECONCILED:
 		message_coverage(&m, a);
@@ -325,6 +336,17 @@ build_message(const struct alert *a)
 
 /* ---- sections ---- */
 
+/* ECS event.kind: "state" is ECS's word for a periodic snapshot. */
+static const char *
+event_kind(enum alert_action a)
+{
+	if (a == ACTION_CHECKPOINT)
+		return "state";
+	if (is_coverage(a) || alert_is_state(a))
+		return "event";
+	return "alert";
+}
+
 static json_t *
 build_event(struct alert_stream *s, const struct alert *a, uint64_t seq)
 {
@@ -333,9 +355,10 @@ build_event(struct alert_stream *s, const struct alert *a, uint64_t seq)
 
 	snprintf(id, sizeof(id), "%s-%" PRIu64, s->id_prefix, seq);
 	json_object_set_new(e, "id", json_string(id));
-	json_object_set_new(e, "kind",
-	    json_string(is_coverage(a->action) ? "event" : "alert"));
-	json_object_set_new(e, "category", json_pack("[s]", "file"));
+	json_object_set_new(e, "kind", json_string(event_kind(a->action)));
+	/* The daemon's own records are about its process, not a file. */
+	json_object_set_new(e, "category", json_pack("[s]",
+	    alert_is_state(a->action) ? "process" : "file"));
 	json_object_set_new(e, "type", json_pack("[s]",
 	    (unsigned)a->action < ACTION_COUNT ? action_types[a->action] :
 	    "info"));
@@ -369,6 +392,11 @@ build_fimd(struct alert_stream *s, const struct alert *a, uint64_t seq,
 	json_t *prev;
 
 	json_object_set_new(fimd, "seq", json_integer((json_int_t)seq));
+	if (alert_is_state(a->action)) {
+		json_object_set_new(fimd, "backend", json_string(s->backend));
+		alert_state_json(a, fimd);
+		return;
+	}
 	json_object_set_new(fimd, "source", json_string(
 	    (unsigned)a->source < sizeof(source_names) /
 	    sizeof(source_names[0]) ? source_names[a->source] : "unknown"));
@@ -418,7 +446,7 @@ build_at(struct alert_stream *s, const struct alert *a, uint64_t seq,
 
 	clock_wall(&now);
 	json_object_set_new(o, "@timestamp", alert_json_time(&now));
-	json_object_set_new(o, "message", build_message(a));
+	json_object_set_new(o, "message", build_message(s, a));
 	json_object_set_new(o, "ecs", json_pack("{s:s}", "version",
 	    ECS_VERSION));
 	json_object_set_new(o, "event", build_event(s, a, seq));

@@ -123,6 +123,53 @@ add_verbose(struct buf *out, const json_t *alert)
 	return r;
 }
 
+static json_int_t
+num(const json_t *fimd, const char *key)
+{
+	return json_integer_value(json_object_get(fimd, key));
+}
+
+/* The rest of a started, stopped or checkpoint line, from its fields. */
+static int
+add_state(struct buf *out, const char *action, const json_t *fimd)
+{
+	const char *backend = get_str(fimd, "backend", NULL);
+	const char *reason = get_str(fimd, "reason", NULL);
+	int r = 0;
+
+	r |= add_visible(out, action);
+	if (strcmp(action, "stopped") == 0) {
+		r |= buf_adds(out, " (");
+		r |= add_visible(out, reason != NULL ? reason : "?");
+		return r | buf_addf(out, "): %" JSON_INTEGER_FORMAT " alerts, %"
+		    JSON_INTEGER_FORMAT " files", num(fimd, "alerts"),
+		    num(fimd, "files"));
+	}
+	r |= buf_adds(out, strcmp(action, "started") == 0 ? " with " : ": ");
+	if (strcmp(action, "checkpoint") == 0)
+		r |= buf_addf(out, "%" JSON_INTEGER_FORMAT " files, ",
+		    num(fimd, "files"));
+	r |= add_visible(out, backend != NULL ? backend : "?");
+	r |= buf_addf(out, ", %" JSON_INTEGER_FORMAT " rules",
+	    num(fimd, "rules"));
+	if (strcmp(action, "checkpoint") == 0)
+		r |= buf_addf(out, ", %" JSON_INTEGER_FORMAT " open gaps, %"
+		    JSON_INTEGER_FORMAT " alerts since the last",
+		    num(fimd, "open_gaps"), num(fimd, "alerts"));
+	else
+		r |= buf_addf(out, ", a checkpoint every %" JSON_INTEGER_FORMAT
+		    " s", num(fimd, "heartbeat"));
+	return r;
+}
+
+static bool
+is_state(const char *action)
+{
+	return strcmp(action, "started") == 0 ||
+	    strcmp(action, "stopped") == 0 ||
+	    strcmp(action, "checkpoint") == 0;
+}
+
 int
 alert_human(const json_t *alert, bool verbose, struct buf *out)
 {
@@ -141,6 +188,10 @@ alert_human(const json_t *alert, bool verbose, struct buf *out)
 	r |= buf_addc(out, ' ');
 	r |= add_visible(out, sev != NULL ? sev : "info");
 	r |= buf_addc(out, ' ');
+	if (is_state(action) && json_object_get(alert, "file") == NULL) {
+		r |= add_state(out, action, fimd);
+		goto out;
+	}
 	r |= add_visible(out, action);
 	r |= buf_addc(out, ' ');
 	if (prev != NULL) {
@@ -164,6 +215,7 @@ alert_human(const json_t *alert, bool verbose, struct buf *out)
 	r |= add_process(out, alert);
 	if (verbose)
 		r |= add_verbose(out, alert);
+out:
 	if (r != 0) {
 		buf_truncate(out, old);
 		return -ENOSPC;

@@ -278,6 +278,10 @@ emit_line(struct daemon *d, const struct alert *a)
 	buf_release(&line);
 	if (r == 0 && a->action == ACTION_GAP)
 		o->gaps++;
+	if (r == 0 && !alert_is_state(a->action)) {
+		o->run_alerts++;
+		o->since_checkpoint++;
+	}
 	return r;
 }
 
@@ -441,6 +445,24 @@ daemon_gap_final(struct daemon *d, enum alert_source source,
     const char *scope, size_t len, const char *reason)
 {
 	return gap_alert(d, source, scope, len, reason, false);
+}
+
+bool
+daemon_record(struct daemon *d, enum alert_action action,
+    const struct alert_state *st, const char *reason)
+{
+	struct daemon_output *o = &d->out;
+	struct alert_state own = *st;
+	struct alert a;
+
+	own.alerts = action == ACTION_CHECKPOINT ? o->since_checkpoint :
+	    o->run_alerts;
+	alert_for_state(&a, action, &own, reason);
+	if (!daemon_emit(d, &a, 0))
+		return false;
+	if (action == ACTION_CHECKPOINT)
+		o->since_checkpoint = 0;
+	return true;
 }
 
 enum exit_status

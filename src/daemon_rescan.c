@@ -87,6 +87,20 @@ rescan_queued(const struct daemon *d)
 	return n;
 }
 
+size_t
+rescan_open_gaps(const struct daemon *d)
+{
+	const struct rescan *r;
+	size_t n = 0;
+
+	if (d->rescans.active != NULL && (d->rescans.active->flags &
+	    RESCAN_GAP))
+		n++;
+	for (r = d->rescans.queue; r != NULL; r = r->next)
+		n += (r->flags & RESCAN_GAP) != 0;
+	return n;
+}
+
 void
 rescan_free(struct rescan *r)
 {

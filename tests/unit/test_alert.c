@@ -169,6 +169,14 @@ static const struct {
 	{ "fimd.hash_skipped", JSON_TRUE },
 	{ "fimd.reason", JSON_STRING },
 	{ "fimd.count", JSON_INTEGER },
+	{ "fimd.version", JSON_STRING },
+	{ "fimd.files", JSON_INTEGER },
+	{ "fimd.rules", JSON_INTEGER },
+	{ "fimd.rules_digest", JSON_STRING },
+	{ "fimd.open_gaps", JSON_INTEGER },
+	{ "fimd.alerts", JSON_INTEGER },
+	{ "fimd.heartbeat", JSON_INTEGER },
+	{ "fimd.chain", JSON_STRING },
 };
 
 /* Every field of v is documented above with the type it has. */
@@ -684,6 +692,89 @@ test_whole_tree_scope(void **state)
 	alert_stream_free(s);
 }
 
+/* ---- the daemon's own records ---- */
+
+static const struct state_case {
+	enum alert_action action;
+	const char *name, *kind, *type;
+	const char *fields;	/* under fimd, in order, after seq, backend */
+	const char *message, *human;
+} state_cases[] = {
+	{ ACTION_STARTED, "started", "event", "start",
+	    "version rules rules_digest heartbeat",
+	    "fimd " FIMD_VERSION " started with fanotify: 2 rules, a "
+	    "checkpoint every 3600 s",
+	    "info started with fanotify, 2 rules, a checkpoint every 3600 s" },
+	{ ACTION_CHECKPOINT, "checkpoint", "state", "info",
+	    "files rules rules_digest open_gaps alerts heartbeat",
+	    "checkpoint: 12 files, 2 rules, fanotify, 1 open gap, 5 alerts "
+	    "since the last checkpoint",
+	    "info checkpoint: 12 files, fanotify, 2 rules, 1 open gaps, 5 "
+	    "alerts since the last" },
+	{ ACTION_STOPPED, "stopped", "event", "end", "reason files alerts",
+	    "fimd stopped (SIGTERM): 5 alerts in this run, 12 files",
+	    "info stopped (SIGTERM): 5 alerts, 12 files" },
+};
+
+/*
+ * started, checkpoint and stopped: event.kind "event" or "state", the
+ * process category, no file, rule or severity, and the fields
+ * fimd.alerts(5) lists, each with its one type.
+ */
+static void
+test_state_records(void **state)
+{
+	struct alert_state st = { .files = 12, .rules = 2,
+	    .rules_digest = "abc", .open_gaps = 1, .alerts = 5,
+	    .heartbeat = 3600 };
+	struct alert_stream *s = alert_stream_new("fanotify", 7);
+	const struct state_case *tc;
+	struct alert a;
+	struct buf b, keys;
+	const char *key;
+	json_t *o, *v;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(state_cases) / sizeof(state_cases[0]); i++) {
+		tc = &state_cases[i];
+		alert_for_state(&a, tc->action, &st, "SIGTERM");
+		assert_true(alert_is_state(tc->action));
+		o = one_line(s, &a);
+		check_all_types(o);
+		check_order(o);
+		assert_string_equal(tlib_json_str(o, "event.action"), tc->name);
+		assert_string_equal(tlib_json_str(o, "event.kind"), tc->kind);
+		assert_true(tlib_json_has(o, "event.category", "process"));
+		assert_true(tlib_json_has(o, "event.type", tc->type));
+		assert_null(tlib_json_get(o, "file"));
+		assert_null(tlib_json_get(o, "rule"));
+		assert_null(tlib_json_get(o, "event.severity"));
+		assert_null(tlib_json_get(o, "fimd.source"));
+		assert_int_equal(json_integer_value(tlib_json_get(o,
+		    "fimd.seq")), 7 + i);
+		assert_string_equal(tlib_json_str(o, "message"), tc->message);
+		buf_init(&keys, BUF_MAX_DEFAULT);
+		json_object_foreach(json_object_get(o, "fimd"), key, v) {
+			(void)v;
+			(void)buf_addf(&keys, "%s%s", keys.len > 0 ? " " : "",
+			    key);
+		}
+		(void)buf_addc(&keys, '\0');
+		key = tlib_fmt("seq backend %s", tc->fields);
+		assert_string_equal(keys.data, key);
+		free((char *)(uintptr_t)key);
+		buf_release(&keys);
+		buf_init(&b, BUF_MAX_DEFAULT);
+		assert_int_equal(alert_human(o, false, &b), 0);
+		assert_string_equal(b.data + 20, tc->human);
+		buf_release(&b);
+		json_decref(o);
+	}
+	alert_stream_free(s);
+	assert_false(alert_is_state(ACTION_GAP));
+}
+
 /* ---- bounded values ---- */
 
 /* Give r one more xattr: name, len bytes of fill (kept sorted by caller). */
@@ -1152,6 +1243,7 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_gap_message);
 	tests[n++] =
 	    (struct CMUnitTest)cmocka_unit_test(test_whole_tree_scope);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_state_records);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_long_xattr_value);
 	tests[n++] =
 	    (struct CMUnitTest)cmocka_unit_test(test_long_change_value);
