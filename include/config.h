@@ -46,6 +46,8 @@ struct fimd_config {
 	char	*syslog_target;	/* unix socket path */
 	bool	 journald;	/* journald sink on */
 	uint64_t heartbeat;	/* seconds between checkpoint records */
+	char	*chain_key;	/* key file of the chain and the baseline's
+				   digest, or NULL: plain SHA-256 */
 	/* --tail filters */
 	char	*tail_rule;
 	char	*tail_severity;

@@ -150,6 +150,7 @@ struct daemon_rescans {
 struct daemon {
 	/* The loop (daemon.c) sets these up and tears them down. */
 	const struct fimd_config *cfg;
+	struct chain_key *key;	/* chain_key's, or NULL: plain digests */
 	struct event_base *base;
 	struct ruleset *rs;
 	struct ruleset *old_rs;	/* during a reload: what was covered */

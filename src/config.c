@@ -85,6 +85,7 @@ static const struct conf_key {
 	KEY("syslog_target", CONF_PATH, syslog_target, 0, 0),
 	KEY("journald", CONF_BOOL, journald, 0, 0),
 	KEY("heartbeat", CONF_DURATION, heartbeat, MAX_HEARTBEAT_S, 0),
+	KEY("chain_key", CONF_PATH, chain_key, 0, PATH_NULL_OK),
 #undef KEY
 };
 #define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -131,7 +132,7 @@ config_release(struct fimd_config *c)
 		&c->config_path, &c->rules_path, &c->shipped_rules,
 		&c->baseline_path, &c->alerts_path, &c->socket_path,
 		&c->syslog_target, &c->tail_rule, &c->tail_severity,
-		&c->tail_prefix, &c->tail_since,
+		&c->tail_prefix, &c->tail_since, &c->chain_key,
 	};
 	size_t i;
 

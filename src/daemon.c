@@ -226,6 +226,25 @@ watch_roots(struct daemon *d)
 	return watch_read(d->watch, rt_watch_event, d) < 0 ? -EIO : 0;
 }
 
+/* New rules must not cover the key file either (logged when they do). */
+static bool
+key_outside(const struct daemon *d, const struct ruleset *rs)
+{
+	const char *const *roots;
+	struct diag dg;
+	size_t n;
+	int r;
+
+	if (d->key == NULL)
+		return true;
+	n = ruleset_roots(rs, &roots);
+	diag_init(&dg);
+	r = chain_key_outside(d->key, roots, n, &dg);
+	diag_print(&dg, stderr);
+	diag_release(&dg);
+	return r == 0;
+}
+
 static void
 daemon_reload(struct daemon *d)
 {
@@ -234,6 +253,12 @@ daemon_reload(struct daemon *d)
 
 	log_notice("reloading rules from %s", d->cfg->rules_path);
 	if (cmd_load_rules(d->cfg, false, &rs) != EXIT_OK) {
+		log_warnx("keeping the current rules");
+		(void)daemon_reopen_sinks(d);
+		return;
+	}
+	if (!key_outside(d, rs)) {
+		ruleset_free(rs);
 		log_warnx("keeping the current rules");
 		(void)daemon_reopen_sinks(d);
 		return;
@@ -288,7 +313,8 @@ build_baseline(struct daemon *d)
 	 * daemon's lifetime (about 7% of its resident size).
 	 */
 	diag_init(&dg);
-	if (baseline_load(d->cfg->baseline_path, &saved, &dg) == 0) {
+	if (baseline_load_keyed(d->cfg->baseline_path, d->key, &saved,
+	    &dg) == 0) {
 		baseline_free(d->b);
 		d->b = saved;
 		daemon_trim(d);
@@ -308,7 +334,7 @@ load_state(struct daemon *d)
 	int r;
 
 	diag_init(&dg);
-	r = baseline_load(d->cfg->baseline_path, &d->b, &dg);
+	r = baseline_load_keyed(d->cfg->baseline_path, d->key, &d->b, &dg);
 	if (r == -ENOENT) {
 		diag_release(&dg);
 		return build_baseline(d);
@@ -410,6 +436,7 @@ daemon_setup(struct daemon *d, const struct fimd_config *c)
 	if (evthread_use_pthreads() < 0 || (d->base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
 	if ((st = cmd_load_rules(c, false, &d->rs)) != EXIT_OK ||
+	    (st = cmd_load_key(c, d->rs, &d->key)) != EXIT_OK ||
 	    (st = daemon_out_open(d)) != EXIT_OK)
 		return st;
 	if ((d->pool = hashpool_new(c->workers)) == NULL)
@@ -456,6 +483,7 @@ daemon_teardown(struct daemon *d)
 	baseline_free(d->b);
 	ruleset_free(d->rs);
 	ruleset_free(d->old_rs);
+	chain_key_free(d->key);
 	if (d->base != NULL)
 		event_base_free(d->base);
 }

@@ -96,12 +96,13 @@ make_alert_dir(const char *alerts_path)
  * stream from CHAIN_GENESIS.  Returns the next seq.
  */
 static uint64_t
-chain_seed(struct daemon_output *o, const char *alerts_path)
+chain_seed(struct daemon_output *o, const struct chain_key *key,
+    const char *alerts_path)
 {
 	struct buf last;
 	uint64_t seq;
 
-	chain_init(&o->chain, NULL);
+	chain_init(&o->chain, key);
 	if (strcmp(alerts_path, "-") == 0)
 		return 1;
 	buf_init(&last, SIZE_MAX);
@@ -147,7 +148,8 @@ daemon_out_open(struct daemon *d)
 		}
 		o->nsinks++;
 	}
-	o->alerts = alert_stream_new("none", chain_seed(o, c->alerts_path));
+	o->alerts = alert_stream_new("none", chain_seed(o, d->key,
+	    c->alerts_path));
 	return EXIT_OK;
 }
 
@@ -470,7 +472,7 @@ daemon_save(struct daemon *d)
 {
 	enum exit_status st;
 
-	if ((st = cmd_save_baseline(d->cfg, d->b)) == EXIT_OK)
+	if ((st = cmd_save_baseline(d->cfg, d->key, d->b)) == EXIT_OK)
 		d->out.dirty = false;
 	return st;
 }

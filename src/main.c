@@ -317,7 +317,8 @@ load_config(struct fimd_config *c, const struct flags *fl)
 	    absolutize(&c->shipped_rules) < 0 ||
 	    absolutize(&c->baseline_path) < 0 ||
 	    absolutize(&c->alerts_path) < 0 ||
-	    absolutize(&c->socket_path) < 0)
+	    absolutize(&c->socket_path) < 0 ||
+	    absolutize(&c->chain_key) < 0)
 		return EXIT_IO_ERROR;
 	return 0;
 }

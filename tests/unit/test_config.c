@@ -73,6 +73,7 @@ test_defaults(void **state)
 	assert_string_equal(c.syslog_target, "/dev/log");
 	assert_false(c.journald);
 	assert_int_equal(c.heartbeat, 3600);
+	assert_null(c.chain_key);
 	assert_null(c.tail_rule);
 	assert_null(c.tail_severity);
 	assert_null(c.tail_prefix);
@@ -105,7 +106,8 @@ test_every_key(void **state)
 	    "  \"syslog\": true,\n"
 	    "  \"syslog_target\": \"/run/rsyslog/in.sock\",\n"
 	    "  \"journald\": true,\n"
-	    "  \"heartbeat\": \"15m\"\n"
+	    "  \"heartbeat\": \"15m\",\n"
+	    "  \"chain_key\": \"/etc/fimd/chain.key\"\n"
 	    "}\n";
 	struct fimd_config c;
 	struct diag d;
@@ -132,6 +134,7 @@ test_every_key(void **state)
 	assert_string_equal(c.syslog_target, "/run/rsyslog/in.sock");
 	assert_true(c.journald);
 	assert_int_equal(c.heartbeat, 900);
+	assert_string_equal(c.chain_key, "/etc/fimd/chain.key");
 	diag_release(&d);
 	config_release(&c);
 }
