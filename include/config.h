@@ -54,6 +54,7 @@ struct fimd_config {
 	char	*tail_prefix;
 	char	*tail_since;
 	bool	 follow;
+	char	*verify_key;	/* --verify --key FILE, or NULL */
 	/* operands (PATH... of --query, --accept, --explain) */
 	char	**operands;
 	int	 noperands;

@@ -133,6 +133,7 @@ config_release(struct fimd_config *c)
 		&c->baseline_path, &c->alerts_path, &c->socket_path,
 		&c->syslog_target, &c->tail_rule, &c->tail_severity,
 		&c->tail_prefix, &c->tail_since, &c->chain_key,
+		&c->verify_key,
 	};
 	size_t i;
 
