@@ -164,7 +164,8 @@ daemon_out_close(struct daemon *d)
 		daemon_deferred_free(w);
 	daemon_event_free(&o->save_ev);
 	spool_flush(d);
-	if (spool_count(o->spool) > 0)
+	/* No spool when start-up failed before the output was opened. */
+	if (o->spool != NULL && spool_count(o->spool) > 0)
 		log_warnx("%zu alerts could not be written to the alert file "
 		    "and are lost", spool_count(o->spool));
 	spool_free(o->spool);

@@ -120,6 +120,28 @@ test_lifecycle(void **state)
 	tdaemon_free(&d);
 }
 
+/*
+ * A daemon that cannot start (invalid rules) says so with exit 17, and
+ * writes no started record, so no stopped one is owed.
+ */
+static void
+test_refused_start(void **state)
+{
+	struct tlib_run r;
+	struct tdaemon d;
+
+	(void)state;
+	tdaemon_init(&d, "t350r", "inotify", NULL);
+	tlib_write(d.rules, "{\"rules\":[{\"name\":\"x\",\"paths\":[\"/tmp\"],"
+	    "\"colour\":1}]}\n", (size_t)-1);
+	tdaemon_fimd(&d, &r, "--foreground", NULL, NULL);
+	assert_int_equal(r.status, 17);
+	assert_non_null(strstr(r.err, "unknown key \"colour\""));
+	tlib_run_release(&r);
+	assert_int_equal(access(d.alerts, F_OK), -1);
+	tdaemon_free(&d);
+}
+
 /* Touch n files of the tree, one by one, and wait for their alerts. */
 static void
 changes(struct tdaemon *d, const char *tag, int n)
@@ -450,6 +472,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lifecycle),
+		cmocka_unit_test(test_refused_start),
 		cmocka_unit_test(test_stream_verifies),
 		cmocka_unit_test(test_tampering),
 		cmocka_unit_test(test_unclean_stop),
