@@ -16,7 +16,7 @@ WERROR     ?=
 VERSION    := 0.1.0
 
 O          ?= build
-PKGS       := libevent libevent_pthreads jansson libcrypto
+PKGS       := libevent libevent_pthreads jansson libcrypto zlib
 
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wpointer-arith -Wcast-qual \
 	-Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \

@@ -34,6 +34,9 @@ enum alert_action {
 	ACTION_ATTRIBUTES_MODIFIED,
 	ACTION_GAP,		/* coverage lost: events may be missing */
 	ACTION_RECONCILED,	/* the rescan after a gap completed */
+	ACTION_STARTED,		/* the daemon began a run */
+	ACTION_STOPPED,		/* ... and ended it in order */
+	ACTION_CHECKPOINT,	/* ... and its state, every heartbeat */
 	ACTION_COUNT
 };
 
@@ -43,11 +46,26 @@ enum alert_source {
 	SOURCE_CHECK,
 };
 
+/*
+ * The daemon's own state, as its started, stopped and checkpoint records
+ * carry it (fimd.alerts(5)); each record takes the fields it documents.
+ */
+struct alert_state {
+	uint64_t files;		/* entries the baseline covers */
+	uint64_t rules;		/* rules loaded */
+	const char *rules_digest;	/* their digest, or NULL */
+	uint64_t open_gaps;	/* gaps whose rescan has not ended */
+	uint64_t alerts;	/* checkpoint: alert lines since the last
+				   one (or the start); stopped: in the run */
+	uint64_t heartbeat;	/* seconds between checkpoints */
+};
+
 struct alert {
 	enum alert_action action;
 	enum alert_source source;
 	const struct rule *rule;	/* NULL only for gap / reconciled */
-	const char *path;		/* file, or the scope of a gap */
+	const char *path;		/* file, or the scope of a gap;
+					   NULL: every watched path */
 	size_t	 pathlen;
 	const char *old_path;		/* moved: where it was; else the
 					   name it was written under */
@@ -62,6 +80,7 @@ struct alert {
 	uint64_t entries;		/* ... with this many entries */
 	bool	 still_open;		/* hashed while open for writing */
 	bool	 rescan_follows;	/* gap: a rescan of it is queued */
+	const struct alert_state *state; /* started, stopped, checkpoint */
 };
 
 /*
@@ -91,12 +110,23 @@ void	alert_from_change(struct alert *a, enum alert_source source,
 	    const struct change *c);
 /*
  * An alert about a scope rather than an entry (ACTION_GAP or
- * ACTION_RECONCILED): *a is zeroed and filled.  count: the changes a
- * reconciling rescan found.  rescan_follows is the caller's to set.
+ * ACTION_RECONCILED): *a is zeroed and filled.  scope NULL (len 0) means
+ * every watched path: the line then has no file section, rather than a
+ * made-up file.path.  count: the changes a reconciling rescan found.
+ * rescan_follows is the caller's to set.
  */
 void	alert_for_scope(struct alert *a, enum alert_action action,
 	    enum alert_source source, const char *scope, size_t len,
 	    const char *reason, uint64_t count);
+
+/*
+ * A record of the daemon's own life (ACTION_STARTED, ACTION_STOPPED or
+ * ACTION_CHECKPOINT): *a is zeroed and filled.  It is about no file and
+ * no rule, so the line has neither.  reason: why a run stopped, or NULL.
+ * Borrows st and reason.
+ */
+void	alert_for_state(struct alert *a, enum alert_action action,
+	    const struct alert_state *st, const char *reason);
 
 /*
  * The longest line alert_line() makes, newline included; the daemon
@@ -129,11 +159,13 @@ uint64_t alert_stream_next_seq(const struct alert_stream *s);
 json_t	*alert_build(struct alert_stream *s, const struct alert *a);
 /*
  * alert_build + one compact line ending in "\n", appended to out.
+ * chain, when not NULL, is the line's fimd.chain (chain.h: the link to
+ * the line before it in the stream); NULL leaves the field out (--check).
  * Returns 0, -ENOSPC when the line would pass ALERT_LINE_MAX or out's
  * cap, or -ENOMEM; out and the next seq are unchanged on error.
  */
 int	alert_line(struct alert_stream *s, const struct alert *a,
-	    struct buf *out);
+	    const char *chain, struct buf *out);
 /*
  * A human line (no newline) for an alert object as alert_build makes it:
  * "2026-11-24 11:24:06 high updated /etc/passwd (hash, size) by vi[42]".
@@ -143,6 +175,8 @@ int	alert_line(struct alert_stream *s, const struct alert *a,
 int	alert_human(const json_t *alert, bool verbose, struct buf *out);
 
 const char *alert_action_name(enum alert_action a);
+/* Whether a is a record of the daemon's life (started, stopped, ...). */
+bool	alert_is_state(enum alert_action a);
 
 /*
  * The seq to continue from after the last line of an existing alert file
@@ -152,5 +186,12 @@ const char *alert_action_name(enum alert_action a);
  * lines that are not alerts are passed over.
  */
 uint64_t alert_file_next_seq(const char *path);
+/*
+ * alert_file_next_seq, and the bytes of the file's last complete line
+ * (newline included; whatever it holds) appended to last_line, which is
+ * left alone when the file is absent or empty, or when no complete line
+ * ends within the part read: the daemon's chain continues from it.
+ */
+uint64_t alert_file_tail(const char *path, struct buf *last_line);
 
 #endif

@@ -2,7 +2,8 @@
  * alert_int: what the alert module's files share (not for other modules).
  *
  * alert.c owns the stream and the object's skeleton; alert_fields.c
- * builds the file, process, user and change sections.
+ * builds the file, process, user and change sections; alert_state.c the
+ * daemon's started, stopped and checkpoint records.
  */
 #ifndef FIMD_ALERT_INT_H
 #define FIMD_ALERT_INT_H
@@ -48,5 +49,12 @@ json_t	*alert_process_json(const struct procinfo *p);
 json_t	*alert_user_json(const struct procinfo *p);
 /* Adds fimd.changed_attributes and fimd.changes (always arrays). */
 void	alert_changes_json(const struct alert *a, json_t *fimd);
+
+/* The message of such a record, appended to m. */
+void	alert_state_message(const struct alert_stream *s, const struct alert *a,
+	    struct buf *m);
+/* Its fields under fimd, after seq and backend. */
+void	alert_state_json(const struct alert *a, json_t *fimd);
+
 
 #endif

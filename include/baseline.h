@@ -16,7 +16,9 @@
  *   ],"digest":"sha256:<hex>"}
  *
  * with a line break after the header, after each entry and before the
- * trailer.  The digest covers every byte before the trailer line.  Paths
+ * trailer.  The digest covers every byte before the trailer line; with
+ * a key (chain.h) it is "hmac-sha256:<hex>", which only the holder of
+ * the key can compute, and a plain one is then refused.  Paths
  * that are not valid UTF-8 are stored as "path_escaped" (pathenc.h).
  * Entries are sorted by path bytes, so two baselines diff cleanly.
  * baseline_save() goes through atomicfile.
@@ -33,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chain.h"
 #include "diag.h"
 #include "record.h"
 
@@ -53,6 +56,15 @@ int	baseline_load(const char *path, struct baseline **ret,
 /* Write atomically with mode 0600.  Returns 0 or -errno (diag added). */
 int	baseline_save(const struct baseline *b, const char *path,
 	    struct diag *diag);
+/*
+ * The same with the digest under key (NULL: plain SHA-256, as the two
+ * above).  Loading with a key refuses a plain digest and without one a
+ * keyed digest, each -EBADMSG with a diag that says which.
+ */
+int	baseline_load_keyed(const char *path, const struct chain_key *key,
+	    struct baseline **ret, struct diag *diag);
+int	baseline_save_keyed(const struct baseline *b, const char *path,
+	    const struct chain_key *key, struct diag *diag);
 
 /* Header fields; strings are copied in and borrowed out. */
 void	baseline_set_rules_digest(struct baseline *b, const char *digest);

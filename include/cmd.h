@@ -20,5 +20,6 @@ int	cmd_tail(const struct fimd_config *c);
 int	cmd_accept(const struct fimd_config *c);
 int	cmd_rescan(const struct fimd_config *c);
 int	cmd_reopen(const struct fimd_config *c);
+int	cmd_verify(const struct fimd_config *c);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "baseline.h"
 #include "buf.h"
+#include "chain.h"
 #include "config.h"
 #include "record.h"
 #include "rules.h"
@@ -25,13 +26,29 @@
 int	cmd_load_rules(const struct fimd_config *c, bool show_notes,
 	    struct ruleset **ret);
 /*
- * Load the baseline.  Returns 0 and a new baseline, or EXIT_BAD_BASELINE
- * with the reason printed (missing, foreign, truncated, tampered) or
+ * The key of chain_key, when the configuration names one: loaded as the
+ * daemon uses it (owned by root, mode 0600 or stricter) and, when rs is
+ * not NULL, outside every one of its rules' paths.  Returns 0 and a new
+ * key, or NULL when none is configured; EXIT_BAD_RULES for a key kept
+ * wrongly and EXIT_IO_ERROR for one that cannot be read, with the
+ * reason printed.
+ */
+int	cmd_load_key(const struct fimd_config *c, const struct ruleset *rs,
+	    struct chain_key **ret);
+/*
+ * Load the baseline, its digest checked under key (NULL: plain).
+ * Returns 0 and a new baseline, or EXIT_BAD_BASELINE with the reason
+ * printed (missing, foreign, truncated, tampered, not keyed) or
  * EXIT_IO_ERROR.
  */
-int	cmd_load_baseline(const struct fimd_config *c, struct baseline **ret);
-/* Save atomically, creating the directory (0700) when missing. */
-int	cmd_save_baseline(const struct fimd_config *c, struct baseline *b);
+int	cmd_load_baseline(const struct fimd_config *c,
+	    const struct chain_key *key, struct baseline **ret);
+/*
+ * Save atomically, the digest under key (NULL: plain), creating the
+ * directory (0700) when missing.
+ */
+int	cmd_save_baseline(const struct fimd_config *c,
+	    const struct chain_key *key, struct baseline *b);
 /*
  * An absolute, normalised form of a path given by the user (relative to
  * the working directory; "." and ".." resolved lexically, symlinks not

@@ -45,12 +45,16 @@ struct fimd_config {
 	bool	 syslog;	/* RFC 5424 sink on */
 	char	*syslog_target;	/* unix socket path */
 	bool	 journald;	/* journald sink on */
+	uint64_t heartbeat;	/* seconds between checkpoint records */
+	char	*chain_key;	/* key file of the chain and the baseline's
+				   digest, or NULL: plain SHA-256 */
 	/* --tail filters */
 	char	*tail_rule;
 	char	*tail_severity;
 	char	*tail_prefix;
 	char	*tail_since;
 	bool	 follow;
+	char	*verify_key;	/* --verify --key FILE, or NULL */
 	/* operands (PATH... of --query, --accept, --explain) */
 	char	**operands;
 	int	 noperands;

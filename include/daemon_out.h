@@ -65,6 +65,17 @@ bool	daemon_gap(struct daemon *d, const char *scope, size_t len,
 bool	daemon_gap_final(struct daemon *d, enum alert_source source,
 	    const char *scope, size_t len, const char *reason);
 
+/*
+ * A record of the daemon's own life: ACTION_STARTED, ACTION_STOPPED or
+ * ACTION_CHECKPOINT, with the state st the caller knows; the count of
+ * alerts it carries is this room's (since the last checkpoint for a
+ * checkpoint, in the run for stopped), and a checkpoint written starts
+ * that count again.  reason: why the run stopped, or NULL.  Returns as
+ * daemon_emit.
+ */
+bool	daemon_record(struct daemon *d, enum alert_action action,
+	    const struct alert_state *st, const char *reason);
+
 /* The baseline changed: save it within a minute. */
 void	daemon_mark_dirty(struct daemon *d);
 /* Save now; clears the dirty mark on success.  EXIT_OK or an error. */

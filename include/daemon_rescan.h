@@ -46,6 +46,12 @@ void	rescan_free(struct rescan *r);
 void	rescan_clear_queue(struct daemon *d);
 /* Queued rescans, not counting the active one. */
 size_t	rescan_queued(const struct daemon *d);
+/*
+ * Gaps still open: rescans queued or running that close a gap (a
+ * queued rescan absorbs the gaps asked after it, so several gaps of one
+ * scope count once).
+ */
+size_t	rescan_open_gaps(const struct daemon *d);
 
 /* One timer per rule of d->rs, each armed with the rule's period. */
 void	rescan_schedule(struct daemon *d);

@@ -24,6 +24,7 @@
 
 #include "alert.h"
 #include "baseline.h"
+#include "chain.h"
 #include "compare.h"
 #include "config.h"
 #include "control.h"
@@ -88,6 +89,13 @@ struct deferred {
 /* Output: daemon_out.c. */
 struct daemon_output {
 	struct alert_stream *alerts;
+	/*
+	 * The link the next line carries in fimd.chain: the digest of the
+	 * last line that went to the alert file or waits in the spool, in
+	 * seq order.  Seeded from the file's last line at open; a reopen
+	 * keeps it, so a rotated file's successor chains from its end.
+	 */
+	struct chain chain;
 	/* The alert file first, then syslog and journald when asked. */
 	struct sink *sinks[DAEMON_MAX_SINKS];
 	size_t	 nsinks;
@@ -97,6 +105,9 @@ struct daemon_output {
 	struct deferred *deferred;	/* FIFO head */
 	struct deferred *deferred_tail;
 	uint64_t alerts_emitted;	/* lines the alert file took */
+	/* Alert lines (not started, stopped, checkpoint) made in the run */
+	uint64_t run_alerts;
+	uint64_t since_checkpoint;	/* ... since the last checkpoint */
 	uint64_t gaps;			/* of which gap alerts */
 	uint64_t alerts_unwritten;	/* not written; a gap stood in */
 	/*
@@ -140,6 +151,7 @@ struct daemon_rescans {
 struct daemon {
 	/* The loop (daemon.c) sets these up and tears them down. */
 	const struct fimd_config *cfg;
+	struct chain_key *key;	/* chain_key's, or NULL: plain digests */
 	struct event_base *base;
 	struct ruleset *rs;
 	struct ruleset *old_rs;	/* during a reload: what was covered */
@@ -158,6 +170,9 @@ struct daemon {
 	struct event *proc_ev;
 	struct event *deferred_ev;	/* runs deferred work, then rescans */
 	bool	 stopping;
+	int	 stop_signal;	/* what ended the loop, or 0 */
+	bool	 announced;	/* "started" was sent: "stopped" ends the run */
+	struct event *heartbeat_ev;	/* a checkpoint record each time */
 	bool	 building;	/* the initial baseline: no alerts */
 	double	 started;	/* wall clock */
 	uint64_t unreadable;	/* covered files that could not be read */

@@ -2,7 +2,7 @@
 # Install every build and test dependency of fimd on Debian 12 (as root).
 set -eu
 pkgs="gcc make pkg-config libc6-dev
-libssl-dev libjansson-dev libevent-dev libcmocka-dev
+libssl-dev libjansson-dev libevent-dev libcmocka-dev zlib1g-dev
 attr acl libcap2-bin e2fsprogs procps util-linux time python3
 inotify-tools valgrind mandoc rsyslog logrotate aide git tar sed coreutils
 clang libclang-rt-14-dev"

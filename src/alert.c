@@ -37,6 +37,9 @@ static const char *const action_names[ACTION_COUNT] = {
 	[ACTION_ATTRIBUTES_MODIFIED] = "attributes_modified",
 	[ACTION_GAP] = "gap",
 	[ACTION_RECONCILED] = "reconciled",
+	[ACTION_STARTED] = "started",
+	[ACTION_STOPPED] = "stopped",
+	[ACTION_CHECKPOINT] = "checkpoint",
 };
 
 /* ECS event.type for each action. */
@@ -48,6 +51,9 @@ static const char *const action_types[ACTION_COUNT] = {
 	[ACTION_ATTRIBUTES_MODIFIED] = "change",
 	[ACTION_GAP] = "info",
 	[ACTION_RECONCILED] = "info",
+	[ACTION_STARTED] = "start",
+	[ACTION_STOPPED] = "end",
+	[ACTION_CHECKPOINT] = "info",
 };
 
 static const char *const source_names[] = {
@@ -88,7 +94,7 @@ alert_for_scope(struct alert *a, enum alert_action action,
 	a->action = action;
 	a->source = source;
 	a->path = scope;
-	a->pathlen = len;
+	a->pathlen = scope != NULL ? len : 0;
 	a->reason = reason;
 	a->count = count;
 }
@@ -229,13 +235,23 @@ message_entries(struct buf *m, const struct alert *a)
 		    a->entries == 1 ? "y" : "ies");
 }
 
+/* The scope of a gap or reconciled alert. */
+static void
+message_scope(struct buf *m, const struct alert *a)
+{
+	if (a->path == NULL)
+		(void)buf_adds(m, "every watched path");
+	else
+		message_path(m, a->path, a->pathlen);
+}
+
 /* The message of a gap or reconciled alert. */
 static void
 message_coverage(struct buf *m, const struct alert *a)
 {
 	if (a->action == ACTION_GAP) {
 		(void)buf_adds(m, "coverage gap for ");
-		message_path(m, a->path, a->pathlen);
+		message_scope(m, a);
 		if (a->reason != NULL) {
 			(void)buf_adds(m, ": ");
 			message_path(m, a->reason, strlen(a->reason));
@@ -244,7 +260,7 @@ message_coverage(struct buf *m, const struct alert *a)
 			(void)buf_adds(m, "; rescanning");
 		return;
 	}
-	message_path(m, a->path, a->pathlen);
+	message_scope(m, a);
 	(void)buf_addf(m, " reconciled after a gap: %" PRIu64 " change%s",
 	    a->count, a->count == 1 ? "" : "s");
 	if (a->reason != NULL) {
@@ -255,13 +271,18 @@ message_coverage(struct buf *m, const struct alert *a)
 }
 
 static json_t *
-build_message(const struct alert *a)
+build_message(const struct alert_stream *s, const struct alert *a)
 {
 	struct buf m, lossy;
 	json_t *v;
 
 	buf_init(&m, BUF_MAX_DEFAULT);
 	switch (a->action) {
+	case ACTION_STARTED:
+	case ACTION_STOPPED:
+	case ACTION_CHECKPOINT:
+		alert_state_message(s, a, &m);
+		break;
 	case ACTION_GAP:
 	case ACTION_RECONCILED:
 		message_coverage(&m, a);
@@ -309,6 +330,17 @@ build_message(const struct alert *a)
 
 /* ---- sections ---- */
 
+/* ECS event.kind: "state" is ECS's word for a periodic snapshot. */
+static const char *
+event_kind(enum alert_action a)
+{
+	if (a == ACTION_CHECKPOINT)
+		return "state";
+	if (is_coverage(a) || alert_is_state(a))
+		return "event";
+	return "alert";
+}
+
 static json_t *
 build_event(struct alert_stream *s, const struct alert *a, uint64_t seq)
 {
@@ -317,9 +349,10 @@ build_event(struct alert_stream *s, const struct alert *a, uint64_t seq)
 
 	snprintf(id, sizeof(id), "%s-%" PRIu64, s->id_prefix, seq);
 	json_object_set_new(e, "id", json_string(id));
-	json_object_set_new(e, "kind",
-	    json_string(is_coverage(a->action) ? "event" : "alert"));
-	json_object_set_new(e, "category", json_pack("[s]", "file"));
+	json_object_set_new(e, "kind", json_string(event_kind(a->action)));
+	/* The daemon's own records are about its process, not a file. */
+	json_object_set_new(e, "category", json_pack("[s]",
+	    alert_is_state(a->action) ? "process" : "file"));
 	json_object_set_new(e, "type", json_pack("[s]",
 	    (unsigned)a->action < ACTION_COUNT ? action_types[a->action] :
 	    "info"));
@@ -353,6 +386,11 @@ build_fimd(struct alert_stream *s, const struct alert *a, uint64_t seq,
 	json_t *prev;
 
 	json_object_set_new(fimd, "seq", json_integer((json_int_t)seq));
+	if (alert_is_state(a->action)) {
+		json_object_set_new(fimd, "backend", json_string(s->backend));
+		alert_state_json(a, fimd);
+		return;
+	}
 	json_object_set_new(fimd, "source", json_string(
 	    (unsigned)a->source < sizeof(source_names) /
 	    sizeof(source_names[0]) ? source_names[a->source] : "unknown"));
@@ -380,7 +418,7 @@ build_fimd(struct alert_stream *s, const struct alert *a, uint64_t seq,
 			    alert_json_escaped(a->old_path, a->old_pathlen));
 		json_object_set_new(fimd, "previous", prev);
 	}
-	if (!pathenc_is_utf8(a->path, a->pathlen)) {
+	if (a->path != NULL && !pathenc_is_utf8(a->path, a->pathlen)) {
 		json_object_set_new(fimd, "path_encoding",
 		    json_string("escaped"));
 		json_object_set_new(fimd, "path_escaped",
@@ -392,15 +430,17 @@ build_fimd(struct alert_stream *s, const struct alert *a, uint64_t seq,
 		json_object_set_new(fimd, "hash_skipped", json_true());
 }
 
+/* chain: fimd.chain, the link to the line before, or NULL for none. */
 static json_t *
-build_at(struct alert_stream *s, const struct alert *a, uint64_t seq)
+build_at(struct alert_stream *s, const struct alert *a, uint64_t seq,
+    const char *chain)
 {
-	json_t *o = json_object(), *fimd = json_object(), *file;
+	json_t *o = json_object(), *fimd = json_object();
 	struct fimd_time now;
 
 	clock_wall(&now);
 	json_object_set_new(o, "@timestamp", alert_json_time(&now));
-	json_object_set_new(o, "message", build_message(a));
+	json_object_set_new(o, "message", build_message(s, a));
 	json_object_set_new(o, "ecs", json_pack("{s:s}", "version",
 	    ECS_VERSION));
 	json_object_set_new(o, "event", build_event(s, a, seq));
@@ -409,8 +449,8 @@ build_at(struct alert_stream *s, const struct alert *a, uint64_t seq)
 		json_object_set_new(o, "rule", json_pack("{s:o}", "name",
 		    alert_json_bytes(a->rule->name, strlen(a->rule->name))));
 	/* file first, so a link target's escaped form can go to fimd. */
-	file = alert_file_json(s, a, fimd);
-	json_object_set_new(o, "file", file);
+	if (a->path != NULL)
+		json_object_set_new(o, "file", alert_file_json(s, a, fimd));
 	if (a->proc != NULL && a->proc->pid > 0) {
 		json_object_set_new(o, "process", alert_process_json(a->proc));
 		if (a->proc->have_uid || a->proc->have_loginuid)
@@ -418,6 +458,9 @@ build_at(struct alert_stream *s, const struct alert *a, uint64_t seq)
 			    alert_user_json(a->proc));
 	}
 	build_fimd(s, a, seq, fimd);
+	/* Last, so a reader sees the line's own fields first. */
+	if (chain != NULL)
+		json_object_set_new(fimd, "chain", json_string(chain));
 	json_object_set_new(o, "fimd", fimd);
 	return o;
 }
@@ -425,18 +468,19 @@ build_at(struct alert_stream *s, const struct alert *a, uint64_t seq)
 json_t *
 alert_build(struct alert_stream *s, const struct alert *a)
 {
-	return build_at(s, a, s->next_seq++);
+	return build_at(s, a, s->next_seq++, NULL);
 }
 
 int
-alert_line(struct alert_stream *s, const struct alert *a, struct buf *out)
+alert_line(struct alert_stream *s, const struct alert *a, const char *chain,
+    struct buf *out)
 {
 	json_t *o;
 	char *text;
 	size_t len, old = out->len;
 	int r;
 
-	o = build_at(s, a, s->next_seq);
+	o = build_at(s, a, s->next_seq, chain);
 	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (text == NULL)

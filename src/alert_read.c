@@ -117,6 +117,53 @@ add_verbose(struct buf *out, const json_t *alert)
 	return r;
 }
 
+static json_int_t
+num(const json_t *fimd, const char *key)
+{
+	return json_integer_value(json_object_get(fimd, key));
+}
+
+/* The rest of a started, stopped or checkpoint line, from its fields. */
+static int
+add_state(struct buf *out, const char *action, const json_t *fimd)
+{
+	const char *backend = get_str(fimd, "backend", NULL);
+	const char *reason = get_str(fimd, "reason", NULL);
+	int r = 0;
+
+	r |= add_visible(out, action);
+	if (strcmp(action, "stopped") == 0) {
+		r |= buf_adds(out, " (");
+		r |= add_visible(out, reason != NULL ? reason : "?");
+		return r | buf_addf(out, "): %" JSON_INTEGER_FORMAT " alerts, %"
+		    JSON_INTEGER_FORMAT " files", num(fimd, "alerts"),
+		    num(fimd, "files"));
+	}
+	r |= buf_adds(out, strcmp(action, "started") == 0 ? " with " : ": ");
+	if (strcmp(action, "checkpoint") == 0)
+		r |= buf_addf(out, "%" JSON_INTEGER_FORMAT " files, ",
+		    num(fimd, "files"));
+	r |= add_visible(out, backend != NULL ? backend : "?");
+	r |= buf_addf(out, ", %" JSON_INTEGER_FORMAT " rules",
+	    num(fimd, "rules"));
+	if (strcmp(action, "checkpoint") == 0)
+		r |= buf_addf(out, ", %" JSON_INTEGER_FORMAT " open gaps, %"
+		    JSON_INTEGER_FORMAT " alerts since the last",
+		    num(fimd, "open_gaps"), num(fimd, "alerts"));
+	else
+		r |= buf_addf(out, ", a checkpoint every %" JSON_INTEGER_FORMAT
+		    " s", num(fimd, "heartbeat"));
+	return r;
+}
+
+static bool
+is_state(const char *action)
+{
+	return strcmp(action, "started") == 0 ||
+	    strcmp(action, "stopped") == 0 ||
+	    strcmp(action, "checkpoint") == 0;
+}
+
 int
 alert_human(const json_t *alert, bool verbose, struct buf *out)
 {
@@ -135,12 +182,19 @@ alert_human(const json_t *alert, bool verbose, struct buf *out)
 	r |= buf_addc(out, ' ');
 	r |= add_visible(out, sev != NULL ? sev : "info");
 	r |= buf_addc(out, ' ');
+	if (is_state(action) && json_object_get(alert, "file") == NULL) {
+		r |= add_state(out, action, fimd);
+		goto out;
+	}
 	r |= add_visible(out, action);
 	r |= buf_addc(out, ' ');
 	if (prev != NULL) {
 		r |= add_visible(out, prev);
 		r |= buf_adds(out, " -> ");
 	}
+	if (path == NULL && json_object_get(alert, "file") == NULL &&
+	    (strcmp(action, "gap") == 0 || strcmp(action, "reconciled") == 0))
+		path = "every watched path";
 	r |= add_visible(out, path != NULL ? path : "?");
 	if (strcmp(action, "reconciled") == 0)
 		r |= buf_addf(out, ": %" JSON_INTEGER_FORMAT " changes",
@@ -155,6 +209,7 @@ alert_human(const json_t *alert, bool verbose, struct buf *out)
 	r |= add_process(out, alert);
 	if (verbose)
 		r |= add_verbose(out, alert);
+out:
 	if (r != 0) {
 		buf_truncate(out, old);
 		return -ENOSPC;
@@ -207,15 +262,56 @@ last_seq(const char *data, size_t len, bool whole)
 	return 0;
 }
 
+/*
+ * The last complete line of data[0..len), newline included, appended to
+ * out; false when none ends there (or the one found may be cut).
+ */
+static bool
+last_line(const char *data, size_t len, bool whole, struct buf *out)
+{
+	size_t end = len, start;
+
+	while (end > 0 && data[end - 1] != '\n')
+		end--;
+	if (end == 0)
+		return false;
+	for (start = end - 1; start > 0 && data[start - 1] != '\n'; start--)
+		;
+	if (start == 0 && !whole)
+		return false;
+	return buf_add(out, data + start, end - start) == 0;
+}
+
+/* Read from..size of fd into a new buffer; *ret_len: bytes read. */
+static char *
+read_from(int fd, off_t from, off_t size, size_t *ret_len)
+{
+	size_t want = (size_t)(size - from), got;
+	char *data = xmalloc(want + 1);
+	ssize_t n;
+
+	for (got = 0; got < want; got += (size_t)n) {
+		n = pread(fd, data + got, want - got, from + (off_t)got);
+		if (n < 0 && errno == EINTR) {
+			n = 0;
+			continue;
+		}
+		if (n <= 0)
+			break;
+	}
+	*ret_len = got;
+	return data;
+}
+
 uint64_t
-alert_file_next_seq(const char *path)
+alert_file_tail(const char *path, struct buf *out)
 {
 	struct stat st;
 	off_t want, from;
 	char *data = NULL;
 	uint64_t seq = 0;
-	ssize_t n;
 	size_t got;
+	bool have_line = false;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
@@ -227,18 +323,9 @@ alert_file_next_seq(const char *path)
 	for (want = TAIL_FIRST; ; want *= 2) {
 		from = st.st_size > want ? st.st_size - want : 0;
 		free(data);
-		data = xmalloc((size_t)(st.st_size - from) + 1);
-		for (got = 0; got < (size_t)(st.st_size - from); got += n) {
-			n = pread(fd, data + got,
-			    (size_t)(st.st_size - from) - got,
-			    from + (off_t)got);
-			if (n < 0 && errno == EINTR) {
-				n = 0;
-				continue;
-			}
-			if (n <= 0)
-				break;
-		}
+		data = read_from(fd, from, st.st_size, &got);
+		if (!have_line && out != NULL)
+			have_line = last_line(data, got, from == 0, out);
 		if ((seq = last_seq(data, got, from == 0)) > 0 ||
 		    from == 0 || want >= TAIL_MAX)
 			break;
@@ -247,4 +334,10 @@ out:
 	free(data);
 	close(fd);
 	return seq > 0 && seq < UINT64_MAX ? seq + 1 : 1;
+}
+
+uint64_t
+alert_file_next_seq(const char *path)
+{
+	return alert_file_tail(path, NULL);
 }

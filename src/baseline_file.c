@@ -3,7 +3,8 @@
  *
  * Saving walks the entries in path order and writes one compact JSON
  * object per line through a large buffer into an atomicfile, feeding the
- * same bytes to SHA-256; the trailer line carries that digest.  Loading
+ * same bytes to SHA-256, or to HMAC-SHA-256 under chain_key's key
+ * (chain.h); the trailer line carries that digest and its algorithm.  Loading
  * streams the file: it checks the header, the trailer and the digest
  * before looking at any entry, then parses one line at a time into a
  * fresh baseline that is only handed out once everything checked.
@@ -19,12 +20,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "attr.h"
 #include "atomicfile.h"
 #include "baseline_int.h"
 #include "buf.h"
+#include "chain.h"
 #include "hash.h"
 #include "pathenc.h"
 #include "fileio.h"
@@ -32,7 +32,8 @@
 
 #define WBUF_SIZE	(256 * 1024)
 #define ENTRIES_KEY	",\"entries\":["
-#define TRAILER_HEAD	"],\"digest\":\"sha256:"
+/* The trailer: TRAILER_HEAD, the algorithm (chain.h), ':', hex, TAIL. */
+#define TRAILER_HEAD	"],\"digest\":\""
 #define TRAILER_TAIL	"\"}"
 #define DIGEST_HEX	(2 * 32)
 /* A foreign file is read whole only this far to say what it is. */
@@ -42,7 +43,7 @@
 
 struct writer {
 	int	 fd;
-	EVP_MD_CTX *md;
+	struct chain_mac *md;	/* keyed when chain_key is configured */
 	struct buf out;
 	int	 error;		/* first -errno */
 };
@@ -54,10 +55,9 @@ writer_flush(struct writer *w, bool hashed)
 	int r;
 
 	if (w->error == 0 && w->out.len > 0) {
-		if (hashed && EVP_DigestUpdate(w->md, w->out.data,
-		    w->out.len) != 1)
-			w->error = -EIO;
-		else if ((r = fileio_write_all(w->fd, w->out.data,
+		if (hashed)
+			chain_mac_update(w->md, w->out.data, w->out.len);
+		if ((r = fileio_write_all(w->fd, w->out.data,
 		    w->out.len)) < 0)
 			w->error = r;
 	}
@@ -136,19 +136,19 @@ write_entries(struct writer *w, const struct baseline *b)
 }
 
 static int
-write_trailer(struct writer *w)
+write_trailer(struct writer *w, const struct chain_key *key)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	char hex[2 * EVP_MAX_MD_SIZE + 1];
-	unsigned mdlen = 0;
+	unsigned char md[CHAIN_MD_LEN];
+	char hex[DIGEST_HEX + 1];
 
 	writer_flush(w, true);
 	if (w->error != 0)
 		return w->error;
-	if (EVP_DigestFinal_ex(w->md, md, &mdlen) != 1 || mdlen != 32)
-		return -EIO;
-	hash_hex(md, mdlen, hex);
+	chain_mac_final(w->md, md);
+	hash_hex(md, sizeof(md), hex);
 	writer_add(w, TRAILER_HEAD, sizeof(TRAILER_HEAD) - 1);
+	writer_add(w, chain_algorithm(key), strlen(chain_algorithm(key)));
+	writer_add(w, ":", 1);
 	writer_add(w, hex, DIGEST_HEX);
 	writer_add(w, TRAILER_TAIL "\n", sizeof(TRAILER_TAIL));
 	writer_flush(w, false);
@@ -157,6 +157,13 @@ write_trailer(struct writer *w)
 
 int
 baseline_save(const struct baseline *b, const char *path, struct diag *diag)
+{
+	return baseline_save_keyed(b, path, NULL, diag);
+}
+
+int
+baseline_save_keyed(const struct baseline *b, const char *path,
+    const struct chain_key *key, struct diag *diag)
 {
 	struct atomicfile af;
 	struct writer w;
@@ -172,16 +179,12 @@ baseline_save(const struct baseline *b, const char *path, struct diag *diag)
 	w.fd = af.fd;
 	buf_init(&w.out, BUF_MAX_DEFAULT);
 	(void)buf_reserve(&w.out, WBUF_SIZE + 64 * 1024);
-	if ((w.md = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(w.md, EVP_sha256(), NULL) != 1) {
-		r = -ENOMEM;
-		goto fail;
-	}
+	w.md = chain_mac_new(key);
 	write_header(&w, b);
 	write_entries(&w, b);
-	if ((r = write_trailer(&w)) < 0)
+	if ((r = write_trailer(&w, key)) < 0)
 		goto fail;
-	EVP_MD_CTX_free(w.md);
+	chain_mac_free(w.md);
 	buf_release(&w.out);
 	if ((r = atomicfile_commit(&af)) < 0) {
 		diag_add(diag, DIAG_ERROR, path, 0, 0,
@@ -191,7 +194,7 @@ baseline_save(const struct baseline *b, const char *path, struct diag *diag)
 	return 0;
 
 fail:
-	EVP_MD_CTX_free(w.md);
+	chain_mac_free(w.md);
 	buf_release(&w.out);
 	atomicfile_rollback(&af);
 	diag_add(diag, DIAG_ERROR, path, 0, 0, "cannot write the baseline: %s",
@@ -211,6 +214,7 @@ fail:
  */
 struct reader {
 	const char *file;	/* for diagnostics */
+	const struct chain_key *key;	/* the digest's, or NULL: plain */
 	FILE	*f;
 	struct diag *diag;
 	char	*line;		/* getline's buffer */
@@ -226,7 +230,7 @@ struct file_shape {
 	off_t	 entries_off;	/* offset of the first entry line */
 	uint64_t entry_bytes;	/* bytes of the entry lines */
 	uint64_t count;		/* the header's */
-	unsigned char digest[32]; /* the trailer's */
+	unsigned char digest[CHAIN_MD_LEN]; /* the trailer's */
 };
 
 static int
@@ -375,21 +379,55 @@ is_hex(const char *s, size_t n)
 	return true;
 }
 
-/* Check the trailer line t[0, len) (no newline); its digest to want. */
+/*
+ * The algorithm of a trailer whose text after TRAILER_HEAD is t[0, len),
+ * when it is "<algorithm>:<hex>" TRAILER_TAIL, else NULL.
+ */
+static const char *
+trailer_algorithm(const char *t, size_t len)
+{
+	static const char *const algos[] = { "sha256", "hmac-sha256" };
+	const size_t tail = sizeof(TRAILER_TAIL) - 1;
+	size_t i, n;
+
+	for (i = 0; i < sizeof(algos) / sizeof(algos[0]); i++) {
+		n = strlen(algos[i]);
+		if (len == n + 1 + DIGEST_HEX + tail &&
+		    memcmp(t, algos[i], n) == 0 && t[n] == ':' &&
+		    is_hex(t + n + 1, DIGEST_HEX) &&
+		    memcmp(t + n + 1 + DIGEST_HEX, TRAILER_TAIL, tail) == 0)
+			return algos[i];
+	}
+	return NULL;
+}
+
+/*
+ * Check the trailer line t[0, len) (no newline); its digest to want.  A
+ * keyed digest is checked only with the key: with chain_key configured,
+ * a plain digest is refused, since anyone can recompute one.
+ */
 static int
 check_trailer(struct reader *rd, unsigned lines, const char *t, size_t len,
     unsigned char *want)
 {
 	const size_t hlen = sizeof(TRAILER_HEAD) - 1;
-	const size_t tlen = hlen + DIGEST_HEX + sizeof(TRAILER_TAIL) - 1;
+	const char *algo;
 
-	if (len != tlen || memcmp(t, TRAILER_HEAD, hlen) != 0 ||
-	    !is_hex(t + hlen, DIGEST_HEX) ||
-	    memcmp(t + hlen + DIGEST_HEX, TRAILER_TAIL,
-	    sizeof(TRAILER_TAIL) - 1) != 0)
+	if (len < hlen || memcmp(t, TRAILER_HEAD, hlen) != 0 ||
+	    (algo = trailer_algorithm(t + hlen, len - hlen)) == NULL)
 		return bad(rd, lines, 0, "truncated: the last line is not the "
 		    "digest trailer");
-	if (hash_unhex(t + hlen, DIGEST_HEX, want, 32) < 0)
+	if (strcmp(algo, chain_algorithm(rd->key)) != 0 && rd->key != NULL)
+		return bad(rd, lines, 0, "digest not keyed: with chain_key "
+		    "configured fimd writes an hmac-sha256 digest, and this "
+		    "baseline has a plain sha256 one (replaced, or edited and "
+		    "digested again; one written before chain_key was set "
+		    "needs fimd --init)");
+	if (strcmp(algo, chain_algorithm(rd->key)) != 0)
+		return bad(rd, lines, 0, "the digest is keyed (hmac-sha256): "
+		    "configure the chain_key it was written with to check it");
+	if (hash_unhex(t + hlen + strlen(algo) + 1, DIGEST_HEX, want,
+	    CHAIN_MD_LEN) < 0)
 		return bad(rd, lines, 0, "cannot check the digest");
 	return 0;
 }
@@ -408,8 +446,8 @@ read_error(struct reader *rd)
 static int
 scan_shape(struct reader *rd, struct baseline *b, struct file_shape *sh)
 {
-	unsigned char md[32];
-	EVP_MD_CTX *ctx;
+	unsigned char md[CHAIN_MD_LEN];
+	struct chain_mac *ctx;
 	struct buf held;	/* the last line read, newline included */
 	ssize_t n;
 	int r = 0;
@@ -424,18 +462,14 @@ scan_shape(struct reader *rd, struct baseline *b, struct file_shape *sh)
 		return r;
 	if ((sh->entries_off = ftello(rd->f)) < 0)
 		return read_error(rd);
-	if ((ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(ctx);
-		return bad(rd, 1, 0, "cannot check the digest");
-	}
-	(void)EVP_DigestUpdate(ctx, rd->line, (size_t)n);
+	ctx = chain_mac_new(rd->key);
+	chain_mac_update(ctx, rd->line, (size_t)n);
 	sh->lines = 1;
 	buf_init(&held, SIZE_MAX);
 	while ((n = getline(&rd->line, &rd->cap, rd->f)) > 0) {
 		sh->lines++;
 		if (held.len > 0) {
-			(void)EVP_DigestUpdate(ctx, held.data, held.len);
+			chain_mac_update(ctx, held.data, held.len);
 			sh->entry_bytes += held.len;
 		}
 		buf_reset(&held);
@@ -451,11 +485,14 @@ scan_shape(struct reader *rd, struct baseline *b, struct file_shape *sh)
 	else
 		r = check_trailer(rd, sh->lines, held.data, held.len - 1,
 		    sh->digest);
-	if (r == 0 && (EVP_DigestFinal_ex(ctx, md, NULL) != 1 ||
-	    memcmp(md, sh->digest, sizeof(md)) != 0))
-		r = bad(rd, sh->lines, 0, "digest mismatch: the baseline was "
-		    "changed after fimd wrote it (tampered or corrupted)");
-	EVP_MD_CTX_free(ctx);
+	if (r == 0) {
+		chain_mac_final(ctx, md);
+		if (memcmp(md, sh->digest, sizeof(md)) != 0)
+			r = bad(rd, sh->lines, 0, "digest mismatch: the "
+			    "baseline was changed after fimd wrote it "
+			    "(tampered or corrupted)");
+	}
+	chain_mac_free(ctx);
 	buf_release(&held);
 	return r;
 }
@@ -613,7 +650,14 @@ load_file(struct reader *rd, struct baseline *b)
 int
 baseline_load(const char *path, struct baseline **ret, struct diag *diag)
 {
-	struct reader rd = { .file = path, .diag = diag };
+	return baseline_load_keyed(path, NULL, ret, diag);
+}
+
+int
+baseline_load_keyed(const char *path, const struct chain_key *key,
+    struct baseline **ret, struct diag *diag)
+{
+	struct reader rd = { .file = path, .key = key, .diag = diag };
 	struct baseline *b;
 	int fd, r;
 

@@ -76,6 +76,7 @@ print_record_json(const char *path, size_t len, const struct record *r)
 int
 cmd_query(const struct fimd_config *c)
 {
+	struct chain_key *key;
 	struct baseline *b;
 	struct record rec;
 	struct buf path;
@@ -85,7 +86,12 @@ cmd_query(const struct fimd_config *c)
 	r = cmd_query_daemon(c, &answered);
 	if (answered || r != 0)
 		return r;
-	if ((r = cmd_load_baseline(c, &b)) != 0)
+	/* Only read here: where the key lies is checked by the writers. */
+	if ((r = cmd_load_key(c, NULL, &key)) != 0)
+		return r;
+	r = cmd_load_baseline(c, key, &b);
+	chain_key_free(key);
+	if (r != 0)
 		return r;
 	buf_init(&path, BUF_MAX_DEFAULT);
 	for (i = 0; i < c->noperands; i++) {
@@ -198,16 +204,22 @@ int
 cmd_explain(const struct fimd_config *c)
 {
 	struct ruleset *rs;
+	struct chain_key *key;
 	struct baseline *b = NULL;
 	struct diag d;
 	int i, r;
 
 	if ((r = cmd_load_rules(c, false, &rs)) != 0)
 		return r;
+	if ((r = cmd_load_key(c, rs, &key)) != 0) {
+		ruleset_free(rs);
+		return r;
+	}
 	diag_init(&d);
-	if (baseline_load(c->baseline_path, &b, &d) < 0)
+	if (baseline_load_keyed(c->baseline_path, key, &b, &d) < 0)
 		b = NULL;	/* --explain works without a baseline */
 	diag_release(&d);
+	chain_key_free(key);
 	for (i = 0; i < c->noperands; i++)
 		explain_one(c, rs, b, c->operands[i]);
 	baseline_free(b);

@@ -30,6 +30,7 @@
 struct scan_run {
 	const struct fimd_config *cfg;
 	struct ruleset *rs;
+	struct chain_key *key;		/* chain_key's, or NULL */
 	struct baseline *b;
 	struct hashpool *pool;
 	struct scan *scan;
@@ -87,7 +88,8 @@ run_setup(struct scan_run *sr, const struct fimd_config *c)
 	memset(sr, 0, sizeof(*sr));
 	sr->cfg = c;
 	buf_init(&sr->line, 1 << 20);
-	if ((r = cmd_load_rules(c, false, &sr->rs)) != 0)
+	if ((r = cmd_load_rules(c, false, &sr->rs)) != 0 ||
+	    (r = cmd_load_key(c, sr->rs, &sr->key)) != 0)
 		return r;
 	if ((sr->pool = hashpool_new(c->workers)) == NULL) {
 		log_warn("cannot start hashing threads");
@@ -104,6 +106,7 @@ run_teardown(struct scan_run *sr)
 	hashpool_free(sr->pool);
 	baseline_free(sr->b);
 	ruleset_free(sr->rs);
+	chain_key_free(sr->key);
 	alert_stream_free(sr->alerts);
 	buf_release(&sr->line);
 }
@@ -126,7 +129,7 @@ cmd_init(const struct fimd_config *c)
 	(void)scan_walk(sr.scan, NULL);
 	scan_finish(sr.scan);
 	progress_end(&sr.progress);
-	if ((r = cmd_save_baseline(c, sr.b)) != 0)
+	if ((r = cmd_save_baseline(c, sr.key, sr.b)) != 0)
 		goto out;
 	if (c->verbosity >= 0)
 		fprintf(stderr, "fimd: baseline of %llu entries written to %s "
@@ -152,7 +155,7 @@ check_change(const struct change *cc, void *arg)
 	progress_end(&sr->progress);
 	buf_reset(&sr->line);
 	if (sr->cfg->json) {
-		(void)alert_line(sr->alerts, &a, &sr->line);
+		(void)alert_line(sr->alerts, &a, NULL, &sr->line);
 		fwrite(sr->line.data, 1, sr->line.len, stdout);
 		return;
 	}
@@ -236,7 +239,7 @@ check_or_update(const struct fimd_config *c, bool update)
 	int r;
 
 	if ((r = run_setup(&sr, c)) != 0 ||
-	    (r = cmd_load_baseline(c, &sr.b)) != 0)
+	    (r = cmd_load_baseline(c, sr.key, &sr.b)) != 0)
 		goto out;
 	if (strcmp(baseline_rules_digest(sr.b), ruleset_digest(sr.rs)) != 0 &&
 	    c->verbosity >= 0)
@@ -258,7 +261,7 @@ check_or_update(const struct fimd_config *c, bool update)
 	fflush(stdout);
 	if (update) {
 		baseline_set_rules_digest(sr.b, ruleset_digest(sr.rs));
-		if ((r = cmd_save_baseline(c, sr.b)) != 0)
+		if ((r = cmd_save_baseline(c, sr.key, sr.b)) != 0)
 			goto out;
 	}
 	print_summary(&sr, &counts, clock_mono_s() - t0, update);

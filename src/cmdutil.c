@@ -50,13 +50,44 @@ cmd_load_rules(const struct fimd_config *c, bool show_notes,
 }
 
 int
-cmd_load_baseline(const struct fimd_config *c, struct baseline **ret)
+cmd_load_key(const struct fimd_config *c, const struct ruleset *rs,
+    struct chain_key **ret)
+{
+	const char *const *roots;
+	struct chain_key *k = NULL;
+	struct diag d;
+	size_t n;
+	int r;
+
+	*ret = NULL;
+	if (c->chain_key == NULL)
+		return 0;
+	diag_init(&d);
+	if ((r = chain_key_load(c->chain_key, true, &k, &d)) == 0 &&
+	    rs != NULL) {
+		n = ruleset_roots(rs, &roots);
+		r = chain_key_outside(k, roots, n, &d);
+	}
+	print_diag(&d, false);
+	diag_release(&d);
+	if (r == 0) {
+		*ret = k;
+		return 0;
+	}
+	chain_key_free(k);
+	return r == -EPERM || r == -EINVAL || r == -ELOOP ? EXIT_BAD_RULES :
+	    EXIT_IO_ERROR;
+}
+
+int
+cmd_load_baseline(const struct fimd_config *c, const struct chain_key *key,
+    struct baseline **ret)
 {
 	struct diag d;
 	int r;
 
 	diag_init(&d);
-	r = baseline_load(c->baseline_path, ret, &d);
+	r = baseline_load_keyed(c->baseline_path, key, ret, &d);
 	print_diag(&d, false);
 	diag_release(&d);
 	if (r == 0)
@@ -105,7 +136,8 @@ make_parent(const char *path)
 }
 
 int
-cmd_save_baseline(const struct fimd_config *c, struct baseline *b)
+cmd_save_baseline(const struct fimd_config *c, const struct chain_key *key,
+    struct baseline *b)
 {
 	struct diag d;
 	int r;
@@ -116,7 +148,7 @@ cmd_save_baseline(const struct fimd_config *c, struct baseline *b)
 		return EXIT_IO_ERROR;
 	}
 	diag_init(&d);
-	r = baseline_save(b, c->baseline_path, &d);
+	r = baseline_save_keyed(b, c->baseline_path, key, &d);
 	print_diag(&d, false);
 	diag_release(&d);
 	if (r < 0) {

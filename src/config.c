@@ -21,6 +21,7 @@
 #include "config.h"
 #include "jsonpos.h"
 #include "fileio.h"
+#include "parse.h"
 #include "xmalloc.h"
 
 /* Larger files are certainly not configuration. */
@@ -29,10 +30,12 @@
 #define DEFAULT_QUEUE_BUDGET	500000
 #define DEFAULT_DEBOUNCE_MS	200
 #define DEFAULT_DEBOUNCE_MAX_MS	2000
+#define DEFAULT_HEARTBEAT_S	3600
 /* Bounds that catch a value given in the wrong unit. */
 #define MAX_WORKERS		1024
 #define MAX_DEBOUNCE_MS		3600000		/* one hour */
 #define MAX_QUEUE_BUDGET	100000000
+#define MAX_HEARTBEAT_S		(7 * 86400)	/* a week */
 /* Bytes of an unknown key quoted in a message. */
 #define KEY_QUOTE_MAX		64
 
@@ -50,6 +53,7 @@ enum conf_kind {
 	CONF_UNSIGNED,		/* unsigned, 0 to max */
 	CONF_U64,		/* uint64_t, 0 to max */
 	CONF_BOOL,		/* bool */
+	CONF_DURATION,		/* uint64_t seconds, 1 to max: "1h" or 3600 */
 };
 
 /* Per-key path allowances. */
@@ -80,6 +84,8 @@ static const struct conf_key {
 	KEY("syslog", CONF_BOOL, syslog, 0, 0),
 	KEY("syslog_target", CONF_PATH, syslog_target, 0, 0),
 	KEY("journald", CONF_BOOL, journald, 0, 0),
+	KEY("heartbeat", CONF_DURATION, heartbeat, MAX_HEARTBEAT_S, 0),
+	KEY("chain_key", CONF_PATH, chain_key, 0, PATH_NULL_OK),
 #undef KEY
 };
 #define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -114,6 +120,7 @@ config_init(struct fimd_config *c)
 	c->debounce_ms = DEFAULT_DEBOUNCE_MS;
 	c->debounce_max_ms = DEFAULT_DEBOUNCE_MAX_MS;
 	c->queue_budget = DEFAULT_QUEUE_BUDGET;
+	c->heartbeat = DEFAULT_HEARTBEAT_S;
 	c->syslog_target = xstrdup(DEFAULT_SYSLOG_TARGET);
 }
 
@@ -125,7 +132,8 @@ config_release(struct fimd_config *c)
 		&c->config_path, &c->rules_path, &c->shipped_rules,
 		&c->baseline_path, &c->alerts_path, &c->socket_path,
 		&c->syslog_target, &c->tail_rule, &c->tail_severity,
-		&c->tail_prefix, &c->tail_since,
+		&c->tail_prefix, &c->tail_since, &c->chain_key,
+		&c->verify_key,
 	};
 	size_t i;
 
@@ -214,6 +222,8 @@ kind_words(const struct conf_key *k)
 		return "an integer";
 	case CONF_BOOL:
 		return "true or false";
+	case CONF_DURATION:
+		return "a duration (\"30s\", \"15m\", \"1h\", \"1d\") or seconds";
 	}
 	return "?";
 }
@@ -232,8 +242,35 @@ kind_accepts(const struct conf_key *k, const json_t *v)
 		return json_is_integer(v);
 	case CONF_BOOL:
 		return json_is_boolean(v);
+	case CONF_DURATION:
+		return json_is_string(v) || json_is_integer(v);
 	}
 	return false;
+}
+
+/* A duration as rules' "rescan" takes it: "1h", or seconds. */
+static int
+check_duration(const struct conf_file *f, unsigned line, unsigned column,
+    const struct conf_key *k, const json_t *v, struct conf_value *ret)
+{
+	uint64_t u = 0;
+	bool ok;
+
+	if (json_is_integer(v))
+		ok = json_integer_value(v) > 0 &&
+		    (u = (uint64_t)json_integer_value(v)) <= k->max;
+	else
+		ok = parse_duration(json_string_value(v), &u) == 0 && u > 0 &&
+		    u <= k->max;
+	if (!ok) {
+		diag_add(f->diag, DIAG_ERROR, f->path, line, column,
+		    "\"%s\" must be a duration from 1 s to %" PRIu64 " s, "
+		    "such as \"30s\", \"15m\", \"1h\" or \"1d\"", k->name,
+		    k->max);
+		return -EINVAL;
+	}
+	ret->u = u;
+	return 0;
 }
 
 /* Check one value and convert it into *ret.  Returns 0 or -EINVAL. */
@@ -297,6 +334,8 @@ check_value(const struct conf_file *f, unsigned line, unsigned column,
 	case CONF_BOOL:
 		ret->u = json_is_true(v);
 		return 0;
+	case CONF_DURATION:
+		return check_duration(f, line, column, k, v, ret);
 	}
 	return -EINVAL;
 }
@@ -321,6 +360,7 @@ apply_value(struct fimd_config *c, const struct conf_value *cv)
 		*(unsigned *)(void *)field = (unsigned)cv->u;
 		break;
 	case CONF_U64:
+	case CONF_DURATION:
 		*(uint64_t *)(void *)field = cv->u;
 		break;
 	case CONF_BOOL:

@@ -133,6 +133,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		log_info("signal %d: saving the baseline and exiting",
 		    (int)sig);
 		d->stopping = true;
+		d->stop_signal = (int)sig;
 		event_base_loopexit(d->base, NULL);
 		break;
 	case SIGHUP:
@@ -142,6 +143,68 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		(void)daemon_reopen_sinks(d);
 		break;
 	}
+}
+
+/* ---- the daemon's own records ---- */
+
+/* What started, stopped and checkpoint records say about the daemon. */
+static void
+state_now(const struct daemon *d, struct alert_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->files = d->b != NULL ? baseline_count(d->b) : 0;
+	st->rules = ruleset_count(d->rs);
+	st->rules_digest = ruleset_digest(d->rs);
+	st->open_gaps = rescan_open_gaps(d);
+	st->heartbeat = d->cfg->heartbeat;
+}
+
+static void
+heartbeat_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct alert_state st;
+
+	(void)fd;
+	(void)what;
+	state_now(d, &st);
+	(void)daemon_record(d, ACTION_CHECKPOINT, &st, NULL);
+}
+
+/*
+ * The first line of a run, before any gap the start-up may report, so
+ * that --verify can tell where a run begins and whether the one before
+ * ended with "stopped".
+ */
+static void
+announce(struct daemon *d)
+{
+	struct alert_state st;
+
+	state_now(d, &st);
+	(void)daemon_record(d, ACTION_STARTED, &st, NULL);
+	d->announced = true;
+}
+
+/* The last line of a run that was announced. */
+static void
+farewell(struct daemon *d, const char *why)
+{
+	struct alert_state st;
+	char reason[64];
+
+	if (!d->announced)
+		return;
+	if (why == NULL && d->stop_signal != 0)
+		snprintf(reason, sizeof(reason), "%s", d->stop_signal ==
+		    SIGTERM ? "SIGTERM" : d->stop_signal == SIGINT ?
+		    "SIGINT" : "signal");
+	else
+		snprintf(reason, sizeof(reason), "%s", why != NULL ? why :
+		    "the event loop ended");
+	state_now(d, &st);
+	(void)daemon_record(d, ACTION_STOPPED, &st, reason);
+	d->announced = false;
 }
 
 /* ---- rules and watches ---- */
@@ -163,6 +226,25 @@ watch_roots(struct daemon *d)
 	return watch_read(d->watch, rt_watch_event, d) < 0 ? -EIO : 0;
 }
 
+/* New rules must not cover the key file either (logged when they do). */
+static bool
+key_outside(const struct daemon *d, const struct ruleset *rs)
+{
+	const char *const *roots;
+	struct diag dg;
+	size_t n;
+	int r;
+
+	if (d->key == NULL)
+		return true;
+	n = ruleset_roots(rs, &roots);
+	diag_init(&dg);
+	r = chain_key_outside(d->key, roots, n, &dg);
+	diag_print(&dg, stderr);
+	diag_release(&dg);
+	return r == 0;
+}
+
 static void
 daemon_reload(struct daemon *d)
 {
@@ -171,6 +253,12 @@ daemon_reload(struct daemon *d)
 
 	log_notice("reloading rules from %s", d->cfg->rules_path);
 	if (cmd_load_rules(d->cfg, false, &rs) != EXIT_OK) {
+		log_warnx("keeping the current rules");
+		(void)daemon_reopen_sinks(d);
+		return;
+	}
+	if (!key_outside(d, rs)) {
+		ruleset_free(rs);
 		log_warnx("keeping the current rules");
 		(void)daemon_reopen_sinks(d);
 		return;
@@ -225,7 +313,8 @@ build_baseline(struct daemon *d)
 	 * daemon's lifetime (about 7% of its resident size).
 	 */
 	diag_init(&dg);
-	if (baseline_load(d->cfg->baseline_path, &saved, &dg) == 0) {
+	if (baseline_load_keyed(d->cfg->baseline_path, d->key, &saved,
+	    &dg) == 0) {
 		baseline_free(d->b);
 		d->b = saved;
 		daemon_trim(d);
@@ -245,7 +334,7 @@ load_state(struct daemon *d)
 	int r;
 
 	diag_init(&dg);
-	r = baseline_load(d->cfg->baseline_path, &d->b, &dg);
+	r = baseline_load_keyed(d->cfg->baseline_path, d->key, &d->b, &dg);
 	if (r == -ENOENT) {
 		diag_release(&dg);
 		return build_baseline(d);
@@ -276,6 +365,10 @@ setup_events(struct daemon *d)
 	    EV_READ | EV_PERSIST, pool_cb, d, NULL);
 	d->deferred_ev = daemon_event(d, -1, 0, deferred_cb, d, NULL);
 	d->hold_ev = daemon_event(d, -1, 0, hold_cb, d, NULL);
+	tv.tv_sec = (time_t)d->cfg->heartbeat;
+	tv.tv_usec = 0;
+	d->heartbeat_ev = daemon_event(d, -1, EV_PERSIST, heartbeat_cb, d,
+	    &tv);
 	if ((usec = notify_watchdog_usec()) > 0) {
 		tv.tv_sec = (time_t)(usec / 2000000);
 		tv.tv_usec = (suseconds_t)(usec / 2 % 1000000);
@@ -312,6 +405,7 @@ setup_watch(struct daemon *d)
 		watch_ignore_path(d->watch, d->cfg->alerts_path,
 		    strlen(d->cfg->alerts_path));
 	alert_stream_set_backend(d->out.alerts, watch_backend(d->watch));
+	announce(d);
 	d->procs = proctrack_new(strcmp(watch_backend(d->watch),
 	    "fanotify") == 0);
 	if (proctrack_fd(d->procs) >= 0)
@@ -342,6 +436,7 @@ daemon_setup(struct daemon *d, const struct fimd_config *c)
 	if (evthread_use_pthreads() < 0 || (d->base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
 	if ((st = cmd_load_rules(c, false, &d->rs)) != EXIT_OK ||
+	    (st = cmd_load_key(c, d->rs, &d->key)) != EXIT_OK ||
 	    (st = daemon_out_open(d)) != EXIT_OK)
 		return st;
 	if ((d->pool = hashpool_new(c->workers)) == NULL)
@@ -378,6 +473,7 @@ daemon_teardown(struct daemon *d)
 	daemon_event_free(&d->deferred_ev);
 	daemon_event_free(&d->proc_ev);
 	daemon_event_free(&d->watchdog_ev);
+	daemon_event_free(&d->heartbeat_ev);
 	daemon_out_close(d);
 	pending_free(d->pending);
 	scan_free(d->scan);
@@ -388,6 +484,7 @@ daemon_teardown(struct daemon *d)
 	baseline_free(d->b);
 	ruleset_free(d->rs);
 	ruleset_free(d->old_rs);
+	chain_key_free(d->key);
 	if (d->base != NULL)
 		event_base_free(d->base);
 }
@@ -457,6 +554,7 @@ daemon_run(const struct fimd_config *c, bool detach_asked)
 	}
 	if ((st = daemon_setup(&d, c)) != EXIT_OK) {
 		report_ready(ready_fd, st);
+		farewell(&d, "start-up failed");
 		daemon_teardown(&d);
 		return st;
 	}
@@ -472,6 +570,7 @@ daemon_run(const struct fimd_config *c, bool detach_asked)
 	scan_finish(d.scan);
 	rescan_run_next(&d);
 	st = d.out.dirty ? daemon_save(&d) : EXIT_OK;
+	farewell(&d, NULL);
 	daemon_teardown(&d);
 	return st;
 }

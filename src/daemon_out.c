@@ -9,9 +9,14 @@
  * (its seq range) once the file takes lines again.  An alert that cannot
  * be made into a line is not dropped in silence either: a gap alert,
  * which is short, names its path instead, and the caller is told.
+ *
+ * Each line carries the link to the line before it (fimd.chain,
+ * chain.h), made here with the line, in seq order, which is the order
+ * the file receives them in, spooled or not.
  */
 #include <errno.h>
 #include <malloc.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -85,6 +90,29 @@ make_alert_dir(const char *alerts_path)
 	free(dir);
 }
 
+/*
+ * Continue the chain and the seq from the alert file's last line, so a
+ * restart does not break either; an empty or missing file starts a new
+ * stream from CHAIN_GENESIS.  Returns the next seq.
+ */
+static uint64_t
+chain_seed(struct daemon_output *o, const struct chain_key *key,
+    const char *alerts_path)
+{
+	struct buf last;
+	uint64_t seq;
+
+	chain_init(&o->chain, key);
+	if (strcmp(alerts_path, "-") == 0)
+		return 1;
+	buf_init(&last, SIZE_MAX);
+	seq = alert_file_tail(alerts_path, &last);
+	if (last.len > 0)
+		chain_follow(&o->chain, last.data, last.len);
+	buf_release(&last);
+	return seq;
+}
+
 enum exit_status
 daemon_out_open(struct daemon *d)
 {
@@ -120,8 +148,8 @@ daemon_out_open(struct daemon *d)
 		}
 		o->nsinks++;
 	}
-	o->alerts = alert_stream_new("none",
-	    alert_file_next_seq(c->alerts_path));
+	o->alerts = alert_stream_new("none", chain_seed(o, d->key,
+	    c->alerts_path));
 	return EXIT_OK;
 }
 
@@ -136,7 +164,8 @@ daemon_out_close(struct daemon *d)
 		daemon_deferred_free(w);
 	daemon_event_free(&o->save_ev);
 	spool_flush(d);
-	if (spool_count(o->spool) > 0)
+	/* No spool when start-up failed before the output was opened. */
+	if (o->spool != NULL && spool_count(o->spool) > 0)
 		log_warnx("%zu alerts could not be written to the alert file "
 		    "and are lost", spool_count(o->spool));
 	spool_free(o->spool);
@@ -216,7 +245,8 @@ file_take(struct daemon *d, uint64_t seq, const char *line, size_t len)
 }
 
 /*
- * One line for a to every sink.  Returns 0 when the alert file took it
+ * One line for a, linked to the one before, to every sink.  Returns 0
+ * when the alert file took it
  * (or holds it in the spool), else -errno: alert_line's (no seq taken),
  * or -ENOBUFS when the spool was full.
  */
@@ -230,7 +260,7 @@ emit_line(struct daemon *d, const struct alert *a)
 	int r;
 
 	buf_init(&line, o->line_max != 0 ? o->line_max : ALERT_LINE_MAX);
-	if ((r = alert_line(o->alerts, a, &line)) < 0) {
+	if ((r = alert_line(o->alerts, a, o->chain.link, &line)) < 0) {
 		buf_release(&line);
 		return r;
 	}
@@ -241,10 +271,20 @@ emit_line(struct daemon *d, const struct alert *a)
 			    o->sinks[i]->ops->name);
 		}
 	}
-	r = file_take(d, seq, line.data, line.len);
+	/*
+	 * A line the spool could not hold never reaches the file: the next
+	 * line links to the last one that will, so the chain stays whole
+	 * across the seq range the gap of report_lost names.
+	 */
+	if ((r = file_take(d, seq, line.data, line.len)) == 0)
+		chain_follow(&o->chain, line.data, line.len);
 	buf_release(&line);
 	if (r == 0 && a->action == ACTION_GAP)
 		o->gaps++;
+	if (r == 0 && !alert_is_state(a->action)) {
+		o->run_alerts++;
+		o->since_checkpoint++;
+	}
 	return r;
 }
 
@@ -263,7 +303,7 @@ report_lost(struct daemon *d, int err)
 	    (unsigned long long)o->lost_first,
 	    (unsigned long long)o->lost_last, strerror(-err));
 	o->lost_first = o->lost_last = 0;
-	alert_for_scope(&a, ACTION_GAP, SOURCE_REALTIME, "/", 1, reason, 0);
+	alert_for_scope(&a, ACTION_GAP, SOURCE_REALTIME, NULL, 0, reason, 0);
 	(void)daemon_emit(d, &a, 0);
 }
 
@@ -303,7 +343,10 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 	spool_flush(arg);
 }
 
-/* path, or its longest ancestor of at most GAP_SCOPE_MAX bytes. */
+/*
+ * path, or its longest ancestor of at most GAP_SCOPE_MAX bytes; 0 when
+ * that is "/" itself or path is NULL (every watched path).
+ */
 static size_t
 gap_scope_len(const char *path, size_t len)
 {
@@ -315,7 +358,7 @@ gap_scope_len(const char *path, size_t len)
 		if (path[n] == '/')
 			return n;
 	}
-	return 1;	/* "/" itself */
+	return 0;
 }
 
 /* The reason of the gap that stands in for a, which failed with err. */
@@ -351,8 +394,8 @@ emit_unwritten(struct daemon *d, const struct alert *a, int err)
 	o->alerts_unwritten++;
 	buf_init(&reason, BUF_MAX_DEFAULT);
 	unwritten_reason(a, err, scope_len, &reason);
-	alert_for_scope(&gap, ACTION_GAP, a->source, a->path, scope_len,
-	    reason.data, 0);
+	alert_for_scope(&gap, ACTION_GAP, a->source, scope_len > 0 ? a->path :
+	    NULL, scope_len, reason.data, 0);
 	if ((r = emit_line(d, &gap)) == 0)
 		log_warnx("%s; the gap alert seq %llu stands for it",
 		    reason.data, (unsigned long long)seq);
@@ -407,12 +450,30 @@ daemon_gap_final(struct daemon *d, enum alert_source source,
 	return gap_alert(d, source, scope, len, reason, false);
 }
 
+bool
+daemon_record(struct daemon *d, enum alert_action action,
+    const struct alert_state *st, const char *reason)
+{
+	struct daemon_output *o = &d->out;
+	struct alert_state own = *st;
+	struct alert a;
+
+	own.alerts = action == ACTION_CHECKPOINT ? o->since_checkpoint :
+	    o->run_alerts;
+	alert_for_state(&a, action, &own, reason);
+	if (!daemon_emit(d, &a, 0))
+		return false;
+	if (action == ACTION_CHECKPOINT)
+		o->since_checkpoint = 0;
+	return true;
+}
+
 enum exit_status
 daemon_save(struct daemon *d)
 {
 	enum exit_status st;
 
-	if ((st = cmd_save_baseline(d->cfg, d->b)) == EXIT_OK)
+	if ((st = cmd_save_baseline(d->cfg, d->key, d->b)) == EXIT_OK)
 		d->out.dirty = false;
 	return st;
 }

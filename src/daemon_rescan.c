@@ -87,6 +87,20 @@ rescan_queued(const struct daemon *d)
 	return n;
 }
 
+size_t
+rescan_open_gaps(const struct daemon *d)
+{
+	const struct rescan *r;
+	size_t n = 0;
+
+	if (d->rescans.active != NULL && (d->rescans.active->flags &
+	    RESCAN_GAP))
+		n++;
+	for (r = d->rescans.queue; r != NULL; r = r->next)
+		n += (r->flags & RESCAN_GAP) != 0;
+	return n;
+}
+
 void
 rescan_free(struct rescan *r)
 {
@@ -290,18 +304,18 @@ rescan_shortfall(const struct rescan *r)
 static void
 rescan_close_gap(struct daemon *d, const struct rescan *r)
 {
-	const char *scope = r->scope != NULL ? r->scope : "/";
-	size_t len = r->scope != NULL ? r->scope_len : 1;
 	struct alert a;
 	char *why;
 
+	/* A full rescan's scope is every watched path: r->scope NULL. */
 	if ((why = rescan_shortfall(r)) != NULL) {
-		(void)daemon_gap_final(d, SOURCE_RESCAN, scope, len, why);
+		(void)daemon_gap_final(d, SOURCE_RESCAN, r->scope, r->scope_len,
+		    why);
 		free(why);
 		return;
 	}
-	alert_for_scope(&a, ACTION_RECONCILED, SOURCE_RESCAN, scope, len,
-	    r->reason, r->changes);
+	alert_for_scope(&a, ACTION_RECONCILED, SOURCE_RESCAN, r->scope,
+	    r->scope_len, r->reason, r->changes);
 	(void)daemon_emit(d, &a, 0);
 }
 

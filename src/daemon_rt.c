@@ -205,7 +205,7 @@ rt_touch(struct daemon *d, const char *path, size_t len, unsigned flags,
 		return;
 	if (!d->pending_full) {
 		d->pending_full = true;
-		daemon_gap(d, "/", 1, "too many changes pending at once");
+		daemon_gap(d, NULL, 0, "too many changes pending at once");
 		rescan_enqueue(d, NULL, 0, NULL, RESCAN_GAP,
 		    "pending set full");
 	}
@@ -333,7 +333,7 @@ rt_watch_event(const struct watch_event *ev, void *arg)
 		return;		/* the process connector covers execs */
 	if (ev->flags & WEV_OVERFLOW) {
 		d->rt.overflows++;
-		daemon_gap(d, "/", 1, ev->reason != NULL ? ev->reason :
+		daemon_gap(d, NULL, 0, ev->reason != NULL ? ev->reason :
 		    "the kernel event queue overflowed");
 		rescan_enqueue(d, NULL, 0, NULL, RESCAN_GAP, "queue overflow");
 		return;

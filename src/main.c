@@ -37,6 +37,7 @@ enum mode {
 	MODE_ACCEPT,
 	MODE_RESCAN,
 	MODE_REOPEN,
+	MODE_VERIFY,
 	MODE_VERSION,
 	MODE_HELP,
 };
@@ -60,6 +61,7 @@ static const struct mode_entry {
 	{ "--accept", cmd_accept, MODE_ACCEPT, true, true },
 	{ "--rescan", cmd_rescan, MODE_RESCAN, false, false },
 	{ "--reopen", cmd_reopen, MODE_REOPEN, false, false },
+	{ "--verify", cmd_verify, MODE_VERIFY, true, true },
 };
 
 enum {
@@ -82,6 +84,8 @@ enum {
 	OPT_SEVERITY,
 	OPT_PREFIX,
 	OPT_SINCE,
+	OPT_VERIFY,
+	OPT_KEY,
 };
 
 static const struct option longopts[] = {
@@ -98,6 +102,8 @@ static const struct option longopts[] = {
 	{ "accept", no_argument, NULL, OPT_ACCEPT },
 	{ "rescan", no_argument, NULL, OPT_RESCAN },
 	{ "reopen", no_argument, NULL, OPT_REOPEN },
+	{ "verify", no_argument, NULL, OPT_VERIFY },
+	{ "key", required_argument, NULL, OPT_KEY },
 	{ "follow", no_argument, NULL, 'f' },
 	{ "rule", required_argument, NULL, OPT_RULE },
 	{ "severity", required_argument, NULL, OPT_SEVERITY },
@@ -141,6 +147,7 @@ struct flags {
 	const char *severity;
 	const char *prefix;
 	const char *since;
+	const char *key;
 };
 
 static void
@@ -159,6 +166,7 @@ usage(FILE *f)
 	    "       fimd --tail [-f] [--json] [--rule name] "
 	    "[--severity level]\n"
 	    "                   [--prefix path] [--since time] [options]\n"
+	    "       fimd --verify [--key file] file ... [options]\n"
 	    "       fimd --version | --help\n"
 	    "options: [-c config] [-r rules] [--shipped-rules dir] "
 	    "[-b baseline] [-a alerts]\n"
@@ -210,6 +218,8 @@ parse_option(struct flags *fl, int ch, const char *arg)
 	case OPT_ACCEPT: return set_mode(fl, MODE_ACCEPT);
 	case OPT_RESCAN: return set_mode(fl, MODE_RESCAN);
 	case OPT_REOPEN: return set_mode(fl, MODE_REOPEN);
+	case OPT_VERIFY: return set_mode(fl, MODE_VERIFY);
+	case OPT_KEY: fl->key = arg; return 0;
 	case 'f': fl->follow = true; return 0;
 	case OPT_RULE: fl->rule = arg; return 0;
 	case OPT_SEVERITY: fl->severity = arg; return 0;
@@ -311,13 +321,16 @@ load_config(struct fimd_config *c, const struct flags *fl)
 	replace(&c->tail_severity, fl->severity);
 	replace(&c->tail_prefix, fl->prefix);
 	replace(&c->tail_since, fl->since);
+	replace(&c->verify_key, fl->key);
 	c->paranoid = c->paranoid || fl->paranoid;
 	c->verbosity = fl->quiet ? -1 : fl->verbosity;
 	if (absolutize(&c->rules_path) < 0 ||
 	    absolutize(&c->shipped_rules) < 0 ||
 	    absolutize(&c->baseline_path) < 0 ||
 	    absolutize(&c->alerts_path) < 0 ||
-	    absolutize(&c->socket_path) < 0)
+	    absolutize(&c->socket_path) < 0 ||
+	    absolutize(&c->chain_key) < 0 ||
+	    absolutize(&c->verify_key) < 0)
 		return EXIT_IO_ERROR;
 	return 0;
 }

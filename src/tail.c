@@ -267,7 +267,11 @@ tail_filter_match(const struct tail_filter *f, const json_t *alert)
 		    t < f->since_us)
 			return false;
 	}
-	if (f->prefix != NULL) {
+	/*
+	 * A record with no file section (a gap of every watched path, the
+	 * daemon's started, stopped and checkpoint) is about every path.
+	 */
+	if (f->prefix != NULL && json_object_get(alert, "file") != NULL) {
 		/* A move is about both its ends. */
 		prev = json_object_get(json_object_get(alert, "fimd"),
 		    "previous");

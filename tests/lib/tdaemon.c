@@ -37,6 +37,7 @@ tdaemon_init(struct tdaemon *d, const char *tag, const char *backend,
 	d->notify = tlib_fmt("%s/notify.sock", d->w);
 	d->log = tlib_fmt("%s/daemon.log", d->w);
 	d->alerts_seen = json_array();
+	d->records_seen = json_array();
 	assert_int_equal(mkdir(d->t, 0755), 0);
 	assert_int_equal(tlib_sh("cd '%s' && printf 'hello\\n' > f && "
 	    "printf 'aaa\\n' > a && printf 'bbbbbb\\n' > b && mkdir d",
@@ -201,6 +202,7 @@ tdaemon_free(struct tdaemon *d)
 	free(d->log);
 	free(d->partial);
 	json_decref(d->alerts_seen);
+	json_decref(d->records_seen);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -208,6 +210,7 @@ static void
 take_line(struct tdaemon *d, const char *line, size_t len)
 {
 	json_error_t err;
+	const char *action;
 	json_t *v;
 
 	if (len == 0)
@@ -215,7 +218,13 @@ take_line(struct tdaemon *d, const char *line, size_t len)
 	v = json_loadb(line, len, 0, &err);
 	if (v == NULL)
 		fail_msg("bad alert line: %s: %.*s", err.text, (int)len, line);
-	json_array_append_new(d->alerts_seen, v);
+	action = tlib_json_str(v, "event.action");
+	if (action != NULL && (strcmp(action, "started") == 0 ||
+	    strcmp(action, "stopped") == 0 ||
+	    strcmp(action, "checkpoint") == 0))
+		json_array_append_new(d->records_seen, v);
+	else
+		json_array_append_new(d->alerts_seen, v);
 }
 
 void
@@ -267,6 +276,28 @@ tdaemon_wait(struct tdaemon *d, const char *action, const char *path,
 		if (tlib_now() >= deadline)
 			return NULL;
 		tlib_sleep_ms(2);
+	}
+}
+
+json_t *
+tdaemon_wait_record(struct tdaemon *d, const char *action, size_t n,
+    unsigned ms)
+{
+	double deadline = tlib_now() + ms / 1000.0;
+	json_t *r;
+	size_t i, seen;
+
+	for (;;) {
+		tdaemon_poll(d);
+		seen = 0;
+		json_array_foreach(d->records_seen, i, r) {
+			if (strcmp(tlib_json_str(r, "event.action"),
+			    action) == 0 && ++seen == n)
+				return r;
+		}
+		if (tlib_now() >= deadline)
+			return NULL;
+		tlib_sleep_ms(5);
 	}
 }
 

@@ -6,7 +6,8 @@
  * of the test's own, and returns once the daemon sent READY=1 (so every
  * test also checks the readiness protocol).  Alerts are read from the
  * alert file as they arrive; waits are bounded and fail the test when
- * they expire.
+ * they expire.  The daemon's records of its own life (started, stopped,
+ * checkpoint) are kept apart from the alerts, so tests count alerts.
  */
 #ifndef FIMD_TDAEMON_H
 #define FIMD_TDAEMON_H
@@ -33,6 +34,8 @@ struct tdaemon {
 	size_t	 off;		/* alert file read offset */
 	char	*partial;	/* an incomplete last line */
 	json_t	*alerts_seen;	/* every alert read, in order */
+	/* The daemon's started, stopped and checkpoint records, in order. */
+	json_t	*records_seen;
 };
 
 /*
@@ -55,6 +58,13 @@ void	tdaemon_poll(struct tdaemon *d);
  * NULL), returning it (borrowed from alerts_seen) or NULL on timeout.
  */
 json_t	*tdaemon_wait(struct tdaemon *d, const char *action, const char *path,
+	    unsigned ms);
+/*
+ * Wait up to ms for a record of the daemon's (started, stopped,
+ * checkpoint) with this action, the n-th (from 1) of that action;
+ * borrowed from records_seen, or NULL on timeout.
+ */
+json_t	*tdaemon_wait_record(struct tdaemon *d, const char *action, size_t n,
 	    unsigned ms);
 /* Keep reading alerts until none arrived for quiet_ms (bounded by max). */
 void	tdaemon_settle(struct tdaemon *d, unsigned quiet_ms, unsigned max_ms);

@@ -481,6 +481,105 @@ test_bad_inputs(void **state)
 	tree_free(&tr);
 }
 
+/* Rewrite the baseline's trailer as ALGO:<plain SHA-256 of the rest>. */
+static const char redigest_py[] =
+    "import hashlib, sys\n"
+    "path, algo = sys.argv[1], sys.argv[2]\n"
+    "data = open(path, 'rb').read()\n"
+    "body = data[:data.rindex(b'\\n', 0, len(data) - 1) + 1]\n"
+    "digest = hashlib.sha256(body).hexdigest()\n"
+    "open(path, 'wb').write(body + b'],\"digest\":\"' + algo.encode() +\n"
+    "    b':' + digest.encode() + b'\"}\\n')\n";
+
+/* --check with the key configured: its exit status, stderr in *err. */
+static int
+check_status(const struct tree *tr, char **err)
+{
+	struct tlib_run r;
+	int st;
+
+	run(&r, tr, "--check", "-q", NULL);
+	st = r.status;
+	*err = strdup(r.err);
+	tlib_run_release(&r);
+	return st;
+}
+
+static void
+assert_refused(const struct tree *tr, int status, const char *why)
+{
+	char *err = NULL;
+	int st = check_status(tr, &err);
+
+	if (st != status || strstr(err, why) == NULL)
+		fail_msg("--check: exit %d, want %d with \"%s\":\n%s", st,
+		    status, why, err);
+	free(err);
+}
+
+/*
+ * With chain_key the baseline's digest is an HMAC: a baseline edited and
+ * digested again without the key is refused with exit 19, under either
+ * label; a key kept wrongly is refused with exit 17.
+ */
+static void
+test_keyed_baseline(void **state)
+{
+	struct tlib_run r;
+	struct tree tr;
+	char *key, *conf, *py, *text;
+
+	(void)state;
+	tlib_require_root("a root-owned chain_key");
+	tree_new(&tr, "t100k", "");
+	key = tlib_fmt("%s/chain.key", tr.w);
+	py = tlib_fmt("%s/redigest.py", tr.w);
+	tlib_write(py, redigest_py, (size_t)-1);
+	assert_int_equal(tlib_sh("head -c 32 /dev/urandom > '%s' && "
+	    "chmod 0600 '%s'", key, key), 0);
+	conf = tlib_fmt("{\"chain_key\": \"%s\"}\n", key);
+	tlib_write(tr.conf, conf, (size_t)-1);
+	run(&r, &tr, "--init", "-q", NULL);
+	assert_int_equal(r.status, 0);
+	tlib_run_release(&r);
+	text = tlib_read(tr.baseline, NULL);
+	assert_non_null(strstr(text, "],\"digest\":\"hmac-sha256:"));
+	free(text);
+	assert_refused(&tr, 0, "");
+
+	/* A file grew in the baseline, as an intruder would hide it. */
+	assert_int_equal(tlib_sh("sed -i 's/\"size\":6/\"size\":7/' '%s' && "
+	    "python3 '%s' '%s' sha256", tr.baseline, py, tr.baseline), 0);
+	assert_refused(&tr, 19, "digest not keyed");
+	assert_int_equal(tlib_sh("python3 '%s' '%s' hmac-sha256", py,
+	    tr.baseline), 0);
+	assert_refused(&tr, 19, "digest mismatch");
+	/* The same baseline digested plainly passes without the key. */
+	tlib_write(tr.conf, "{}\n", (size_t)-1);
+	assert_int_equal(tlib_sh("python3 '%s' '%s' sha256", py,
+	    tr.baseline), 0);
+	assert_refused(&tr, 4, "");
+	tlib_write(tr.conf, conf, (size_t)-1);
+
+	assert_int_equal(chmod(key, 0644), 0);
+	assert_refused(&tr, 17, "must be mode 0600 or stricter, not 0644");
+	free(conf);
+	free(key);
+	key = tlib_fmt("%s/chain.key", tr.t);
+	assert_int_equal(tlib_sh("head -c 32 /dev/urandom > '%s' && "
+	    "chmod 0600 '%s'", key, key), 0);
+	conf = tlib_fmt("{\"chain_key\": \"%s\"}\n", key);
+	tlib_write(tr.conf, conf, (size_t)-1);
+	run(&r, &tr, "--init", "-q", NULL);
+	assert_int_equal(r.status, 17);
+	assert_non_null(strstr(r.err, "lies in the watched tree"));
+	tlib_run_release(&r);
+	free(conf);
+	free(key);
+	free(py);
+	tree_free(&tr);
+}
+
 /* valgrind finds no leak in --init and --check of a small tree. */
 static void
 test_valgrind(void **state)
@@ -537,6 +636,7 @@ main(void)
 	ADD(test_kill_during_update);
 	ADD(test_unreadable);
 	ADD(test_bad_inputs);
+	ADD(test_keyed_baseline);
 	ADD(test_valgrind);
 	r = _cmocka_run_group_tests("t100_check", tests, n, NULL, NULL);
 	free(tests);

@@ -15,6 +15,7 @@
 
 #include "alert.h"
 #include "attr.h"
+#include "chain.h"
 #include "diff.h"
 #include "hash.h"
 #include "procinfo.h"
@@ -81,7 +82,7 @@ one_line(struct alert_stream *s, const struct alert *a)
 	json_error_t err;
 
 	buf_init(&b, BUF_MAX_DEFAULT);
-	assert_int_equal(alert_line(s, a, &b), 0);
+	assert_int_equal(alert_line(s, a, NULL, &b), 0);
 	assert_true(b.len > 0);
 	assert_int_equal(b.data[b.len - 1], '\n');
 	assert_null(memchr(b.data, '\n', b.len - 1));
@@ -168,6 +169,14 @@ static const struct {
 	{ "fimd.hash_skipped", JSON_TRUE },
 	{ "fimd.reason", JSON_STRING },
 	{ "fimd.count", JSON_INTEGER },
+	{ "fimd.version", JSON_STRING },
+	{ "fimd.files", JSON_INTEGER },
+	{ "fimd.rules", JSON_INTEGER },
+	{ "fimd.rules_digest", JSON_STRING },
+	{ "fimd.open_gaps", JSON_INTEGER },
+	{ "fimd.alerts", JSON_INTEGER },
+	{ "fimd.heartbeat", JSON_INTEGER },
+	{ "fimd.chain", JSON_STRING },
 };
 
 /* Every field of v is documented above with the type it has. */
@@ -464,7 +473,8 @@ test_seq_without_gaps(void **state)
 		if (i == 4) {
 			/* A line that cannot be made takes no seq. */
 			buf_init(&small, 16);
-			assert_int_equal(alert_line(s, &a, &small), -ENOSPC);
+			assert_int_equal(alert_line(s, &a, NULL, &small),
+			    -ENOSPC);
 			assert_int_equal(small.len, 0);
 			buf_release(&small);
 		}
@@ -645,6 +655,126 @@ test_gap_message(void **state)
 	alert_stream_free(s);
 }
 
+/*
+ * A gap or reconciled alert of every watched path has no file section:
+ * no made-up file.path, and its message says what it covers.
+ */
+static void
+test_whole_tree_scope(void **state)
+{
+	struct alert_stream *s = alert_stream_new("fanotify", 1);
+	struct alert a;
+	struct buf b;
+	json_t *o;
+
+	(void)state;
+	alert_for_scope(&a, ACTION_GAP, SOURCE_REALTIME, NULL, 0,
+	    "queue overflow", 0);
+	a.rescan_follows = true;
+	o = one_line(s, &a);
+	check_all_types(o);
+	assert_null(tlib_json_get(o, "file"));
+	assert_string_equal(tlib_json_str(o, "message"), "coverage gap for "
+	    "every watched path: queue overflow; rescanning");
+	buf_init(&b, BUF_MAX_DEFAULT);
+	assert_int_equal(alert_human(o, false, &b), 0);
+	assert_non_null(strstr(b.data, " gap every watched path: queue "
+	    "overflow"));
+	buf_release(&b);
+	json_decref(o);
+	alert_for_scope(&a, ACTION_RECONCILED, SOURCE_RESCAN, NULL, 0,
+	    "queue overflow", 2);
+	o = one_line(s, &a);
+	assert_null(tlib_json_get(o, "file"));
+	assert_string_equal(tlib_json_str(o, "message"), "every watched path "
+	    "reconciled after a gap: 2 changes (queue overflow)");
+	json_decref(o);
+	alert_stream_free(s);
+}
+
+/* ---- the daemon's own records ---- */
+
+static const struct state_case {
+	enum alert_action action;
+	const char *name, *kind, *type;
+	const char *fields;	/* under fimd, in order, after seq, backend */
+	const char *message, *human;
+} state_cases[] = {
+	{ ACTION_STARTED, "started", "event", "start",
+	    "version rules rules_digest heartbeat",
+	    "fimd " FIMD_VERSION " started with fanotify: 2 rules, a "
+	    "checkpoint every 3600 s",
+	    "info started with fanotify, 2 rules, a checkpoint every 3600 s" },
+	{ ACTION_CHECKPOINT, "checkpoint", "state", "info",
+	    "files rules rules_digest open_gaps alerts heartbeat",
+	    "checkpoint: 12 files, 2 rules, fanotify, 1 open gap, 5 alerts "
+	    "since the last checkpoint",
+	    "info checkpoint: 12 files, fanotify, 2 rules, 1 open gaps, 5 "
+	    "alerts since the last" },
+	{ ACTION_STOPPED, "stopped", "event", "end", "reason files alerts",
+	    "fimd stopped (SIGTERM): 5 alerts in this run, 12 files",
+	    "info stopped (SIGTERM): 5 alerts, 12 files" },
+};
+
+/*
+ * started, checkpoint and stopped: event.kind "event" or "state", the
+ * process category, no file, rule or severity, and the fields
+ * fimd.alerts(5) lists, each with its one type.
+ */
+static void
+test_state_records(void **state)
+{
+	struct alert_state st = { .files = 12, .rules = 2,
+	    .rules_digest = "abc", .open_gaps = 1, .alerts = 5,
+	    .heartbeat = 3600 };
+	struct alert_stream *s = alert_stream_new("fanotify", 7);
+	const struct state_case *tc;
+	struct alert a;
+	struct buf b, keys;
+	const char *key;
+	json_t *o, *v;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(state_cases) / sizeof(state_cases[0]); i++) {
+		tc = &state_cases[i];
+		alert_for_state(&a, tc->action, &st, "SIGTERM");
+		assert_true(alert_is_state(tc->action));
+		o = one_line(s, &a);
+		check_all_types(o);
+		check_order(o);
+		assert_string_equal(tlib_json_str(o, "event.action"), tc->name);
+		assert_string_equal(tlib_json_str(o, "event.kind"), tc->kind);
+		assert_true(tlib_json_has(o, "event.category", "process"));
+		assert_true(tlib_json_has(o, "event.type", tc->type));
+		assert_null(tlib_json_get(o, "file"));
+		assert_null(tlib_json_get(o, "rule"));
+		assert_null(tlib_json_get(o, "event.severity"));
+		assert_null(tlib_json_get(o, "fimd.source"));
+		assert_int_equal(json_integer_value(tlib_json_get(o,
+		    "fimd.seq")), 7 + i);
+		assert_string_equal(tlib_json_str(o, "message"), tc->message);
+		buf_init(&keys, BUF_MAX_DEFAULT);
+		json_object_foreach(json_object_get(o, "fimd"), key, v) {
+			(void)v;
+			(void)buf_addf(&keys, "%s%s", keys.len > 0 ? " " : "",
+			    key);
+		}
+		(void)buf_addc(&keys, '\0');
+		key = tlib_fmt("seq backend %s", tc->fields);
+		assert_string_equal(keys.data, key);
+		free((char *)(uintptr_t)key);
+		buf_release(&keys);
+		buf_init(&b, BUF_MAX_DEFAULT);
+		assert_int_equal(alert_human(o, false, &b), 0);
+		assert_string_equal(b.data + 20, tc->human);
+		buf_release(&b);
+		json_decref(o);
+	}
+	alert_stream_free(s);
+	assert_false(alert_is_state(ACTION_GAP));
+}
+
 /* ---- bounded values ---- */
 
 /* Give r one more xattr: name, len bytes of fill (kept sorted by caller). */
@@ -684,7 +814,7 @@ xattrs_line(struct alert_stream *s, const struct record *old,
 	a.diff = &d;
 	/* The cap the daemon writes with, not the test's default. */
 	buf_init(&b, ALERT_LINE_MAX);
-	assert_int_equal(alert_line(s, &a, &b), 0);
+	assert_int_equal(alert_line(s, &a, NULL, &b), 0);
 	*ret_len = b.len;
 	o = json_loadb(b.data, b.len, 0, NULL);
 	assert_non_null(o);
@@ -978,7 +1108,7 @@ alert_lines(uint64_t first, int n, size_t pathlen)
 	buf_init(&b, BUF_MAX_DEFAULT);
 	fill_simple(&a, p);
 	for (i = 0; i < n; i++)
-		assert_int_equal(alert_line(s, &a, &b), 0);
+		assert_int_equal(alert_line(s, &a, NULL, &b), 0);
 	alert_stream_free(s);
 	free(p);
 	return buf_detach(&b, NULL);
@@ -1027,6 +1157,92 @@ test_next_seq(void **state)
 	free(path);
 	free(dir);
 	(void)fd;
+}
+
+/* The bytes of the file's last complete line, whatever it holds. */
+static void
+assert_last_line(const char *path, uint64_t seq, const char *want)
+{
+	struct buf b;
+
+	buf_init(&b, SIZE_MAX);
+	assert_int_equal(alert_file_tail(path, &b), seq);
+	if (want == NULL)
+		assert_int_equal(b.len, 0);
+	else {
+		assert_int_equal(b.len, strlen(want));
+		assert_memory_equal(b.data, want, b.len);
+	}
+	buf_release(&b);
+}
+
+static void
+test_last_line(void **state)
+{
+	char *dir = tlib_mkdtemp("alerttail"), *path, *lines, *more;
+	const char *last;
+
+	(void)state;
+	path = tlib_fmt("%s/alerts.json", dir);
+	assert_last_line(path, 1, NULL);			/* missing */
+	tlib_write(path, "", 0);
+	assert_last_line(path, 1, NULL);			/* empty */
+	lines = alert_lines(7, 3, 8);
+	tlib_write(path, lines, (size_t)-1);
+	last = strrchr(lines, '{');
+	while (last > lines && last[-1] != '\n')
+		last--;
+	assert_last_line(path, 10, last);
+	/* A torn tail is not a line; junk after the last alert is. */
+	more = tlib_fmt("%s{\"fimd\":{\"seq\":1", lines);
+	tlib_write(path, more, (size_t)-1);
+	assert_last_line(path, 10, last);
+	free(more);
+	more = tlib_fmt("%snot json\n", lines);
+	tlib_write(path, more, (size_t)-1);
+	assert_last_line(path, 10, "not json\n");
+	free(more);
+	free(lines);
+	/* Longer than the first window read. */
+	lines = alert_lines(41, 2, 200000);
+	tlib_write(path, lines, (size_t)-1);
+	assert_last_line(path, 43, strchr(lines, '\n') + 1);
+	free(lines);
+	tlib_rmrf(dir);
+	free(path);
+	free(dir);
+}
+
+/* fimd.chain, when given, is the last field of fimd; else absent. */
+static void
+test_chain_field(void **state)
+{
+	struct alert_stream *s = alert_stream_new("inotify", 1);
+	const char *key = NULL;
+	struct alert a;
+	struct buf b;
+	json_t *o, *v;
+	size_t n = 0;
+
+	(void)state;
+	fill_simple(&a, "/etc/passwd");
+	o = one_line(s, &a);
+	assert_null(tlib_json_get(o, "fimd.chain"));
+	json_decref(o);
+	buf_init(&b, BUF_MAX_DEFAULT);
+	assert_int_equal(alert_line(s, &a, CHAIN_GENESIS, &b), 0);
+	o = json_loadb(b.data, b.len, 0, NULL);
+	assert_non_null(o);
+	assert_string_equal(tlib_json_str(o, "fimd.chain"), CHAIN_GENESIS);
+	json_object_foreach(json_object_get(o, "fimd"), key, v) {
+		(void)v;
+		n++;
+		if (n == json_object_size(json_object_get(o, "fimd")))
+			assert_string_equal(key, "chain");
+	}
+	json_decref(o);
+	buf_release(&b);
+	alert_stream_free(s);
 }
 
 /*
@@ -1083,6 +1299,9 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_long_path);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_flags);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_gap_message);
+	tests[n++] =
+	    (struct CMUnitTest)cmocka_unit_test(test_whole_tree_scope);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_state_records);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_long_xattr_value);
 	tests[n++] =
 	    (struct CMUnitTest)cmocka_unit_test(test_long_change_value);
@@ -1092,5 +1311,7 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_next_seq);
 	tests[n++] =
 	    (struct CMUnitTest)cmocka_unit_test(test_next_seq_tail_only);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_last_line);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_chain_field);
 	return _cmocka_run_group_tests("alert", tests, n, NULL, NULL);
 }

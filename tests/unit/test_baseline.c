@@ -20,6 +20,7 @@
 
 #include "baseline.h"
 #include "baseline_int.h"
+#include "chain.h"
 #include "diag.h"
 #include "hash.h"
 #include "record.h"
@@ -461,6 +462,102 @@ test_refusals(void **state)
 	free(file);
 }
 
+/* The digest of body[0..len) under key, as a whole trailer line. */
+static char *
+retrailer(char *s, size_t *len, const char *algo, const struct chain_key *k)
+{
+	char hex[CHAIN_HEX_LEN + 1], *out;
+	size_t body = last_line(s, *len);
+
+	chain_digest_hex(k, s, body, hex);
+	s[body] = '\0';
+	out = tlib_fmt("%s],\"digest\":\"%s:%s\"}\n", s, algo, hex);
+	free(s);
+	*len = strlen(out);
+	return out;
+}
+
+/* Load file with key; expect -EBADMSG and a message holding msg. */
+static void
+refused_with(const char *file, const struct chain_key *key, const char *msg)
+{
+	struct baseline *l = NULL;
+	struct diag d;
+	int rc;
+
+	diag_init(&d);
+	rc = baseline_load_keyed(file, key, &l, &d);
+	if (rc != -EBADMSG || d.n != 1 || strstr(d.v[0].message, msg) == NULL)
+		fail_msg("rc %d, %zu diags, first \"%s\", want \"%s\"", rc,
+		    d.n, d.n > 0 ? d.v[0].message : "", msg);
+	assert_null(l);
+	diag_release(&d);
+}
+
+/*
+ * With a key, the digest is an HMAC: the baseline loads with the key
+ * only, and an edited one whose digest was computed again without the
+ * key (as plain SHA-256, under either label) is refused.
+ */
+static void
+test_keyed_digest(void **state)
+{
+	char *dir = tlib_mkdtemp("baseline"), *file, *keyfile, *good, *s;
+	struct baseline *b = baseline_new(), *l = NULL;
+	struct chain_key *key = NULL, *other = NULL;
+	struct record r;
+	struct diag d;
+	size_t goodlen, len;
+
+	(void)state;
+	file = tlib_fmt("%s/b.json", dir);
+	keyfile = tlib_fmt("%s/key", dir);
+	tlib_write(keyfile, "0123456789abcdef0123456789abcdef", 32);
+	diag_init(&d);
+	assert_int_equal(chain_key_load(keyfile, false, &key, &d), 0);
+	tlib_write(keyfile, "another key, of at least 32 bytes", 33);
+	assert_int_equal(chain_key_load(keyfile, false, &other, &d), 0);
+	plain_record(&r, 1);
+	baseline_put(b, "/a", 2, &r);
+	record_release(&r);
+	assert_int_equal(baseline_save_keyed(b, file, key, &d), 0);
+	good = tlib_read(file, &goodlen);
+	assert_non_null(strstr(good, "],\"digest\":\"hmac-sha256:"));
+	assert_int_equal(baseline_load_keyed(file, key, &l, &d), 0);
+	assert_int_equal(baseline_count(l), 1);
+	baseline_free(l);
+	assert_int_equal(d.n, 0);
+
+	refused_with(file, NULL, "the digest is keyed (hmac-sha256)");
+	refused_with(file, other, "digest mismatch");
+	/* Edited, then digested again without the key. */
+	s = strdup(good);
+	len = goodlen;
+	s = replace(s, &len, "\"mode\":\"0644\"", "\"mode\":\"4755\"");
+	s = retrailer(s, &len, "sha256", NULL);
+	tlib_write(file, s, len);
+	refused_with(file, key, "digest not keyed");
+	s = retrailer(s, &len, "hmac-sha256", NULL);
+	tlib_write(file, s, len);
+	refused_with(file, key, "digest mismatch");
+	/* With the key it would pass: the refusal is the key's doing. */
+	s = retrailer(s, &len, "hmac-sha256", key);
+	tlib_write(file, s, len);
+	assert_int_equal(baseline_load_keyed(file, key, &l, &d), 0);
+	baseline_free(l);
+	free(s);
+
+	diag_release(&d);
+	chain_key_free(key);
+	chain_key_free(other);
+	free(good);
+	baseline_free(b);
+	tlib_rmrf(dir);
+	free(dir);
+	free(keyfile);
+	free(file);
+}
+
 /* A file written by hand: \u escapes, spaces, optional header fields. */
 static void
 test_hand_written(void **state)
@@ -780,6 +877,7 @@ main(void)
 		cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_hand_written),
+		cmocka_unit_test(test_keyed_digest),
 		cmocka_unit_test(test_index),
 		cmocka_unit_test(test_put_borrowed),
 		cmocka_unit_test(test_scale),

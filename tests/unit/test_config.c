@@ -72,6 +72,8 @@ test_defaults(void **state)
 	assert_false(c.syslog);
 	assert_string_equal(c.syslog_target, "/dev/log");
 	assert_false(c.journald);
+	assert_int_equal(c.heartbeat, 3600);
+	assert_null(c.chain_key);
 	assert_null(c.tail_rule);
 	assert_null(c.tail_severity);
 	assert_null(c.tail_prefix);
@@ -103,7 +105,9 @@ test_every_key(void **state)
 	    "  \"paranoid\": true,\n"
 	    "  \"syslog\": true,\n"
 	    "  \"syslog_target\": \"/run/rsyslog/in.sock\",\n"
-	    "  \"journald\": true\n"
+	    "  \"journald\": true,\n"
+	    "  \"heartbeat\": \"15m\",\n"
+	    "  \"chain_key\": \"/etc/fimd/chain.key\"\n"
 	    "}\n";
 	struct fimd_config c;
 	struct diag d;
@@ -129,6 +133,8 @@ test_every_key(void **state)
 	assert_true(c.syslog);
 	assert_string_equal(c.syslog_target, "/run/rsyslog/in.sock");
 	assert_true(c.journald);
+	assert_int_equal(c.heartbeat, 900);
+	assert_string_equal(c.chain_key, "/etc/fimd/chain.key");
 	diag_release(&d);
 	config_release(&c);
 }
@@ -148,11 +154,13 @@ test_partial_and_layered(void **state)
 	    "\"paranoid\": true, \"backend\": \"none\"}");
 	assert_int_equal(config_load(&c, p, true, &d), 0);
 	p = conf_file("two.json", "{\"workers\": 5, \"paranoid\": false, "
+	    "\"heartbeat\": 60, "
 	    "\"shipped_rules\": null, \"backend\": \"fanotify\"}");
 	assert_int_equal(config_load(&c, p, false, &d), 0);
 	assert_int_equal(d.n, 0);
 	assert_string_equal(c.config_path, p);
 	assert_int_equal(c.workers, 5);
+	assert_int_equal(c.heartbeat, 60);
 	assert_false(c.paranoid);
 	assert_int_equal(c.backend, BACKEND_FANOTIFY);
 	assert_string_equal(c.alerts_path, "-");
@@ -240,6 +248,15 @@ static const struct error_case {
 	    "must be an absolute path", 1 },
 	{ "relative alerts", "{\"alerts\": \"alerts.json\"}", 1, 2,
 	    "must be an absolute path or \"-\"", 1 },
+	{ "heartbeat zero", "{\"heartbeat\": 0}", 1, 2,
+	    "\"heartbeat\" must be a duration from 1 s to 604800 s", 1 },
+	{ "heartbeat no unit", "{\"heartbeat\": \"1w\"}", 1, 2,
+	    "such as \"30s\", \"15m\", \"1h\" or \"1d\"", 1 },
+	{ "heartbeat too long", "{\"heartbeat\": \"8d\"}", 1, 2,
+	    "from 1 s to 604800 s", 1 },
+	{ "heartbeat bool", "{\"heartbeat\": true}", 1, 2,
+	    "\"heartbeat\" must be a duration (\"30s\", \"15m\", \"1h\", "
+	    "\"1d\") or seconds, not a boolean", 1 },
 	/* Positions: the top-level key, not a nested or quoted one. */
 	{ "nested same name",
 	    "{\"syslog\": true, \"s\": {\"workers\": \"a\"}, \"workers\": "

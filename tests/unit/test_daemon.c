@@ -26,6 +26,7 @@
 
 #include "tlib.h"
 
+#include "chain.h"
 #include "daemon_state.h"
 #include "daemon_out.h"
 #include "daemon_rescan.h"
@@ -105,6 +106,48 @@ alerts(const struct harness *h)
 
 	free(text);
 	return lines;
+}
+
+/*
+ * Every line of text[0..len) carries in fimd.chain the plain digest of
+ * the line before it, the first one first_link.  Returns the link the
+ * line after the last would carry.
+ */
+static char *
+assert_chained(const char *text, size_t len, const char *first_link)
+{
+	char link[CHAIN_HEX_LEN + 1];
+	const char *p = text, *nl;
+	json_t *o;
+	size_t n = 0;
+
+	snprintf(link, sizeof(link), "%s", first_link);
+	for (; p < text + len; p = nl + 1, n++) {
+		nl = memchr(p, '\n', (size_t)(text + len - p));
+		assert_non_null(nl);
+		o = json_loadb(p, (size_t)(nl - p), 0, NULL);
+		assert_non_null(o);
+		if (tlib_json_str(o, "fimd.chain") == NULL ||
+		    strcmp(tlib_json_str(o, "fimd.chain"), link) != 0)
+			fail_msg("line %zu: fimd.chain %s, want %s", n + 1,
+			    tlib_json_str(o, "fimd.chain"), link);
+		json_decref(o);
+		chain_digest_hex(NULL, p, (size_t)(nl - p) + 1, link);
+	}
+	return strdup(link);
+}
+
+/* assert_chained over a whole file. */
+static char *
+assert_file_chained(const char *path, const char *first_link)
+{
+	size_t len = 0;
+	char *text = tlib_read(path, &len), *next;
+
+	assert_non_null(text);
+	next = assert_chained(text, len, first_link);
+	free(text);
+	return next;
 }
 
 /* Record the tree silently, as the initial baseline does. */
@@ -286,7 +329,10 @@ test_deleted_directory_known_from_event(void **state)
 	harness_close(&h);
 }
 
-/* The length of the line of a gap alert about path for reason. */
+/*
+ * The length of the daemon's line of a gap alert about path for reason
+ * (chained, as every line the daemon writes).
+ */
 static size_t
 gap_line_len(const char *path, const char *reason)
 {
@@ -298,7 +344,7 @@ gap_line_len(const char *path, const char *reason)
 	alert_for_scope(&a, ACTION_GAP, SOURCE_RESCAN, path, strlen(path),
 	    reason, 0);
 	buf_init(&b, ALERT_LINE_MAX);
-	assert_int_equal(alert_line(s, &a, &b), 0);
+	assert_int_equal(alert_line(s, &a, CHAIN_GENESIS, &b), 0);
 	n = b.len;
 	buf_release(&b);
 	alert_stream_free(s);
@@ -485,7 +531,8 @@ test_rescan_unreadable_not_reconciled(void **state)
 	assert_int_equal(tlib_count_alerts(lines, "gap", NULL), 1);
 	o = tlib_find_alert(lines, "gap", NULL);
 	assert_string_equal(tlib_json_str(o, "fimd.source"), "rescan");
-	assert_string_equal(tlib_json_str(o, "file.path"), "/");
+	/* A gap of every watched path names no made-up file. */
+	assert_null(tlib_json_get(o, "file"));
 	want = tlib_fmt("queue overflow: rescan incomplete, could not read "
 	    "%s (opendir: Permission denied)", locked);
 	assert_string_equal(tlib_json_str(o, "fimd.reason"), want);
@@ -673,6 +720,7 @@ test_full_disk_spools(void **state)
 	    "18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 "
 	    "39 40 41 42 43 44 45 46 47 48 49 50 51");
 	free(seqs);
+	free(assert_chained(f.lines.data, f.lines.len, CHAIN_GENESIS));
 	buf_release(&f.lines);
 	harness_close(&h);
 }
@@ -708,9 +756,49 @@ test_spool_overflow_is_a_gap(void **state)
 	assert_string_equal(tlib_json_str(gap, "fimd.reason"), seqs);
 	assert_int_equal(json_integer_value(tlib_json_get(gap, "fimd.seq")),
 	    21);
+	/* The lines that never reached the file are not in the chain. */
+	free(assert_chained(f.lines.data, f.lines.len, CHAIN_GENESIS));
 	free(seqs);
 	json_decref(lines);
 	buf_release(&f.lines);
+	harness_close(&h);
+}
+
+/*
+ * The chain goes on where the alert file ends: after the output is
+ * closed and opened again (a restart), and into the new file after a
+ * rotation and reopen (logrotate's create).
+ */
+static void
+test_chain_continues(void **state)
+{
+	struct harness h;
+	struct daemon *d = &h.d;
+	char *rotated, *link, *next;
+	int i;
+
+	(void)state;
+	harness_open(&h, "\"STANDARD\"");
+	for (i = 1; i <= 3; i++)
+		emit_created(d, i);
+	link = assert_file_chained(h.alerts, CHAIN_GENESIS);
+	daemon_out_close(d);
+	assert_int_equal(daemon_out_open(d), EXIT_OK);
+	assert_string_equal(d->out.chain.link, link);
+	emit_created(d, 4);
+	next = assert_file_chained(h.alerts, CHAIN_GENESIS);
+	free(link);
+	rotated = tlib_fmt("%s.1", h.alerts);
+	assert_int_equal(rename(h.alerts, rotated), 0);
+	assert_int_equal(daemon_reopen_sinks(d), 0);
+	emit_created(d, 5);
+	emit_created(d, 6);
+	link = assert_file_chained(h.alerts, next);
+	free(link);
+	free(next);
+	next = assert_file_chained(rotated, CHAIN_GENESIS);
+	free(next);
+	free(rotated);
 	harness_close(&h);
 }
 
@@ -727,6 +815,7 @@ main(void)
 		cmocka_unit_test(test_realtime_unwritten_keeps_record),
 		cmocka_unit_test(test_full_disk_spools),
 		cmocka_unit_test(test_spool_overflow_is_a_gap),
+		cmocka_unit_test(test_chain_continues),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -154,6 +154,10 @@ test_filter_match(void **state)
 		{ NULL, NULL, "/etc", NULL,
 		    "{\"file\":{\"path\":\"/tmp/x\"},\"fimd\":{\"previous\":"
 		    "{\"path\":\"/etc/x\"}}}", true },
+		/* A record without a file section is about every path. */
+		{ NULL, NULL, "/etc", NULL,
+		    "{\"event\":{\"action\":\"gap\"},\"fimd\":{}}", true },
+		{ NULL, NULL, "/etc", NULL, "{\"file\":{}}", false },
 		/* The escaped form carries the real bytes. */
 		{ NULL, NULL, "/d\xff", NULL,
 		    "{\"file\":{\"path\":\"/d\xef\xbf\xbd/f\"},\"fimd\":"
