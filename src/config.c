@@ -223,7 +223,8 @@ kind_words(const struct conf_key *k)
 	case CONF_BOOL:
 		return "true or false";
 	case CONF_DURATION:
-		return "a duration (\"30s\", \"15m\", \"1h\", \"1d\") or seconds";
+		return "a duration (\"30s\", \"15m\", \"1h\", \"1d\") or "
+		    "seconds";
 	}
 	return "?";
 }
