@@ -138,6 +138,7 @@ struct daemon_realtime {
 	uint64_t events;	/* events delivered by the watch */
 	uint64_t overflows;
 	uint64_t stale;		/* probes overtaken by a rename, redone */
+	uint64_t cancelled;	/* probes ended by a stop or reload */
 };
 
 /* The rescan queue: daemon_rescan.c. */

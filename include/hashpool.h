@@ -9,6 +9,14 @@
  * libevent loop can wait for it like any other descriptor; one-shot
  * callers use hashpool_reap(wait = true).  Workers block every signal, so
  * signals reach the loop thread only.  Each worker owns a struct hasher.
+ *
+ * Long files yield.  A worker digests a file in slices of HASHPOOL_SLICE
+ * bytes; after each, if other jobs are queued, the file is parked at the
+ * back of the queue and the worker takes the job at the front.  A huge or
+ * slow-growing file thus shares the workers with every other job instead
+ * of holding one until it ends.  hashpool_cancel() ends running and
+ * queued jobs between two reads (err -ECANCELED) so that an owner that
+ * must stop now can reap everything at once.
  */
 #ifndef FIMD_HASHPOOL_H
 #define FIMD_HASHPOOL_H
@@ -28,7 +36,11 @@ struct hash_job {
 	int	 err;		/* 0 or -errno from hashing */
 	void	*arg;		/* the submitter's; untouched */
 	struct hash_job *next;	/* pool-owned while queued; list link on reap */
+	struct hash_park *park;	/* pool-owned: a digest between slices */
 };
+
+/* Bytes a worker digests before it lets a queued job go first. */
+#define HASHPOOL_SLICE	((uint64_t)8 << 20)
 
 struct hashpool;
 
@@ -57,6 +69,15 @@ int	hashpool_fd(const struct hashpool *p);
 struct hash_job *hashpool_reap(struct hashpool *p, bool wait);
 /* Jobs submitted and not yet reaped. */
 size_t	hashpool_inflight(const struct hashpool *p);
+/*
+ * From now on, end every job between two reads with err -ECANCELED (a
+ * job whose file fits one read still completes).  Owner thread.
+ */
+void	hashpool_cancel(struct hashpool *p);
+/* Undo hashpool_cancel for jobs submitted afterwards (none in flight). */
+void	hashpool_uncancel(struct hashpool *p);
+/* Times a long file was parked for another job (statistics). */
+uint64_t hashpool_yields(const struct hashpool *p);
 unsigned hashpool_threads(const struct hashpool *p);
 
 #endif

@@ -61,6 +61,11 @@ struct record {
 	 */
 	hash_mask prefix_algos;
 	unsigned char prefix_md[HASH_COUNT][HASH_MAX_SIZE];
+	/*
+	 * Working state only: the file moved while it was hashed (hash.h's
+	 * changed_while_read), so md covers what was read.
+	 */
+	bool	 changed_while_hashed;
 };
 
 void	record_init(struct record *r);

@@ -100,6 +100,21 @@ void	scan_set_ruleset(struct scan *s, const struct ruleset *rs);
 void	scan_set_max_inflight(struct scan *s, size_t n);
 /* Force SCAN_COMPLETE with a fresh hash for everything (--paranoid). */
 void	scan_set_paranoid(struct scan *s, bool on);
+/*
+ * Give each rule a lane for files longer than one hashing slice (the
+ * daemon): a long file never makes the caller wait for the pool; one
+ * whose lane is full waits as a path (scan_waiting) and is probed afresh
+ * when a place frees.  Off by default (one-shot modes may wait).
+ */
+void	scan_set_lanes(struct scan *s, bool on);
+/*
+ * Stop hashing now: jobs in flight end between two reads and waiting
+ * long files are not probed; each is delivered with err -ECANCELED
+ * (err_op "read") by the next scan_reap.  scan_uncancel, once nothing is
+ * in flight, makes the engine hash again (a reload).
+ */
+void	scan_cancel(struct scan *s);
+void	scan_uncancel(struct scan *s);
 
 /*
  * Walk every rule root; batch as for scan_path.  A root that cannot be
@@ -134,11 +149,16 @@ int	scan_one(struct scan *s, const char *path, size_t len,
 void	scan_ignore_path(struct scan *s, const char *path, size_t len);
 /* Whether path is one of those or such a temporary. */
 bool	scan_is_ignored(const struct scan *s, const char *path, size_t len);
-/* Deliver completed hash jobs; with wait, until none is in flight. */
+/*
+ * Deliver completed hash jobs and probe long files whose lane has room;
+ * with wait, until none is in flight or waiting.
+ */
 void	scan_reap(struct scan *s, bool wait);
 /* scan_reap(s, true). */
 void	scan_finish(struct scan *s);
 size_t	scan_inflight(const struct scan *s);
+/* Long files waiting for a place in their lane. */
+size_t	scan_waiting(const struct scan *s);
 const struct scan_stats *scan_stats(const struct scan *s);
 
 #endif

@@ -428,6 +428,8 @@ build_fimd(struct alert_stream *s, const struct alert *a, uint64_t seq,
 		json_object_set_new(fimd, "still_open", json_true());
 	if (r != NULL && r->hash_too_large)
 		json_object_set_new(fimd, "hash_skipped", json_true());
+	if (a->new != NULL && a->new->changed_while_hashed)
+		json_object_set_new(fimd, "changed_while_hashed", json_true());
 }
 
 /* chain: fimd.chain, the link to the line before, or NULL for none. */

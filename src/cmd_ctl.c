@@ -258,9 +258,9 @@ print_status(const json_t *st)
 	    "memory (%lld so far), %lld dropped\n", num(st, "sink_errors"),
 	    num(st, "spooled"), num(st, "spooled_total"), num(st, "dropped"));
 	printf("work:         %lld queued events, %lld pending, "
-	    "%lld hashing, %lld rescans queued\n", num(st, "queued"),
-	    num(st, "pending"), num(st, "hashing"),
-	    num(st, "rescans_queued"));
+	    "%lld hashing, %lld long files waiting, %lld rescans queued\n",
+	    num(st, "queued"), num(st, "pending"), num(st, "hashing"),
+	    num(st, "hashing_waiting"), num(st, "rescans_queued"));
 	printf("unreadable:   %lld\n", num(st, "unreadable"));
 	if (lat != NULL && json_is_number(json_object_get(lat, "p50")))
 		printf("latency:      p50 %.1f ms, p99 %.1f ms "

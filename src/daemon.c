@@ -134,6 +134,12 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		    (int)sig);
 		d->stopping = true;
 		d->stop_signal = (int)sig;
+		/*
+		 * A file being hashed may be huge: stop reading it, so the
+		 * baseline is saved now; the next start-up rescan judges
+		 * what was left unread.
+		 */
+		scan_cancel(d->scan);
 		event_base_loopexit(d->base, NULL);
 		break;
 	case SIGHUP:
@@ -265,10 +271,13 @@ daemon_reload(struct daemon *d)
 	}
 	(void)notify_send("RELOADING=1");
 	/*
-	 * Every job refers to the current rules: let them all finish, and
-	 * start no queued rescan under rules about to go away.
+	 * Every job refers to the current rules: end them all (a long file
+	 * would hold the loop: the reload's rescan judges what they left
+	 * unread), and start no queued rescan under rules about to go away.
 	 */
+	scan_cancel(d->scan);
 	scan_finish(d->scan);
+	scan_uncancel(d->scan);
 	dropped = rescan_drain(d);
 	watch_clear(d->watch);
 	rescan_unschedule(d);
@@ -442,6 +451,7 @@ daemon_setup(struct daemon *d, const struct fimd_config *c)
 	if ((d->pool = hashpool_new(c->workers)) == NULL)
 		fatal("cannot start hashing threads");
 	d->scan = scan_new(d->rs, d->pool, NULL, NULL);
+	scan_set_lanes(d->scan, true);
 	cmd_ignore_own_files(c, d->scan);
 	d->pending = pending_new(d->base, c->debounce_ms, c->debounce_max_ms,
 	    PENDING_MAX, rt_pending_fire, d);

@@ -159,6 +159,10 @@ ctl_status(const json_t *req, json_t *reply, void *arg)
 	    json_integer((json_int_t)pending_count(d->pending)));
 	json_object_set_new(reply, "hashing",
 	    json_integer((json_int_t)scan_inflight(d->scan)));
+	json_object_set_new(reply, "hashing_waiting",
+	    json_integer((json_int_t)scan_waiting(d->scan)));
+	json_object_set_new(reply, "hash_yields",
+	    json_integer((json_int_t)hashpool_yields(d->pool)));
 	json_object_set_new(reply, "rescans_queued",
 	    json_integer((json_int_t)rescan_queued(d) +
 	    (d->rescans.active != NULL)));

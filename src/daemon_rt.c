@@ -703,7 +703,10 @@ rt_item_done(struct scan_item *it, void *arg)
 		else if (!rt_gone_absorbed(d, job, path, len))
 			rt_gone(d, path, len, job->flags, &rep);
 	}
-	else if (it->err != 0) {
+	else if (it->err == -ECANCELED) {
+		/* Stopping or reloading: the rescan that follows judges it. */
+		d->rt.cancelled++;
+	} else if (it->err != 0) {
 		d->unreadable++;
 		log_warnx("cannot %s a changed file: %s", it->err_op,
 		    strerror(-it->err));

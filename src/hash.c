@@ -4,12 +4,13 @@
  * Speed notes.  EVP_MD objects are fetched once per hasher: with OpenSSL 3
  * an EVP_sha256()-style handle is re-fetched on every init, which costs
  * more than hashing a small file.  The read loop stops at the size fstat
- * reported once a short read reaches it, saving the extra read(2) that
- * would only confirm end of file.  Reads try RWF_NOWAIT first so that the
- * pages a read had to bring in from disk, and only those, are dropped
- * afterwards (see hash.h).
+ * reported when hashing began, which bounds it (hash.h) and saves the
+ * extra read(2) that would only confirm end of file.  Reads try
+ * RWF_NOWAIT first so that the pages a read had to bring in from disk,
+ * and only those, are dropped afterwards (see hash.h).
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,75 +199,216 @@ hasher_read(struct hasher *h, int fd, off_t off, size_t n)
 	return got;
 }
 
-static int
-hasher_run(struct hasher *h, int fd, hash_mask algos, uint64_t size_hint,
-    uint64_t prefix_len, struct hash_result *ret)
+/* A digest between slices: its running contexts and where it stands. */
+struct hash_park {
+	EVP_MD_CTX *ctx[HASH_COUNT];
+	uint64_t offset;	/* bytes digested */
+	uint64_t limit;		/* never read past it */
+	struct stat start;	/* fstat when hashing began */
+};
+
+void
+hash_park_free(struct hash_park *p)
 {
-	uint64_t total = 0;
-	size_t cut;
+	int a;
+
+	if (p == NULL)
+		return;
+	for (a = 0; a < HASH_COUNT; a++)
+		EVP_MD_CTX_free(p->ctx[a]);
+	free(p);
+}
+
+/* Trade the hasher's contexts for the park's (parking and resuming). */
+static void
+hasher_swap(struct hasher *h, struct hash_park *p)
+{
+	EVP_MD_CTX *t;
+	int a;
+
+	for (a = 0; a < HASH_COUNT; a++) {
+		t = h->ctx[a];
+		h->ctx[a] = p->ctx[a];
+		p->ctx[a] = t;
+	}
+}
+
+/*
+ * Start a file: *ret's header cleared, fstat taken, contexts ready.
+ * Returns 0, 1 when the file is too large (nothing to read), or -errno.
+ */
+static int
+hasher_begin(struct hasher *h, int fd, const struct hash_request *req,
+    struct hash_park *p, struct hash_result *ret)
+{
+	int a, r;
+
+	memset(ret, 0, offsetof(struct hash_result, md));
+	ret->prefix_algos = 0;
+	ret->changed_while_read = false;
+	if (fstat(fd, &p->start) < 0)
+		return -errno;
+	if (!S_ISREG(p->start.st_mode))
+		return -EINVAL;
+	if (req->max_size > 0 && (uint64_t)p->start.st_size > req->max_size) {
+		ret->too_large = true;
+		return 1;
+	}
+	/*
+	 * A regular file of size 0 may still have contents (some pseudo and
+	 * network file systems report none): read those up to max_size.
+	 */
+	p->limit = p->start.st_size > 0 ? (uint64_t)p->start.st_size :
+	    req->max_size > 0 ? req->max_size : UINT64_MAX;
+	p->offset = 0;
+	for (a = 0; a < HASH_COUNT; a++) {
+		if ((req->algos & HASH_BIT(a)) &&
+		    (r = hasher_prepare(h, a)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Digest n bytes of the buffer read at p->offset. */
+static int
+hasher_feed(struct hasher *h, const struct hash_request *req,
+    const struct hash_park *p, size_t n, struct hash_result *ret)
+{
+	uint64_t total = p->offset;
+	uint64_t prefix_len = req->prefix_len;
+	size_t cut = n;
+	int r;
+
+	if (prefix_len > total && prefix_len <= total + (uint64_t)n)
+		cut = (size_t)(prefix_len - total);
+	if ((r = hasher_update(h, req->algos, h->buf, cut)) < 0)
+		return r;
+	if (prefix_len > 0 && total + cut == prefix_len) {
+		if ((r = hasher_snapshot(h, req->algos, ret->prefix_md)) < 0)
+			return r;
+		ret->prefix_algos = req->algos;
+	}
+	if (cut < n && (r = hasher_update(h, req->algos, h->buf + cut,
+	    n - cut)) < 0)
+		return r;
+	return 0;
+}
+
+static bool
+same_moment(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* The digests, and whether the file moved under the read. */
+static int
+hasher_end(struct hasher *h, int fd, const struct hash_request *req,
+    const struct hash_park *p, bool eof, struct hash_result *ret)
+{
+	struct stat now;
+	int a;
+
+	for (a = 0; a < HASH_COUNT; a++) {
+		if (!(req->algos & HASH_BIT(a)))
+			continue;
+		if (EVP_DigestFinal_ex(h->ctx[a], ret->md[a], NULL) != 1)
+			return -EIO;
+	}
+	ret->algos = req->algos;
+	ret->bytes = p->offset;
+	if (fstat(fd, &now) < 0)
+		return -errno;
+	ret->changed_while_read = now.st_size != p->start.st_size ||
+	    !same_moment(&now.st_mtim, &p->start.st_mtim) ||
+	    !same_moment(&now.st_ctim, &p->start.st_ctim) ||
+	    (eof && p->start.st_size > 0 && p->offset < p->limit);
+	return 0;
+}
+
+/*
+ * Read and digest from p->offset until the limit, end of file, a yield
+ * (returns HASH_PARKED) or a cancel.  *eof says the file ended early.
+ */
+static int
+hasher_go(struct hasher *h, int fd, const struct hash_request *req,
+    const struct hash_control *ctl, struct hash_park *p, bool *eof,
+    struct hash_result *ret)
+{
+	uint64_t slice_end;
+	size_t want;
 	ssize_t n;
 	int r;
 
-	for (;;) {
-		n = hasher_read(h, fd, (off_t)total, h->bufsize);
-		if (n < 0)
-			return (int)n;
-		if (n == 0)
-			break;
-		cut = (size_t)n;
-		if (prefix_len > total && prefix_len <= total + (uint64_t)n)
-			cut = (size_t)(prefix_len - total);
-		if ((r = hasher_update(h, algos, h->buf, cut)) < 0)
-			return r;
-		if (prefix_len > 0 && total + cut == prefix_len) {
-			if ((r = hasher_snapshot(h, algos, ret->prefix_md)) < 0)
-				return r;
-			ret->prefix_algos = algos;
+	*eof = false;
+	slice_end = ctl != NULL && ctl->slice > 0 ? p->offset + ctl->slice :
+	    UINT64_MAX;
+	while (p->offset < p->limit) {
+		if (p->offset > 0 && ctl != NULL && ctl->cancel != NULL &&
+		    atomic_load_explicit(ctl->cancel, memory_order_relaxed))
+			return -ECANCELED;
+		if (p->offset >= slice_end) {
+			if (ctl->yield != NULL && ctl->yield(ctl->arg))
+				return HASH_PARKED;
+			slice_end = p->offset + ctl->slice;
 		}
-		if (cut < (size_t)n &&
-		    (r = hasher_update(h, algos, h->buf + cut, n - cut)) < 0)
-			return r;
-		total += (uint64_t)n;
-		if (size_hint > 0 && total >= size_hint &&
-		    (size_t)n < h->bufsize)
+		want = p->limit - p->offset < h->bufsize ?
+		    (size_t)(p->limit - p->offset) : h->bufsize;
+		if ((n = hasher_read(h, fd, (off_t)p->offset, want)) < 0)
+			return (int)n;
+		if (n == 0) {
+			*eof = true;
 			break;
+		}
+		if ((r = hasher_feed(h, req, p, (size_t)n, ret)) < 0)
+			return r;
+		p->offset += (uint64_t)n;
 	}
-	ret->bytes = total;
 	return 0;
+}
+
+int
+hasher_step(struct hasher *h, int fd, const struct hash_request *req,
+    const struct hash_control *ctl, struct hash_park **park,
+    struct hash_result *ret)
+{
+	struct hash_park local, *p = *park;
+	bool eof;
+	int r;
+
+	if (p == NULL) {
+		memset(&local, 0, sizeof(local));
+		p = &local;
+		if ((r = hasher_begin(h, fd, req, p, ret)) != 0)
+			return r > 0 ? 0 : r;
+	} else
+		hasher_swap(h, p);
+	r = hasher_go(h, fd, req, ctl, p, &eof, ret);
+	if (r == HASH_PARKED) {
+		if (p == &local) {
+			p = xcalloc(1, sizeof(*p));
+			*p = local;
+			*park = p;
+		}
+		hasher_swap(h, p);
+		return HASH_PARKED;
+	}
+	if (r == 0)
+		r = hasher_end(h, fd, req, p, eof, ret);
+	if (p != &local) {
+		hash_park_free(p);
+		*park = NULL;
+	}
+	return r;
 }
 
 int
 hasher_fd(struct hasher *h, int fd, hash_mask algos, uint64_t max_size,
     uint64_t prefix_len, struct hash_result *ret)
 {
-	struct stat st;
-	int a, r;
+	struct hash_request req = { algos, max_size, prefix_len };
+	struct hash_park *park = NULL;
 
-	memset(ret, 0, offsetof(struct hash_result, md));
-	ret->prefix_algos = 0;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return -EINVAL;
-	if (max_size > 0 && (uint64_t)st.st_size > max_size) {
-		ret->too_large = true;
-		return 0;
-	}
-	for (a = 0; a < HASH_COUNT; a++) {
-		if ((algos & HASH_BIT(a)) && (r = hasher_prepare(h, a)) < 0)
-			return r;
-	}
-	if ((r = hasher_run(h, fd, algos, (uint64_t)st.st_size, prefix_len,
-	    ret)) < 0)
-		return r;
-	for (a = 0; a < HASH_COUNT; a++) {
-		if (!(algos & HASH_BIT(a)))
-			continue;
-		if (EVP_DigestFinal_ex(h->ctx[a], ret->md[a], NULL) != 1)
-			return -EIO;
-	}
-	ret->algos = algos;
-	return 0;
+	return hasher_step(h, fd, &req, NULL, &park, ret);
 }
 
 int

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -33,6 +34,9 @@ struct hashpool {
 	struct hash_job *queue, **queue_tail;
 	struct hash_job *completed, **completed_tail;
 	bool	 stopping;
+	_Atomic size_t queued;		/* jobs in queue: workers read it */
+	_Atomic bool cancel;
+	_Atomic uint64_t yields;
 	int	 efd;
 	size_t	 inflight;		/* owner thread only */
 	unsigned nthreads;		/* workers running */
@@ -54,12 +58,36 @@ hashpool_complete(struct hashpool *p, struct hash_job *job)
 	pthread_mutex_unlock(&p->lock);
 }
 
+/* A parked job goes to the back of the queue.  Called with the lock. */
+static void
+hashpool_enqueue_locked(struct hashpool *p, struct hash_job *job)
+{
+	job->next = NULL;
+	*p->queue_tail = job;
+	p->queue_tail = &job->next;
+	atomic_fetch_add(&p->queued, 1);
+	pthread_cond_signal(&p->work);
+}
+
+/* The slice check: let a waiting job go first. */
+static bool
+hashpool_should_yield(void *arg)
+{
+	struct hashpool *p = arg;
+
+	return atomic_load_explicit(&p->queued, memory_order_relaxed) > 0;
+}
+
 static void *
 hashpool_worker_main(void *arg)
 {
 	struct hashpool_worker *w = arg;
 	struct hashpool *p = w->pool;
+	struct hash_control ctl = { HASHPOOL_SLICE, hashpool_should_yield, p,
+	    &p->cancel };
+	struct hash_request req;
 	struct hash_job *job;
+	int r;
 
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
@@ -72,10 +100,22 @@ hashpool_worker_main(void *arg)
 		}
 		if ((p->queue = job->next) == NULL)
 			p->queue_tail = &p->queue;
+		atomic_fetch_sub(&p->queued, 1);
 		pthread_mutex_unlock(&p->lock);
 
-		job->err = hasher_fd(w->hasher, job->fd, job->algos,
-		    job->max_size, job->prefix_len, &job->result);
+		req.algos = job->algos;
+		req.max_size = job->max_size;
+		req.prefix_len = job->prefix_len;
+		r = hasher_step(w->hasher, job->fd, &req, &ctl, &job->park,
+		    &job->result);
+		if (r == HASH_PARKED) {
+			atomic_fetch_add(&p->yields, 1);
+			pthread_mutex_lock(&p->lock);
+			hashpool_enqueue_locked(p, job);
+			pthread_mutex_unlock(&p->lock);
+			continue;
+		}
+		job->err = r;
 		close(job->fd);
 		job->fd = -1;
 		hashpool_complete(p, job);
@@ -179,12 +219,10 @@ hashpool_free(struct hashpool *p)
 void
 hashpool_submit(struct hashpool *p, struct hash_job *job)
 {
-	job->next = NULL;
 	job->err = 0;
+	job->park = NULL;
 	pthread_mutex_lock(&p->lock);
-	*p->queue_tail = job;
-	p->queue_tail = &job->next;
-	pthread_cond_signal(&p->work);
+	hashpool_enqueue_locked(p, job);
 	pthread_mutex_unlock(&p->lock);
 	p->inflight++;
 }
@@ -225,4 +263,22 @@ unsigned
 hashpool_threads(const struct hashpool *p)
 {
 	return p->nthreads;
+}
+
+void
+hashpool_cancel(struct hashpool *p)
+{
+	atomic_store(&p->cancel, true);
+}
+
+void
+hashpool_uncancel(struct hashpool *p)
+{
+	atomic_store(&p->cancel, false);
+}
+
+uint64_t
+hashpool_yields(const struct hashpool *p)
+{
+	return atomic_load(&p->yields);
 }

@@ -42,6 +42,7 @@ record_init(struct record *r)
 	r->algos = 0;
 	r->hash_too_large = false;
 	r->prefix_algos = 0;
+	r->changed_while_hashed = false;
 }
 
 static void

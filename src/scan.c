@@ -16,6 +16,15 @@
  * belongs to (struct scan_job), owned by the engine from submission
  * until the done callback returns.  At most max_inflight jobs exist;
  * each holds an open fd.
+ *
+ * Lanes (scan_set_lanes, the daemon).  A file longer than one hashing
+ * slice takes a place in its rule's lane, which holds as many as the
+ * pool has workers; a long file that finds its lane full waits as a
+ * path alone (no fd, no record) and is probed afresh when a place
+ * frees.  The submitter therefore never blocks on long files, and the
+ * pool, which lets queued jobs pass a long file at every slice, is never
+ * filled by one rule's long files: another rule's files, long or short,
+ * always get in.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +49,23 @@ struct scan_job {
 	struct hash_job job;	/* first: the pool hands back &job */
 	struct scan_item item;
 	char	*path;		/* owned copy for item.path */
+	bool	 in_lane;	/* holds a place in its rule's lane */
+	unsigned lane;		/* the rule's index */
+};
+
+/* Long files of one rule in flight. */
+struct scan_lane {
+	unsigned rule;		/* rule index */
+	size_t	 n;
+};
+
+/* A long file waiting for a place in its lane: a path, probed afresh. */
+struct scan_wait {
+	struct scan_wait *next;
+	struct scan_batch *batch;
+	unsigned lane;
+	size_t	 len;
+	char	 path[];
 };
 
 struct scan {
@@ -56,6 +82,13 @@ struct scan {
 	struct walk *walk;
 	char	**ignore;	/* own files: never delivered */
 	size_t	 nignore;
+	bool	 lanes;		/* see the design note */
+	struct scan_lane *lane;
+	size_t	 nlanes;
+	struct scan_wait *waiting, **waiting_tail;
+	size_t	 nwaiting;
+	bool	 dispatching;	/* scan_dispatch is running */
+	bool	 cancelled;
 };
 
 /* What the walk callbacks of one scan_path() get. */
@@ -88,6 +121,7 @@ scan_new(const struct ruleset *rs, struct hashpool *pool,
 		s->ops = *ops;
 	s->arg = arg;
 	s->max_inflight = SCAN_MAX_INFLIGHT_DEFAULT;
+	s->waiting_tail = &s->waiting;
 	buf_init(&s->path, BUF_MAX_DEFAULT);
 	s->walk = walk_new(&scan_walk_ops);
 	return s;
@@ -105,6 +139,7 @@ scan_free(struct scan *s)
 	while (s->nignore > 0)
 		free(s->ignore[--s->nignore]);
 	free(s->ignore);
+	free(s->lane);
 	free(s);
 }
 
@@ -169,6 +204,34 @@ scan_inflight(const struct scan *s)
 	return s->inflight;
 }
 
+size_t
+scan_waiting(const struct scan *s)
+{
+	return s->nwaiting;
+}
+
+void
+scan_set_lanes(struct scan *s, bool on)
+{
+	s->lanes = on;
+}
+
+void
+scan_cancel(struct scan *s)
+{
+	s->cancelled = true;
+	if (s->pool != NULL)
+		hashpool_cancel(s->pool);
+}
+
+void
+scan_uncancel(struct scan *s)
+{
+	s->cancelled = false;
+	if (s->pool != NULL)
+		hashpool_uncancel(s->pool);
+}
+
 const struct scan_stats *
 scan_stats(const struct scan *s)
 {
@@ -203,6 +266,57 @@ scan_ask_owner(struct scan *s, const struct scan_item *it,
 	    SCAN_COMPLETE;
 }
 
+/* The lane of rule index idx, made on first use. */
+static struct scan_lane *
+scan_lane_find(struct scan *s, unsigned idx)
+{
+	size_t i;
+
+	for (i = 0; i < s->nlanes; i++) {
+		if (s->lane[i].rule == idx)
+			return &s->lane[i];
+	}
+	s->lane = xreallocarray(s->lane, s->nlanes + 1, sizeof(*s->lane));
+	s->lane[s->nlanes].rule = idx;
+	s->lane[s->nlanes].n = 0;
+	return &s->lane[s->nlanes++];
+}
+
+/* Long files one rule may have in flight: one per worker. */
+static size_t
+scan_lane_cap(const struct scan *s)
+{
+	return hashpool_threads(s->pool) > 0 ? hashpool_threads(s->pool) : 1;
+}
+
+/*
+ * Whether it (a long file of its rule, when lanes are on) must wait for
+ * a place; if so it now waits, as a path, counted in its batch.
+ */
+static bool
+scan_wait_for_lane(struct scan *s, const struct scan_item *it)
+{
+	struct scan_wait *w;
+
+	if (!s->lanes || s->pool == NULL || it->rule == NULL ||
+	    it->rec.size <= HASHPOOL_SLICE ||
+	    scan_lane_find(s, it->rule->index)->n < scan_lane_cap(s))
+		return false;
+	w = xmalloc(sizeof(*w) + it->len + 1);
+	w->next = NULL;
+	w->batch = it->batch;
+	w->lane = it->rule->index;
+	w->len = it->len;
+	memcpy(w->path, it->path, it->len);
+	w->path[it->len] = '\0';
+	*s->waiting_tail = w;
+	s->waiting_tail = &w->next;
+	s->nwaiting++;
+	if (w->batch != NULL)
+		w->batch->inflight++;
+	return true;
+}
+
 /* Finish a job: copy the digests into the item and deliver it. */
 static void
 scan_job_done(struct scan *s, struct scan_job *sj)
@@ -212,10 +326,13 @@ scan_job_done(struct scan *s, struct scan_job *sj)
 
 	if (sj->item.batch != NULL)
 		sj->item.batch->inflight--;
+	if (sj->in_lane)
+		scan_lane_find(s, sj->lane)->n--;
 	if (sj->job.err != 0) {
 		sj->item.err = sj->job.err;
 		sj->item.err_op = "read";
 	} else {
+		r->changed_while_hashed = hr->changed_while_read;
 		r->hash_too_large = hr->too_large;
 		r->algos = hr->algos;
 		memcpy(r->md, hr->md, sizeof(r->md));
@@ -231,21 +348,77 @@ scan_job_done(struct scan *s, struct scan_job *sj)
 	free(sj);
 }
 
-void
-scan_reap(struct scan *s, bool wait)
+/* Deliver what completed; with wait, block until something did. */
+static void
+scan_reap_list(struct scan *s, bool wait)
 {
 	struct hash_job *list, *next;
 
+	list = hashpool_reap(s->pool, wait && s->inflight > 0);
+	for (; list != NULL; list = next) {
+		next = list->next;
+		s->inflight--;
+		scan_job_done(s, (struct scan_job *)(void *)list);
+	}
+}
+
+/*
+ * Probe the waiting long files whose lane has room again (or, once
+ * cancelled, deliver them as cancelled).  One pass over the list as it
+ * stands: a file that finds its lane full once more waits again.
+ */
+static void
+scan_dispatch(struct scan *s)
+{
+	struct scan_wait *w, *next;
+	struct scan_item it;
+
+	if (s->dispatching || s->waiting == NULL)
+		return;
+	s->dispatching = true;
+	w = s->waiting;
+	s->waiting = NULL;
+	s->waiting_tail = &s->waiting;
+	for (; w != NULL; w = next) {
+		next = w->next;
+		if (!s->cancelled &&
+		    scan_lane_find(s, w->lane)->n >= scan_lane_cap(s)) {
+			w->next = NULL;
+			*s->waiting_tail = w;
+			s->waiting_tail = &w->next;
+			continue;
+		}
+		s->nwaiting--;
+		if (w->batch != NULL)
+			w->batch->inflight--;
+		if (s->cancelled) {
+			memset(&it, 0, sizeof(it));
+			record_init(&it.rec);
+			it.path = w->path;
+			it.len = w->len;
+			it.rule = ruleset_match(s->rs, w->path, w->len, false,
+			    NULL);
+			it.err = -ECANCELED;
+			it.err_op = "read";
+			it.batch = w->batch;
+			scan_deliver(s, &it);
+		} else
+			(void)scan_one(s, w->path, w->len, w->batch);
+		free(w);
+	}
+	s->dispatching = false;
+}
+
+void
+scan_reap(struct scan *s, bool wait)
+{
 	if (s->pool == NULL)
 		return;
 	do {
-		list = hashpool_reap(s->pool, wait && s->inflight > 0);
-		for (; list != NULL; list = next) {
-			next = list->next;
-			s->inflight--;
-			scan_job_done(s, (struct scan_job *)(void *)list);
-		}
-	} while (wait && s->inflight > 0);
+		scan_reap_list(s, wait);
+		scan_dispatch(s);
+	} while (wait && (s->inflight > 0 ||
+	    (s->nwaiting > 0 && !s->dispatching)));
 }
 
 void
@@ -260,6 +433,11 @@ scan_submit(struct scan *s, struct scan_item *it, int fd, uint64_t prefix_len)
 {
 	struct scan_job *sj;
 
+	if (scan_wait_for_lane(s, it)) {
+		close(fd);
+		record_release(&it->rec);
+		return;
+	}
 	sj = xcalloc(1, sizeof(*sj));
 	sj->item = *it;
 	sj->path = xstrndup(it->path, it->len);
@@ -281,8 +459,14 @@ scan_submit(struct scan *s, struct scan_item *it, int fd, uint64_t prefix_len)
 		scan_job_done(s, sj);
 		return;
 	}
+	if (s->lanes && sj->item.rule != NULL &&
+	    sj->item.rec.size > HASHPOOL_SLICE) {
+		sj->in_lane = true;
+		sj->lane = sj->item.rule->index;
+		scan_lane_find(s, sj->lane)->n++;
+	}
 	while (s->inflight >= s->max_inflight)
-		scan_reap(s, true);
+		scan_reap_list(s, true);
 	s->inflight++;
 	hashpool_submit(s->pool, &sj->job);
 }

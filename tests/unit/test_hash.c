@@ -1,10 +1,13 @@
 /*
  * hash: published test vectors through files on disk, every algorithm at
  * once in one pass, small read buffers (block boundaries), cold page
- * cache, max_size, prefix digests, names and hex.
+ * cache, max_size, prefix digests, names and hex; digests in slices,
+ * parked and resumed on other hashers; reads bounded by the size at the
+ * start while the file grows; cancel between reads.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -477,6 +480,217 @@ test_hex(void **state)
 	assert_string_equal(hex, "");
 }
 
+/* Truncate the file being read to half at the first check. */
+static bool
+always_false_truncate(void *arg)
+{
+	assert_int_equal(truncate(arg, 1u << 20), 0);
+	return false;
+}
+
+/* Set the cancel flag at the first check. */
+static bool
+cancel_now(void *arg)
+{
+	atomic_store((_Atomic bool *)arg, true);
+	return false;
+}
+
+static bool
+always_yield_park(void *arg)
+{
+	(void)arg;
+	return true;
+}
+
+/* A file of n pseudo-random bytes in the fixture's directory. */
+static char *
+make_file(const struct fixture *f, const char *name, size_t n,
+    unsigned char **ret_data)
+{
+	unsigned char *data = malloc(n);
+	char *path;
+	size_t i;
+
+	assert_non_null(data);
+	for (i = 0; i < n; i++)
+		data[i] = (unsigned char)((i * 2654435761u) >> 13 ^ i);
+	path = tlib_fmt("%s/%s", f->dir, name);
+	tlib_write(path, (const char *)data, n);
+	*ret_data = data;
+	return path;
+}
+
+static bool
+always_yield(void *arg)
+{
+	(*(unsigned *)arg)++;
+	return true;
+}
+
+/*
+ * Parked after every slice and resumed on another hasher each time, the
+ * digests (and prefix digests) equal one pass of hasher_fd.
+ */
+static void
+test_slices(void **state)
+{
+	const size_t n = (3u << 20) + 123;
+	const struct hash_request req = { ALL_ALGOS, 0, (1u << 20) + 7 };
+	struct hash_control ctl = { 256u << 10, always_yield, NULL, NULL };
+	struct hash_result whole, sliced;
+	struct hash_park *park = NULL;
+	struct hasher *h[2];
+	unsigned char *data;
+	unsigned parks = 0, steps = 0;
+	char *path;
+	int fd, r, a;
+
+	path = make_file(*state, "slices", n, &data);
+	ctl.arg = &parks;
+	h[0] = hasher_new(64u << 10);
+	h[1] = hasher_new(0);
+	fd = open_ro(path);
+	assert_int_equal(hasher_fd(h[1], fd, req.algos, 0, req.prefix_len,
+	    &whole), 0);
+	memset(&sliced, 0x5a, sizeof(sliced));
+	do
+		r = hasher_step(h[steps++ % 2], fd, &req, &ctl, &park, &sliced);
+	while (r == HASH_PARKED);
+	assert_int_equal(r, 0);
+	assert_null(park);
+	assert_int_equal(parks, n / (256u << 10));
+	assert_int_equal(steps, parks + 1);
+	assert_int_equal(sliced.bytes, n);
+	assert_false(sliced.changed_while_read);
+	assert_int_equal(sliced.algos, ALL_ALGOS);
+	assert_int_equal(sliced.prefix_algos, ALL_ALGOS);
+	for (a = 0; a < HASH_COUNT; a++) {
+		assert_memory_equal(sliced.md[a], whole.md[a], hash_size(a));
+		assert_memory_equal(sliced.prefix_md[a], whole.prefix_md[a],
+		    hash_size(a));
+	}
+	close(fd);
+	hasher_free(h[0]);
+	hasher_free(h[1]);
+	free(data);
+	free(path);
+}
+
+struct grower {
+	int	 wfd;
+	size_t	 add;
+	unsigned calls;
+};
+
+/* The first slice check appends to the file being read. */
+static bool
+grow_file(void *arg)
+{
+	struct grower *g = arg;
+	char *junk;
+
+	if (g->calls++ == 0) {
+		junk = calloc(1, g->add);
+		assert_int_equal(write(g->wfd, junk, g->add), (ssize_t)g->add);
+		free(junk);
+	}
+	return false;
+}
+
+/*
+ * A file that grows while it is read is read only to the size it had at
+ * the start, and the result says that it changed; likewise a file cut
+ * short under the read.
+ */
+static void
+test_growth_bounded(void **state)
+{
+	const size_t n = 2u << 20;
+	const struct hash_request req = { HASH_BIT(HASH_SHA256), 0, 0 };
+	struct grower g = { -1, 5u << 20, 0 };
+	struct hash_control ctl = { 256u << 10, grow_file, &g, NULL };
+	unsigned char want[HASH_MAX_SIZE], *data;
+	struct hash_result res;
+	struct hash_park *park = NULL;
+	struct hasher *h;
+	char *path;
+	int fd;
+
+	path = make_file(*state, "grows", n, &data);
+	assert_int_equal(hash_buffer(HASH_SHA256, data, n, want), 0);
+	g.wfd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	assert_true(g.wfd >= 0);
+	h = hasher_new(64u << 10);
+	fd = open_ro(path);
+	assert_int_equal(hasher_step(h, fd, &req, &ctl, &park, &res), 0);
+	assert_true(g.calls > 0);
+	assert_int_equal(res.bytes, n);
+	assert_true(res.changed_while_read);
+	assert_memory_equal(res.md[HASH_SHA256], want, 32);
+	/* Nothing moved: the same read is not flagged. */
+	assert_int_equal(hasher_fd(h, fd, req.algos, 0, 0, &res), 0);
+	assert_false(res.changed_while_read);
+	assert_int_equal(res.bytes, n + g.add);
+	/* Cut short under the read. */
+	ctl.yield = always_false_truncate;
+	ctl.arg = path;
+	assert_int_equal(hasher_step(h, fd, &req, &ctl, &park, &res), 0);
+	assert_true(res.changed_while_read);
+	assert_true(res.bytes < n + g.add);
+	close(fd);
+	close(g.wfd);
+	hasher_free(h);
+	free(data);
+	free(path);
+}
+
+/* Cancelled between two reads: -ECANCELED, and the park is gone. */
+static void
+test_cancel(void **state)
+{
+	const struct hash_request req = { HASH_BIT(HASH_SHA256), 0, 0 };
+	_Atomic bool cancel = false;
+	struct hash_control ctl = { 256u << 10, cancel_now, NULL, &cancel };
+	struct hash_result res;
+	struct hash_park *park = NULL;
+	struct hasher *h;
+	unsigned char *data;
+	char *path;
+	int fd;
+
+	path = make_file(*state, "cancel", 4u << 20, &data);
+	ctl.arg = &cancel;
+	h = hasher_new(64u << 10);
+	fd = open_ro(path);
+	/* Parked first, then cancelled while parked. */
+	ctl.yield = always_yield_park;
+	assert_int_equal(hasher_step(h, fd, &req, &ctl, &park, &res),
+	    HASH_PARKED);
+	assert_non_null(park);
+	atomic_store(&cancel, true);
+	assert_int_equal(hasher_step(h, fd, &req, &ctl, &park, &res),
+	    -ECANCELED);
+	assert_null(park);
+	/* Cancelled during a step. */
+	atomic_store(&cancel, false);
+	ctl.yield = cancel_now;
+	assert_int_equal(hasher_step(h, fd, &req, &ctl, &park, &res),
+	    -ECANCELED);
+	assert_null(park);
+	/* A file that fits one read completes even when cancelled. */
+	assert_true(atomic_load(&cancel));
+	close(fd);
+	fd = open_ro(((struct fixture *)*state)->path[IN_ABC]);
+	assert_int_equal(hasher_step(h, fd, &req, &ctl, &park, &res), 0);
+	assert_digest(res.md[HASH_SHA256], HASH_SHA256,
+	    want_hex(HASH_SHA256, IN_ABC), "cancelled small");
+	close(fd);
+	hasher_free(h);
+	free(data);
+	free(path);
+}
+
 int
 main(void)
 {
@@ -490,6 +704,9 @@ main(void)
 		cmocka_unit_test(test_not_regular),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_slices),
+		cmocka_unit_test(test_growth_bounded),
+		cmocka_unit_test(test_cancel),
 	};
 
 	return cmocka_run_group_tests_name("hash", tests, setup, teardown);

@@ -2,7 +2,8 @@
  * hashpool: many jobs over many files give the digests hash_buffer gives,
  * the eventfd is readable exactly while completed jobs wait, completion
  * order, blocking reap, errors, signals blocked in workers, and no fd or
- * memory left behind.
+ * memory left behind; a long file lets queued jobs pass, and cancel ends
+ * it at once.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -473,6 +474,67 @@ test_default_threads(void **state)
 	hashpool_free(p);
 }
 
+/*
+ * One worker busy with a long (sparse) file: jobs submitted after it
+ * complete first, because the long one parks at the next slice; then
+ * hashpool_cancel ends it within a second, err -ECANCELED, fd closed.
+ */
+static void
+test_long_yields_and_cancel(void **state)
+{
+	struct fixture *f = *state;
+	struct hashpool *p;
+	struct hash_job big, *list;
+	struct tjob *small;
+	char *path;
+	bool seen[4] = { false };
+	double t0;
+	int i, fds, got = 0;
+
+	fds = count_fds();
+	path = tlib_fmt("%s/sparse", f->dir);
+	assert_int_equal(tlib_sh("truncate -s 64G '%s'", path), 0);
+	p = hashpool_new(1);
+	memset(&big, 0, sizeof(big));
+	big.fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(big.fd >= 0);
+	big.algos = HASH_DEFAULT_MASK;
+	hashpool_submit(p, &big);
+	tlib_sleep_ms(100);		/* the worker is inside it */
+	for (i = 0; i < 4; i++)
+		hashpool_submit(p, &new_job(f, i + 5, i, HASH_DEFAULT_MASK)->job);
+	t0 = tlib_now();
+	while (got < 4) {
+		list = hashpool_reap(p, true);
+		for (; list != NULL; list = list->next) {
+			assert_ptr_not_equal(list, &big);
+			small = list->arg;
+			check_job(f, small);
+			seen[small->seq] = true;
+			got++;
+		}
+	}
+	for (i = 0; i < 4; i++)
+		assert_true(seen[i]);
+	/* Not a millisecond of them waited for the 64 GiB. */
+	assert_true(tlib_now() - t0 < 2.0);
+	assert_true(hashpool_yields(p) >= 1);
+	assert_null(hashpool_reap(p, false));	/* still reading it */
+	t0 = tlib_now();
+	hashpool_cancel(p);
+	list = hashpool_reap(p, true);
+	assert_ptr_equal(list, &big);
+	assert_null(list->next);
+	assert_int_equal(big.err, -ECANCELED);
+	assert_int_equal(big.fd, -1);
+	assert_true(tlib_now() - t0 < 1.0);
+	assert_int_equal(hashpool_inflight(p), 0);
+	hashpool_free(p);
+	assert_int_equal(count_fds(), fds);
+	unlink(path);
+	free(path);
+}
+
 int
 main(void)
 {
@@ -484,6 +546,7 @@ main(void)
 		cmocka_unit_test(test_wait_blocks),
 		cmocka_unit_test(test_signals_blocked),
 		cmocka_unit_test(test_default_threads),
+		cmocka_unit_test(test_long_yields_and_cancel),
 	};
 
 	return cmocka_run_group_tests_name("hashpool", tests, setup, teardown);
