@@ -61,7 +61,16 @@ struct record {
 	 */
 	hash_mask prefix_algos;
 	unsigned char prefix_md[HASH_COUNT][HASH_MAX_SIZE];
+	/*
+	 * Working state only, never stored: digests in md beyond algos,
+	 * taken for another purpose than the rule's (the package
+	 * database's md5, scan_set_extra_algos).
+	 */
+	hash_mask extra_algos;
 };
+
+/* r's digest by algorithm a, a rule's or an extra one, or NULL. */
+const unsigned char *record_digest(const struct record *r, enum hash_algo a);
 
 void	record_init(struct record *r);
 void	record_release(struct record *r);

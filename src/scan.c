@@ -40,6 +40,7 @@ struct scan_job {
 	struct hash_job job;	/* first: the pool hands back &job */
 	struct scan_item item;
 	char	*path;		/* owned copy for item.path */
+	hash_mask rule_algos;	/* the rule's; the rest is extra */
 };
 
 struct scan {
@@ -51,6 +52,8 @@ struct scan {
 	size_t	 max_inflight;
 	size_t	 inflight;
 	bool	 paranoid;
+	scan_extra_fn extra;
+	void	*extra_arg;
 	struct scan_stats stats;
 	struct buf path;	/* the path scan_path or scan_one started at */
 	struct walk *walk;
@@ -158,6 +161,13 @@ scan_is_ignored(const struct scan *s, const char *path, size_t len)
 }
 
 void
+scan_set_extra_algos(struct scan *s, scan_extra_fn fn, void *arg)
+{
+	s->extra = fn;
+	s->extra_arg = arg;
+}
+
+void
 scan_set_paranoid(struct scan *s, bool on)
 {
 	s->paranoid = on;
@@ -217,7 +227,8 @@ scan_job_done(struct scan *s, struct scan_job *sj)
 		sj->item.err_op = "read";
 	} else {
 		r->hash_too_large = hr->too_large;
-		r->algos = hr->algos;
+		r->algos = hr->algos & sj->rule_algos;
+		r->extra_algos = hr->algos & ~sj->rule_algos;
 		memcpy(r->md, hr->md, sizeof(r->md));
 		r->prefix_algos = hr->prefix_algos;
 		memcpy(r->prefix_md, hr->prefix_md, sizeof(r->prefix_md));
@@ -268,6 +279,9 @@ scan_submit(struct scan *s, struct scan_item *it, int fd, uint64_t prefix_len)
 	sj->job.fd = fd;
 	sj->job.algos = sj->item.rule != NULL ? sj->item.rule->algos :
 	    HASH_DEFAULT_MASK;
+	sj->rule_algos = sj->job.algos;
+	if (s->extra != NULL)
+		sj->job.algos |= s->extra(sj->path, it->len, s->extra_arg);
 	sj->job.max_size = sj->item.rule != NULL ? sj->item.rule->max_size : 0;
 	sj->job.prefix_len = prefix_len;
 	if (sj->item.batch != NULL)
