@@ -40,6 +40,13 @@ bool	judge_change(const struct record *old, const struct record *new,
  * manager (pkgdb_is_manager, by comm or executable).  Maintainer scripts
  * run below dpkg, so they count.
  */
+/*
+ * The digests judge_package needs beyond a rule's for path: md5 when a
+ * package recorded one for it, else none.  Only owned paths pay.
+ */
+hash_mask judge_package_algos(const struct pkgdb *db, const char *path,
+	    size_t len);
+
 bool	judge_by_manager(const struct pkgdb *db, const struct procinfo *writer);
 
 /*

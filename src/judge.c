@@ -92,3 +92,13 @@ judge_package(const struct pkgdb *db, const struct change *c,
 	else
 		ret->kind = VERDICT_MISMATCH;
 }
+
+hash_mask
+judge_package_algos(const struct pkgdb *db, const char *path, size_t len)
+{
+	struct pkg_owner o;
+
+	if (db == NULL || !pkgdb_lookup(db, path, len, &o) || !o.have_digest)
+		return 0;
+	return HASH_BIT(HASH_MD5);
+}
