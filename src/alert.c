@@ -305,7 +305,7 @@ message_verdict(struct buf *m, const struct alert *a)
 	const struct verdict *v = a->verdict;
 
 	if (v == NULL || v->kind == VERDICT_NONE ||
-	    v->kind == VERDICT_UNOWNED)
+	    v->kind == VERDICT_UNOWNED || a->action == ACTION_PACKAGE_CHANGED)
 		return;
 	(void)buf_addf(m, ", %s (", verdict_name(v->kind));
 	message_path(m, v->owner.name, strlen(v->owner.name));
