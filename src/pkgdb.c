@@ -292,7 +292,8 @@ pkgdb_package(struct pkgdb *db, const char *stem)
 		return p->id;
 	if (db->npkgs == db->alloc) {
 		db->alloc = db->alloc == 0 ? 256 : db->alloc * 2;
-		db->pkgs = xreallocarray(db->pkgs, db->alloc, sizeof(*db->pkgs));
+		db->pkgs = xreallocarray(db->pkgs, db->alloc,
+		    sizeof(*db->pkgs));
 	}
 	p = xcalloc(1, sizeof(*p));
 	p->id = (uint32_t)db->npkgs;

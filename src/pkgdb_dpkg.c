@@ -132,7 +132,8 @@ dpkg_parse_md5sums(const char *file, const char *text, size_t len,
 			continue;
 		}
 		/* md5sum(1)'s form: 32 hex digits, "  " or " *", a path. */
-		if (n < 2 * PKG_MD5_SIZE + 3 || !is_hex32(s, 2 * PKG_MD5_SIZE) ||
+		if (n < 2 * PKG_MD5_SIZE + 3 ||
+		    !is_hex32(s, 2 * PKG_MD5_SIZE) ||
 		    s[2 * PKG_MD5_SIZE] != ' ' ||
 		    (s[2 * PKG_MD5_SIZE + 1] != ' ' &&
 		    s[2 * PKG_MD5_SIZE + 1] != '*')) {
@@ -317,7 +318,8 @@ conffile_line(struct stanza_state *ss, const char *s, size_t n)
 		return false;
 	if (ss->nconf == ss->alloc) {
 		ss->alloc = ss->alloc == 0 ? 8 : ss->alloc * 2;
-		ss->conf = xreallocarray(ss->conf, ss->alloc, sizeof(*ss->conf));
+		ss->conf = xreallocarray(ss->conf, ss->alloc,
+		    sizeof(*ss->conf));
 		ss->conf_paths = xreallocarray(ss->conf_paths, ss->alloc,
 		    sizeof(*ss->conf_paths));
 	}
@@ -586,7 +588,7 @@ read_package(struct pkgdb *db, const char *stem)
 		ret = r;
 	free(path);
 	path = info_path(db, stem, "md5sums");
-	if ((r = read_file(db, path, &text, &len)) == 0) {
+	if (read_file(db, path, &text, &len) == 0) {
 		r = dpkg_parse_md5sums(path, text, len, on_md5, &fc,
 		    pkgdb_diag(db));
 		free(text);
