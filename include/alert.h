@@ -22,6 +22,7 @@
 
 #include "buf.h"
 #include "diff.h"
+#include "pkgdb.h"
 #include "procinfo.h"
 #include "record.h"
 #include "rules.h"
@@ -37,6 +38,13 @@ enum alert_action {
 	ACTION_STARTED,		/* the daemon began a run */
 	ACTION_STOPPED,		/* ... and ended it in order */
 	ACTION_CHECKPOINT,	/* ... and its state, every heartbeat */
+	/*
+	 * --check --packages: an entry as the baseline has it, but not as
+	 * its package recorded it.
+	 */
+	ACTION_PACKAGE_DIFFERS,
+	/* One package's transaction, summarized (package_changes). */
+	ACTION_PACKAGE_CHANGED,
 	ACTION_COUNT
 };
 
@@ -44,6 +52,18 @@ enum alert_source {
 	SOURCE_REALTIME,
 	SOURCE_RESCAN,
 	SOURCE_CHECK,
+};
+
+/* What a package_changes "summarize" alert says about one package. */
+struct pkg_summary {
+	const char *name;
+	const char *arch;
+	const char *change;	/* installed, upgraded, downgraded,
+				   reinstalled, removed, changed */
+	const char *old_version;	/* "" when none */
+	const char *new_version;	/* "" when none */
+	uint64_t files;		/* its changes the transaction made */
+	uint64_t mismatched;	/* of which not as the package recorded */
 };
 
 /*
@@ -81,6 +101,10 @@ struct alert {
 	bool	 still_open;		/* hashed while open for writing */
 	bool	 rescan_follows;	/* gap: a rescan of it is queued */
 	const struct alert_state *state; /* started, stopped, checkpoint */
+	const struct verdict *verdict;	/* package.*, fimd.verdict; NULL
+					   or VERDICT_NONE: none */
+	const struct pkg_summary *summary; /* ACTION_PACKAGE_CHANGED */
+	const char *pkg_type;		/* ... its package.type */
 };
 
 /*
@@ -99,6 +123,7 @@ struct change {
 	const struct record *old;	/* NULL when created */
 	const struct record *new;	/* NULL when deleted */
 	const struct diff *diff;	/* NULL when created or deleted */
+	const struct verdict *verdict;	/* judge_package's, or NULL */
 };
 
 /*

@@ -47,6 +47,10 @@ json_t	*alert_file_json(struct alert_stream *s, const struct alert *a,
 	    json_t *fimd);
 json_t	*alert_process_json(const struct procinfo *p);
 json_t	*alert_user_json(const struct procinfo *p);
+/* ECS package: name, version, architecture, type. */
+json_t	*alert_package_json(const struct alert *a);
+/* A summary's fimd.package_change, previous_version, files, mismatched. */
+void	alert_summary_json(const struct alert *a, json_t *fimd);
 /* Adds fimd.changed_attributes and fimd.changes (always arrays). */
 void	alert_changes_json(const struct alert *a, json_t *fimd);
 

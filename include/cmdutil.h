@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "chain.h"
 #include "config.h"
+#include "pkgdb.h"
 #include "record.h"
 #include "rules.h"
 
@@ -35,6 +36,14 @@ int	cmd_load_rules(const struct fimd_config *c, bool show_notes,
  */
 int	cmd_load_key(const struct fimd_config *c, const struct ruleset *rs,
 	    struct chain_key **ret);
+/*
+ * The package database of package_db (fimd.conf(5)), read whole, its
+ * bad lines printed as warnings with file and line.  Returns 0 and a
+ * new pkgdb (free with pkgdb_free), or EXIT_IO_ERROR when none is
+ * configured or it cannot be read (printed).
+ */
+int	cmd_load_packages(const struct fimd_config *c, struct pkgdb **ret,
+	    struct diag *diag);
 /*
  * Load the baseline, its digest checked under key (NULL: plain).
  * Returns 0 and a new baseline, or EXIT_BAD_BASELINE with the reason

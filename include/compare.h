@@ -74,6 +74,16 @@ struct compare *compare_new(struct baseline *b, const struct ruleset *rs,
 	    bool update, const struct compare_ops *ops, void *arg);
 void	compare_free(struct compare *c);
 /*
+ * Give every change its package verdict from db (borrowed; NULL: none).
+ * With verify, entries the baseline still describes are also checked
+ * against what their package recorded (--check --packages): each owned
+ * regular file is hashed (stat-first is off for it) and one whose
+ * contents the package would not vouch for is an ACTION_PACKAGE_DIFFERS
+ * change, counted as changed.
+ */
+void	compare_set_packages(struct compare *c, const struct pkgdb *db,
+	    bool verify);
+/*
  * Start a comparison over scope (an absolute path; NULL or "/" for
  * everything): clears the seen marks and any previous state.
  */

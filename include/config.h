@@ -48,6 +48,9 @@ struct fimd_config {
 	uint64_t heartbeat;	/* seconds between checkpoint records */
 	char	*chain_key;	/* key file of the chain and the baseline's
 				   digest, or NULL: plain SHA-256 */
+	char	*package_db;	/* dpkg's state directory, or NULL: no
+				   package verdicts */
+	bool	 packages;	/* --packages: check against the packages */
 	/* --tail filters */
 	char	*tail_rule;
 	char	*tail_severity;

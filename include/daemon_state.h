@@ -6,6 +6,7 @@
  *   daemon.c         the loop: start-up, events, signals, reload, exit
  *     -> daemon_ctl.c     the control verbs (--status, --query, ...)
  *     -> daemon_rt.c      kernel events to alerts
+ *          -> daemon_pkg.c     package verdicts, transactions, summaries
  *          -> daemon_rescan.c  the rescan queue
  *               -> daemon_out.c    alerts to the sinks, saving, memory
  *
@@ -30,6 +31,7 @@
 #include "control.h"
 #include "hashpool.h"
 #include "pending.h"
+#include "pkgdb.h"
 #include "proctrack.h"
 #include "rules.h"
 #include "scan.h"
@@ -141,6 +143,23 @@ struct daemon_realtime {
 	uint64_t cancelled;	/* probes ended by a stop or reload */
 };
 
+/* Package verdicts: daemon_pkg.c. */
+struct daemon_packages {
+	struct pkgdb *db;	/* NULL: no package database */
+	struct diag diag;	/* its bad lines, logged as they come */
+	struct event *ev;	/* its inotify descriptor */
+	struct event *step_ev;	/* reads queued units, a slice at a time */
+	struct event *flush_ev;	/* a transaction ended: report it */
+	unsigned flush_tries;
+	bool	 announced;	/* the first full read was logged */
+	/*
+	 * Changes the package manager made during its transaction, by
+	 * path: judged and reported when it ends (struct pkg_held).
+	 */
+	struct pathmap *held;
+	uint64_t summaries;	/* summary alerts written */
+};
+
 /* The rescan queue: daemon_rescan.c. */
 struct daemon_rescans {
 	struct rescan *active;
@@ -186,6 +205,7 @@ struct daemon {
 	struct daemon_output out;
 	struct daemon_realtime rt;
 	struct daemon_rescans rescans;
+	struct daemon_packages pk;
 };
 
 #endif

@@ -6,7 +6,9 @@
  * moved, updated, attributes_modified) and which attributes changed, as
  * the entry's rule sees them (diff.h).  --check, scheduled rescans and
  * the realtime path all ask it, so they can never disagree about the
- * same change.  Pure module: no I/O, no allocation.
+ * same change.  judge_package() gives the same change its verdict for
+ * the package that owns the path (pkgdb.h).  Pure module: no I/O, no
+ * allocation (the package database is asked, in memory).
  */
 #ifndef FIMD_JUDGE_H
 #define FIMD_JUDGE_H
@@ -15,6 +17,8 @@
 
 #include "alert.h"
 #include "diff.h"
+#include "pkgdb.h"
+#include "procinfo.h"
 #include "record.h"
 #include "rules.h"
 
@@ -30,5 +34,36 @@
 bool	judge_change(const struct record *old, const struct record *new,
 	    const struct rule *rule, bool moved, enum alert_action *action,
 	    struct diff *diff);
+
+/*
+ * Whether writer (NULL: unknown) or one of its ancestors is db's package
+ * manager (pkgdb_is_manager, by comm or executable).  Maintainer scripts
+ * run below dpkg, so they count.
+ */
+/*
+ * The digests judge_package needs beyond a rule's for path: md5 when a
+ * package recorded one for it, else none.  Only owned paths pay.
+ */
+hash_mask judge_package_algos(const struct pkgdb *db, const char *path,
+	    size_t len);
+
+bool	judge_by_manager(const struct pkgdb *db, const struct procinfo *writer);
+
+/*
+ * The verdict on change c for the package owning c->path; db NULL or
+ * not read yet gives VERDICT_NONE.  by_manager as judge_by_manager says.
+ * Decided in this order:
+ *  - no package owns the path: unowned;
+ *  - the new contents carry an md5 (the record's digest, a rule's or an
+ *    extra one) and the package recorded one: equal, package; else a
+ *    conffile changed by anyone but the manager is conffile-edited and
+ *    anything else package-mismatch;
+ *  - nothing to compare (deleted, a directory or symlink, no recorded
+ *    digest, no hash taken): package when the manager wrote it, else
+ *    conffile-edited for a conffile and package-mismatch otherwise.
+ * ret's owner borrows from db (pkgdb.h says until when).
+ */
+void	judge_package(const struct pkgdb *db, const struct change *c,
+	    bool by_manager, struct verdict *ret);
 
 #endif

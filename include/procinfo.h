@@ -12,6 +12,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* One process above the writer: its parent, the parent's parent, ... */
+struct procinfo_ancestor {
+	pid_t	 pid;
+	char	*name;		/* comm, owned, or NULL */
+	char	*executable;	/* owned, or NULL */
+};
+
+#define PROCINFO_MAX_ANCESTORS	16
+
 struct procinfo {
 	pid_t	 pid;		/* 0: unknown writer */
 	char	*name;		/* comm, owned, or NULL */
@@ -23,6 +32,12 @@ struct procinfo {
 	bool	 have_loginuid;
 	uint32_t loginuid;	/* audit login uid */
 	char	*login_name;	/* owned, or NULL */
+	/*
+	 * The writer's ancestors, nearest first, as far as they could be
+	 * named (pid 1 and what is above it are left out); owned.
+	 */
+	struct procinfo_ancestor *ancestors;
+	size_t	 nancestors;
 };
 
 void	procinfo_init(struct procinfo *p);

@@ -66,7 +66,16 @@ struct record {
 	 * changed_while_read), so md covers what was read.
 	 */
 	bool	 changed_while_hashed;
+	/*
+	 * Working state only, never stored: digests in md beyond algos,
+	 * taken for another purpose than the rule's (the package
+	 * database's md5, scan_set_extra_algos).
+	 */
+	hash_mask extra_algos;
 };
+
+/* r's digest by algorithm a, a rule's or an extra one, or NULL. */
+const unsigned char *record_digest(const struct record *r, enum hash_algo a);
 
 void	record_init(struct record *r);
 void	record_release(struct record *r);

@@ -67,6 +67,11 @@ struct rule {
 	bool	 realtime;
 	bool	 follow_symlinks;
 	bool	 paranoid;	/* re-hash on every rescan, not stat-first */
+	/*
+	 * package_changes "summarize": the package manager's changes that
+	 * match their package are one alert per package and transaction.
+	 */
+	bool	 summarize_packages;
 	uint64_t rescan;	/* seconds */
 	uint64_t max_size;	/* bytes; 0 = no limit */
 	unsigned index;		/* position in the ruleset */

@@ -98,6 +98,15 @@ void	scan_free(struct scan *s);
 /* Change the rules (reload); no job may be in flight. */
 void	scan_set_ruleset(struct scan *s, const struct ruleset *rs);
 void	scan_set_max_inflight(struct scan *s, size_t n);
+/*
+ * Digests to take besides the rule's for a regular file about to be
+ * hashed (fn returns them, or 0); they arrive in the record's
+ * extra_algos, never in algos, so the baseline and the comparison see
+ * only the rule's.  fn NULL: none.
+ */
+typedef hash_mask (*scan_extra_fn)(const char *path, size_t len,
+	    void *arg);
+void	scan_set_extra_algos(struct scan *s, scan_extra_fn fn, void *arg);
 /* Force SCAN_COMPLETE with a fresh hash for everything (--paranoid). */
 void	scan_set_paranoid(struct scan *s, bool on);
 /*

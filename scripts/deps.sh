@@ -5,9 +5,12 @@ pkgs="gcc make pkg-config libc6-dev
 libssl-dev libjansson-dev libevent-dev libcmocka-dev zlib1g-dev
 attr acl libcap2-bin e2fsprogs procps util-linux time python3
 inotify-tools valgrind mandoc rsyslog logrotate aide git tar sed coreutils
-clang libclang-rt-14-dev"
+clang libclang-rt-14-dev
+sysfsutils"
 # libclang-rt-14-dev holds libFuzzer and the sanitizer runtimes for
 # `make fuzz`; clang only recommends it, and recommends are not installed.
+# sysfsutils is the small package (a binary, two conffiles) that t500
+# reinstalls, overwrites and edits to test package verdicts on real dpkg.
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps.sh: run as root (apt-get)" >&2
 	exit 1

@@ -40,6 +40,8 @@ static const char *const action_names[ACTION_COUNT] = {
 	[ACTION_STARTED] = "started",
 	[ACTION_STOPPED] = "stopped",
 	[ACTION_CHECKPOINT] = "checkpoint",
+	[ACTION_PACKAGE_DIFFERS] = "package_differs",
+	[ACTION_PACKAGE_CHANGED] = "package_changed",
 };
 
 /* ECS event.type for each action. */
@@ -54,6 +56,8 @@ static const char *const action_types[ACTION_COUNT] = {
 	[ACTION_STARTED] = "start",
 	[ACTION_STOPPED] = "end",
 	[ACTION_CHECKPOINT] = "info",
+	[ACTION_PACKAGE_DIFFERS] = "change",
+	[ACTION_PACKAGE_CHANGED] = "change",
 };
 
 static const char *const source_names[] = {
@@ -83,6 +87,7 @@ alert_from_change(struct alert *a, enum alert_source source,
 	a->old = c->old;
 	a->new = c->new;
 	a->diff = c->diff;
+	a->verdict = c->verdict;
 }
 
 void
@@ -270,6 +275,47 @@ message_coverage(struct buf *m, const struct alert *a)
 	}
 }
 
+/* "package upgraded less 590-1 -> 590-2, 12 files, all match" */
+static void
+message_summary(struct buf *m, const struct alert *a)
+{
+	const struct pkg_summary *p = a->summary;
+
+	(void)buf_addf(m, "package %s ", p->change);
+	message_path(m, p->name, strlen(p->name));
+	(void)buf_addc(m, ' ');
+	if (p->old_version[0] != '\0' &&
+	    strcmp(p->old_version, p->new_version) != 0) {
+		message_path(m, p->old_version, strlen(p->old_version));
+		(void)buf_adds(m, " -> ");
+	}
+	message_path(m, p->new_version, strlen(p->new_version));
+	(void)buf_addf(m, ", %" PRIu64 " file%s, ", p->files,
+	    p->files == 1 ? "" : "s");
+	if (p->mismatched == 0)
+		(void)buf_adds(m, "all match");
+	else
+		(void)buf_addf(m, "%" PRIu64 " do not match", p->mismatched);
+}
+
+/* ", package-mismatch (less 590-2)": what the package says of it. */
+static void
+message_verdict(struct buf *m, const struct alert *a)
+{
+	const struct verdict *v = a->verdict;
+
+	if (v == NULL || v->kind == VERDICT_NONE ||
+	    v->kind == VERDICT_UNOWNED || a->action == ACTION_PACKAGE_CHANGED)
+		return;
+	(void)buf_addf(m, ", %s (", verdict_name(v->kind));
+	message_path(m, v->owner.name, strlen(v->owner.name));
+	if (v->owner.version[0] != '\0') {
+		(void)buf_addc(m, ' ');
+		message_path(m, v->owner.version, strlen(v->owner.version));
+	}
+	(void)buf_addc(m, ')');
+}
+
 static json_t *
 build_message(const struct alert_stream *s, const struct alert *a)
 {
@@ -286,6 +332,13 @@ build_message(const struct alert_stream *s, const struct alert *a)
 	case ACTION_GAP:
 	case ACTION_RECONCILED:
 		message_coverage(&m, a);
+		break;
+	case ACTION_PACKAGE_CHANGED:
+		message_summary(&m, a);
+		break;
+	case ACTION_PACKAGE_DIFFERS:
+		message_path(&m, a->path, a->pathlen);
+		(void)buf_adds(&m, " differs from its package");
 		break;
 	case ACTION_MOVED:
 		if (a->old_path != NULL)
@@ -307,6 +360,7 @@ build_message(const struct alert_stream *s, const struct alert *a)
 		message_changes(&m, a);
 		break;
 	}
+	message_verdict(&m, a);
 	if (a->proc != NULL && a->proc->pid > 0) {
 		(void)buf_adds(&m, " by ");
 		if (a->proc->name != NULL)
@@ -352,7 +406,8 @@ build_event(struct alert_stream *s, const struct alert *a, uint64_t seq)
 	json_object_set_new(e, "kind", json_string(event_kind(a->action)));
 	/* The daemon's own records are about its process, not a file. */
 	json_object_set_new(e, "category", json_pack("[s]",
-	    alert_is_state(a->action) ? "process" : "file"));
+	    alert_is_state(a->action) ? "process" :
+	    a->action == ACTION_PACKAGE_CHANGED ? "package" : "file"));
 	json_object_set_new(e, "type", json_pack("[s]",
 	    (unsigned)a->action < ACTION_COUNT ? action_types[a->action] :
 	    "info"));
@@ -404,8 +459,13 @@ build_fimd(struct alert_stream *s, const struct alert *a, uint64_t seq,
 		if (a->action == ACTION_RECONCILED)
 			json_object_set_new(fimd, "count",
 			    json_integer((json_int_t)a->count));
-	} else
+	} else if (a->action == ACTION_PACKAGE_CHANGED)
+		alert_summary_json(a, fimd);
+	else
 		alert_changes_json(a, fimd);
+	if (a->verdict != NULL && a->verdict->kind != VERDICT_NONE)
+		json_object_set_new(fimd, "verdict",
+		    json_string(verdict_name(a->verdict->kind)));
 	if (a->has_entries)
 		json_object_set_new(fimd, "entries",
 		    json_integer((json_int_t)a->entries));
@@ -453,6 +513,9 @@ build_at(struct alert_stream *s, const struct alert *a, uint64_t seq,
 	/* file first, so a link target's escaped form can go to fimd. */
 	if (a->path != NULL)
 		json_object_set_new(o, "file", alert_file_json(s, a, fimd));
+	if ((a->verdict != NULL && a->verdict->kind != VERDICT_NONE &&
+	    a->verdict->kind != VERDICT_UNOWNED) || a->summary != NULL)
+		json_object_set_new(o, "package", alert_package_json(a));
 	if (a->proc != NULL && a->proc->pid > 0) {
 		json_object_set_new(o, "process", alert_process_json(a->proc));
 		if (a->proc->have_uid || a->proc->have_loginuid)

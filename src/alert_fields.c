@@ -277,3 +277,43 @@ alert_changes_json(const struct alert *a, json_t *fimd)
 	json_object_set_new(fimd, "changes", changes);
 }
 
+
+static void
+set_text(json_t *o, const char *key, const char *v)
+{
+	if (v != NULL && v[0] != '\0')
+		json_object_set_new(o, key, alert_json_bytes(v, strlen(v)));
+}
+
+json_t *
+alert_package_json(const struct alert *a)
+{
+	json_t *p = json_object();
+
+	if (a->summary != NULL) {
+		set_text(p, "name", a->summary->name);
+		set_text(p, "version", a->summary->new_version);
+		set_text(p, "architecture", a->summary->arch);
+		set_text(p, "type", a->pkg_type);
+		return p;
+	}
+	set_text(p, "name", a->verdict->owner.name);
+	set_text(p, "version", a->verdict->owner.version);
+	set_text(p, "architecture", a->verdict->owner.arch);
+	set_text(p, "type", a->verdict->owner.type);
+	return p;
+}
+
+void
+alert_summary_json(const struct alert *a, json_t *fimd)
+{
+	const struct pkg_summary *p = a->summary;
+
+	json_object_set_new(fimd, "package_change", json_string(p->change));
+	if (p->old_version[0] != '\0')
+		json_object_set_new(fimd, "previous_version",
+		    alert_json_bytes(p->old_version, strlen(p->old_version)));
+	json_object_set_new(fimd, "files", json_integer((json_int_t)p->files));
+	json_object_set_new(fimd, "mismatched",
+	    json_integer((json_int_t)p->mismatched));
+}

@@ -22,7 +22,9 @@
 #include "compare.h"
 #include "exitcode.h"
 #include "hashpool.h"
+#include "judge.h"
 #include "log.h"
+#include "pkgdb.h"
 #include "progress.h"
 #include "rules.h"
 #include "scan.h"
@@ -36,6 +38,8 @@ struct scan_run {
 	struct scan *scan;
 	struct compare *cmp;
 	struct alert_stream *alerts;
+	struct pkgdb *pkgs;		/* --packages, or NULL */
+	struct diag pkg_diag;
 	struct progress progress;
 	struct buf line;
 	uint64_t unreadable;
@@ -86,6 +90,7 @@ run_setup(struct scan_run *sr, const struct fimd_config *c)
 	int r;
 
 	memset(sr, 0, sizeof(*sr));
+	diag_init(&sr->pkg_diag);
 	sr->cfg = c;
 	buf_init(&sr->line, 1 << 20);
 	if ((r = cmd_load_rules(c, false, &sr->rs)) != 0 ||
@@ -108,6 +113,8 @@ run_teardown(struct scan_run *sr)
 	ruleset_free(sr->rs);
 	chain_key_free(sr->key);
 	alert_stream_free(sr->alerts);
+	pkgdb_free(sr->pkgs);
+	diag_release(&sr->pkg_diag);
 	buf_release(&sr->line);
 }
 
@@ -188,6 +195,12 @@ check_stat_done(const struct scan_item *it, uint64_t *prefix_len, void *arg)
 	return compare_scan_ops.stat_done(it, prefix_len, sr->cmp);
 }
 
+static hash_mask
+package_algos(const char *path, size_t len, void *arg)
+{
+	return judge_package_algos(arg, path, len);
+}
+
 static int
 exit_bits(const struct compare_counts *n, uint64_t unreadable)
 {
@@ -246,9 +259,16 @@ check_or_update(const struct fimd_config *c, bool update)
 		log_warnx("the rules changed since the baseline was written; "
 		    "%s", update ? "the new rules are recorded" :
 		    "fimd --update records them");
+	if (c->packages &&
+	    (r = cmd_load_packages(c, &sr.pkgs, &sr.pkg_diag)) != 0)
+		goto out;
 	sr.alerts = alert_stream_new("check", 1);
 	sr.cmp = compare_new(sr.b, sr.rs, update, &cops, &sr);
 	sr.scan = scan_new(sr.rs, sr.pool, &ops, &sr);
+	if (sr.pkgs != NULL) {
+		compare_set_packages(sr.cmp, sr.pkgs, true);
+		scan_set_extra_algos(sr.scan, package_algos, sr.pkgs);
+	}
 	cmd_ignore_own_files(c, sr.scan);
 	scan_set_paranoid(sr.scan, c->paranoid);
 	compare_begin(sr.cmp, NULL, 0);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cmdutil.h"
+#include "pkgdb_dpkg.h"
 #include "diag.h"
 #include "exitcode.h"
 #include "log.h"
@@ -77,6 +78,34 @@ cmd_load_key(const struct fimd_config *c, const struct ruleset *rs,
 	chain_key_free(k);
 	return r == -EPERM || r == -EINVAL || r == -ELOOP ? EXIT_BAD_RULES :
 	    EXIT_IO_ERROR;
+}
+
+int
+cmd_load_packages(const struct fimd_config *c, struct pkgdb **ret,
+    struct diag *diag)
+{
+	struct pkgdb *db;
+	int r;
+
+	*ret = NULL;
+	if (c->package_db == NULL) {
+		fprintf(stderr, "fimd: --packages: no package database "
+		    "(package_db is null in the configuration)\n");
+		return EXIT_IO_ERROR;
+	}
+	db = pkgdb_new(&pkgdb_dpkg_backend, c->package_db, diag);
+	/* Bad lines are reported and passed over; a missing status is not. */
+	if ((r = pkgdb_begin(db)) == 0)
+		r = pkgdb_load(db);
+	diag_print(diag, stderr);
+	if (r < 0 && r != -EINVAL) {
+		fprintf(stderr, "fimd: cannot read the package database at "
+		    "%s: %s\n", c->package_db, strerror(-r));
+		pkgdb_free(db);
+		return EXIT_IO_ERROR;
+	}
+	*ret = db;
+	return 0;
 }
 
 int

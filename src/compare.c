@@ -44,16 +44,57 @@ struct compare {
 	char	**unreadable_dirs;	/* subtrees whose absence is unknown */
 	size_t	 nunreadable_dirs;
 	struct compare_counts counts;
+	const struct pkgdb *pkgs;	/* verdicts from it, or NULL */
+	bool	 verify;		/* also check unchanged entries */
 };
 
 static enum scan_decision compare_stat_done(const struct scan_item *it,
 	    uint64_t *prefix_len, void *arg);
 static void	compare_item_done(struct scan_item *it, void *arg);
+static struct pending_change *compare_add(struct compare *c,
+	    enum alert_action action, const struct rule *rule,
+	    const char *path, size_t len);
 
 const struct scan_ops compare_scan_ops = {
 	.stat_done = compare_stat_done,
 	.done = compare_item_done,
 };
+
+void
+compare_set_packages(struct compare *c, const struct pkgdb *db, bool verify)
+{
+	c->pkgs = db;
+	c->verify = verify && db != NULL;
+}
+
+/* --packages: an owned regular file is read whatever its stat says. */
+static bool
+verify_wanted(const struct compare *c, const struct scan_item *it)
+{
+	return c->verify && S_ISREG(it->rec.mode) &&
+	    judge_package_algos(c->pkgs, it->path, it->len) != 0;
+}
+
+/* An unchanged entry its package would not vouch for. */
+static void
+verify_unchanged(struct compare *c, const struct scan_item *it)
+{
+	struct change cc;
+	struct verdict v;
+	struct pending_change *pc;
+
+	memset(&cc, 0, sizeof(cc));
+	cc.path = it->path;
+	cc.len = it->len;
+	cc.new = &it->rec;
+	judge_package(c->pkgs, &cc, false, &v);
+	if (v.kind != VERDICT_MISMATCH && v.kind != VERDICT_CONFFILE_EDITED)
+		return;
+	pc = compare_add(c, ACTION_PACKAGE_DIFFERS, it->rule, it->path,
+	    it->len);
+	record_copy(&pc->new, &it->rec);
+	pc->has_new = true;
+}
 
 struct compare *
 compare_new(struct baseline *b, const struct ruleset *rs, bool update,
@@ -190,7 +231,7 @@ compare_stat_done(const struct scan_item *it, uint64_t *prefix_len, void *arg)
 	    it->rec.size >= old.size)
 		*prefix_len = old.size;
 	if (!it->rule->paranoid && stat_equal(&old, &it->rec) &&
-	    baseline_complete_for(&old, it->rule))
+	    baseline_complete_for(&old, it->rule) && !verify_wanted(c, it))
 		d = SCAN_STAT_ONLY;
 	record_release(&old);
 	return d;
@@ -253,7 +294,8 @@ compare_item_done(struct scan_item *it, void *arg)
 		pc->has_old = had;
 		pc->has_new = true;
 		pc->diff = d;
-	}
+	} else if (c->verify && had)
+		verify_unchanged(c, it);
 	if (had)
 		record_release(&old);
 	if (c->update)
@@ -459,8 +501,15 @@ compare_deliver(struct compare *c, const struct pending_change *pc)
 		.old = pc->has_old ? &pc->old : NULL,
 		.new = pc->has_new ? &pc->new : NULL,
 		.diff = pc->action == ACTION_CREATED ||
-		    pc->action == ACTION_DELETED ? NULL : &pc->diff,
+		    pc->action == ACTION_DELETED ||
+		    pc->action == ACTION_PACKAGE_DIFFERS ? NULL : &pc->diff,
 	};
+	struct verdict v;
+
+	if (c->pkgs != NULL) {
+		judge_package(c->pkgs, &cc, false, &v);
+		cc.verdict = &v;
+	}
 
 	switch (pc->action) {
 	case ACTION_CREATED:

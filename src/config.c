@@ -27,6 +27,7 @@
 /* Larger files are certainly not configuration. */
 #define CONFIG_MAX_BYTES	((size_t)1 << 20)
 #define DEFAULT_SYSLOG_TARGET	"/dev/log"
+#define DEFAULT_PACKAGE_DB	"/var/lib/dpkg"
 #define DEFAULT_QUEUE_BUDGET	500000
 #define DEFAULT_DEBOUNCE_MS	200
 #define DEFAULT_DEBOUNCE_MAX_MS	2000
@@ -86,6 +87,7 @@ static const struct conf_key {
 	KEY("journald", CONF_BOOL, journald, 0, 0),
 	KEY("heartbeat", CONF_DURATION, heartbeat, MAX_HEARTBEAT_S, 0),
 	KEY("chain_key", CONF_PATH, chain_key, 0, PATH_NULL_OK),
+	KEY("package_db", CONF_PATH, package_db, 0, PATH_NULL_OK),
 #undef KEY
 };
 #define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -122,6 +124,7 @@ config_init(struct fimd_config *c)
 	c->queue_budget = DEFAULT_QUEUE_BUDGET;
 	c->heartbeat = DEFAULT_HEARTBEAT_S;
 	c->syslog_target = xstrdup(DEFAULT_SYSLOG_TARGET);
+	c->package_db = xstrdup(DEFAULT_PACKAGE_DB);
 }
 
 /* Operands are borrowed (argv), never freed here. */
@@ -132,7 +135,7 @@ config_release(struct fimd_config *c)
 		&c->config_path, &c->rules_path, &c->shipped_rules,
 		&c->baseline_path, &c->alerts_path, &c->socket_path,
 		&c->syslog_target, &c->tail_rule, &c->tail_severity,
-		&c->tail_prefix, &c->tail_since, &c->chain_key,
+		&c->tail_prefix, &c->tail_since, &c->chain_key, &c->package_db,
 		&c->verify_key,
 	};
 	size_t i;

@@ -27,6 +27,7 @@
 #include "daemon.h"
 #include "daemon_ctl.h"
 #include "daemon_out.h"
+#include "daemon_pkg.h"
 #include "daemon_rescan.h"
 #include "daemon_rt.h"
 #include "log.h"
@@ -455,6 +456,7 @@ daemon_setup(struct daemon *d, const struct fimd_config *c)
 	cmd_ignore_own_files(c, d->scan);
 	d->pending = pending_new(d->base, c->debounce_ms, c->debounce_max_ms,
 	    PENDING_MAX, rt_pending_fire, d);
+	pkg_open(d);
 	setup_events(d);
 	/* Before the first walk, which counts as every rule's rescan. */
 	rescan_schedule(d);
@@ -484,6 +486,7 @@ daemon_teardown(struct daemon *d)
 	daemon_event_free(&d->proc_ev);
 	daemon_event_free(&d->watchdog_ev);
 	daemon_event_free(&d->heartbeat_ev);
+	pkg_close(d);
 	daemon_out_close(d);
 	pending_free(d->pending);
 	scan_free(d->scan);
@@ -579,6 +582,7 @@ daemon_run(const struct fimd_config *c, bool detach_asked)
 	d.stopping = true;
 	scan_finish(d.scan);
 	rescan_run_next(&d);
+	pkg_flush(&d);
 	st = d.out.dirty ? daemon_save(&d) : EXIT_OK;
 	farewell(&d, NULL);
 	daemon_teardown(&d);

@@ -17,6 +17,7 @@
 #include "daemon_out.h"
 #include "daemon_rescan.h"
 #include "log.h"
+#include "pathmap.h"
 #include "pathenc.h"
 #include "xmalloc.h"
 
@@ -108,6 +109,37 @@ rules_json(const struct daemon *d)
 	return arr;
 }
 
+/* The package database: read yet, its size, what reading it took. */
+static json_t *
+packages_json(const struct daemon *d)
+{
+	struct pkgdb_stats st;
+	json_t *o = json_object();
+
+	json_object_set_new(o, "database", d->pk.db != NULL ?
+	    json_string(d->cfg->package_db) : json_null());
+	if (d->pk.db == NULL)
+		return o;
+	pkgdb_stats(d->pk.db, &st);
+	json_object_set_new(o, "ready", json_boolean(pkgdb_ready(d->pk.db)));
+	json_object_set_new(o, "packages",
+	    json_integer((json_int_t)st.packages));
+	json_object_set_new(o, "paths", json_integer((json_int_t)st.paths));
+	json_object_set_new(o, "conffiles",
+	    json_integer((json_int_t)st.conffiles));
+	json_object_set_new(o, "load_ms", json_integer((json_int_t)st.load_ms));
+	json_object_set_new(o, "load_cpu_ms",
+	    json_integer((json_int_t)st.load_cpu_ms));
+	json_object_set_new(o, "units_read",
+	    json_integer((json_int_t)st.units_read));
+	json_object_set_new(o, "transaction", json_boolean(st.busy));
+	json_object_set_new(o, "held", json_integer((json_int_t)
+	    (d->pk.held != NULL ? pathmap_count(d->pk.held) : 0)));
+	json_object_set_new(o, "summaries",
+	    json_integer((json_int_t)d->pk.summaries));
+	return o;
+}
+
 static int
 ctl_status(const json_t *req, json_t *reply, void *arg)
 {
@@ -189,6 +221,7 @@ ctl_status(const json_t *req, json_t *reply, void *arg)
 	json_object_set_new(attr, "records",
 	    json_integer((json_int_t)ps.records));
 	json_object_set_new(reply, "attribution", attr);
+	json_object_set_new(reply, "packages", packages_json(d));
 	json_object_set_new(reply, "alert_file",
 	    json_string(d->cfg->alerts_path));
 	json_object_set_new(reply, "rules", rules_json(d));

@@ -234,6 +234,8 @@ rescan_start(struct daemon *d, struct rescan *r)
 	int err;
 
 	r->cmp = compare_new(d->b, d->rs, true, &ops, r);
+	if (d->pk.db != NULL && pkgdb_ready(d->pk.db))
+		compare_set_packages(r->cmp, d->pk.db, false);
 	r->started = clock_mono_s();
 	log_debug("rescan of %s (%s)", r->scope != NULL ? r->scope : "all",
 	    r->reason);

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "daemon_out.h"
+#include "daemon_pkg.h"
 #include "daemon_rescan.h"
 #include "daemon_rt.h"
 #include "judge.h"
@@ -442,10 +443,19 @@ subtree_stat_done(const struct scan_item *it, uint64_t *prefix_len,
 static bool
 rt_emit(struct daemon *d, const struct change *c, const struct rt_report *rep)
 {
+	const struct procinfo *proc = rep->proc != NULL &&
+	    rep->proc->pid != 0 ? rep->proc : NULL;
+	struct change cc = *c;
+	struct verdict v;
 	struct alert a;
 
-	alert_from_change(&a, SOURCE_REALTIME, c);
-	a.proc = rep->proc != NULL && rep->proc->pid != 0 ? rep->proc : NULL;
+	if (pkg_judge(d, &cc, proc, &v)) {
+		cc.verdict = &v;
+		if (pkg_hold(d, &cc, &v, proc, rep->first))
+			return true;	/* reported when dpkg is done */
+	}
+	alert_from_change(&a, SOURCE_REALTIME, &cc);
+	a.proc = proc;
 	a.still_open = rep->still_open;
 	if (rep->move != NULL && rep->move->has_entries) {
 		a.has_entries = true;

@@ -71,6 +71,7 @@ enum {
 	OPT_BACKEND,
 	OPT_JSON,
 	OPT_PARANOID,
+	OPT_PACKAGES,
 	OPT_WORKERS,
 	OPT_SHIPPED,
 	OPT_DAEMON,
@@ -120,6 +121,7 @@ static const struct option longopts[] = {
 	{ "backend", required_argument, NULL, OPT_BACKEND },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "paranoid", no_argument, NULL, OPT_PARANOID },
+	{ "packages", no_argument, NULL, OPT_PACKAGES },
 	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -139,6 +141,7 @@ struct flags {
 	int	 workers;	/* -1: not given */
 	bool	 json;
 	bool	 paranoid;
+	bool	 packages;
 	int	 verbosity;
 	bool	 quiet;
 	bool	 foreground;
@@ -155,7 +158,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: fimd --init | --check | --update [-q | -v] [--json] "
-	    "[--paranoid] [options]\n"
+	    "[--paranoid] [--packages] [options]\n"
 	    "       fimd --query PATH ... [--json] [options]\n"
 	    "       fimd --explain PATH ... [options]\n"
 	    "       fimd --validate [options]\n"
@@ -235,6 +238,7 @@ parse_option(struct flags *fl, int ch, const char *arg)
 	case 's': fl->socket = arg; return 0;
 	case OPT_JSON: fl->json = true; return 0;
 	case OPT_PARANOID: fl->paranoid = true; return 0;
+	case OPT_PACKAGES: fl->packages = true; return 0;
 	case 'q': fl->quiet = true; return 0;
 	case 'v': fl->verbosity++; return 0;
 	case OPT_BACKEND:
@@ -323,6 +327,7 @@ load_config(struct fimd_config *c, const struct flags *fl)
 	replace(&c->tail_since, fl->since);
 	replace(&c->verify_key, fl->key);
 	c->paranoid = c->paranoid || fl->paranoid;
+	c->packages = fl->packages;
 	c->verbosity = fl->quiet ? -1 : fl->verbosity;
 	if (absolutize(&c->rules_path) < 0 ||
 	    absolutize(&c->shipped_rules) < 0 ||
@@ -330,6 +335,7 @@ load_config(struct fimd_config *c, const struct flags *fl)
 	    absolutize(&c->alerts_path) < 0 ||
 	    absolutize(&c->socket_path) < 0 ||
 	    absolutize(&c->chain_key) < 0 ||
+	    absolutize(&c->package_db) < 0 ||
 	    absolutize(&c->verify_key) < 0)
 		return EXIT_IO_ERROR;
 	return 0;

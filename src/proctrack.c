@@ -597,6 +597,44 @@ pidfd_alive(const struct proctrack *p, int pidfd)
 }
 
 /*
+ * The writer's ancestors, from ppid up: each from its live lifetime in
+ * the history when the connector saw it (forks and execs keep it
+ * current), else from /proc.  The chain is what the kernel says now: an
+ * ancestor that exited was re-parented away and is simply not named.
+ */
+static void
+ancestry(struct proctrack *p, pid_t ppid, struct procinfo *ret)
+{
+	struct procinfo_ancestor *a;
+	const struct lifetime *lt;
+	struct lifetime tmp;
+	pid_t pid = ppid;
+
+	while (pid > 1 && ret->nancestors < PROCINFO_MAX_ANCESTORS) {
+		memset(&tmp, 0, sizeof(tmp));
+		lt = lifetime_current(p, pid);
+		if (lt == NULL || lt->exit_ns != 0 ||
+		    (lt->comm[0] == '\0' && lt->exe == NULL)) {
+			read_proc(pid, &tmp);
+			lt = &tmp;
+		}
+		if (lt->comm[0] == '\0' && lt->exe == NULL) {
+			free(tmp.exe);
+			break;
+		}
+		if (ret->ancestors == NULL)
+			ret->ancestors = xcalloc(PROCINFO_MAX_ANCESTORS,
+			    sizeof(*ret->ancestors));
+		a = &ret->ancestors[ret->nancestors++];
+		a->pid = pid;
+		a->name = lt->comm[0] != '\0' ? xstrdup(lt->comm) : NULL;
+		a->executable = lt->exe != NULL ? xstrdup(lt->exe) : NULL;
+		pid = lt->ppid == pid ? 0 : lt->ppid;
+		free(tmp.exe);
+	}
+}
+
+/*
  * Read /proc/PID and keep it only if the pidfd proves it was the writer;
  * a read that established no name proves nothing worth counting.
  */
@@ -691,6 +729,7 @@ proctrack_lookup(struct proctrack *p, pid_t pid, int pidfd,
 	p->stats.lookups++;
 	if (pidfd >= 0 && lookup_proven(p, pid, pidfd, ret)) {
 		p->stats.proven++;
+		ancestry(p, ret->ppid, ret);
 		return;
 	}
 	procinfo_release(ret);
@@ -700,6 +739,7 @@ proctrack_lookup(struct proctrack *p, pid_t pid, int pidfd,
 	if ((lt = history_writer(p, pid, window_start)) != NULL) {
 		fill(p, lt, ret);
 		p->stats.cached++;
+		ancestry(p, ret->ppid, ret);
 		return;
 	}
 	p->stats.unnamed++;

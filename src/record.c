@@ -43,6 +43,7 @@ record_init(struct record *r)
 	r->hash_too_large = false;
 	r->prefix_algos = 0;
 	r->changed_while_hashed = false;
+	r->extra_algos = 0;
 }
 
 static void
@@ -131,4 +132,12 @@ fimd_time_rfc3339(const struct fimd_time *t, char out[FIMD_TIME_RFC3339_LEN])
 	n = strftime(out, FIMD_TIME_RFC3339_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(out + n, FIMD_TIME_RFC3339_LEN - n, ".%06uZ",
 	    (unsigned)(t->nsec / 1000) % 1000000);
+}
+
+const unsigned char *
+record_digest(const struct record *r, enum hash_algo a)
+{
+	if (r->hash_too_large || !((r->algos | r->extra_algos) & HASH_BIT(a)))
+		return NULL;
+	return r->md[a];
 }

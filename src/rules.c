@@ -471,6 +471,25 @@ key_paranoid(struct rules_loader *l, struct rule *r, struct seen *seen,
 }
 
 static void
+key_package_changes(struct rules_loader *l, struct rule *r,
+    struct seen *seen, const char *key, json_t *v, const struct jsonpos *p)
+{
+	const char *s;
+
+	(void)seen;
+	if (!want_string(l, key, v, p))
+		return;
+	s = json_string_value(v);
+	if (strcmp(s, "alert") == 0)
+		r->summarize_packages = false;
+	else if (strcmp(s, "summarize") == 0)
+		r->summarize_packages = true;
+	else
+		ERR_AT(l, p, "unknown value \"%s\" for \"package_changes\" "
+		    "(alert, summarize)", s);
+}
+
+static void
 key_rescan(struct rules_loader *l, struct rule *r, struct seen *seen,
     const char *key, json_t *v, const struct jsonpos *p)
 {
@@ -532,6 +551,7 @@ static const struct {
 	{ "paranoid", key_paranoid },
 	{ "rescan", key_rescan },
 	{ "max_size", key_max_size },
+	{ "package_changes", key_package_changes },
 };
 
 static void
@@ -774,6 +794,9 @@ compute_digest(struct ruleset *rs)
 		json_object_set_new(o, "max_size",
 		    json_integer((json_int_t)r->max_size));
 		json_object_set_new(o, "paranoid", json_boolean(r->paranoid));
+		if (r->summarize_packages)
+			json_object_set_new(o, "package_changes",
+			    json_string("summarize"));
 		json_array_append_new(all, o);
 	}
 	text = json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS |

@@ -51,6 +51,7 @@ struct scan_job {
 	char	*path;		/* owned copy for item.path */
 	bool	 in_lane;	/* holds a place in its rule's lane */
 	unsigned lane;		/* the rule's index */
+	hash_mask rule_algos;	/* the rule's; the rest is extra */
 };
 
 /* Long files of one rule in flight. */
@@ -77,6 +78,8 @@ struct scan {
 	size_t	 max_inflight;
 	size_t	 inflight;
 	bool	 paranoid;
+	scan_extra_fn extra;
+	void	*extra_arg;
 	struct scan_stats stats;
 	struct buf path;	/* the path scan_path or scan_one started at */
 	struct walk *walk;
@@ -190,6 +193,13 @@ scan_is_ignored(const struct scan *s, const char *path, size_t len)
 			return true;
 	}
 	return false;
+}
+
+void
+scan_set_extra_algos(struct scan *s, scan_extra_fn fn, void *arg)
+{
+	s->extra = fn;
+	s->extra_arg = arg;
 }
 
 void
@@ -334,7 +344,8 @@ scan_job_done(struct scan *s, struct scan_job *sj)
 	} else {
 		r->changed_while_hashed = hr->changed_while_read;
 		r->hash_too_large = hr->too_large;
-		r->algos = hr->algos;
+		r->algos = hr->algos & sj->rule_algos;
+		r->extra_algos = hr->algos & ~sj->rule_algos;
 		memcpy(r->md, hr->md, sizeof(r->md));
 		r->prefix_algos = hr->prefix_algos;
 		memcpy(r->prefix_md, hr->prefix_md, sizeof(r->prefix_md));
@@ -446,6 +457,9 @@ scan_submit(struct scan *s, struct scan_item *it, int fd, uint64_t prefix_len)
 	sj->job.fd = fd;
 	sj->job.algos = sj->item.rule != NULL ? sj->item.rule->algos :
 	    HASH_DEFAULT_MASK;
+	sj->rule_algos = sj->job.algos;
+	if (s->extra != NULL)
+		sj->job.algos |= s->extra(sj->path, it->len, s->extra_arg);
 	sj->job.max_size = sj->item.rule != NULL ? sj->item.rule->max_size : 0;
 	sj->job.prefix_len = prefix_len;
 	if (sj->item.batch != NULL)
