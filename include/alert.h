@@ -81,6 +81,9 @@ struct alert {
 	bool	 still_open;		/* hashed while open for writing */
 	bool	 rescan_follows;	/* gap: a rescan of it is queued */
 	const struct alert_state *state; /* started, stopped, checkpoint */
+	const char *content_diff;	/* fimd.diff (contentdiff.h), or NULL */
+	size_t	 content_difflen;
+	const char *diff_skipped;	/* fimd.diff_skipped, or NULL */
 };
 
 /*
