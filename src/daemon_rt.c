@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "contentdiff.h"
 #include "daemon_out.h"
 #include "daemon_rescan.h"
 #include "daemon_rt.h"
@@ -442,16 +443,26 @@ subtree_stat_done(const struct scan_item *it, uint64_t *prefix_len,
 static bool
 rt_emit(struct daemon *d, const struct change *c, const struct rt_report *rep)
 {
+	struct content_note note;
 	struct alert a;
+	bool ok;
 
+	content_note_init(&note);
+	if (d->copies != NULL)
+		content_examine(d->copies, c, &note);
 	alert_from_change(&a, SOURCE_REALTIME, c);
+	content_to_alert(&note, &a);
 	a.proc = rep->proc != NULL && rep->proc->pid != 0 ? rep->proc : NULL;
 	a.still_open = rep->still_open;
 	if (rep->move != NULL && rep->move->has_entries) {
 		a.has_entries = true;
 		a.entries = rep->move->entries;
 	}
-	return daemon_emit(d, &a, rep->first);
+	/* The baseline takes c when the alert was written: so do copies. */
+	if ((ok = daemon_emit(d, &a, rep->first)))
+		content_take(d->copies, c, &note);
+	content_note_release(&note);
+	return ok;
 }
 
 /* Report path as deleted, if its rule wants realtime, and forget it. */
