@@ -133,7 +133,7 @@ myers(const struct line *a, int n, const struct line *b, int m,
 {
 	int max = n + m, d, k, x, y, found = -1;
 	int lim = max < TEXTDIFF_MAX_EDITS ? max : TEXTDIFF_MAX_EDITS;
-	int *v = xcalloc((size_t)(2 * lim + 3), sizeof(*v));
+	int *v = xcalloc(2 * (size_t)lim + 3, sizeof(*v));
 	int **trace = xcalloc((size_t)lim + 1, sizeof(*trace));
 	int *vk = v + lim + 1;		/* vk[k] for k in -lim-1 .. lim+1 */
 
@@ -152,7 +152,7 @@ myers(const struct line *a, int n, const struct line *b, int m,
 			if (x >= n && y >= m)
 				found = d;
 		}
-		trace[d] = xmemdup(vk - d, (size_t)(2 * d + 1) *
+		trace[d] = xmemdup(vk - d, (2 * (size_t)d + 1) *
 		    sizeof(*vk));
 	}
 	if (found >= 0)
