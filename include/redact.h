@@ -17,7 +17,8 @@
  *    REDACT_MARK.  An empty value is left alone (it hides nothing).
  *  - a private key block: a line holding "-----BEGIN ", a label ending
  *    in "PRIVATE KEY" and "-----" keeps its text up to that marker; the
- *    rest of it, and every line up to the one holding "-----END ", each
+ *    rest of it (up to an end marker on the same line), and every line
+ *    up to the one holding "-----END " (kept from that marker on), each
  *    become REDACT_MARK.  A block that never ends runs to the end of the
  *    text.
  *

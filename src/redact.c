@@ -244,18 +244,22 @@ redact_in_block(const char *line, size_t len, bool *in_block,
 static bool
 redact_line(const char *line, size_t len, bool *in_block, struct out *o)
 {
+	const char *end;
 	size_t v, s, e, from = 0;
 	bool changed = false;
 
 	if (*in_block)
 		return redact_in_block(line, len, in_block, o);
 	if ((v = block_begin(line, len)) > 0) {
-		*in_block = memmem(line + v, len - v, END_MARK,
-		    strlen(END_MARK)) == NULL;
+		/* The block may end on the same line: keep its end marker. */
+		end = memmem(line + v, len - v, END_MARK, strlen(END_MARK));
+		*in_block = end == NULL;
+		e = end != NULL ? (size_t)(end - line) : len;
 		emit(o, line, v);
-		if (v < len)
+		if (v < e)
 			emit_mark(o);
-		return v < len;
+		emit(o, line + e, len - e);
+		return v < e;
 	}
 	if ((v = assignment_value(line, len)) > 0) {
 		emit(o, line, v);

@@ -105,7 +105,8 @@ test_blocks(void **state)
 	/* One line, as inside a JSON string. */
 	check("{\"k\": \"-----BEGIN EC PRIVATE KEY-----\\nMHc\\n-----END EC "
 	    "PRIVATE KEY-----\"}\nafter\n",
-	    "{\"k\": \"-----BEGIN EC PRIVATE KEY-----" R "\nafter\n", 1);
+	    "{\"k\": \"-----BEGIN EC PRIVATE KEY-----" R "-----END EC "
+	    "PRIVATE KEY-----\"}\nafter\n", 1);
 	/* Public keys and certificates stay. */
 	check("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
 	    "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
