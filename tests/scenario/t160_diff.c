@@ -167,6 +167,12 @@ test_check_and_update(void **state)
 	assert_null(strstr(out, "OTHERKEY"));
 	free(out);
 	json_decref(lines);
+	/* The human form shows the diff under the alert, or why not. */
+	run(&r, &tr, "--check", NULL);
+	assert_non_null(strstr(r.out, "\n    -port=80\n    +port=8080\n"));
+	assert_non_null(strstr(r.out, "\n  diff: binary"));
+	assert_null(strstr(r.out, NEW_SECRET));
+	tlib_run_release(&r);
 
 	/* --update takes the new copies: the next diff starts from them. */
 	run(&r, &tr, "--update", NULL);
