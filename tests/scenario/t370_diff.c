@@ -1,5 +1,5 @@
 /*
- * 360: content diffs under the daemon, for both backends (fanotify needs
+ * 370: content diffs under the daemon, for both backends (fanotify needs
  * root): realtime alerts carry the unified diff of an edit against the
  * copy taken when the daemon built its baseline, the next edit is
  * diffed against the copy the first one left, binary and too large
@@ -63,7 +63,7 @@ test_realtime(void **state)
 
 	if (strcmp(backend, "fanotify") == 0)
 		tlib_require_root("diffs under fanotify");
-	tdaemon_init(&d, "t360", backend,
+	tdaemon_init(&d, "t370", backend,
 	    ",\"diff\":true,\"diff_max\":\"4KiB\"");
 	assert_int_equal(tlib_sh("cd \"$T\" && "
 	    "printf 'port=80\\nuser=app\\npassword=" OLD_SECRET "\\n' > "
@@ -123,5 +123,5 @@ main(void)
 		tests[b].name = backends[b];
 		tests[b].initial_state = (void *)(uintptr_t)backends[b];
 	}
-	return _cmocka_run_group_tests("t360_diff", tests, 2, NULL, NULL);
+	return _cmocka_run_group_tests("t370_diff", tests, 2, NULL, NULL);
 }
