@@ -105,6 +105,9 @@ struct alert {
 					   or VERDICT_NONE: none */
 	const struct pkg_summary *summary; /* ACTION_PACKAGE_CHANGED */
 	const char *pkg_type;		/* ... its package.type */
+	const char *content_diff;	/* fimd.diff (contentdiff.h), or NULL */
+	size_t	 content_difflen;
+	const char *diff_skipped;	/* fimd.diff_skipped, or NULL */
 };
 
 /*

@@ -58,6 +58,25 @@ int	cmd_load_baseline(const struct fimd_config *c,
  */
 int	cmd_save_baseline(const struct fimd_config *c,
 	    const struct chain_key *key, struct baseline *b);
+struct contentstore;
+/*
+ * The content copies beside the baseline (contentstore.h), when a rule
+ * of rs asks for diffs: *ret gets the loaded store, or an empty one when
+ * there is no file or it is refused (the reason printed: diffs then
+ * start again from the files as they are).  *ret is NULL when no rule
+ * asks.  Returns 0.
+ */
+int	cmd_load_copies(const struct fimd_config *c,
+	    const struct chain_key *key, const struct ruleset *rs,
+	    struct contentstore **ret);
+/*
+ * Drop the copies that b and rs no longer want, then write cs (NULL: no
+ * rule asks, so none) beside the baseline, mode 0600; no copy left
+ * removes the file.  Returns 0 or EXIT_IO_ERROR (printed).
+ */
+int	cmd_save_copies(const struct fimd_config *c,
+	    const struct chain_key *key, struct contentstore *cs,
+	    const struct baseline *b, const struct ruleset *rs);
 /*
  * An absolute, normalised form of a path given by the user (relative to
  * the working directory; "." and ".." resolved lexically, symlinks not

@@ -28,6 +28,7 @@
 #include "chain.h"
 #include "compare.h"
 #include "config.h"
+#include "contentstore.h"
 #include "control.h"
 #include "hashpool.h"
 #include "pending.h"
@@ -176,6 +177,8 @@ struct daemon {
 	struct ruleset *rs;
 	struct ruleset *old_rs;	/* during a reload: what was covered */
 	struct baseline *b;
+	/* Copies for rules with diff (contentdiff.h), else NULL. */
+	struct contentstore *copies;
 	struct hashpool *pool;
 	struct scan *scan;
 	struct watch *watch;

@@ -74,9 +74,15 @@ struct rule {
 	bool	 summarize_packages;
 	uint64_t rescan;	/* seconds */
 	uint64_t max_size;	/* bytes; 0 = no limit */
+	bool	 diff;		/* keep copies of text files, diff them */
+	uint64_t diff_max;	/* bytes: larger files get no copy */
 	unsigned index;		/* position in the ruleset */
 	struct srcpos pos;	/* the rule object */
 };
+
+/* "diff_max": its default and the most it may be. */
+#define RULE_DEFAULT_DIFF_MAX	((uint64_t)64 << 10)
+#define RULE_DIFF_MAX_LIMIT	((uint64_t)1 << 20)
 
 struct ruleset;
 

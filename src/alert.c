@@ -490,6 +490,12 @@ build_fimd(struct alert_stream *s, const struct alert *a, uint64_t seq,
 		json_object_set_new(fimd, "hash_skipped", json_true());
 	if (a->new != NULL && a->new->changed_while_hashed)
 		json_object_set_new(fimd, "changed_while_hashed", json_true());
+	if (a->content_diff != NULL)
+		json_object_set_new(fimd, "diff", alert_json_bytes(
+		    a->content_diff, a->content_difflen));
+	if (a->diff_skipped != NULL)
+		json_object_set_new(fimd, "diff_skipped",
+		    json_string(a->diff_skipped));
 }
 
 /* chain: fimd.chain, the link to the line before, or NULL for none. */

@@ -94,6 +94,28 @@ add_process(struct buf *out, const json_t *alert)
 	return r;
 }
 
+/* fimd.diff, a line each, indented; or why there is none. */
+static int
+add_diff(struct buf *out, const json_t *fimd)
+{
+	const char *d = get_str(fimd, "diff", NULL);
+	const char *skipped = get_str(fimd, "diff_skipped", NULL);
+	const char *nl;
+	int r = 0;
+
+	if (skipped != NULL) {
+		r |= buf_adds(out, "\n  diff: ");
+		r |= add_visible(out, skipped);
+	}
+	for (; d != NULL && *d != '\0'; d = nl != NULL ? nl + 1 : "") {
+		nl = strchr(d, '\n');
+		r |= buf_adds(out, "\n    ");
+		r |= pathenc_visible(d, nl != NULL ? (size_t)(nl - d) :
+		    strlen(d), out);
+	}
+	return r;
+}
+
 static int
 add_verbose(struct buf *out, const json_t *alert)
 {
@@ -114,6 +136,7 @@ add_verbose(struct buf *out, const json_t *alert)
 		r |= buf_adds(out, " -> ");
 		r |= add_visible(out, n != NULL ? n : "");
 	}
+	r |= add_diff(out, json_object_get(alert, "fimd"));
 	return r;
 }
 

@@ -20,6 +20,8 @@
 #include "cmd.h"
 #include "cmdutil.h"
 #include "compare.h"
+#include "contentdiff.h"
+#include "contentstore.h"
 #include "exitcode.h"
 #include "hashpool.h"
 #include "judge.h"
@@ -40,6 +42,8 @@ struct scan_run {
 	struct alert_stream *alerts;
 	struct pkgdb *pkgs;		/* --packages, or NULL */
 	struct diag pkg_diag;
+	struct contentstore *copies;	/* rules with diff; else NULL */
+	bool	 update;
 	struct progress progress;
 	struct buf line;
 	uint64_t unreadable;
@@ -115,6 +119,7 @@ run_teardown(struct scan_run *sr)
 	alert_stream_free(sr->alerts);
 	pkgdb_free(sr->pkgs);
 	diag_release(&sr->pkg_diag);
+	contentstore_free(sr->copies);
 	buf_release(&sr->line);
 }
 
@@ -136,7 +141,12 @@ cmd_init(const struct fimd_config *c)
 	(void)scan_walk(sr.scan, NULL);
 	scan_finish(sr.scan);
 	progress_end(&sr.progress);
-	if ((r = cmd_save_baseline(c, sr.key, sr.b)) != 0)
+	if (content_wanted(sr.rs)) {
+		sr.copies = contentstore_new();
+		(void)content_fill(sr.copies, sr.b, sr.rs);
+	}
+	if ((r = cmd_save_baseline(c, sr.key, sr.b)) != 0 ||
+	    (r = cmd_save_copies(c, sr.key, sr.copies, sr.b, sr.rs)) != 0)
 		goto out;
 	if (c->verbosity >= 0)
 		fprintf(stderr, "fimd: baseline of %llu entries written to %s "
@@ -150,15 +160,14 @@ out:
 
 /* One change: an alert line (--json) or a human entry. */
 static void
-check_change(const struct change *cc, void *arg)
+report_change(struct scan_run *sr, const struct change *cc,
+    const struct content_note *note)
 {
-	struct scan_run *sr = arg;
 	struct alert a;
 	json_t *obj;
 
-	if (sr->cfg->verbosity < 0)
-		return;
 	alert_from_change(&a, SOURCE_CHECK, cc);
+	content_to_alert(note, &a);
 	progress_end(&sr->progress);
 	buf_reset(&sr->line);
 	if (sr->cfg->json) {
@@ -170,6 +179,22 @@ check_change(const struct change *cc, void *arg)
 	(void)alert_human(obj, true, &sr->line);
 	json_decref(obj);
 	printf("%s\n", sr->line.data);
+}
+
+static void
+check_change(const struct change *cc, void *arg)
+{
+	struct scan_run *sr = arg;
+	struct content_note note;
+
+	content_note_init(&note);
+	if (sr->copies != NULL)
+		content_examine(sr->copies, cc, &note);
+	if (sr->cfg->verbosity >= 0)
+		report_change(sr, cc, &note);
+	if (sr->update)
+		content_take(sr->copies, cc, &note);
+	content_note_release(&note);
 }
 
 static void
@@ -252,8 +277,10 @@ check_or_update(const struct fimd_config *c, bool update)
 	int r;
 
 	if ((r = run_setup(&sr, c)) != 0 ||
-	    (r = cmd_load_baseline(c, sr.key, &sr.b)) != 0)
+	    (r = cmd_load_baseline(c, sr.key, &sr.b)) != 0 ||
+	    (r = cmd_load_copies(c, sr.key, sr.rs, &sr.copies)) != 0)
 		goto out;
+	sr.update = update;
 	if (strcmp(baseline_rules_digest(sr.b), ruleset_digest(sr.rs)) != 0 &&
 	    c->verbosity >= 0)
 		log_warnx("the rules changed since the baseline was written; "
@@ -281,7 +308,11 @@ check_or_update(const struct fimd_config *c, bool update)
 	fflush(stdout);
 	if (update) {
 		baseline_set_rules_digest(sr.b, ruleset_digest(sr.rs));
-		if ((r = cmd_save_baseline(c, sr.key, sr.b)) != 0)
+		if (sr.copies != NULL)
+			(void)content_fill(sr.copies, sr.b, sr.rs);
+		if ((r = cmd_save_baseline(c, sr.key, sr.b)) != 0 ||
+		    (r = cmd_save_copies(c, sr.key, sr.copies, sr.b,
+		    sr.rs)) != 0)
 			goto out;
 	}
 	print_summary(&sr, &counts, clock_mono_s() - t0, update);

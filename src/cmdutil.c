@@ -8,6 +8,8 @@
 
 #include "cmdutil.h"
 #include "pkgdb_dpkg.h"
+#include "contentdiff.h"
+#include "contentstore.h"
 #include "diag.h"
 #include "exitcode.h"
 #include "log.h"
@@ -189,6 +191,58 @@ cmd_save_baseline(const struct fimd_config *c, const struct chain_key *key,
 }
 
 int
+cmd_load_copies(const struct fimd_config *c, const struct chain_key *key,
+    const struct ruleset *rs, struct contentstore **ret)
+{
+	char *path;
+	struct diag d;
+	int r;
+
+	*ret = NULL;
+	if (!content_wanted(rs))
+		return 0;
+	path = contentstore_path(c->baseline_path);
+	diag_init(&d);
+	r = contentstore_load(path, key, ret, &d);
+	print_diag(&d, false);
+	diag_release(&d);
+	if (r < 0 && r != -ENOENT)
+		log_warnx("ignoring the content copies in %s: diffs start "
+		    "again from the files as they are now", path);
+	if (r < 0)
+		*ret = contentstore_new();
+	free(path);
+	return 0;
+}
+
+int
+cmd_save_copies(const struct fimd_config *c, const struct chain_key *key,
+    struct contentstore *cs, const struct baseline *b,
+    const struct ruleset *rs)
+{
+	struct contentstore *none = NULL;
+	char *path = contentstore_path(c->baseline_path);
+	struct diag d;
+	int r;
+
+	if (cs != NULL)
+		(void)content_keep(cs, b, rs);
+	else
+		cs = none = contentstore_new();
+	diag_init(&d);
+	r = contentstore_save(cs, path, key, &d);
+	print_diag(&d, false);
+	diag_release(&d);
+	contentstore_free(none);
+	if (r < 0) {
+		errno = -r;
+		log_warn("cannot write the content copies %s", path);
+	}
+	free(path);
+	return r < 0 ? EXIT_IO_ERROR : 0;
+}
+
+int
 cmd_abspath(const char *arg, struct buf *out)
 {
 	struct buf in;
@@ -288,7 +342,11 @@ cmd_print_record(FILE *f, const char *path, size_t len, const struct record *r)
 void
 cmd_ignore_own_files(const struct fimd_config *c, struct scan *s)
 {
+	char *copies = contentstore_path(c->baseline_path);
+
 	scan_ignore_path(s, c->baseline_path, strlen(c->baseline_path));
+	scan_ignore_path(s, copies, strlen(copies));
+	free(copies);
 	if (strcmp(c->alerts_path, "-") != 0)
 		scan_ignore_path(s, c->alerts_path, strlen(c->alerts_path));
 }

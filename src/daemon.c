@@ -24,6 +24,7 @@
 
 #include "clock.h"
 #include "cmdutil.h"
+#include "contentdiff.h"
 #include "daemon.h"
 #include "daemon_ctl.h"
 #include "daemon_out.h"
@@ -285,6 +286,8 @@ daemon_reload(struct daemon *d)
 	ruleset_free(d->old_rs);
 	d->old_rs = d->rs;
 	d->rs = rs;
+	if (d->copies == NULL)	/* filled when the rescan below ends */
+		(void)cmd_load_copies(d->cfg, d->key, rs, &d->copies);
 	scan_set_ruleset(d->scan, rs);
 	rescan_schedule(d);
 	if (watch_roots(d) < 0)
@@ -337,9 +340,23 @@ build_baseline(struct daemon *d)
 	return EXIT_OK;
 }
 
+/*
+ * The content copies, when rules ask for diffs; those the baseline's
+ * entries lack are taken now, and saved at once.
+ */
+static enum exit_status
+load_copies(struct daemon *d)
+{
+	(void)cmd_load_copies(d->cfg, d->key, d->rs, &d->copies);
+	if (d->copies != NULL && content_fill(d->copies, d->b, d->rs) > 0)
+		return cmd_save_copies(d->cfg, d->key, d->copies, d->b, d->rs);
+	return EXIT_OK;
+}
+
 static enum exit_status
 load_state(struct daemon *d)
 {
+	enum exit_status st;
 	struct diag dg;
 	int r;
 
@@ -347,7 +364,9 @@ load_state(struct daemon *d)
 	r = baseline_load_keyed(d->cfg->baseline_path, d->key, &d->b, &dg);
 	if (r == -ENOENT) {
 		diag_release(&dg);
-		return build_baseline(d);
+		if ((st = build_baseline(d)) != EXIT_OK)
+			return st;
+		return load_copies(d);
 	}
 	diag_print(&dg, stderr);
 	diag_release(&dg);
@@ -356,6 +375,8 @@ load_state(struct daemon *d)
 	if (strcmp(baseline_rules_digest(d->b), ruleset_digest(d->rs)) != 0)
 		log_notice("the rules changed since the baseline was written: "
 		    "newly covered files will be reported as created");
+	if ((st = load_copies(d)) != EXIT_OK)
+		return st;
 	rescan_enqueue(d, NULL, 0, NULL, 0, "start-up");
 	return EXIT_OK;
 }
@@ -396,6 +417,7 @@ setup_watch(struct daemon *d)
 		.arg = d,
 	};
 	struct diag dg;
+	char *copies;
 	int r;
 
 	diag_init(&dg);
@@ -411,6 +433,9 @@ setup_watch(struct daemon *d)
 	}
 	watch_ignore_path(d->watch, d->cfg->baseline_path,
 	    strlen(d->cfg->baseline_path));
+	copies = contentstore_path(d->cfg->baseline_path);
+	watch_ignore_path(d->watch, copies, strlen(copies));
+	free(copies);
 	if (strcmp(d->cfg->alerts_path, "-") != 0)
 		watch_ignore_path(d->watch, d->cfg->alerts_path,
 		    strlen(d->cfg->alerts_path));
@@ -495,6 +520,7 @@ daemon_teardown(struct daemon *d)
 	proctrack_free(d->procs);
 	rt_close(d);
 	baseline_free(d->b);
+	contentstore_free(d->copies);
 	ruleset_free(d->rs);
 	ruleset_free(d->old_rs);
 	chain_key_free(d->key);

@@ -473,9 +473,12 @@ daemon_save(struct daemon *d)
 {
 	enum exit_status st;
 
-	if ((st = cmd_save_baseline(d->cfg, d->key, d->b)) == EXIT_OK)
-		d->out.dirty = false;
-	return st;
+	if ((st = cmd_save_baseline(d->cfg, d->key, d->b)) != EXIT_OK)
+		return st;
+	d->out.dirty = false;
+	/* After the baseline: a copy newer than its record is not used. */
+	(void)cmd_save_copies(d->cfg, d->key, d->copies, d->b, d->rs);
+	return EXIT_OK;
 }
 
 void

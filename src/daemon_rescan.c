@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "contentdiff.h"
 #include "daemon_out.h"
 #include "daemon_rescan.h"
 #include "log.h"
@@ -153,10 +154,19 @@ static void
 rescan_change(const struct change *cc, void *arg)
 {
 	struct rescan *r = arg;
+	struct content_note note;
 	struct alert a;
+	bool ok;
 
+	content_note_init(&note);
+	if (r->d->copies != NULL)
+		content_examine(r->d->copies, cc, &note);
 	alert_from_change(&a, SOURCE_RESCAN, cc);
-	if (daemon_emit(r->d, &a, 0)) {
+	content_to_alert(&note, &a);
+	if ((ok = daemon_emit(r->d, &a, 0)))
+		content_take(r->d->copies, cc, &note);
+	content_note_release(&note);
+	if (ok) {
 		r->changes++;
 		if (cc->rule != NULL &&
 		    cc->rule->index < r->d->rescans.nrule_stats) {
@@ -335,6 +345,9 @@ rescan_finish(struct daemon *d, struct rescan *r)
 		d->pending_full = false;
 		daemon_trim(d);
 	}
+	/* Entries new to the rules get their copies (contentdiff.h). */
+	if ((r->flags & RESCAN_ADOPT) && d->copies != NULL)
+		(void)content_fill(d->copies, d->b, d->rs);
 	log_debug("rescan of %s done in %.0f ms: %llu changes, %llu entries "
 	    "unread, %llu alerts not written",
 	    r->scope != NULL ? r->scope : "all", ms,

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "contentdiff.h"
 #include "daemon_out.h"
 #include "daemon_pkg.h"
 #include "daemon_rescan.h"
@@ -447,21 +448,31 @@ rt_emit(struct daemon *d, const struct change *c, const struct rt_report *rep)
 	    rep->proc->pid != 0 ? rep->proc : NULL;
 	struct change cc = *c;
 	struct verdict v;
+	struct content_note note;
 	struct alert a;
+	bool ok;
 
 	if (pkg_judge(d, &cc, proc, &v)) {
 		cc.verdict = &v;
 		if (pkg_hold(d, &cc, &v, proc, rep->first))
 			return true;	/* reported when dpkg is done */
 	}
+	content_note_init(&note);
+	if (d->copies != NULL)
+		content_examine(d->copies, &cc, &note);
 	alert_from_change(&a, SOURCE_REALTIME, &cc);
+	content_to_alert(&note, &a);
 	a.proc = proc;
 	a.still_open = rep->still_open;
 	if (rep->move != NULL && rep->move->has_entries) {
 		a.has_entries = true;
 		a.entries = rep->move->entries;
 	}
-	return daemon_emit(d, &a, rep->first);
+	/* The baseline takes c when the alert was written: so do copies. */
+	if ((ok = daemon_emit(d, &a, rep->first)))
+		content_take(d->copies, c, &note);
+	content_note_release(&note);
+	return ok;
 }
 
 /* Report path as deleted, if its rule wants realtime, and forget it. */

@@ -531,6 +531,32 @@ key_max_size(struct rules_loader *l, struct rule *r, struct seen *seen,
 		    "size string");
 }
 
+static void
+key_diff(struct rules_loader *l, struct rule *r, struct seen *seen,
+    const char *key, json_t *v, const struct jsonpos *p)
+{
+	(void)seen;
+	key_switch(l, key, v, p, &r->diff);
+}
+
+static void
+key_diff_max(struct rules_loader *l, struct rule *r, struct seen *seen,
+    const char *key, json_t *v, const struct jsonpos *p)
+{
+	uint64_t u = 0;
+
+	(void)seen;
+	if (json_is_integer(v) && json_integer_value(v) > 0)
+		u = (uint64_t)json_integer_value(v);
+	else if (json_is_string(v) && parse_size(json_string_value(v), &u) < 0)
+		u = 0;
+	if (u > 0 && u <= RULE_DIFF_MAX_LIMIT)
+		r->diff_max = u;
+	else
+		ERR_AT(l, p, "\"%s\" must be a size from 1 byte to 1MiB: a "
+		    "number of bytes or a string such as \"64KiB\"", key);
+}
+
 /* Every key of a rule object (fimd.rules(5)); a new key is one row. */
 static const struct {
 	const char *key;
@@ -552,6 +578,8 @@ static const struct {
 	{ "rescan", key_rescan },
 	{ "max_size", key_max_size },
 	{ "package_changes", key_package_changes },
+	{ "diff", key_diff },
+	{ "diff_max", key_diff_max },
 };
 
 static void
@@ -601,6 +629,7 @@ parse_rule(struct rules_loader *l, json_t *o, const struct jsonpos *p)
 	r.realtime = true;
 	r.rescan = RULE_DEFAULT_RESCAN;
 	r.max_size = RULE_DEFAULT_MAX_SIZE;
+	r.diff_max = RULE_DEFAULT_DIFF_MAX;
 	srcpos_set(&r.pos, l->file, p);
 
 	if (!json_is_object(o)) {
@@ -797,6 +826,9 @@ compute_digest(struct ruleset *rs)
 		if (r->summarize_packages)
 			json_object_set_new(o, "package_changes",
 			    json_string("summarize"));
+		if (r->diff)	/* only then, so older digests stay */
+			json_object_set_new(o, "diff", json_integer(
+			    (json_int_t)r->diff_max));
 		json_array_append_new(all, o);
 	}
 	text = json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS |
