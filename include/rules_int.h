@@ -1,10 +1,15 @@
 /*
- * rules_int: the ruleset's private layout, shared by rules.c (loading)
- * and rules_match.c (matching, roots, explain).  Not for other modules.
+ * rules_int: the ruleset's private layout, shared by rules.c (loading),
+ * rules_keys.c (a rule's keys), rules_dir.c (files of a directory) and
+ * rules_match.c (matching, roots, explain).  Not for other modules.
  */
 #ifndef FIMD_RULES_INT_H
 #define FIMD_RULES_INT_H
 
+#include <jansson.h>
+
+#include "diag.h"
+#include "jsonpos.h"
 #include "rules.h"
 
 /* What a pattern is matched against (fimd.rules(5), "Pattern scope"). */
@@ -55,6 +60,37 @@ struct rules_loader {
 	const char *file;	/* borrowed from rs->files */
 	size_t	 errors;
 };
+
+/* rules.c: a problem at line:column of the file being loaded. */
+void	rules_report(struct rules_loader *l, enum diag_severity sev,
+	    unsigned line, unsigned column, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+#define ERR_AT(l, pos, ...) \
+	rules_report((l), DIAG_ERROR, (pos)->line, (pos)->column, __VA_ARGS__)
+#define ERR_KEY(l, pos, ...) \
+	rules_report((l), DIAG_ERROR, (pos)->key_line, (pos)->key_column, \
+	    __VA_ARGS__)
+
+static inline void
+srcpos_set(struct srcpos *sp, const char *file, const struct jsonpos *p)
+{
+	sp->file = file;
+	sp->line = p->line;
+	sp->column = p->column;
+}
+
+/* Where a rule's keys that are checked together were seen, or NULL. */
+struct rule_seen {
+	const struct jsonpos *name, *paths, *recursive, *depth, *attributes,
+	    *hash;
+};
+/*
+ * rules_keys.c: apply one key of a rule object to r, reporting a bad
+ * value or an unknown key where it is.
+ */
+void	rules_set_key(struct rules_loader *l, struct rule *r,
+	    struct rule_seen *seen, const char *key, json_t *v,
+	    const struct jsonpos *p);
 
 /* rules.c: record a file name in rs->files; returns the stored copy. */
 const char *rules_add_file(struct ruleset *rs, const char *name);
