@@ -45,6 +45,9 @@ enum alert_action {
 	ACTION_PACKAGE_DIFFERS,
 	/* One package's transaction, summarized (package_changes). */
 	ACTION_PACKAGE_CHANGED,
+	ACTION_ACCEPTED,	/* an administrator took a state in */
+	ACTION_WINDOW_OPENED,	/* a change window began */
+	ACTION_WINDOW_CLOSED,	/* ... and ended, with its summary */
 	ACTION_COUNT
 };
 
@@ -52,6 +55,7 @@ enum alert_source {
 	SOURCE_REALTIME,
 	SOURCE_RESCAN,
 	SOURCE_CHECK,
+	SOURCE_CONTROL,		/* a request on the control socket */
 };
 
 /* What a package_changes "summarize" alert says about one package. */
@@ -108,6 +112,16 @@ struct alert {
 	const char *content_diff;	/* fimd.diff (contentdiff.h), or NULL */
 	size_t	 content_difflen;
 	const char *diff_skipped;	/* fimd.diff_skipped, or NULL */
+	/* A severity other than the rule's (a change window's). */
+	bool	 has_severity;
+	enum severity severity;
+	/*
+	 * Accepted and window records: the message, made by their owner
+	 * (NULL: built here), and members added to the fimd object
+	 * (fimd.window, fimd.accepted, a window's summary); borrowed.
+	 */
+	const char *message;
+	json_t	*fimd_extra;
 };
 
 /*

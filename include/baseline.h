@@ -35,6 +35,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "chain.h"
 #include "diag.h"
 #include "record.h"
@@ -133,5 +135,45 @@ bool	baseline_iter_next(struct baseline_iter *it, const char **ret_path,
  */
 size_t	baseline_find_inode(struct baseline *b, uint64_t dev, uint64_t inode,
 	    const char **ret, size_t *ret_lens, size_t max);
+
+/*
+ * Notes beside a record (fimd.baseline(5)), kept only for the paths
+ * that have them, in a side map: "accepted", who took the current state
+ * in and why ({"at", "uid", "user", "reason", "window"}: at and uid
+ * always), and "history", the earlier states newest first (each a
+ * record's members plus "replaced", when it stopped being the state,
+ * and its own "accepted" if it had one).  A removed entry loses its
+ * notes; baseline_put keeps them.  Notes are JSON objects owned by the
+ * baseline; the getters lend them until the next change of that path.
+ */
+#define BASELINE_HISTORY_BYTES	((size_t)64 << 10)	/* per path */
+#define BASELINE_HISTORY_MAX	100		/* states per path */
+
+/*
+ * Replace path's record old (the state in the baseline, or NULL) with
+ * r after a judged change: as baseline_put, and when keep > 0 old
+ * becomes the newest history state (with its acceptance), the history
+ * cut to keep states and BASELINE_HISTORY_BYTES; the acceptance, which
+ * spoke of old, is cleared.
+ */
+void	baseline_put_changed(struct baseline *b, const char *path,
+	    size_t len, const struct record *old, const struct record *r,
+	    unsigned keep);
+/* Record an acceptance of path's current state (note is stolen). */
+void	baseline_set_accepted(struct baseline *b, const char *path,
+	    size_t len, json_t *note);
+const json_t *baseline_accepted(const struct baseline *b, const char *path,
+	    size_t len);
+const json_t *baseline_history(const struct baseline *b, const char *path,
+	    size_t len);
+/* Set into's "accepted" and, when history, its "history" (if any). */
+void	baseline_notes_json(const struct baseline *b, const char *path,
+	    size_t len, bool history, json_t *into);
+/*
+ * A new acceptance note: now, uid, user (may be NULL), reason (may be
+ * NULL), window id (0: none).
+ */
+json_t	*baseline_accept_note(uint32_t uid, const char *user,
+	    const char *reason, uint64_t window);
 
 #endif

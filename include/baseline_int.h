@@ -33,6 +33,8 @@ struct baseline {
 	size_t	 nislots;
 	size_t	 niused;
 
+	struct pathmap *notes;	/* path -> struct baseline_note; or NULL */
+
 	char	*created;
 	char	*host;
 	char	*rules_digest;
@@ -61,6 +63,25 @@ void	baseline_entry_record(const struct baseline *b, uint32_t ref,
 	    struct record *ret);
 void	baseline_set_header(struct baseline *b, const char *created,
 	    const char *host, const char *rules_digest);
+
+/*
+ * Notes (baseline_note.c).  The entry members for path's notes, to
+ * append to its line (NULL when it has none; borrowed).  Reading: take
+ * "accepted" and "history" of an entry object, checked; returns 0 or
+ * -EINVAL with a static message.  Dropping: on remove, and all on free.
+ */
+struct baseline_note {
+	json_t	*accepted;	/* object or NULL */
+	json_t	*history;	/* array or NULL */
+	size_t	 len;
+	char	 path[];
+};
+const struct baseline_note *baseline_note_get(const struct baseline *b,
+	    const char *path, size_t len);
+int	baseline_note_read(struct baseline *b, const char *path, size_t len,
+	    const json_t *entry, const char **ret_msg);
+void	baseline_note_drop(struct baseline *b, const char *path, size_t len);
+void	baseline_note_free_all(struct baseline *b);
 
 /*
  * One JSON value from s[0..len) (baseline_json.c).  Returns 0 and a new

@@ -18,6 +18,7 @@ int	cmd_daemon(const struct fimd_config *c);
 int	cmd_status(const struct fimd_config *c);
 int	cmd_tail(const struct fimd_config *c);
 int	cmd_accept(const struct fimd_config *c);
+int	cmd_window(const struct fimd_config *c);
 int	cmd_rescan(const struct fimd_config *c);
 int	cmd_reopen(const struct fimd_config *c);
 int	cmd_verify(const struct fimd_config *c);

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "baseline.h"
 #include "buf.h"
 #include "chain.h"
@@ -86,6 +88,11 @@ int	cmd_abspath(const char *arg, struct buf *out);
 /* "name: " + a human rendering of a record, one attribute per line. */
 void	cmd_print_record(FILE *f, const char *path, size_t len,
 	    const struct record *r);
+/*
+ * The notes beside a record (baseline.h): its acceptance and, when
+ * history is not NULL, its earlier states; either may be NULL.
+ */
+void	cmd_print_notes(FILE *f, const json_t *accepted, const json_t *history);
 struct scan;
 /*
  * Keep fimd's own files (the baseline, the alert file) out of a scan:

@@ -58,6 +58,15 @@ struct fimd_config {
 	char	*tail_since;
 	bool	 follow;
 	char	*verify_key;	/* --verify --key FILE, or NULL */
+	/* --accept, --window, --query --history */
+	char	*reason;	/* --reason, or NULL */
+	bool	 history;	/* --query --history */
+	char	*window_action;	/* --window open|close|list, or NULL */
+	bool	 window_accept;	/* --window close --accept */
+	uint64_t window_ttl;	/* --ttl seconds, 0: none */
+	uint64_t window_id;	/* --id, 0: none */
+	const char **window_rules;	/* --rule ... (borrowed argv) */
+	size_t	 nwindow_rules;
 	/* operands (PATH... of --query, --accept, --explain) */
 	char	**operands;
 	int	 noperands;

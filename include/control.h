@@ -31,7 +31,9 @@
  * Handlers.  Each gets the request object (borrowed) and a reply object
  * to fill (borrowed; "ok" is set by the server from the return value).
  * Return 0, or -errno with reply "error" set by the handler (the server
- * adds a generic message when the handler did not).
+ * adds a generic message when the handler did not).  The server sets
+ * the request's "peer" member to the caller's SO_PEERCRED ({"uid",
+ * "pid"}), replacing whatever the client sent under that name.
  */
 struct control_ops {
 	int	(*status)(const json_t *req, json_t *reply, void *arg);
@@ -39,6 +41,7 @@ struct control_ops {
 	int	(*accept)(const json_t *req, json_t *reply, void *arg);
 	int	(*rescan)(const json_t *req, json_t *reply, void *arg);
 	int	(*reopen)(const json_t *req, json_t *reply, void *arg);
+	int	(*window)(const json_t *req, json_t *reply, void *arg);
 	void	*arg;
 };
 

@@ -39,6 +39,7 @@
 #include "sink.h"
 #include "spool.h"
 #include "watch.h"
+#include "window.h"
 
 #define LATENCY_SAMPLES	4096
 #define DAEMON_MAX_SINKS 3
@@ -161,6 +162,14 @@ struct daemon_packages {
 	uint64_t summaries;	/* summary alerts written */
 };
 
+/* Change windows: daemon_window.c; daemon_out.c tags and counts. */
+struct daemon_windows {
+	struct window_set *set;	/* NULL until loaded */
+	char	*path;		/* "<baseline>.windows" */
+	struct event *expiry_ev;	/* the next window to expire */
+	bool	 dirty;		/* counts changed since the last save */
+};
+
 /* The rescan queue: daemon_rescan.c. */
 struct daemon_rescans {
 	struct rescan *active;
@@ -209,6 +218,7 @@ struct daemon {
 	struct daemon_realtime rt;
 	struct daemon_rescans rescans;
 	struct daemon_packages pk;
+	struct daemon_windows win;
 };
 
 #endif

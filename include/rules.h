@@ -76,6 +76,10 @@ struct rule {
 	uint64_t max_size;	/* bytes; 0 = no limit */
 	bool	 diff;		/* keep copies of text files, diff them */
 	uint64_t diff_max;	/* bytes: larger files get no copy */
+	unsigned history;	/* earlier states kept per record; 0: none */
+	/* Severity of its alerts inside a change window, if set. */
+	bool	 has_window_severity;
+	enum severity window_severity;
 	unsigned index;		/* position in the ruleset */
 	struct srcpos pos;	/* the rule object */
 };
@@ -83,6 +87,9 @@ struct rule {
 /* "diff_max": its default and the most it may be. */
 #define RULE_DEFAULT_DIFF_MAX	((uint64_t)64 << 10)
 #define RULE_DIFF_MAX_LIMIT	((uint64_t)1 << 20)
+/* "history": its default and the most it may be. */
+#define RULE_DEFAULT_HISTORY	3
+#define RULE_HISTORY_LIMIT	100	/* BASELINE_HISTORY_MAX */
 
 struct ruleset;
 

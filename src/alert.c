@@ -42,6 +42,9 @@ static const char *const action_names[ACTION_COUNT] = {
 	[ACTION_CHECKPOINT] = "checkpoint",
 	[ACTION_PACKAGE_DIFFERS] = "package_differs",
 	[ACTION_PACKAGE_CHANGED] = "package_changed",
+	[ACTION_ACCEPTED] = "accepted",
+	[ACTION_WINDOW_OPENED] = "window_opened",
+	[ACTION_WINDOW_CLOSED] = "window_closed",
 };
 
 /* ECS event.type for each action. */
@@ -58,12 +61,16 @@ static const char *const action_types[ACTION_COUNT] = {
 	[ACTION_CHECKPOINT] = "info",
 	[ACTION_PACKAGE_DIFFERS] = "change",
 	[ACTION_PACKAGE_CHANGED] = "change",
+	[ACTION_ACCEPTED] = "change",
+	[ACTION_WINDOW_OPENED] = "start",
+	[ACTION_WINDOW_CLOSED] = "end",
 };
 
 static const char *const source_names[] = {
 	[SOURCE_REALTIME] = "realtime",
 	[SOURCE_RESCAN] = "rescan",
 	[SOURCE_CHECK] = "check",
+	[SOURCE_CONTROL] = "control",
 };
 
 const char *
@@ -108,6 +115,19 @@ static bool
 is_coverage(enum alert_action a)
 {
 	return a == ACTION_GAP || a == ACTION_RECONCILED;
+}
+
+static bool
+is_window(enum alert_action a)
+{
+	return a == ACTION_WINDOW_OPENED || a == ACTION_WINDOW_CLOSED;
+}
+
+/* The severity of a's line: a window's, else its rule's. */
+static enum severity
+alert_severity(const struct alert *a)
+{
+	return a->has_severity ? a->severity : a->rule->severity;
 }
 
 static void
@@ -323,7 +343,9 @@ build_message(const struct alert_stream *s, const struct alert *a)
 	json_t *v;
 
 	buf_init(&m, BUF_MAX_DEFAULT);
-	switch (a->action) {
+	if (a->message != NULL)
+		(void)buf_adds(&m, a->message);
+	else switch (a->action) {
 	case ACTION_STARTED:
 	case ACTION_STOPPED:
 	case ACTION_CHECKPOINT:
@@ -374,6 +396,10 @@ build_message(const struct alert_stream *s, const struct alert *a)
 			(void)buf_addf(&m, ", login user %s",
 			    a->proc->login_name);
 	}
+	if (a->action == ACTION_ACCEPTED && a->reason != NULL) {
+		(void)buf_adds(&m, ": ");
+		message_path(&m, a->reason, strlen(a->reason));
+	}
 	buf_init(&lossy, BUF_MAX_DEFAULT);
 	(void)pathenc_lossy(m.data, m.len, &lossy);
 	v = json_stringn(lossy.data, lossy.len);
@@ -390,7 +416,8 @@ event_kind(enum alert_action a)
 {
 	if (a == ACTION_CHECKPOINT)
 		return "state";
-	if (is_coverage(a) || alert_is_state(a))
+	if (is_coverage(a) || alert_is_state(a) || is_window(a) ||
+	    a == ACTION_ACCEPTED)
 		return "event";
 	return "alert";
 }
@@ -407,6 +434,7 @@ build_event(struct alert_stream *s, const struct alert *a, uint64_t seq)
 	/* The daemon's own records are about its process, not a file. */
 	json_object_set_new(e, "category", json_pack("[s]",
 	    alert_is_state(a->action) ? "process" :
+	    is_window(a->action) ? "configuration" :
 	    a->action == ACTION_PACKAGE_CHANGED ? "package" : "file"));
 	json_object_set_new(e, "type", json_pack("[s]",
 	    (unsigned)a->action < ACTION_COUNT ? action_types[a->action] :
@@ -415,9 +443,9 @@ build_event(struct alert_stream *s, const struct alert *a, uint64_t seq)
 	    json_string(alert_action_name(a->action)));
 	json_object_set_new(e, "module", json_string("fimd"));
 	json_object_set_new(e, "dataset", json_string("fimd.alerts"));
-	if (a->rule != NULL)
+	if (a->rule != NULL || a->has_severity)
 		json_object_set_new(e, "severity",
-		    json_integer(severity_ecs(a->rule->severity)));
+		    json_integer(severity_ecs(alert_severity(a))));
 	json_object_set_new(e, "sequence", json_integer((json_int_t)seq));
 	return e;
 }
@@ -450,9 +478,13 @@ build_fimd(struct alert_stream *s, const struct alert *a, uint64_t seq,
 	    (unsigned)a->source < sizeof(source_names) /
 	    sizeof(source_names[0]) ? source_names[a->source] : "unknown"));
 	json_object_set_new(fimd, "backend", json_string(s->backend));
-	if (a->rule != NULL)
+	if (a->rule != NULL || a->has_severity)
 		json_object_set_new(fimd, "severity",
-		    json_string(severity_name(a->rule->severity)));
+		    json_string(severity_name(alert_severity(a))));
+	if (a->fimd_extra != NULL)
+		json_object_update(fimd, a->fimd_extra);
+	if (is_window(a->action))
+		return;
 	if (is_coverage(a->action)) {
 		json_object_set_new(fimd, "reason", json_string(
 		    a->reason != NULL ? a->reason : "unknown"));

@@ -211,6 +211,13 @@ alert_human(const json_t *alert, bool verbose, struct buf *out)
 	}
 	r |= add_visible(out, action);
 	r |= buf_addc(out, ' ');
+	if (strncmp(action, "window_", 7) == 0 &&
+	    json_object_get(alert, "file") == NULL) {
+		/* A change window's record: its message says it all. */
+		r |= add_visible(out, get_str(alert, "message", NULL) != NULL ?
+		    get_str(alert, "message", NULL) : "?");
+		goto out;
+	}
 	if (prev != NULL) {
 		r |= add_visible(out, prev);
 		r |= buf_adds(out, " -> ");
@@ -229,6 +236,15 @@ alert_human(const json_t *alert, bool verbose, struct buf *out)
 			r |= buf_addc(out, ')');
 	}
 	r |= add_changed(out, fimd);
+	if (strcmp(action, "accepted") == 0 && get_str(fimd, "accepted",
+	    "reason") != NULL) {
+		r |= buf_adds(out, ": ");
+		r |= add_visible(out, get_str(fimd, "accepted", "reason"));
+	}
+	if (json_is_object(json_object_get(fimd, "window")))
+		r |= buf_addf(out, " [window %" JSON_INTEGER_FORMAT "]",
+		    json_integer_value(json_object_get(json_object_get(fimd,
+		    "window"), "id")));
 	r |= add_process(out, alert);
 	if (verbose)
 		r |= add_verbose(out, alert);

@@ -436,6 +436,7 @@ baseline_free(struct baseline *b)
 {
 	if (b == NULL)
 		return;
+	baseline_note_free_all(b);
 	free(b->arena);
 	free(b->slots);
 	free(b->islots);
@@ -581,6 +582,7 @@ baseline_remove(struct baseline *b, const char *path, size_t len)
 		return -ENOENT;
 	kill_entry(b, slot_to_off(b->slots[i]));
 	b->slots[i] = SLOT_TOMB;
+	baseline_note_drop(b, path, len);
 	maybe_compact(b);
 	return 0;
 }

@@ -103,6 +103,25 @@ write_header(struct writer *w, const struct baseline *b)
 	writer_add(w, ENTRIES_KEY "\n", sizeof(ENTRIES_KEY));
 }
 
+/* ,"accepted":{...},"history":[...] of the entry, when it has notes. */
+static void
+write_notes(struct writer *w, const struct baseline *b, const char *path,
+    size_t len)
+{
+	const struct baseline_note *n = baseline_note_get(b, path, len);
+
+	if (n == NULL)
+		return;
+	if (n->accepted != NULL) {
+		writer_add(w, ",\"accepted\":", 12);
+		bjson_dump(&w->out, n->accepted);
+	}
+	if (n->history != NULL) {
+		writer_add(w, ",\"history\":", 11);
+		bjson_dump(&w->out, n->history);
+	}
+}
+
 static void
 write_entries(struct writer *w, const struct baseline *b)
 {
@@ -124,6 +143,7 @@ write_entries(struct writer *w, const struct baseline *b)
 			writer_add(w, ",", 1);
 		bjson_dump_members(&w->out, rj);
 		json_decref(rj);
+		write_notes(w, b, path, len);
 		if (i + 1 < b->count)
 			writer_add(w, "},\n", 3);
 		else
@@ -581,6 +601,13 @@ read_entries(struct reader *rd, const struct file_shape *sh,
 		}
 		if (record_from_json(o, &rec, &msg) < 0) {
 			json_decref(o);
+			r = bad(rd, lineno, 0, "bad entry: %s", msg);
+			break;
+		}
+		if (baseline_note_read(b, path[cur].data, path[cur].len, o,
+		    &msg) < 0) {
+			json_decref(o);
+			record_release(&rec);
 			r = bad(rd, lineno, 0, "bad entry: %s", msg);
 			break;
 		}

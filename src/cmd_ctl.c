@@ -132,24 +132,16 @@ add_paths(const struct fimd_config *c, json_t *req)
 	return r;
 }
 
-/* A string of a reply for a terminal: control characters escaped. */
+/* A string of a reply for a terminal: C0, C1 and bidi controls escaped. */
 static void
 display(const json_t *v, struct buf *out)
 {
-	const char *s = json_string_value(v);
-	size_t i, n = json_string_length(v);
-
 	buf_reset(out);
-	if (s == NULL)
+	if (!json_is_string(v))
 		(void)buf_adds(out, "?");
-	for (i = 0; s != NULL && i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch < 0x20 || ch == 0x7f)
-			(void)buf_addf(out, "\\x%02x", ch);
-		else
-			(void)buf_addc(out, (char)ch);
-	}
+	else
+		(void)pathenc_visible(json_string_value(v),
+		    json_string_length(v), out);
 }
 
 static void
@@ -314,6 +306,8 @@ cmd_accept(const struct fimd_config *c)
 		json_decref(req);
 		return EXIT_IO_ERROR;
 	}
+	if (c->reason != NULL)
+		json_object_set_new(req, "reason", json_string(c->reason));
 	if ((r = ctl_call(c, req, CTL_ACCEPT_TIMEOUT_MS, &reply)) != 0)
 		return r;
 	r = check_ok(c, reply);
@@ -332,6 +326,121 @@ cmd_accept(const struct fimd_config *c)
 	buf_release(&b);
 	json_decref(reply);
 	return r != 0 ? r : nmissing > 0 ? 1 : EXIT_OK;
+}
+
+/* ---- --window ---- */
+
+static void
+print_window(const json_t *w)
+{
+	const json_t *rules = json_object_get(w, "rules"), *v;
+	const char *k;
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, BUF_MAX_DEFAULT);
+	printf("window %lld", num(w, "id"));
+	display(json_object_get(w, "reason"), &b);
+	printf(": %s\n", b.data);
+	display(json_object_get(w, "user"), &b);
+	printf("  opened   %s by %s (uid %lld)\n",
+	    json_string_value(json_object_get(w, "opened")), b.data,
+	    num(w, "uid"));
+	if (json_is_string(json_object_get(w, "expires")))
+		printf("  expires  %s\n",
+		    json_string_value(json_object_get(w, "expires")));
+	printf("  rules    ");
+	if (json_array_size(rules) == 0)
+		printf("every rule");
+	json_array_foreach(rules, i, v) {
+		display(v, &b);
+		printf("%s%s", i > 0 ? ", " : "", b.data);
+	}
+	printf("\n  changes  %lld\n", num(w, "changes"));
+	json_object_foreach(json_object_get(w, "by_rule"), k, v) {
+		buf_reset(&b);
+		(void)pathenc_visible(k, strlen(k), &b);
+		printf("    rule %s: %lld\n", b.data, (long long)
+		    json_integer_value(v));
+	}
+	json_object_foreach(json_object_get(w, "by_writer"), k, v) {
+		buf_reset(&b);
+		(void)pathenc_visible(k, strlen(k), &b);
+		printf("    by %s: %lld\n", b.data, (long long)
+		    json_integer_value(v));
+	}
+	if (json_is_string(json_object_get(w, "closed")))
+		printf("  %s\n", json_string_value(json_object_get(w,
+		    "closed")));
+	buf_release(&b);
+}
+
+static json_t *
+window_request(const struct fimd_config *c)
+{
+	json_t *req = verb("window"), *rules;
+	size_t i;
+
+	json_object_set_new(req, "action", json_string(c->window_action));
+	if (c->reason != NULL)
+		json_object_set_new(req, "reason", json_string(c->reason));
+	if (c->window_ttl > 0)
+		json_object_set_new(req, "ttl",
+		    json_integer((json_int_t)c->window_ttl));
+	if (c->window_id > 0)
+		json_object_set_new(req, "id",
+		    json_integer((json_int_t)c->window_id));
+	if (c->window_accept)
+		json_object_set_new(req, "accept", json_true());
+	if (c->nwindow_rules > 0) {
+		rules = json_array();
+		for (i = 0; i < c->nwindow_rules; i++)
+			json_array_append_new(rules,
+			    json_string(c->window_rules[i]));
+		json_object_set_new(req, "rules", rules);
+	}
+	return req;
+}
+
+int
+cmd_window(const struct fimd_config *c)
+{
+	const char *action = c->window_action;
+	json_t *reply, *v;
+	size_t i;
+	int r;
+
+	if (strcmp(action, "open") == 0 && c->reason == NULL) {
+		log_warnx("--window open needs --reason TEXT");
+		return EXIT_USAGE;
+	}
+	if (c->window_accept && strcmp(action, "close") != 0) {
+		log_warnx("--accept goes with --window close only");
+		return EXIT_USAGE;
+	}
+	if ((r = ctl_call(c, window_request(c), CTL_ACCEPT_TIMEOUT_MS,
+	    &reply)) != 0)
+		return r;
+	if ((r = check_ok(c, reply)) == 0 && !c->json) {
+		if (strcmp(action, "list") == 0) {
+			if (json_array_size(json_object_get(reply,
+			    "windows")) == 0)
+				printf("no window is open\n");
+			json_array_foreach(json_object_get(reply, "windows"),
+			    i, v)
+				print_window(v);
+		} else {
+			printf("%s ", strcmp(action, "open") == 0 ?
+			    "opened" : "closed");
+			print_window(json_object_get(reply, "window"));
+			if (json_is_integer(json_object_get(reply,
+			    "accepted")))
+				printf("  accepted %lld paths\n",
+				    num(reply, "accepted"));
+		}
+	}
+	json_decref(reply);
+	return r;
 }
 
 /* ---- --rescan, --reopen ---- */
@@ -405,6 +514,8 @@ print_entry(const struct fimd_config *c, const json_t *e)
 		log_warnx("the daemon sent a malformed entry: %s", why);
 	else {
 		cmd_print_record(stdout, p.data, p.len, &rec);
+		cmd_print_notes(stdout, json_object_get(e, "accepted"),
+		    json_object_get(e, "history"));
 		record_release(&rec);
 	}
 	json_decref(attrs);
@@ -425,6 +536,8 @@ cmd_query_daemon(const struct fimd_config *c, bool *ret_answered)
 		json_decref(req);
 		return EXIT_IO_ERROR;
 	}
+	if (c->history)
+		json_object_set_new(req, "history", json_true());
 	r = control_request(c->socket_path, req, CTL_TIMEOUT_MS, &reply);
 	json_decref(req);
 	if (r < 0) {

@@ -46,7 +46,8 @@ cmd_validate(const struct fimd_config *c)
 
 /* One record as a JSON line: {"path": ..., attributes of the baseline}. */
 static void
-print_record_json(const char *path, size_t len, const struct record *r)
+print_record_json(const struct baseline *b, bool history, const char *path,
+    size_t len, const struct record *r)
 {
 	json_t *obj = record_to_json(r), *line = json_object();
 	const char *key;
@@ -64,6 +65,7 @@ print_record_json(const char *path, size_t len, const struct record *r)
 	}
 	json_object_foreach(obj, key, v)
 		json_object_set(line, key, v);
+	baseline_notes_json(b, path, len, history, line);
 	s = json_dumps(line, JSON_COMPACT);
 	if (s != NULL)
 		printf("%s\n", s);
@@ -103,9 +105,14 @@ cmd_query(const struct fimd_config *c)
 			continue;
 		}
 		if (c->json)
-			print_record_json(path.data, path.len, &rec);
-		else
+			print_record_json(b, c->history, path.data, path.len,
+			    &rec);
+		else {
 			cmd_print_record(stdout, path.data, path.len, &rec);
+			cmd_print_notes(stdout, baseline_accepted(b,
+			    path.data, path.len), c->history ?
+			    baseline_history(b, path.data, path.len) : NULL);
+		}
 		record_release(&rec);
 	}
 	buf_release(&path);

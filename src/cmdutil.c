@@ -304,29 +304,28 @@ cmd_path_display(const char *path, size_t len, struct buf *out)
 	buf_release(&esc);
 }
 
-void
-cmd_print_record(FILE *f, const char *path, size_t len, const struct record *r)
+/* r's attributes, one per line after indent. */
+static void
+print_attrs(FILE *f, const char *indent, const struct record *r)
 {
 	struct buf b;
 	int a, h;
 
 	buf_init(&b, BUF_MAX_DEFAULT);
-	cmd_path_display(path, len, &b);
-	fprintf(f, "%s\n", b.data);
 	for (a = 0; a < ATTR_COUNT; a++) {
 		if (!(r->known & ATTR_BIT(a)))
 			continue;
 		if (a == ATTR_HASH) {
 			if (r->hash_too_large)
-				fprintf(f, "  %-12s (not hashed: over "
-				    "max_size)\n", "hash");
+				fprintf(f, "%s%-12s (not hashed: over "
+				    "max_size)\n", indent, "hash");
 			for (h = 0; h < HASH_COUNT; h++) {
 				if (!(r->algos & HASH_BIT(h)))
 					continue;
 				buf_reset(&b);
 				(void)attr_format(ATTR_HASH, r, h, &b);
-				fprintf(f, "  %-12s %s\n", hash_name(h),
-				    b.data);
+				fprintf(f, "%s%-12s %s\n", indent,
+				    hash_name(h), b.data);
 			}
 			continue;
 		}
@@ -334,7 +333,79 @@ cmd_print_record(FILE *f, const char *path, size_t len, const struct record *r)
 			continue;
 		buf_reset(&b);
 		(void)attr_format(a, r, 0, &b);
-		fprintf(f, "  %-12s %s\n", attr_name(a), b.data);
+		fprintf(f, "%s%-12s %s\n", indent, attr_name(a), b.data);
+	}
+	buf_release(&b);
+}
+
+void
+cmd_print_record(FILE *f, const char *path, size_t len, const struct record *r)
+{
+	struct buf b;
+
+	buf_init(&b, BUF_MAX_DEFAULT);
+	cmd_path_display(path, len, &b);
+	fprintf(f, "%s\n", b.data);
+	buf_release(&b);
+	print_attrs(f, "  ", r);
+}
+
+/* A text of a note, for a terminal (C0, C1 and bidi controls escaped). */
+static const char *
+note_text(const json_t *o, const char *key, struct buf *b)
+{
+	const json_t *v = json_object_get(o, key);
+
+	buf_reset(b);
+	if (!json_is_string(v))
+		return NULL;
+	(void)pathenc_visible(json_string_value(v), json_string_length(v), b);
+	return b->data;
+}
+
+/* "2026-... by root (uid 0), window 3: reason" */
+static void
+print_accept(FILE *f, const char *label, const json_t *a)
+{
+	struct buf b;
+	const json_t *w = json_object_get(a, "window");
+
+	buf_init(&b, BUF_MAX_DEFAULT);
+	fprintf(f, "%s%s", label, note_text(a, "at", &b) != NULL ? b.data :
+	    "?");
+	fprintf(f, " by %s", note_text(a, "user", &b) != NULL ? b.data : "");
+	fprintf(f, "%suid %" JSON_INTEGER_FORMAT ")", note_text(a, "user",
+	    &b) != NULL ? " (" : "(", json_integer_value(json_object_get(a,
+	    "uid")));
+	if (json_is_integer(w))
+		fprintf(f, ", window %" JSON_INTEGER_FORMAT,
+		    json_integer_value(w));
+	if (note_text(a, "reason", &b) != NULL)
+		fprintf(f, ": %s", b.data);
+	fputc('\n', f);
+	buf_release(&b);
+}
+
+void
+cmd_print_notes(FILE *f, const json_t *accepted, const json_t *history)
+{
+	const json_t *st, *a;
+	struct record rec;
+	struct buf b;
+	size_t i;
+
+	if (json_is_object(accepted))
+		print_accept(f, "  accepted     ", accepted);
+	buf_init(&b, BUF_MAX_DEFAULT);
+	json_array_foreach(history, i, st) {
+		fprintf(f, "  earlier state %zu, until %s\n", i + 1,
+		    note_text(st, "replaced", &b) != NULL ? b.data : "?");
+		if (record_from_json(st, &rec, NULL) == 0) {
+			print_attrs(f, "    ", &rec);
+			record_release(&rec);
+		}
+		if (json_is_object(a = json_object_get(st, "accepted")))
+			print_accept(f, "    accepted   ", a);
 	}
 	buf_release(&b);
 }

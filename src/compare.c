@@ -271,7 +271,7 @@ compare_item_done(struct scan_item *it, void *arg)
 	enum alert_action action;
 	struct record old;
 	struct diff d;
-	bool had;
+	bool had, changed;
 
 	if (it->err != 0) {
 		compare_unreadable(c, it);
@@ -285,23 +285,27 @@ compare_item_done(struct scan_item *it, void *arg)
 		return;
 	}
 	had = baseline_get(c->b, it->path, it->len, &old) == 0;
-	if (judge_change(had ? &old : NULL, &it->rec, it->rule, false,
-	    &action, &d)) {
+	changed = judge_change(had ? &old : NULL, &it->rec, it->rule, false,
+	    &action, &d);
+	if (changed) {
 		pc = compare_add(c, action, it->rule, it->path, it->len);
 		if (had)
-			record_move(&pc->old, &old);
+			record_copy(&pc->old, &old);
 		record_copy(&pc->new, &it->rec);
 		pc->has_old = had;
 		pc->has_new = true;
 		pc->diff = d;
 	} else if (c->verify && had)
 		verify_unchanged(c, it);
-	if (had)
-		record_release(&old);
-	if (c->update)
+	if (c->update && changed)
+		baseline_put_changed(c->b, it->path, it->len,
+		    had ? &old : NULL, &it->rec, it->rule->history);
+	else if (c->update)
 		baseline_put(c->b, it->path, it->len, &it->rec);
 	else
 		(void)baseline_mark_seen(c->b, it->path, it->len);
+	if (had)
+		record_release(&old);
 }
 
 static bool

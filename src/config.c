@@ -136,7 +136,7 @@ config_release(struct fimd_config *c)
 		&c->baseline_path, &c->alerts_path, &c->socket_path,
 		&c->syslog_target, &c->tail_rule, &c->tail_severity,
 		&c->tail_prefix, &c->tail_since, &c->chain_key, &c->package_db,
-		&c->verify_key,
+		&c->verify_key, &c->reason, &c->window_action,
 	};
 	size_t i;
 
@@ -144,6 +144,8 @@ config_release(struct fimd_config *c)
 		free(*owned[i]);
 		*owned[i] = NULL;
 	}
+	free(c->window_rules);
+	c->window_rules = NULL;
 }
 
 int

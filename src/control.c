@@ -34,6 +34,7 @@ struct client {
 	int	 fd;
 	struct event *ev;	/* readable, then writable */
 	struct event *timer;	/* the deadline */
+	struct ucred peer;	/* SO_PEERCRED at accept */
 	struct buf in;
 	struct buf out;
 	size_t	 sent;
@@ -65,6 +66,7 @@ static const struct verb {
 	{ "accept", offsetof(struct control_ops, accept) },
 	{ "rescan", offsetof(struct control_ops, rescan) },
 	{ "reopen", offsetof(struct control_ops, reopen) },
+	{ "window", offsetof(struct control_ops, window) },
 };
 
 static int
@@ -243,7 +245,8 @@ error_reply(const char *fmt, ...)
 
 /* One request line (without its newline) to a new reply object. */
 static json_t *
-serve(struct control *c, const char *line, size_t len)
+serve(struct control *c, const struct ucred *peer, const char *line,
+    size_t len)
 {
 	const struct verb *v = NULL;
 	json_error_t jerr;
@@ -281,6 +284,9 @@ serve(struct control *c, const char *line, size_t len)
 		json_decref(req);
 		return reply;
 	}
+	/* Who asks, as the kernel says: never what the client claims. */
+	json_object_set_new(req, "peer", json_pack("{s:I,s:I}", "uid",
+	    (json_int_t)peer->uid, "pid", (json_int_t)peer->pid));
 	reply = json_object();
 	/* "ok" first: jansson keeps insertion order. */
 	json_object_set_new(reply, "ok", json_true());
@@ -338,15 +344,15 @@ client_read_cb(evutil_socket_t fd, short what, void *arg)
 				return;
 			}
 			evtimer_del(cl->timer);
-			client_reply(cl, serve(cl->ctl, cl->in.data,
-			    cl->in.len));
+			client_reply(cl, serve(cl->ctl, &cl->peer,
+			    cl->in.data, cl->in.len));
 			return;
 		}
 		(void)buf_add(&cl->in, chunk, (size_t)n);
 		if ((nl = memchr(cl->in.data, '\n', cl->in.len)) != NULL) {
 			evtimer_del(cl->timer);
-			client_reply(cl, serve(cl->ctl, cl->in.data,
-			    (size_t)(nl - cl->in.data)));
+			client_reply(cl, serve(cl->ctl, &cl->peer,
+			    cl->in.data, (size_t)(nl - cl->in.data)));
 			return;
 		}
 		if (cl->in.len > CONTROL_MAX_REQUEST) {
@@ -380,15 +386,14 @@ refuse(int fd, const char *why)
 }
 
 static bool
-peer_allowed(int fd)
+peer_allowed(int fd, struct ucred *cred)
 {
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
+	socklen_t len = sizeof(*cred);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-	    len != sizeof(cred))
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) < 0 ||
+	    len != sizeof(*cred))
 		return false;
-	return cred.uid == 0 || cred.uid == geteuid();
+	return cred->uid == 0 || cred->uid == geteuid();
 }
 
 static void
@@ -448,7 +453,7 @@ accept_cb(evutil_socket_t lfd, short what, void *arg)
 		event_add(cl->ev, NULL);
 		arm_timer(cl);
 		/* Refused like a bad request, so the peer reads why. */
-		if (!peer_allowed(fd))
+		if (!peer_allowed(fd, &cl->peer))
 			client_reply(cl, error_reply("permission denied"));
 	}
 }

@@ -31,6 +31,7 @@
 #include "daemon_pkg.h"
 #include "daemon_rescan.h"
 #include "daemon_rt.h"
+#include "daemon_window.h"
 #include "log.h"
 #include "notify.h"
 #include "xmalloc.h"
@@ -472,7 +473,8 @@ daemon_setup(struct daemon *d, const struct fimd_config *c)
 		fatalx("cannot create the event loop");
 	if ((st = cmd_load_rules(c, false, &d->rs)) != EXIT_OK ||
 	    (st = cmd_load_key(c, d->rs, &d->key)) != EXIT_OK ||
-	    (st = daemon_out_open(d)) != EXIT_OK)
+	    (st = daemon_out_open(d)) != EXIT_OK ||
+	    (st = daemon_window_open(d)) != EXIT_OK)
 		return st;
 	if ((d->pool = hashpool_new(c->workers)) == NULL)
 		fatal("cannot start hashing threads");
@@ -487,6 +489,7 @@ daemon_setup(struct daemon *d, const struct fimd_config *c)
 	rescan_schedule(d);
 	if ((st = setup_watch(d)) != EXIT_OK || (st = load_state(d)) != EXIT_OK)
 		return st;
+	daemon_window_start(d);
 	return daemon_ctl_open(d);
 }
 
@@ -512,6 +515,7 @@ daemon_teardown(struct daemon *d)
 	daemon_event_free(&d->watchdog_ev);
 	daemon_event_free(&d->heartbeat_ev);
 	pkg_close(d);
+	daemon_window_close(d);
 	daemon_out_close(d);
 	pending_free(d->pending);
 	scan_free(d->scan);

@@ -406,13 +406,67 @@ emit_unwritten(struct daemon *d, const struct alert *a, int err)
 	buf_release(&reason);
 }
 
+/* Whether a is a change a change window tags and counts. */
+static bool
+window_tags(enum alert_action action)
+{
+	switch (action) {
+	case ACTION_CREATED:
+	case ACTION_UPDATED:
+	case ACTION_DELETED:
+	case ACTION_MOVED:
+	case ACTION_ATTRIBUTES_MODIFIED:
+	case ACTION_PACKAGE_DIFFERS:
+	case ACTION_PACKAGE_CHANGED:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * A change inside an open window that covers its rule: t, a copy of a
+ * with fimd.window and the rule's window_severity, counted in the
+ * window.  Returns the members to release, or NULL (t unused).
+ */
+static json_t *
+window_tag(struct daemon *d, const struct alert *a, struct alert *t)
+{
+	struct window *w;
+	json_t *extra;
+
+	if (d->win.set == NULL || a->rule == NULL || !window_tags(a->action) ||
+	    (w = window_covering(d->win.set, a->rule->name,
+	    clock_wall_s())) == NULL)
+		return NULL;
+	*t = *a;
+	extra = a->fimd_extra != NULL ? json_copy(a->fimd_extra) :
+	    json_object();
+	json_object_set_new(extra, "window", window_tag_json(w));
+	t->fimd_extra = extra;
+	if (a->rule->has_window_severity) {
+		t->has_severity = true;
+		t->severity = a->rule->window_severity;
+	}
+	window_count_change(w, a->rule->name, a->proc != NULL ?
+	    a->proc->name : NULL, a->path, a->pathlen);
+	d->win.dirty = true;
+	return extra;
+}
+
 bool
 daemon_emit(struct daemon *d, const struct alert *a, double first)
 {
 	struct daemon_output *o = &d->out;
+	struct alert tagged;
+	json_t *extra;
 	int r;
 
-	if ((r = emit_line(d, a)) == -ENOBUFS)
+	if ((extra = window_tag(d, a, &tagged)) != NULL)
+		a = &tagged;
+	r = emit_line(d, a);
+	json_decref(extra);
+	if (r == -ENOBUFS)
 		return false;	/* counted; report_lost names it later */
 	if (r < 0) {
 		emit_unwritten(d, a, r);
@@ -476,6 +530,10 @@ daemon_save(struct daemon *d)
 	if ((st = cmd_save_baseline(d->cfg, d->key, d->b)) != EXIT_OK)
 		return st;
 	d->out.dirty = false;
+	/* The windows' counts, with the changes they counted. */
+	if (d->win.dirty && d->win.set != NULL &&
+	    window_set_save(d->win.set, d->win.path) == 0)
+		d->win.dirty = false;
 	/* After the baseline: a copy newer than its record is not used. */
 	(void)cmd_save_copies(d->cfg, d->key, d->copies, d->b, d->rs);
 	return EXIT_OK;

@@ -582,8 +582,12 @@ rt_record(struct daemon *d, struct scan_item *it, const struct rt_report *rep)
 		c.diff = c.action == ACTION_CREATED ? NULL : &df;
 		if (!rt_emit(d, &c, rep))
 			goto out;
-	}
-	baseline_put(d->b, it->path, it->len, &it->rec);
+		/* A state this name had joins its history; a moved
+		 * file's old state belongs to its old name. */
+		baseline_put_changed(d->b, it->path, it->len,
+		    moved ? NULL : c.old, &it->rec, c.rule->history);
+	} else
+		baseline_put(d->b, it->path, it->len, &it->rec);
 	daemon_mark_dirty(d);
 out:
 	if (had)

@@ -38,6 +38,7 @@ enum mode {
 	MODE_RESCAN,
 	MODE_REOPEN,
 	MODE_VERIFY,
+	MODE_WINDOW,
 	MODE_VERSION,
 	MODE_HELP,
 };
@@ -62,6 +63,7 @@ static const struct mode_entry {
 	{ "--rescan", cmd_rescan, MODE_RESCAN, false, false },
 	{ "--reopen", cmd_reopen, MODE_REOPEN, false, false },
 	{ "--verify", cmd_verify, MODE_VERIFY, true, true },
+	{ "--window", cmd_window, MODE_WINDOW, false, false },
 };
 
 enum {
@@ -87,6 +89,11 @@ enum {
 	OPT_SINCE,
 	OPT_VERIFY,
 	OPT_KEY,
+	OPT_WINDOW,
+	OPT_REASON,
+	OPT_TTL,
+	OPT_HISTORY,
+	OPT_ID,
 };
 
 static const struct option longopts[] = {
@@ -105,6 +112,11 @@ static const struct option longopts[] = {
 	{ "reopen", no_argument, NULL, OPT_REOPEN },
 	{ "verify", no_argument, NULL, OPT_VERIFY },
 	{ "key", required_argument, NULL, OPT_KEY },
+	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "reason", required_argument, NULL, OPT_REASON },
+	{ "ttl", required_argument, NULL, OPT_TTL },
+	{ "history", no_argument, NULL, OPT_HISTORY },
+	{ "id", required_argument, NULL, OPT_ID },
 	{ "follow", no_argument, NULL, 'f' },
 	{ "rule", required_argument, NULL, OPT_RULE },
 	{ "severity", required_argument, NULL, OPT_SEVERITY },
@@ -151,6 +163,14 @@ struct flags {
 	const char *prefix;
 	const char *since;
 	const char *key;
+	const char *window;	/* --window's action */
+	bool	 window_accept;	/* --accept beside --window */
+	const char *reason;
+	uint64_t ttl;
+	uint64_t id;
+	bool	 history;
+	const char **rules_named;	/* every --rule, for --window */
+	size_t	 nrules_named;
 };
 
 static void
@@ -159,13 +179,17 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: fimd --init | --check | --update [-q | -v] [--json] "
 	    "[--paranoid] [--packages] [options]\n"
-	    "       fimd --query PATH ... [--json] [options]\n"
+	    "       fimd --query PATH ... [--history] [--json] [options]\n"
 	    "       fimd --explain PATH ... [options]\n"
 	    "       fimd --validate [options]\n"
 	    "       fimd --daemon [--foreground] [options]\n"
 	    "       fimd --status | --rescan [--rule name] | --reopen "
 	    "[--json] [options]\n"
-	    "       fimd --accept PATH ... [options]\n"
+	    "       fimd --accept PATH ... [--reason text] [options]\n"
+	    "       fimd --window open --reason text [--ttl time] "
+	    "[--rule name]... [options]\n"
+	    "       fimd --window close [--id n] [--accept] | --window list "
+	    "[--json] [options]\n"
 	    "       fimd --tail [-f] [--json] [--rule name] "
 	    "[--severity level]\n"
 	    "                   [--prefix path] [--since time] [options]\n"
@@ -202,6 +226,68 @@ parse_workers(const char *arg)
 	return (int)v;
 }
 
+/*
+ * --accept is a mode of its own, and a switch of --window close: the
+ * two together mean the switch, in either order.
+ */
+static int
+set_window(struct flags *fl, const char *action)
+{
+	if (strcmp(action, "open") != 0 && strcmp(action, "close") != 0 &&
+	    strcmp(action, "list") != 0) {
+		fprintf(stderr, "fimd: --window: use open, close or list, "
+		    "not %s\n", action);
+		return -1;
+	}
+	fl->window = action;
+	if (fl->mode == MODE_ACCEPT) {
+		fl->mode = MODE_NONE;
+		fl->window_accept = true;
+	}
+	return set_mode(fl, MODE_WINDOW);
+}
+
+static int
+set_accept(struct flags *fl)
+{
+	if (fl->mode == MODE_WINDOW) {
+		fl->window_accept = true;
+		return 0;
+	}
+	return set_mode(fl, MODE_ACCEPT);
+}
+
+static int
+parse_ttl(struct flags *fl, const char *arg)
+{
+	if (parse_duration(arg, &fl->ttl) < 0 || fl->ttl == 0) {
+		fprintf(stderr, "fimd: --ttl: not a duration such as 90s, "
+		    "30m, 2h or 1d: %s\n", arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_id(struct flags *fl, const char *arg)
+{
+	if (parse_uint(arg, INT64_MAX, &fl->id) < 0 || fl->id == 0) {
+		fprintf(stderr, "fimd: --id: not a window number: %s\n", arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+add_rule(struct flags *fl, const char *arg)
+{
+	fl->rule = arg;
+	fl->rules_named = xreallocarray(fl->rules_named,
+	    fl->nrules_named + 1, sizeof(*fl->rules_named));
+	fl->rules_named[fl->nrules_named++] = arg;
+	return 0;
+}
+
 static int
 parse_option(struct flags *fl, int ch, const char *arg)
 {
@@ -218,13 +304,18 @@ parse_option(struct flags *fl, int ch, const char *arg)
 		return set_mode(fl, MODE_DAEMON);
 	case OPT_STATUS: return set_mode(fl, MODE_STATUS);
 	case OPT_TAIL: return set_mode(fl, MODE_TAIL);
-	case OPT_ACCEPT: return set_mode(fl, MODE_ACCEPT);
+	case OPT_ACCEPT: return set_accept(fl);
+	case OPT_WINDOW: return set_window(fl, arg);
+	case OPT_REASON: fl->reason = arg; return 0;
+	case OPT_TTL: return parse_ttl(fl, arg);
+	case OPT_ID: return parse_id(fl, arg);
+	case OPT_HISTORY: fl->history = true; return 0;
 	case OPT_RESCAN: return set_mode(fl, MODE_RESCAN);
 	case OPT_REOPEN: return set_mode(fl, MODE_REOPEN);
 	case OPT_VERIFY: return set_mode(fl, MODE_VERIFY);
 	case OPT_KEY: fl->key = arg; return 0;
 	case 'f': fl->follow = true; return 0;
-	case OPT_RULE: fl->rule = arg; return 0;
+	case OPT_RULE: return add_rule(fl, arg);
 	case OPT_SEVERITY: fl->severity = arg; return 0;
 	case OPT_PREFIX: fl->prefix = arg; return 0;
 	case OPT_SINCE: fl->since = arg; return 0;
@@ -326,6 +417,14 @@ load_config(struct fimd_config *c, const struct flags *fl)
 	replace(&c->tail_prefix, fl->prefix);
 	replace(&c->tail_since, fl->since);
 	replace(&c->verify_key, fl->key);
+	replace(&c->reason, fl->reason);
+	replace(&c->window_action, fl->window);
+	c->window_accept = fl->window_accept;
+	c->window_ttl = fl->ttl;
+	c->window_id = fl->id;
+	c->history = fl->history;
+	c->window_rules = fl->rules_named;
+	c->nwindow_rules = fl->nrules_named;
 	c->paranoid = c->paranoid || fl->paranoid;
 	c->packages = fl->packages;
 	c->verbosity = fl->quiet ? -1 : fl->verbosity;

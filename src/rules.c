@@ -122,6 +122,7 @@ parse_rule(struct rules_loader *l, json_t *o, const struct jsonpos *p)
 	r.rescan = RULE_DEFAULT_RESCAN;
 	r.max_size = RULE_DEFAULT_MAX_SIZE;
 	r.diff_max = RULE_DEFAULT_DIFF_MAX;
+	r.history = RULE_DEFAULT_HISTORY;
 	srcpos_set(&r.pos, l->file, p);
 
 	if (!json_is_object(o)) {

@@ -464,6 +464,37 @@ key_diff_max(struct rules_loader *l, struct rule *r, struct rule_seen *seen,
 		    "number of bytes or a string such as \"64KiB\"", key);
 }
 
+static void
+key_history(struct rules_loader *l, struct rule *r, struct rule_seen *seen,
+    const char *key, json_t *v, const struct jsonpos *p)
+{
+	(void)seen;
+	if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+	    json_integer_value(v) <= RULE_HISTORY_LIMIT)
+		r->history = (unsigned)json_integer_value(v);
+	else
+		ERR_AT(l, p, "\"%s\" must be a number of states from 0 to "
+		    "%d", key, RULE_HISTORY_LIMIT);
+}
+
+static void
+key_window_severity(struct rules_loader *l, struct rule *r,
+    struct rule_seen *seen, const char *key, json_t *v, const struct jsonpos *p)
+{
+	int i;
+
+	(void)seen;
+	if (!want_string(l, key, v, p))
+		return;
+	if ((i = severity_from_name(json_string_value(v))) < 0) {
+		ERR_AT(l, p, "unknown severity \"%s\" for \"%s\" (low, "
+		    "medium, high, critical)", json_string_value(v), key);
+		return;
+	}
+	r->window_severity = (enum severity)i;
+	r->has_window_severity = true;
+}
+
 /* Every key of a rule object (fimd.rules(5)); a new key is one row. */
 static const struct {
 	const char *key;
@@ -487,6 +518,8 @@ static const struct {
 	{ "package_changes", key_package_changes },
 	{ "diff", key_diff },
 	{ "diff_max", key_diff_max },
+	{ "history", key_history },
+	{ "window_severity", key_window_severity },
 };
 
 void
