@@ -178,6 +178,21 @@ usage(FILE *f)
 	    "See fimd(8).\n");
 }
 
+/* The version, then the compiled-in defaults (fimd.conf(5) overrides). */
+static void
+version(void)
+{
+	printf("fimd %s\n"
+	    "config:        %s\n"
+	    "rules:         %s\n"
+	    "shipped rules: %s\n"
+	    "baseline:      %s\n"
+	    "alerts:        %s\n"
+	    "socket:        %s\n", FIMD_VERSION, FIMD_DEFAULT_CONFIG,
+	    FIMD_DEFAULT_RULES, FIMD_DEFAULT_SHIPPED, FIMD_DEFAULT_BASELINE,
+	    FIMD_DEFAULT_ALERTS, FIMD_DEFAULT_SOCKET);
+}
+
 static int
 set_mode(struct flags *fl, enum mode m)
 {
@@ -390,7 +405,7 @@ main(int argc, char *argv[])
 		}
 	}
 	if (fl.mode == MODE_VERSION) {
-		printf("fimd %s\n", FIMD_VERSION);
+		version();
 		return EXIT_OK;
 	}
 	if (fl.mode == MODE_HELP) {
