@@ -209,6 +209,9 @@ lint: $(PATHS_H) $(MAN_OUT)
 	clang-tidy --quiet $(SRCS) -- -std=c11 -D_GNU_SOURCE -Iinclude \
 		$(shell pkg-config --cflags $(PKGS)) $(DEFS)
 	mandoc -Tlint -Wwarning $(MAN_OUT)
+	@if command -v systemd-analyze >/dev/null; then \
+		scripts/verify-units $(O)/fimd $(O)/units; \
+	else echo "lint: no systemd-analyze, units not verified"; fi
 
 install: $(O)/fimd $(MAN_OUT)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
@@ -220,7 +223,11 @@ install: $(O)/fimd $(MAN_OUT)
 	install -m 0644 $(addprefix $(O)/,$(MAN5)) $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 rules/*.json $(DESTDIR)$(DATADIR)/fimd/rules.d/
 	$(SUBST) packaging/fimd.service.in > $(DESTDIR)$(UNITDIR)/fimd.service
-	chmod 0644 $(DESTDIR)$(UNITDIR)/fimd.service
+	$(SUBST) packaging/fimd-check.service.in \
+		> $(DESTDIR)$(UNITDIR)/fimd-check.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/fimd.service \
+		$(DESTDIR)$(UNITDIR)/fimd-check.service
+	install -m 0644 packaging/fimd-check.timer $(DESTDIR)$(UNITDIR)/
 	install -m 0644 packaging/fimd.tmpfiles $(DESTDIR)$(TMPFILESDIR)/fimd.conf
 	$(SUBST) packaging/fimd.logrotate.in > $(DESTDIR)$(LOGROTATEDIR)/fimd
 	chmod 0644 $(DESTDIR)$(LOGROTATEDIR)/fimd
@@ -231,7 +238,9 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
 	rm -f $(addprefix $(DESTDIR)$(DATADIR)/fimd/rules.d/,$(notdir $(wildcard rules/*.json)))
 	-rmdir $(DESTDIR)$(DATADIR)/fimd/rules.d $(DESTDIR)$(DATADIR)/fimd
-	rm -f $(DESTDIR)$(UNITDIR)/fimd.service $(DESTDIR)$(TMPFILESDIR)/fimd.conf
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,fimd.service \
+		fimd-check.service fimd-check.timer)
+	rm -f $(DESTDIR)$(TMPFILESDIR)/fimd.conf
 	rm -f $(DESTDIR)$(LOGROTATEDIR)/fimd
 
 deps:
