@@ -313,7 +313,7 @@ load_config(struct fimd_config *c, const struct flags *fl)
 	diag_init(&d);
 	r = config_load(c, fl->config != NULL ? fl->config :
 	    FIMD_DEFAULT_CONFIG, fl->config != NULL, &d);
-	diag_print(&d, stderr);
+	cmd_print_diag(&d, true);
 	diag_release(&d);
 	if (r < 0)
 		return EXIT_BAD_RULES;
