@@ -131,13 +131,15 @@ test_man_pages(void **state)
 			fail_msg("%s names /usr/local", pages[i]);
 		if (strstr(text, "@SYSCONFDIR@") != NULL ||
 		    strstr(text, "@DATADIR@") != NULL ||
-		    strstr(text, "@SBINDIR@") != NULL)
+		    strstr(text, "@SBINDIR@") != NULL ||
+		    strstr(text, "@UNITDIR@") != NULL)
 			fail_msg("%s has a placeholder left", pages[i]);
 		free(text);
 	}
 	text = dest_file("/usr/share/man/man8/fimd.8");
 	assert_non_null(strstr(text, "/usr/share/fimd/rules.d"));
 	assert_non_null(strstr(text, "/etc/fimd/fimd.json"));
+	assert_non_null(strstr(text, "/usr/lib/systemd/system/fimd.service"));
 	free(text);
 	assert_int_equal(tlib_sh("mandoc -Tlint -Wwarning %s/usr/share/man/"
 	    "man8/fimd.8 %s/usr/share/man/man5/fimd.*.5", in.dest, in.dest),
