@@ -22,11 +22,19 @@
 #include "rules.h"
 
 /*
- * Load the rules named by the configuration.  Prints errors (and, when
- * show_notes or verbose, warnings and notes) to stderr.  Returns 0 and a
- * new ruleset, or an exit status (EXIT_BAD_RULES, EXIT_IO_ERROR).
+ * Print d to stderr, each line with its priority under the journal:
+ * errors always; warnings unless quiet where the user asked about the
+ * input (show_warnings: --validate, the configuration), else only when
+ * verbose; notes only when verbose.
  */
-int	cmd_load_rules(const struct fimd_config *c, bool show_notes,
+void	cmd_print_diag(const struct diag *d, bool show_warnings);
+/*
+ * Load the rules named by the configuration.  Prints errors to stderr;
+ * warnings too when show_warnings (--validate) unless quiet, or when
+ * verbose; notes (overlaps) only when verbose.  Returns 0 and a new
+ * ruleset, or an exit status (EXIT_BAD_RULES, EXIT_IO_ERROR).
+ */
+int	cmd_load_rules(const struct fimd_config *c, bool show_warnings,
 	    struct ruleset **ret);
 /*
  * The key of chain_key, when the configuration names one: loaded as the

@@ -99,7 +99,7 @@ struct ruleset;
  * dir_or_file override.  Returns 0 and a new ruleset (free with
  * ruleset_free), or a negative errno with every problem in diag (-EINVAL
  * for invalid rules, -ENOENT when nothing could be read, other errno for
- * I/O).  Warnings (overlaps) are added to diag even on success.
+ * I/O).  Warnings and notes (overlaps) are added to diag even on success.
  */
 int	ruleset_load(const char *dir_or_file, const char *shipped_dir,
 	    struct ruleset **ret, struct diag *diag);

@@ -99,7 +99,7 @@ void	rules_parse_text(struct rules_loader *l, const char *text,
 	    size_t len);
 /*
  * rules.c: after the last file: fail with -EINVAL (freeing l->rs) when
- * any error was reported, else warn about overlaps, index and digest.
+ * any error was reported, else note overlaps, index and digest.
  */
 int	rules_finish(struct rules_loader *l, struct ruleset **ret);
 

@@ -3,7 +3,8 @@
  *
  * A sink takes complete lines (newline included) and writes each with one
  * write(2), so readers never see half a line.  The file sink appends
- * through O_APPEND (created 0640 when missing) to a regular file only (a
+ * through O_APPEND (created 0640, group adm when it exists, whatever the
+ * umask; an existing file is left as it is) to a regular file only (a
  * symlink, FIFO, socket or device at the path is refused, without
  * blocking) and reopens on request,
  * which with logrotate's "create" is all rotation needs; "-" means

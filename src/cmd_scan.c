@@ -101,7 +101,7 @@ run_setup(struct scan_run *sr, const struct fimd_config *c)
 	    (r = cmd_load_key(c, sr->rs, &sr->key)) != 0)
 		return r;
 	if ((sr->pool = hashpool_new(c->workers)) == NULL) {
-		log_warn("cannot start hashing threads");
+		log_err("cannot start hashing threads");
 		return EXIT_IO_ERROR;
 	}
 	return 0;

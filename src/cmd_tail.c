@@ -72,12 +72,12 @@ cmd_tail(const struct fimd_config *c)
 	buf_release(&o.line);
 	tail_filter_release(&f);
 	if (fflush(stdout) == EOF && errno != EPIPE) {
-		log_warn("standard output");
+		log_err("standard output");
 		return EXIT_IO_ERROR;
 	}
 	if (r < 0) {
 		errno = -r;
-		log_warn("%s", c->alerts_path);
+		log_err("%s", c->alerts_path);
 		return EXIT_IO_ERROR;
 	}
 	return EXIT_OK;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "cmdutil.h"
@@ -16,24 +17,38 @@
 #include "pathenc.h"
 #include "scan.h"
 
-static void
-print_diag(const struct diag *d, bool show_notes)
+/*
+ * Errors always.  Warnings unless -q where the user asked about the input
+ * (show_warnings: --validate), else only with -v; notes (such as rules
+ * that overlap on purpose) only with -v.
+ */
+void
+cmd_print_diag(const struct diag *d, bool show_warnings)
 {
+	static const int prio[] = {
+		[DIAG_ERROR] = LOG_ERR,
+		[DIAG_WARNING] = LOG_WARNING,
+		[DIAG_NOTE] = LOG_NOTICE,
+	};
+	enum log_level level = log_get_level();
+	enum diag_severity sev;
 	size_t i;
 	char *s;
 
 	for (i = 0; i < d->n; i++) {
-		if (d->v[i].severity != DIAG_ERROR && !show_notes &&
-		    log_get_level() < LOG_LEVEL_VERBOSE)
+		sev = d->v[i].severity;
+		if (level < LOG_LEVEL_VERBOSE && (sev == DIAG_NOTE ||
+		    (sev == DIAG_WARNING && (!show_warnings ||
+		    level < LOG_LEVEL_NORMAL))))
 			continue;
 		s = diag_format(&d->v[i]);
-		fprintf(stderr, "%s\n", s);
+		log_stderr(prio[sev], "%s", s);
 		free(s);
 	}
 }
 
 int
-cmd_load_rules(const struct fimd_config *c, bool show_notes,
+cmd_load_rules(const struct fimd_config *c, bool show_warnings,
     struct ruleset **ret)
 {
 	struct diag d;
@@ -41,14 +56,14 @@ cmd_load_rules(const struct fimd_config *c, bool show_notes,
 
 	diag_init(&d);
 	r = ruleset_load(c->rules_path, c->shipped_rules, ret, &d);
-	print_diag(&d, show_notes);
+	cmd_print_diag(&d, show_warnings);
 	diag_release(&d);
 	if (r == 0)
 		return 0;
 	if (r == -EINVAL || r == -ENOENT)
 		return EXIT_BAD_RULES;
 	errno = -r;
-	log_warn("cannot read rules %s", c->rules_path);
+	log_err("cannot read rules %s", c->rules_path);
 	return EXIT_IO_ERROR;
 }
 
@@ -71,7 +86,7 @@ cmd_load_key(const struct fimd_config *c, const struct ruleset *rs,
 		n = ruleset_roots(rs, &roots);
 		r = chain_key_outside(k, roots, n, &d);
 	}
-	print_diag(&d, false);
+	cmd_print_diag(&d, false);
 	diag_release(&d);
 	if (r == 0) {
 		*ret = k;
@@ -119,19 +134,19 @@ cmd_load_baseline(const struct fimd_config *c, const struct chain_key *key,
 
 	diag_init(&d);
 	r = baseline_load_keyed(c->baseline_path, key, ret, &d);
-	print_diag(&d, false);
+	cmd_print_diag(&d, false);
 	diag_release(&d);
 	if (r == 0)
 		return 0;
 	if (r == -ENOENT) {
-		log_warnx("baseline %s does not exist; run fimd --init first",
+		log_errx("baseline %s does not exist; run fimd --init first",
 		    c->baseline_path);
 		return EXIT_BAD_BASELINE;
 	}
 	if (r == -EBADMSG || r == -EINVAL)
 		return EXIT_BAD_BASELINE;
 	errno = -r;
-	log_warn("cannot read baseline %s", c->baseline_path);
+	log_err("cannot read baseline %s", c->baseline_path);
 	return EXIT_IO_ERROR;
 }
 
@@ -175,16 +190,16 @@ cmd_save_baseline(const struct fimd_config *c, const struct chain_key *key,
 
 	if ((r = make_parent(c->baseline_path)) < 0) {
 		errno = -r;
-		log_warn("cannot create the directory of %s", c->baseline_path);
+		log_err("cannot create the directory of %s", c->baseline_path);
 		return EXIT_IO_ERROR;
 	}
 	diag_init(&d);
 	r = baseline_save_keyed(b, c->baseline_path, key, &d);
-	print_diag(&d, false);
+	cmd_print_diag(&d, false);
 	diag_release(&d);
 	if (r < 0) {
 		errno = -r;
-		log_warn("cannot write baseline %s", c->baseline_path);
+		log_err("cannot write baseline %s", c->baseline_path);
 		return EXIT_IO_ERROR;
 	}
 	return 0;
@@ -204,7 +219,7 @@ cmd_load_copies(const struct fimd_config *c, const struct chain_key *key,
 	path = contentstore_path(c->baseline_path);
 	diag_init(&d);
 	r = contentstore_load(path, key, ret, &d);
-	print_diag(&d, false);
+	cmd_print_diag(&d, false);
 	diag_release(&d);
 	if (r < 0 && r != -ENOENT)
 		log_warnx("ignoring the content copies in %s: diffs start "
@@ -231,7 +246,7 @@ cmd_save_copies(const struct fimd_config *c, const struct chain_key *key,
 		cs = none = contentstore_new();
 	diag_init(&d);
 	r = contentstore_save(cs, path, key, &d);
-	print_diag(&d, false);
+	cmd_print_diag(&d, false);
 	diag_release(&d);
 	contentstore_free(none);
 	if (r < 0) {

@@ -428,7 +428,7 @@ setup_watch(struct daemon *d)
 	diag_release(&dg);
 	if (r < 0) {
 		errno = -r;
-		log_warn("cannot open the %s backend",
+		log_err("cannot open the %s backend",
 		    config_backend_name(d->cfg->backend));
 		return EXIT_IO_ERROR;
 	}
@@ -450,7 +450,7 @@ setup_watch(struct daemon *d)
 	d->rt.window_start = clock_mono_ns();
 	if ((r = watch_roots(d)) < 0) {
 		errno = -r;
-		log_warn("cannot watch the rules' paths");
+		log_err("cannot watch the rules' paths");
 		return EXIT_IO_ERROR;
 	}
 	if (watch_fd(d->watch) >= 0)
@@ -590,7 +590,7 @@ daemon_run(const struct fimd_config *c, bool detach_asked)
 	if (detach_asked && !notify_enabled()) {
 		if ((r = detach(&ready_fd)) < 0) {
 			errno = -r;
-			log_warn("cannot detach");
+			log_err("cannot detach");
 			return EXIT_IO_ERROR;
 		}
 		log_init(log_get_level(), true);

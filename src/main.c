@@ -202,6 +202,21 @@ usage(FILE *f)
 	    "See fimd(8).\n");
 }
 
+/* The version, then the compiled-in defaults (fimd.conf(5) overrides). */
+static void
+version(void)
+{
+	printf("fimd %s\n"
+	    "config:        %s\n"
+	    "rules:         %s\n"
+	    "shipped rules: %s\n"
+	    "baseline:      %s\n"
+	    "alerts:        %s\n"
+	    "socket:        %s\n", FIMD_VERSION, FIMD_DEFAULT_CONFIG,
+	    FIMD_DEFAULT_RULES, FIMD_DEFAULT_SHIPPED, FIMD_DEFAULT_BASELINE,
+	    FIMD_DEFAULT_ALERTS, FIMD_DEFAULT_SOCKET);
+}
+
 static int
 set_mode(struct flags *fl, enum mode m)
 {
@@ -389,7 +404,7 @@ load_config(struct fimd_config *c, const struct flags *fl)
 	diag_init(&d);
 	r = config_load(c, fl->config != NULL ? fl->config :
 	    FIMD_DEFAULT_CONFIG, fl->config != NULL, &d);
-	diag_print(&d, stderr);
+	cmd_print_diag(&d, true);
 	diag_release(&d);
 	if (r < 0)
 		return EXIT_BAD_RULES;
@@ -489,7 +504,7 @@ main(int argc, char *argv[])
 		}
 	}
 	if (fl.mode == MODE_VERSION) {
-		printf("fimd %s\n", FIMD_VERSION);
+		version();
 		return EXIT_OK;
 	}
 	if (fl.mode == MODE_HELP) {

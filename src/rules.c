@@ -233,8 +233,13 @@ rules_add_file(struct ruleset *rs, const char *name)
 	return rs->files[rs->nfiles++];
 }
 
+/*
+ * Overlaps are notes, not warnings: the shipped rules overlap on purpose
+ * (identity's /etc/passwd inside system-config's /etc), and a note is
+ * printed only with -v.
+ */
 static void
-warn_overlaps(struct rules_loader *l)
+note_overlaps(struct rules_loader *l)
 {
 	struct ruleset *rs = l->rs;
 	size_t i, j, a, b;
@@ -259,17 +264,17 @@ warn_overlaps(struct rules_loader *l)
 			if (d == 0 && j > i)
 				continue;	/* reported on the later */
 			if (d == 0)
-				rules_report(l, DIAG_WARNING, px->pos.line,
+				rules_report(l, DIAG_NOTE, px->pos.line,
 				    px->pos.column, "rule %s and rule %s both "
 				    "list %s: %s wins (loaded first)", x->name,
 				    y->name, px->path, y->name);
 			else if (x == y)
-				rules_report(l, DIAG_WARNING, px->pos.line,
+				rules_report(l, DIAG_NOTE, px->pos.line,
 				    px->pos.column, "path %s is already "
 				    "covered by %s in the same rule",
 				    px->path, py->path);
 			else if (y->depth < 0 || d <= y->depth)
-				rules_report(l, DIAG_WARNING, px->pos.line,
+				rules_report(l, DIAG_NOTE, px->pos.line,
 				    px->pos.column, "rule %s path %s is more "
 				    "specific than rule %s's %s: %s wins there",
 				    x->name, px->path, y->name, py->path,
@@ -347,7 +352,7 @@ rules_finish(struct rules_loader *l, struct ruleset **ret)
 		ruleset_free(rs);
 		return -EINVAL;
 	}
-	warn_overlaps(l);
+	note_overlaps(l);
 	for (i = 0; i < rs->nrules; i++)
 		rs->algos |= rs->rules[i].algos;
 	ruleset_index(rs);

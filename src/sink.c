@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,11 +21,64 @@
 #include "xmalloc.h"
 
 #define SINK_FILE_MODE	0640
+#define SINK_FILE_GROUP	"adm"	/* Debian's group for reading logs */
+#define SINK_OPEN_FLAGS	(O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | \
+	O_NOFOLLOW | O_NONBLOCK)
 
 struct file_sink {
 	char	*path;		/* NULL: standard output */
 	int	 fd;
 };
+
+/*
+ * A file fimd creates gets the mode and group fimd.alerts(5) promises
+ * whatever the umask (systemd's UMask=0077 would make it 0600) and the
+ * creator's group: 0640, group adm when there is one and fimd may give
+ * it (else the group stays).  A file that exists keeps what it has.
+ */
+static int
+file_set_owner(int fd)
+{
+	struct group gr, *res = NULL;
+	char buf[4096];
+
+	if (fchmod(fd, SINK_FILE_MODE) < 0)
+		return -errno;
+	if (getgrnam_r(SINK_FILE_GROUP, &gr, buf, sizeof(buf), &res) == 0 &&
+	    res != NULL && res->gr_gid != getegid())
+		(void)!fchown(fd, (uid_t)-1, res->gr_gid);
+	return 0;
+}
+
+/*
+ * Open the existing file, else create it exclusively, so that only a file
+ * made here has its mode and group set; a file another process creates
+ * in between is opened as an existing one.
+ */
+static int
+file_open_or_create(const char *path)
+{
+	int fd, r, tries;
+
+	for (tries = 0; tries < 8; tries++) {
+		if ((fd = open(path, SINK_OPEN_FLAGS)) >= 0 || errno != ENOENT)
+			return fd;
+		fd = open(path, SINK_OPEN_FLAGS | O_CREAT | O_EXCL,
+		    SINK_FILE_MODE);
+		if (fd < 0 && errno == EEXIST)
+			continue;
+		if (fd < 0)
+			return -1;
+		if ((r = file_set_owner(fd)) < 0) {
+			close(fd);
+			errno = -r;
+			return -1;
+		}
+		return fd;
+	}
+	errno = EEXIST;
+	return -1;
+}
 
 /*
  * The alert file's directory may be writable by others than root: a
@@ -38,8 +92,7 @@ file_open_path(const char *path)
 	struct stat st;
 	int fd, err;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY |
-	    O_NOFOLLOW | O_NONBLOCK, SINK_FILE_MODE);
+	fd = file_open_or_create(path);
 	if (fd < 0)
 		return errno == ENXIO || errno == EWOULDBLOCK ? -ENXIO :
 		    -errno;

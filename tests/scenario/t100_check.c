@@ -481,6 +481,51 @@ test_bad_inputs(void **state)
 	tree_free(&tr);
 }
 
+/*
+ * --validate by verbosity, on rules with a warning ("hash" without the
+ * hash attribute) and an overlap (a note): -q prints nothing, the default
+ * the warning and the summary, -v the note as well.  An error is printed
+ * even with -q.
+ */
+static void
+test_validate_verbosity(void **state)
+{
+	struct tree tr;
+	struct tlib_run r;
+	char *json;
+
+	(void)state;
+	tree_new(&tr, "t100q", "");
+	json = tlib_fmt("{\"rules\":[{\"name\":\"a\",\"paths\":[\"%s\"]},"
+	    "{\"name\":\"b\",\"paths\":[\"%s/d\"],\"attributes\":"
+	    "[\"size\"],\"hash\":[\"sha256\"]}]}\n", tr.t, tr.t);
+	tlib_write(tr.rules, json, (size_t)-1);
+	free(json);
+	run(&r, &tr, "--validate", "-q", NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "");
+	tlib_run_release(&r);
+	run(&r, &tr, "--validate", NULL, NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, ": valid\n"));
+	assert_non_null(strstr(r.err, ": warning: \"hash\" has no effect"));
+	assert_null(strstr(r.err, "note:"));
+	tlib_run_release(&r);
+	run(&r, &tr, "--validate", "-v", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.err, ": warning: \"hash\" has no effect"));
+	assert_non_null(strstr(r.err, ": note: rule b path "));
+	tlib_run_release(&r);
+	tlib_write(tr.rules, "{\"rules\":[{\"name\":\"x\"}]}\n", (size_t)-1);
+	run(&r, &tr, "--validate", "-q", NULL);
+	assert_int_equal(r.status, 17);
+	assert_string_equal(r.out, "");
+	assert_non_null(strstr(r.err, ": error: rule x has no \"paths\""));
+	tlib_run_release(&r);
+	tree_free(&tr);
+}
+
 /* Rewrite the baseline's trailer as ALGO:<plain SHA-256 of the rest>. */
 static const char redigest_py[] =
     "import hashlib, sys\n"
@@ -636,6 +681,7 @@ main(void)
 	ADD(test_kill_during_update);
 	ADD(test_unreadable);
 	ADD(test_bad_inputs);
+	ADD(test_validate_verbosity);
 	ADD(test_keyed_baseline);
 	ADD(test_valgrind);
 	r = _cmocka_run_group_tests("t100_check", tests, n, NULL, NULL);

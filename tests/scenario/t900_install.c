@@ -1,0 +1,245 @@
+/*
+ * 9xx: installation.  The group builds the tree once into its own object
+ * directory and runs `make install DESTDIR=... PREFIX=/usr`, as a package
+ * build does, then asserts on what landed there: the binary's compiled-in
+ * paths (fimd --version), the man pages, the units, and that a change of
+ * prefix rebuilds the binary while an unchanged one rebuilds nothing.
+ * The source tree is $FIMD_SRCDIR (default "."); it is only read.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tlib.h"
+
+struct inst {
+	char	*w;		/* scratch directory */
+	char	*src;		/* the source tree */
+	char	*obj;		/* w/build, the object directory */
+	char	*dest;		/* w/dest, DESTDIR */
+	char	*fimd;		/* the installed binary */
+};
+
+static struct inst in;
+
+/*
+ * make in the source tree with the scratch object directory.  The
+ * parent's make variables are dropped: under `make check` they would
+ * hand this make the outer jobserver and the outer command line.
+ */
+static int
+make_out(char **ret_out, const char *args)
+{
+	return tlib_sh_out(ret_out, "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL "
+	    "-u MAKEOVERRIDES make --no-print-directory -C '%s' O='%s' %s "
+	    "2>&1", in.src, in.obj, args);
+}
+
+static int
+setup(void **state)
+{
+	const char *src = getenv("FIMD_SRCDIR");
+	char *out = NULL, *args;
+	int r;
+
+	(void)state;
+	in.w = tlib_mkdtemp("t900");
+	in.src = realpath(src != NULL ? src : ".", NULL);
+	in.obj = tlib_fmt("%s/build", in.w);
+	in.dest = tlib_fmt("%s/dest", in.w);
+	in.fimd = tlib_fmt("%s/usr/sbin/fimd", in.dest);
+	if (in.src == NULL)
+		return -1;
+	/* A plain build first, then the install with another prefix. */
+	if ((r = make_out(&out, "-j2")) == 0) {
+		free(out);
+		out = NULL;
+		args = tlib_fmt("install DESTDIR='%s' PREFIX=/usr", in.dest);
+		r = make_out(&out, args);
+		free(args);
+	}
+	if (r != 0)
+		fprintf(stderr, "make failed (%d):\n%s\n", r, out);
+	free(out);
+	return r == 0 ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	tlib_rmrf(in.w);
+	free(in.w);
+	free(in.src);
+	free(in.obj);
+	free(in.dest);
+	free(in.fimd);
+	return 0;
+}
+
+static char *
+dest_file(const char *rel)
+{
+	char *p = tlib_fmt("%s%s", in.dest, rel), *text;
+
+	text = tlib_read(p, NULL);
+	if (text == NULL)
+		fail_msg("%s was not installed", p);
+	free(p);
+	return text;
+}
+
+/* The binary installed after a plain make has the configured paths. */
+static void
+test_binary_paths(void **state)
+{
+	char *out = NULL;
+
+	(void)state;
+	assert_int_equal(tlib_sh_out(&out, "'%s' --version", in.fimd), 0);
+	assert_non_null(strstr(out, "fimd "));
+	assert_non_null(strstr(out,
+	    "shipped rules: /usr/share/fimd/rules.d\n"));
+	assert_non_null(strstr(out, "config:        /etc/fimd/fimd.json\n"));
+	assert_non_null(strstr(out, "rules:         /etc/fimd/rules.d\n"));
+	assert_null(strstr(out, "/usr/local"));
+	free(out);
+	/* Nowhere in the binary either. */
+	assert_int_equal(tlib_sh("strings '%s' | grep -q /usr/local/share",
+	    in.fimd), 1);
+}
+
+static void
+test_man_pages(void **state)
+{
+	static const char *const pages[] = {
+		"/usr/share/man/man8/fimd.8",
+		"/usr/share/man/man5/fimd.conf.5",
+		"/usr/share/man/man5/fimd.rules.5",
+		"/usr/share/man/man5/fimd.alerts.5",
+		"/usr/share/man/man5/fimd.baseline.5",
+	};
+	char *text;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+		text = dest_file(pages[i]);
+		if (strstr(text, "/usr/local") != NULL)
+			fail_msg("%s names /usr/local", pages[i]);
+		if (strstr(text, "@SYSCONFDIR@") != NULL ||
+		    strstr(text, "@DATADIR@") != NULL ||
+		    strstr(text, "@SBINDIR@") != NULL ||
+		    strstr(text, "@UNITDIR@") != NULL)
+			fail_msg("%s has a placeholder left", pages[i]);
+		free(text);
+	}
+	text = dest_file("/usr/share/man/man8/fimd.8");
+	assert_non_null(strstr(text, "/usr/share/fimd/rules.d"));
+	assert_non_null(strstr(text, "/etc/fimd/fimd.json"));
+	assert_non_null(strstr(text, "/usr/lib/systemd/system/fimd.service"));
+	free(text);
+	assert_int_equal(tlib_sh("mandoc -Tlint -Wwarning %s/usr/share/man/"
+	    "man8/fimd.8 %s/usr/share/man/man5/fimd.*.5", in.dest, in.dest),
+	    0);
+}
+
+/* The units name the installed binary and create their directories. */
+static void
+test_units(void **state)
+{
+	char *text;
+
+	(void)state;
+	text = dest_file("/usr/lib/systemd/system/fimd.service");
+	assert_non_null(strstr(text, "\nExecStart=/usr/sbin/fimd --daemon"));
+	assert_non_null(strstr(text, "\nLogsDirectory=fimd\n"));
+	assert_non_null(strstr(text, "\nStateDirectory=fimd\n"));
+	assert_non_null(strstr(text, "\nRuntimeDirectory=fimd\n"));
+	assert_null(strstr(text, "@SBINDIR@"));
+	free(text);
+	text = dest_file("/usr/lib/systemd/system/fimd-check.service");
+	assert_non_null(strstr(text, "\nExecStart=/usr/sbin/fimd --check"));
+	free(text);
+	text = dest_file("/usr/lib/systemd/system/fimd-check.timer");
+	assert_non_null(strstr(text, "\nOnCalendar=daily\n"));
+	free(text);
+	/* Installed, not enabled: nothing under the .wants directories. */
+	assert_int_equal(tlib_sh("find '%s' -path '*.wants*' | grep -q .",
+	    in.dest), 1);
+	text = dest_file("/etc/logrotate.d/fimd");
+	assert_non_null(strstr(text, "/usr/sbin/fimd --reopen"));
+	free(text);
+}
+
+/*
+ * What ExecStartPre runs, on the installed rules: silent with -q, one
+ * summary line by default, the overlap notes with -v.
+ */
+static void
+test_validate_installed(void **state)
+{
+	char *rules = tlib_fmt("%s/etc/fimd/rules.d", in.dest);
+	char *shipped = tlib_fmt("%s/usr/share/fimd/rules.d", in.dest);
+	char *out = NULL;
+
+	(void)state;
+	assert_int_equal(tlib_sh_out(&out, "'%s' --validate -q -r '%s' "
+	    "--shipped-rules '%s' 2>&1", in.fimd, rules, shipped), 0);
+	assert_string_equal(out, "");
+	free(out);
+	assert_int_equal(tlib_sh_out(&out, "'%s' --validate -r '%s' "
+	    "--shipped-rules '%s' 2>&1", in.fimd, rules, shipped), 0);
+	assert_non_null(strstr(out, ": valid\n"));
+	assert_null(strstr(out, "more specific"));
+	assert_null(strstr(out, "warning:"));
+	free(out);
+	assert_int_equal(tlib_sh_out(&out, "'%s' --validate -v -r '%s' "
+	    "--shipped-rules '%s' 2>&1", in.fimd, rules, shipped), 0);
+	assert_non_null(strstr(out, ": note: rule identity path /etc/passwd "
+	    "is more specific than rule system-config's /etc"));
+	free(out);
+	free(rules);
+	free(shipped);
+}
+
+/*
+ * Another prefix rebuilds the binary with it; the same prefix again
+ * compiles nothing.
+ */
+static void
+test_prefix_change(void **state)
+{
+	char *out = NULL, *bin = tlib_fmt("%s/fimd", in.obj);
+
+	(void)state;
+	assert_int_equal(make_out(&out, "PREFIX=/opt/fimd"), 0);
+	assert_non_null(strstr(out, " -c -o "));
+	free(out);
+	assert_int_equal(tlib_sh_out(&out, "'%s' --version", bin), 0);
+	assert_non_null(strstr(out,
+	    "shipped rules: /opt/fimd/share/fimd/rules.d\n"));
+	free(out);
+	assert_int_equal(make_out(&out, "PREFIX=/opt/fimd"), 0);
+	if (strstr(out, " -c -o ") != NULL || strstr(out, " -o ") != NULL)
+		fail_msg("an unchanged prefix rebuilt:\n%s", out);
+	free(out);
+	free(bin);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_binary_paths),
+		cmocka_unit_test(test_man_pages),
+		cmocka_unit_test(test_units),
+		cmocka_unit_test(test_validate_installed),
+		cmocka_unit_test(test_prefix_change),
+	};
+
+	return cmocka_run_group_tests_name("t900_install", tests, setup,
+	    teardown);
+}
