@@ -14,11 +14,14 @@
  *  - when the file is append-only (chattr +a: ftruncate is refused),
  *    the torn part stays, ended by a newline, and the whole line follows
  *    it: only that line does not parse, it is the start of the next,
- *    and --verify warns of a torn write and exits 0.
+ *    and --verify warns of a torn write and exits 0;
+ *  - a file size limit (RLIMIT_FSIZE) cuts a line at the byte: the
+ *    daemon is not killed (SIGXFSZ), and the cut is taken back.
  *
- * Both need root (mount, chattr).
+ * All need root (mount, chattr, prlimit).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,9 +167,12 @@ tear_one(struct full *f)
 	    MAX_CHANGES);
 }
 
-/* Space again: what waits is written; the daemon is stopped. */
+/*
+ * More changes, then room again (release, a shell command, frees it):
+ * what waits is written, and the daemon is stopped.
+ */
 static void
-free_space(struct full *f)
+free_space(struct full *f, char *release)
 {
 	double end;
 	int i;
@@ -174,7 +180,8 @@ free_space(struct full *f)
 	for (i = 0; i < MORE_CHANGES; i++)
 		change(f);
 	assert_true(status_num(&f->d, "spooled") >= MORE_CHANGES + 1);
-	assert_int_equal(unlink(f->fill), 0);
+	assert_int_equal(tlib_sh("%s", release), 0);
+	free(release);
 	for (end = tlib_now() + 10; tlib_now() < end; tlib_sleep_ms(100)) {
 		if (status_num(&f->d, "spooled") == 0)
 			break;
@@ -272,7 +279,7 @@ test_torn_taken_back(void **state)
 	/* Still full: the file ends at its last whole line. */
 	assert_true(ends_whole(f.d.alerts));
 	assert_true(status_num(&f.d, "sink_errors") > 0);
-	free_space(&f);
+	free_space(&f, tlib_fmt("rm '%s'", f.fill));
 	check_lines(&f, 0);
 	verify(&f, &r);
 	if (strstr(r.err, "warning") != NULL)
@@ -300,11 +307,44 @@ test_torn_append_only(void **state)
 	tear_one(&f);
 	/* Still full: the torn part is there, without its newline. */
 	assert_false(ends_whole(f.d.alerts));
-	free_space(&f);
+	free_space(&f, tlib_fmt("rm '%s'", f.fill));
 	check_lines(&f, 1);
 	verify(&f, &r);
 	assert_non_null(strstr(r.err, "torn write"));
 	assert_non_null(strstr(r.out, "1 torn write"));
+	tlib_run_release(&r);
+	full_free(&f);
+}
+
+/*
+ * A file size limit, as systemd's LimitFSIZE= sets, ends a write at the
+ * byte where it falls and refuses the rest with EFBIG (the daemon
+ * ignores SIGXFSZ, which would kill it): the cut is taken back, and the
+ * line is written whole once the limit is lifted.
+ */
+static void
+test_file_size_limit(void **state)
+{
+	struct tlib_run r;
+	struct full f;
+	off_t size;
+
+	(void)state;
+	tlib_require_root("mounting a small tmpfs, prlimit");
+	full_start(&f, "t355c");
+	size = file_size(f.d.alerts);
+	assert_int_equal(tlib_sh("prlimit --pid %d --fsize=%lld:unlimited",
+	    (int)f.d.pid, (long long)size + 100), 0);
+	change(&f);
+	assert_int_equal(kill(f.d.pid, 0), 0);
+	assert_int_equal(status_num(&f.d, "spooled"), 1);
+	assert_int_equal(file_size(f.d.alerts), size);
+	free_space(&f, tlib_fmt("prlimit --pid %d --fsize=unlimited",
+	    (int)f.d.pid));
+	check_lines(&f, 0);
+	verify(&f, &r);
+	if (strstr(r.err, "warning") != NULL)
+		fail_msg("--verify warned:\n%s", r.err);
 	tlib_run_release(&r);
 	full_free(&f);
 }
@@ -315,6 +355,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_torn_taken_back),
 		cmocka_unit_test(test_torn_append_only),
+		cmocka_unit_test(test_file_size_limit),
 	};
 
 	return cmocka_run_group_tests_name("t355_torn_write", tests, NULL,
