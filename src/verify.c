@@ -366,7 +366,7 @@ advance(struct verifier *v, struct vline *n, struct diag *diag)
 {
 	int r = 0;
 
-	if (v->c != NULL && v->c->torn) {
+	if (v->c != NULL && v->c->torn && n != NULL) {
 		pass_torn(v, n, diag);
 		v->c = n;
 		return 0;
