@@ -30,5 +30,12 @@ int	fileio_read_fd(int fd, size_t max, char **ret, size_t *ret_len);
  * or -errno (-EIO when the kernel keeps taking nothing).
  */
 int	fileio_write_all(int fd, const void *p, size_t len);
+/*
+ * The same, and *ret_done: the bytes the kernel took, all len on
+ * success, after an error the part written before it (a full disk may
+ * take the start of a buffer and refuse the rest).
+ */
+int	fileio_write_counted(int fd, const void *p, size_t len,
+	    size_t *ret_done);
 
 #endif

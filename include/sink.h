@@ -8,8 +8,12 @@
  * symlink, FIFO, socket or device at the path is refused, without
  * blocking) and reopens on request,
  * which with logrotate's "create" is all rotation needs; "-" means
- * standard output.  Further sinks (syslog RFC 5424, journald) implement
- * the same operations.
+ * standard output.  A write that fails part-way (a full disk) is taken
+ * back by truncating the file to its size before it, so a line tried
+ * again is written whole after the last whole line; when the file
+ * cannot be truncated, a newline ends the torn part before the next.
+ * Further sinks (syslog RFC 5424, journald) implement the same
+ * operations.
  */
 #ifndef FIMD_SINK_H
 #define FIMD_SINK_H

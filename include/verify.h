@@ -14,7 +14,10 @@
  *    an unclean stop (a started record whose line before is not a
  *    stopped record: killed, crashed, lost power), a chain that starts
  *    afresh (the daemon started on an empty alert file), seq numbers the
- *    daemon could not write (its spool overflowed);
+ *    daemon could not write (its spool overflowed), and a torn write (a
+ *    line that is not JSON and is the start of the line after it: the
+ *    disk filled up part-way, and the daemon could not take the part
+ *    back), which is passed over;
  *  - notes are what cannot be checked: the first line given continues a
  *    file that was not given.
  *
@@ -58,6 +61,7 @@ struct verify_stats {
 	uint64_t last_seq;	/* ... of the last */
 	unsigned unclean;	/* runs that ended without "stopped" */
 	unsigned restarts;	/* chains that started afresh */
+	unsigned torn;		/* torn writes passed over */
 };
 
 void	verifier_stats(const struct verifier *v, struct verify_stats *ret);

@@ -171,6 +171,8 @@ print_summary(const struct verifier *v, const struct chain_key *key,
 	if (st.restarts > 0)
 		printf(", %u new chain%s", st.restarts,
 		    st.restarts == 1 ? "" : "s");
+	if (st.torn > 0)
+		printf(", %u torn write%s", st.torn, st.torn == 1 ? "" : "s");
 	printf("\n");
 }
 

@@ -71,12 +71,13 @@ fileio_read_path(const char *path, size_t max, char **ret, size_t *ret_len)
 }
 
 int
-fileio_write_all(int fd, const void *buf, size_t len)
+fileio_write_counted(int fd, const void *buf, size_t len, size_t *ret_done)
 {
 	const char *p = buf;
 	ssize_t n;
 	int stalls = 0;
 
+	*ret_done = 0;
 	while (len > 0) {
 		n = write(fd, p, len);
 		if (n < 0) {
@@ -92,6 +93,15 @@ fileio_write_all(int fd, const void *buf, size_t len)
 		stalls = 0;
 		p += n;
 		len -= (size_t)n;
+		*ret_done += (size_t)n;
 	}
 	return 0;
+}
+
+int
+fileio_write_all(int fd, const void *buf, size_t len)
+{
+	size_t done;
+
+	return fileio_write_counted(fd, buf, len, &done);
 }

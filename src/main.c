@@ -490,6 +490,12 @@ main(int argc, char *argv[])
 	log_set_fatal_status(EXIT_IO_ERROR);
 	signal(SIGPIPE, SIG_IGN);
 	/*
+	 * A file size limit (RLIMIT_FSIZE) reached must fail the write
+	 * with EFBIG, which the alert file's spool and the baseline's save
+	 * handle, not kill the daemon.
+	 */
+	signal(SIGXFSZ, SIG_IGN);
+	/*
 	 * A fixed mmap threshold: glibc otherwise raises it each time a
 	 * large buffer (the baseline's read and write buffers, the hash
 	 * buffers) is freed, and later large blocks then stay in the heap

@@ -3,7 +3,9 @@
  *
  * Each line goes out in one write(2) on an O_APPEND descriptor, so lines
  * from one writer never interleave with another's and a reader never sees
- * half a line unless the disk filled up.  Rotation is logrotate's
+ * half a line unless the disk filled up.  A write that the disk cut short
+ * is taken back (file_untear), so the file ends at its last whole line
+ * when the line is tried again.  Rotation is logrotate's
  * "create": the old file is renamed, a new one made, and fimd told to
  * reopen, which opens the path anew; nothing written before the reopen is
  * lost because it went to the renamed file.
@@ -28,7 +30,21 @@
 struct file_sink {
 	char	*path;		/* NULL: standard output */
 	int	 fd;
+	/* The file ends in part of a line: a newline goes before the next. */
+	bool	 torn;
 };
+
+/* Whether fd, a file that is not empty, ends without a newline. */
+static bool
+file_ends_torn(int fd)
+{
+	struct stat st;
+	char last;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+		return false;
+	return pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n';
+}
 
 /*
  * A file fimd creates gets the mode and group fimd.alerts(5) promises
@@ -123,13 +139,52 @@ sink_strerror(int err)
 	}
 }
 
+/*
+ * A write that failed after the kernel took done bytes of the line (the
+ * disk filled up part-way) left the start of the line at the end of the
+ * file; the caller tries the line again later, whole.  Take the start
+ * back: truncate to the size before the write, but only when the file
+ * grew by exactly done bytes since, so that nothing another writer
+ * appended is cut.  When that cannot be done (an append-only file,
+ * another writer, a pipe, ftruncate failing), the torn start is ended
+ * with a newline before the next line, so it stands as a line of its
+ * own and the line after it parses; fimd --verify knows such a line by
+ * the whole line that follows it.
+ */
+static void
+file_untear(struct file_sink *fs, off_t before, size_t done)
+{
+	struct stat st;
+
+	if (done == 0)
+		return;
+	if (before >= 0 && fstat(fs->fd, &st) == 0 &&
+	    st.st_size == before + (off_t)done &&
+	    ftruncate(fs->fd, before) == 0)
+		return;
+	fs->torn = true;
+}
+
 static int
 file_write(struct sink *s, const char *line, size_t len)
 {
 	struct file_sink *fs = s->priv;
+	struct stat st;
+	off_t before = -1;
+	size_t done;
+	int r;
 
+	if (fs->torn) {
+		if ((r = fileio_write_all(fs->fd, "\n", 1)) < 0)
+			return r;
+		fs->torn = false;
+	}
+	if (fstat(fs->fd, &st) == 0 && S_ISREG(st.st_mode))
+		before = st.st_size;
 	/* One write(2) for the line, so readers never see half of it. */
-	return fileio_write_all(fs->fd, line, len);
+	if ((r = fileio_write_counted(fs->fd, line, len, &done)) < 0)
+		file_untear(fs, before, done);
+	return r;
 }
 
 static int
@@ -143,8 +198,12 @@ file_reopen(struct sink *s)
 	/* Keep writing the old file if the new one cannot be opened. */
 	if ((fd = file_open_path(fs->path)) < 0)
 		return fd;
+	/* The old file's torn line ends there; the new one may have its own. */
+	if (fs->torn)
+		(void)fileio_write_all(fs->fd, "\n", 1);
 	close(fs->fd);
 	fs->fd = fd;
+	fs->torn = file_ends_torn(fd);
 	return 0;
 }
 
@@ -180,6 +239,8 @@ sink_file_open(const char *path, struct sink **ret)
 	fs = xcalloc(1, sizeof(*fs));
 	fs->path = strcmp(path, "-") == 0 ? NULL : xstrdup(path);
 	fs->fd = fd;
+	/* A run before may have been stopped while a line was torn. */
+	fs->torn = fs->path != NULL && file_ends_torn(fd);
 	s = xcalloc(1, sizeof(*s));
 	s->ops = &file_ops;
 	s->priv = fs;

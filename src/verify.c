@@ -18,6 +18,11 @@
  *   c's seq jumps ahead: lines were removed before c;
  *   c's seq goes back: lines were reordered.
  *
+ * A line that is not JSON and is the start of the line after it is a
+ * write the disk cut short, which the daemon could not take back and
+ * wrote again whole: a warning, and the line is passed over (it holds
+ * nothing the line after it does not).
+ *
  * An edit of a line is seen at the line after it, whose link no longer
  * fits; an edit of a link is reported the same way, as the line before.
  */
@@ -38,6 +43,9 @@ struct vline {
 	unsigned lineno;
 	bool	 complete;	/* it ends in a newline */
 	bool	 parsed;	/* a JSON object with a fimd.chain link */
+	bool	 torn;		/* the start of the line after it */
+	char	*text;		/* a complete line not parsed, no newline */
+	size_t	 textlen;
 	char	 link[CHAIN_HEX_LEN + 1];	/* its fimd.chain */
 	char	 digest[CHAIN_HEX_LEN + 1];	/* what the next must carry */
 	char	 plain[CHAIN_HEX_LEN + 1];	/* its plain SHA-256 (keyed) */
@@ -60,6 +68,7 @@ vline_free(struct vline *l)
 	if (l == NULL)
 		return;
 	free(l->file);
+	free(l->text);
 	free(l);
 }
 
@@ -125,6 +134,11 @@ vline_new(const struct verifier *v, const char *file, unsigned lineno,
 	if (!l->complete)
 		return l;
 	vline_parse(l, line, len - 1);
+	if (!l->parsed && len > 1) {
+		l->text = xmalloc(len - 1);
+		memcpy(l->text, line, len - 1);
+		l->textlen = len - 1;
+	}
 	chain_digest_hex(v->key, line, len, l->digest);
 	if (v->key != NULL)
 		chain_digest_hex(NULL, line, len, l->plain);
@@ -315,12 +329,48 @@ judge(struct verifier *v, const struct vline *n, struct diag *diag)
 	return judge_break(v, c, n, diag);
 }
 
+/*
+ * Whether l, a line that does not parse, is the start of the line after
+ * it, line[0..len), or that one the start of l: a torn write and the
+ * line written again (whole, or torn again, shorter).
+ */
+static bool
+torn_before(const struct vline *l, const char *line, size_t len)
+{
+	if (l == NULL || l->text == NULL || len <= 1 ||
+	    line[len - 1] != '\n')
+		return false;
+	len--;
+	return len != l->textlen && memcmp(l->text, line,
+	    len < l->textlen ? len : l->textlen) == 0;
+}
+
+/* c is torn (torn_before): a warning, and c leaves the window. */
+static void
+pass_torn(struct verifier *v, const struct vline *n, struct diag *diag)
+{
+	char at[4096];
+
+	v->stats.torn++;
+	diag_add(diag, DIAG_WARNING, v->c->file, v->c->lineno, 0, "torn "
+	    "write: the line is the start of %s, cut short when a write "
+	    "failed (the disk was full) and written again there; the line "
+	    "is passed over", where(n, at, sizeof(at)));
+	vline_free(v->c);
+	v->c = NULL;
+}
+
 /* Judge the waiting line, then let n wait in its place. */
 static int
 advance(struct verifier *v, struct vline *n, struct diag *diag)
 {
 	int r = 0;
 
+	if (v->c != NULL && v->c->torn && n != NULL) {
+		pass_torn(v, n, diag);
+		v->c = n;
+		return 0;
+	}
 	if (v->c != NULL)
 		r = judge(v, n, diag);
 	vline_free(v->pp);
@@ -336,6 +386,8 @@ verifier_line(struct verifier *v, const char *file, unsigned lineno,
 {
 	if (v->broken)
 		return 1;
+	if (torn_before(v->c, line, len))
+		v->c->torn = true;
 	return advance(v, vline_new(v, file, lineno, line, len), diag);
 }
 

@@ -356,6 +356,88 @@ test_daemon_explains(void **state)
 	free_lines(l, NLINES);
 }
 
+/* The start of l, cut after len bytes, ended by a newline. */
+static struct mline
+torn_line(const struct mline *l, size_t len)
+{
+	struct mline t;
+
+	t.text = malloc(len + 2);
+	assert_non_null(t.text);
+	memcpy(t.text, l->text, len);
+	t.text[len] = '\n';
+	t.text[len + 1] = '\0';
+	t.len = len + 1;
+	return t;
+}
+
+/*
+ * A write the disk cut short and the daemon could not take back: the
+ * torn start of a line as a line of its own, then the line whole (torn
+ * twice: the second time shorter) is a warning, passed over, and not
+ * counted as a line.  The torn start of a line that does not follow,
+ * or an empty line, is a break.
+ */
+static void
+test_torn_write(void **state)
+{
+	struct mline l[NLINES + 2], w[NLINES];
+	struct verifier *v;
+	struct verify_stats st;
+	struct outcome o;
+	struct chain c;
+	struct diag d;
+	size_t i, n;
+	int r = 0;
+
+	(void)state;
+	chain_init(&c, NULL);
+	make_lines(w, NLINES, 1, &c, true);
+	for (i = n = 0; i < NLINES; i++) {
+		if (i == 3) {
+			l[n++] = torn_line(&w[i], 90);
+			l[n++] = torn_line(&w[i], 17);
+		}
+		l[n] = w[i];
+		l[n++].text = strdup(w[i].text);
+	}
+	v = verifier_new(NULL);
+	diag_init(&d);
+	for (i = 0; i < n && r == 0; i++)
+		r = verifier_line(v, "a", (unsigned)i + 1, l[i].text,
+		    l[i].len, &d);
+	assert_int_equal(r, 0);
+	assert_int_equal(verifier_end(v, &d), 0);
+	assert_int_equal(d.n, 2);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(d.v[i].severity, DIAG_WARNING);
+		assert_int_equal(d.v[i].line, 4 + i);
+		assert_non_null(strstr(d.v[i].message, "torn write"));
+	}
+	verifier_stats(v, &st);
+	assert_int_equal(st.lines, NLINES);
+	assert_int_equal(st.torn, 2);
+	verifier_free(v);
+	diag_release(&d);
+
+	/* The torn start of line 4 where line 5 follows: not a torn write. */
+	free(l[5].text);
+	l[5] = torn_line(&w[3], 90);
+	run(NULL, "a", l + 3, n - 3, &o);
+	assert_int_equal(o.r, 1);
+	assert_release(&o);
+
+	/* An empty line is the start of every line, and no torn write. */
+	free(l[5].text);
+	l[5].text = strdup("\n");
+	l[5].len = 1;
+	run(NULL, "a", l + 5, n - 5, &o);
+	assert_int_equal(o.r, 1);
+	assert_release(&o);
+	free_lines(l, n);
+	free_lines(w, NLINES);
+}
+
 /* Across files: linked on, a fresh chain, and files out of order. */
 static void
 test_files(void **state)
@@ -420,5 +502,6 @@ main(void)
 		    test_change, NULL, NULL, (void *)(uintptr_t)i };
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_daemon_explains);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_files);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_torn_write);
 	return _cmocka_run_group_tests("verify", tests, n, setup, teardown);
 }
