@@ -343,3 +343,26 @@ tdaemon_fimd(struct tdaemon *d, struct tlib_run *r, const char *mode,
 	tlib_run_fimd(r, 120, args);
 	assert_false(r->timed_out);
 }
+
+void
+tdaemon_fimdv(struct tdaemon *d, struct tlib_run *r, const char *const *argv)
+{
+	const char *args[64];
+	int n = 0, i;
+
+	args[n++] = "-c";
+	args[n++] = d->conf;
+	args[n++] = "-r";
+	args[n++] = d->rules;
+	args[n++] = "-b";
+	args[n++] = d->baseline;
+	args[n++] = "-a";
+	args[n++] = d->alerts;
+	args[n++] = "-s";
+	args[n++] = d->sock;
+	for (i = 0; argv[i] != NULL && n < 63; i++)
+		args[n++] = argv[i];
+	args[n] = NULL;
+	tlib_run_fimd(r, 120, args);
+	assert_false(r->timed_out);
+}

@@ -71,5 +71,8 @@ void	tdaemon_settle(struct tdaemon *d, unsigned quiet_ms, unsigned max_ms);
 /* Run "fimd MODE" against this daemon's files (control socket etc.). */
 void	tdaemon_fimd(struct tdaemon *d, struct tlib_run *r, const char *mode,
 	    const char *arg1, const char *arg2);
+/* The same with any arguments (NULL-terminated, at most 50). */
+void	tdaemon_fimdv(struct tdaemon *d, struct tlib_run *r,
+	    const char *const *argv);
 
 #endif
