@@ -2,51 +2,22 @@
  * daemon_ctl: the daemon's control verbs (private to the daemon).
  *
  * The handlers behind control.h's socket: --status, --query, --accept,
- * --rescan and the reopen of the sinks.  Each reads the daemon's state
- * and fills a reply; --accept and --rescan act through the rescan and
- * output rooms (daemon_rescan.h, daemon_out.h), never on their state.
+ * --rescan, the reopen of the sinks, and --window (daemon_window.h).
+ * Each reads the daemon's state and fills a reply; --accept and
+ * --rescan act through the accept, rescan and output rooms
+ * (daemon_accept.h, daemon_rescan.h, daemon_out.h), never on their
+ * state.
  */
 #ifndef FIMD_DAEMON_CTL_H
 #define FIMD_DAEMON_CTL_H
 
-#include <jansson.h>
-
 #include "daemon_state.h"
 #include "exitcode.h"
-#include "procinfo.h"
-#include "scan.h"
 
 /*
  * Listen on the configured socket with these verbs.  Returns EXIT_OK,
  * or EXIT_IO_ERROR (logged, naming another running fimd if one answers).
  */
 enum exit_status daemon_ctl_open(struct daemon *d);
-
-/* Who sent a request: the kernel's word (control.h's "peer"). */
-struct daemon_peer {
-	uint32_t uid;
-	pid_t	 pid;
-	char	 user[64];	/* "" when the uid has no name */
-	struct procinfo proc;	/* release with procinfo_release */
-};
-void	daemon_peer(struct daemon *d, const json_t *req,
-	    struct daemon_peer *ret);
-
-#define DAEMON_REASON_MAX	1024
-/*
- * req's "reason" into *ret (borrowed from req; NULL when absent).
- * Returns 0, or -EINVAL with reply's "error" set.
- */
-int	daemon_reason(const json_t *req, json_t *reply, const char **ret);
-/*
- * Take it, a probed covered entry (it->err -ENOENT or -ENOTDIR: gone),
- * into the baseline as accepted by who for reason (may be NULL) within
- * window (0: none), and, when alert, write the "accepted" alert (a
- * window's acceptance is summed up by its window_closed record).
- * Saving is the caller's.
- */
-void	daemon_take_accepted(struct daemon *d, const struct scan_item *it,
-	    const struct daemon_peer *who, const char *reason,
-	    uint64_t window, bool alert);
 
 #endif

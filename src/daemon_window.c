@@ -9,7 +9,7 @@
 
 #include "buf.h"
 #include "clock.h"
-#include "daemon_ctl.h"
+#include "daemon_accept.h"
 #include "daemon_out.h"
 #include "daemon_window.h"
 #include "log.h"
