@@ -560,7 +560,8 @@ cmd_query_daemon(const struct fimd_config *c, bool *ret_answered)
 	buf_init(&b, BUF_MAX_DEFAULT);
 	json_array_foreach(json_object_get(reply, "missing"), i, v) {
 		display(v, &b);
-		log_warnx("%s: not in the baseline", b.data);
+		log_warnx("%s: not in the baseline (fimd --explain says "
+		    "whether a rule covers it)", b.data);
 	}
 	buf_release(&b);
 	r = bad > 0 ? EXIT_IO_ERROR :

@@ -100,7 +100,8 @@ cmd_query(const struct fimd_config *c)
 		buf_reset(&path);
 		if (cmd_abspath(c->operands[i], &path) < 0 ||
 		    baseline_get(b, path.data, path.len, &rec) < 0) {
-			log_warnx("%s: not in the baseline", c->operands[i]);
+			log_warnx("%s: not in the baseline (fimd --explain "
+			    "says whether a rule covers it)", c->operands[i]);
 			missing++;
 			continue;
 		}

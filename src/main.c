@@ -19,6 +19,7 @@
 #include "config.h"
 #include "diag.h"
 #include "exitcode.h"
+#include "hash.h"
 #include "log.h"
 #include "parse.h"
 #include "xmalloc.h"
@@ -206,6 +207,9 @@ usage(FILE *f)
 static void
 version(void)
 {
+	enum backend_kind b;
+	int h;
+
 	printf("fimd %s\n"
 	    "config:        %s\n"
 	    "rules:         %s\n"
@@ -215,6 +219,14 @@ version(void)
 	    "socket:        %s\n", FIMD_VERSION, FIMD_DEFAULT_CONFIG,
 	    FIMD_DEFAULT_RULES, FIMD_DEFAULT_SHIPPED, FIMD_DEFAULT_BASELINE,
 	    FIMD_DEFAULT_ALERTS, FIMD_DEFAULT_SOCKET);
+	printf("backends:     ");
+	for (b = BACKEND_AUTO; b <= BACKEND_NONE; b++)
+		printf(" %s", config_backend_name(b));
+	printf("\nhashes:       ");
+	for (h = 0; h < HASH_COUNT; h++)
+		printf(" %s", hash_name(h));
+	printf("\nsinks:         file syslog journald\n"
+	    "packages:      dpkg\n");
 }
 
 static int

@@ -372,6 +372,17 @@ test_fifo_no_hang(void **state)
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "\"type\":\"fifo\""));
 	tlib_run_release(&r);
+	{
+		/* A path no record has: exit 1, and where to look. */
+		const char *args[] = { "--query", "-c", tr.conf, "-b",
+		    tr.baseline, "/nonexistent/x", NULL };
+
+		tlib_run_fimd(&r, 30, args);
+	}
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "not in the baseline"));
+	assert_non_null(strstr(r.err, "fimd --explain"));
+	tlib_run_release(&r);
 	run(&r, &tr, "--check", "--paranoid", NULL);
 	assert_int_equal(r.status, 0);
 	tlib_run_release(&r);

@@ -104,6 +104,11 @@ test_binary_paths(void **state)
 	    "shipped rules: /usr/share/fimd/rules.d\n"));
 	assert_non_null(strstr(out, "config:        /etc/fimd/fimd.json\n"));
 	assert_non_null(strstr(out, "rules:         /etc/fimd/rules.d\n"));
+	/* What it was built with: backends, digests, sinks. */
+	assert_non_null(strstr(out, "backends:      auto fanotify inotify "
+	    "none\n"));
+	assert_non_null(strstr(out, "hashes:        sha256 "));
+	assert_non_null(strstr(out, "sinks:         file syslog journald\n"));
 	assert_null(strstr(out, "/usr/local"));
 	free(out);
 	/* Nowhere in the binary either. */
