@@ -530,6 +530,35 @@ build_fimd(struct alert_stream *s, const struct alert *a, uint64_t seq,
 		    json_string(a->diff_skipped));
 }
 
+/* ECS agent: what wrote the line; its id is the host's machine id. */
+static json_t *
+build_agent(const struct alert_stream *s)
+{
+	json_t *g = json_pack("{s:s,s:s}", "type", "fimd", "version",
+	    FIMD_VERSION);
+
+	if (s->host_id[0] != '\0')
+		json_object_set_new(g, "id", json_string(s->host_id));
+	return g;
+}
+
+/* ECS rule: name, and the description and file it came from. */
+static json_t *
+build_rule(const struct rule *r)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "name", alert_json_bytes(r->name,
+	    strlen(r->name)));
+	if (r->description != NULL && r->description[0] != '\0')
+		json_object_set_new(o, "description", alert_json_bytes(
+		    r->description, strlen(r->description)));
+	if (r->pos.file != NULL)
+		json_object_set_new(o, "ruleset", alert_json_bytes(r->pos.file,
+		    strlen(r->pos.file)));
+	return o;
+}
+
 /* chain: fimd.chain, the link to the line before, or NULL for none. */
 static json_t *
 build_at(struct alert_stream *s, const struct alert *a, uint64_t seq,
@@ -545,9 +574,9 @@ build_at(struct alert_stream *s, const struct alert *a, uint64_t seq,
 	    ECS_VERSION));
 	json_object_set_new(o, "event", build_event(s, a, seq));
 	json_object_set_new(o, "host", build_host(s));
+	json_object_set_new(o, "agent", build_agent(s));
 	if (a->rule != NULL && a->rule->name != NULL)
-		json_object_set_new(o, "rule", json_pack("{s:o}", "name",
-		    alert_json_bytes(a->rule->name, strlen(a->rule->name))));
+		json_object_set_new(o, "rule", build_rule(a->rule));
 	/* file first, so a link target's escaped form can go to fimd. */
 	if (a->path != NULL)
 		json_object_set_new(o, "file", alert_file_json(s, a, fimd));

@@ -61,6 +61,30 @@ lookup_name(struct name_entry *table, uint32_t id, bool group)
 	return e->name;
 }
 
+
+/*
+ * ECS file.name, file.directory and file.extension (the name's part
+ * after its last dot, when the name neither starts nor ends with it).
+ */
+static void
+path_parts(const char *path, size_t len, json_t *f)
+{
+	const char *slash = memrchr(path, '/', len), *name, *dot;
+	size_t nlen;
+
+	if (slash == NULL || (size_t)(slash - path) + 1 >= len)
+		return;		/* "/" or not absolute: no name */
+	name = slash + 1;
+	nlen = len - (size_t)(name - path);
+	json_object_set_new(f, "name", alert_json_bytes(name, nlen));
+	json_object_set_new(f, "directory", slash == path ?
+	    json_string("/") : alert_json_bytes(path, (size_t)(slash - path)));
+	dot = memrchr(name, '.', nlen);
+	if (dot != NULL && dot != name && dot + 1 < name + nlen)
+		json_object_set_new(f, "extension", alert_json_bytes(dot + 1,
+		    nlen - (size_t)(dot + 1 - name)));
+}
+
 /* A JSON string for bytes that may not be UTF-8 (lossy when not). */
 json_t *
 alert_json_bytes(const char *s, size_t len)
@@ -134,6 +158,7 @@ alert_file_json(struct alert_stream *s, const struct alert *a, json_t *fimd)
 	char mode[8];
 
 	json_object_set_new(f, "path", alert_json_bytes(a->path, a->pathlen));
+	path_parts(a->path, a->pathlen, f);
 	if (r == NULL)
 		return f;
 	json_object_set_new(f, "type",
@@ -150,6 +175,9 @@ alert_file_json(struct alert_stream *s, const struct alert *a, json_t *fimd)
 	json_object_set_new(f, "inode", json_u64_string(r->inode));
 	json_object_set_new(f, "mtime", alert_json_time(&r->mtime));
 	json_object_set_new(f, "ctime", alert_json_time(&r->ctime));
+	if ((r->known & ATTR_BIT(ATTR_BTIME)) &&
+	    (r->btime.sec != 0 || r->btime.nsec != 0))
+		json_object_set_new(f, "created", alert_json_time(&r->btime));
 	if (r->algos != 0 && !r->hash_too_large)
 		json_object_set_new(f, "hash", build_hashes(r));
 	if (S_ISLNK(r->mode) && r->link_target != NULL) {

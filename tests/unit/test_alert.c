@@ -118,10 +118,20 @@ static const struct {
 	{ "host", JSON_OBJECT },
 	{ "host.name", JSON_STRING },
 	{ "host.id", JSON_STRING },
+	{ "agent", JSON_OBJECT },
+	{ "agent.type", JSON_STRING },
+	{ "agent.version", JSON_STRING },
+	{ "agent.id", JSON_STRING },
 	{ "rule", JSON_OBJECT },
 	{ "rule.name", JSON_STRING },
+	{ "rule.description", JSON_STRING },
+	{ "rule.ruleset", JSON_STRING },
 	{ "file", JSON_OBJECT },
 	{ "file.path", JSON_STRING },
+	{ "file.name", JSON_STRING },
+	{ "file.directory", JSON_STRING },
+	{ "file.extension", JSON_STRING },
+	{ "file.created", JSON_STRING },
 	{ "file.type", JSON_STRING },
 	{ "file.mode", JSON_STRING },
 	{ "file.uid", JSON_STRING },
@@ -229,7 +239,8 @@ static void
 check_order(json_t *o)
 {
 	static const char *const order[] = { "@timestamp", "message", "ecs",
-	    "event", "host", "rule", "file", "process", "user", "fimd" };
+	    "event", "host", "agent", "rule", "file", "process", "user",
+	    "fimd" };
 	const char *key;
 	json_t *child;
 	size_t at = 0, first = 1;
@@ -447,6 +458,72 @@ fill_simple(struct alert *a, const char *path)
 	a->rule = &test_rule;
 	a->path = path;
 	a->pathlen = strlen(path);
+}
+
+/* ---- ECS file parts, agent, rule ---- */
+
+static void
+test_ecs_parts(void **state)
+{
+	static const struct {
+		const char *path, *name, *dir, *ext;
+	} cases[] = {
+		{ "/etc/ssh/sshd_config", "sshd_config", "/etc/ssh", NULL },
+		{ "/var/backups/a.tar.gz", "a.tar.gz", "/var/backups", "gz" },
+		{ "/root/.bashrc", ".bashrc", "/root", NULL },
+		{ "/vmlinuz", "vmlinuz", "/", NULL },
+		{ "/tmp/x.", "x.", "/tmp", NULL },
+		{ "/", NULL, NULL, NULL },
+	};
+	static char description[] = "who may log in";
+	struct alert_stream *s = alert_stream_new("check", 1);
+	struct rule r = test_rule;
+	struct record rec;
+	struct alert a;
+	json_t *o;
+	size_t i;
+
+	(void)state;
+	r.description = description;
+	r.pos.file = "/etc/fimd/rules.d/10-identity.json";
+	fill_record(&rec, S_IFREG | 0644, 1, 1);
+	rec.known |= ATTR_BIT(ATTR_BTIME);
+	rec.btime.sec = 1700000000;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fill_simple(&a, cases[i].path);
+		a.action = ACTION_CREATED;
+		a.rule = &r;
+		a.new = &rec;
+		o = one_line(s, &a);
+		check_all_types(o);
+		check_order(o);
+		if (cases[i].name == NULL) {
+			assert_null(tlib_json_get(o, "file.name"));
+			assert_null(tlib_json_get(o, "file.directory"));
+		} else {
+			assert_string_equal(tlib_json_str(o, "file.name"),
+			    cases[i].name);
+			assert_string_equal(tlib_json_str(o,
+			    "file.directory"), cases[i].dir);
+		}
+		if (cases[i].ext == NULL)
+			assert_null(tlib_json_get(o, "file.extension"));
+		else
+			assert_string_equal(tlib_json_str(o,
+			    "file.extension"), cases[i].ext);
+		assert_string_equal(tlib_json_str(o, "file.created"),
+		    "2023-11-14T22:13:20.000000Z");
+		assert_string_equal(tlib_json_str(o, "agent.type"), "fimd");
+		assert_string_equal(tlib_json_str(o, "agent.version"),
+		    FIMD_VERSION);
+		assert_string_equal(tlib_json_str(o, "rule.description"),
+		    "who may log in");
+		assert_string_equal(tlib_json_str(o, "rule.ruleset"),
+		    "/etc/fimd/rules.d/10-identity.json");
+		json_decref(o);
+	}
+	record_release(&rec);
+	alert_stream_free(s);
 }
 
 static void
@@ -1298,6 +1375,7 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_seq_without_gaps);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_long_path);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_flags);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_ecs_parts);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_gap_message);
 	tests[n++] =
 	    (struct CMUnitTest)cmocka_unit_test(test_whole_tree_scope);
