@@ -46,6 +46,8 @@ json_t	*alert_json_time(const struct fimd_time *t);
 json_t	*alert_file_json(struct alert_stream *s, const struct alert *a,
 	    json_t *fimd);
 json_t	*alert_process_json(const struct procinfo *p);
+/* ECS related: the digests and user names the line mentions. */
+json_t	*alert_related_json(struct alert_stream *s, const struct alert *a);
 json_t	*alert_user_json(const struct procinfo *p);
 /* ECS package: name, version, architecture, type. */
 json_t	*alert_package_json(const struct alert *a);

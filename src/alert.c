@@ -564,7 +564,7 @@ static json_t *
 build_at(struct alert_stream *s, const struct alert *a, uint64_t seq,
     const char *chain)
 {
-	json_t *o = json_object(), *fimd = json_object();
+	json_t *o = json_object(), *fimd = json_object(), *related;
 	struct fimd_time now;
 
 	clock_wall(&now);
@@ -588,6 +588,13 @@ build_at(struct alert_stream *s, const struct alert *a, uint64_t seq,
 		if (a->proc->have_uid || a->proc->have_loginuid)
 			json_object_set_new(o, "user",
 			    alert_user_json(a->proc));
+	}
+	if (a->path != NULL) {
+		related = alert_related_json(s, a);
+		if (json_object_size(related) > 0)
+			json_object_set_new(o, "related", related);
+		else
+			json_decref(related);
 	}
 	build_fimd(s, a, seq, fimd);
 	/* Last, so a reader sees the line's own fields first. */

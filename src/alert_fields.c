@@ -149,6 +149,100 @@ build_hashes(const struct record *r)
 	return h;
 }
 
+/*
+ * ECS file.attributes from the inode flags that have a word there, and
+ * append_only, which ECS lacks and integrity monitoring needs.
+ */
+static json_t *
+build_flags(uint32_t flags)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} words[] = {
+		{ 0x00000010, "immutable" },	/* FS_IMMUTABLE_FL */
+		{ 0x00000020, "append_only" },	/* FS_APPEND_FL */
+		{ 0x00000004, "compressed" },	/* FS_COMPR_FL */
+		{ 0x00000800, "encrypted" },	/* FS_ENCRYPT_FL */
+		{ 0x00004000, "journaled" },	/* FS_JOURNAL_DATA_FL */
+	};
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		if (flags & words[i].bit)
+			json_array_append_new(a, json_string(words[i].name));
+	}
+	return a;
+}
+
+/* Each digest of r once into arr (ECS related.hash). */
+static void
+add_related_hashes(json_t *arr, const struct record *r)
+{
+	char hex[2 * HASH_MAX_SIZE + 1];
+	const json_t *v;
+	size_t j;
+	int i;
+
+	if (r == NULL || r->hash_too_large)
+		return;
+	for (i = 0; i < HASH_COUNT; i++) {
+		if (!(r->algos & HASH_BIT(i)))
+			continue;
+		hash_hex(r->md[i], hash_size((enum hash_algo)i), hex);
+		json_array_foreach(arr, j, v) {
+			if (strcmp(json_string_value(v), hex) == 0)
+				break;
+		}
+		if (j == json_array_size(arr))
+			json_array_append_new(arr, json_string(hex));
+	}
+}
+
+static void
+add_related_user(json_t *arr, const char *name)
+{
+	const json_t *v;
+	size_t j;
+
+	if (name == NULL)
+		return;
+	json_array_foreach(arr, j, v) {
+		if (strcmp(json_string_value(v), name) == 0)
+			return;
+	}
+	json_array_append_new(arr, json_string(name));
+}
+
+json_t *
+alert_related_json(struct alert_stream *s, const struct alert *a)
+{
+	json_t *o = json_object(), *h = json_array(), *u = json_array();
+	const struct record *r[2] = { a->old, a->new };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		add_related_hashes(h, r[i]);
+		if (r[i] != NULL)
+			add_related_user(u, lookup_name(s->users, r[i]->uid,
+			    false));
+	}
+	if (a->proc != NULL && a->proc->pid > 0) {
+		add_related_user(u, a->proc->user_name);
+		add_related_user(u, a->proc->login_name);
+	}
+	if (json_array_size(h) > 0)
+		json_object_set_new(o, "hash", h);
+	else
+		json_decref(h);
+	if (json_array_size(u) > 0)
+		json_object_set_new(o, "user", u);
+	else
+		json_decref(u);
+	return o;
+}
+
 json_t *
 alert_file_json(struct alert_stream *s, const struct alert *a, json_t *fimd)
 {
@@ -178,6 +272,8 @@ alert_file_json(struct alert_stream *s, const struct alert *a, json_t *fimd)
 	if ((r->known & ATTR_BIT(ATTR_BTIME)) &&
 	    (r->btime.sec != 0 || r->btime.nsec != 0))
 		json_object_set_new(f, "created", alert_json_time(&r->btime));
+	if (r->known & ATTR_BIT(ATTR_FLAGS))
+		json_object_set_new(f, "attributes", build_flags(r->flags));
 	if (r->algos != 0 && !r->hash_too_large)
 		json_object_set_new(f, "hash", build_hashes(r));
 	if (S_ISLNK(r->mode) && r->link_target != NULL) {

@@ -132,6 +132,13 @@ static const struct {
 	{ "file.directory", JSON_STRING },
 	{ "file.extension", JSON_STRING },
 	{ "file.created", JSON_STRING },
+	{ "file.attributes", JSON_ARRAY },
+	{ "file.attributes[]", JSON_STRING },
+	{ "related", JSON_OBJECT },
+	{ "related.hash", JSON_ARRAY },
+	{ "related.hash[]", JSON_STRING },
+	{ "related.user", JSON_ARRAY },
+	{ "related.user[]", JSON_STRING },
 	{ "file.type", JSON_STRING },
 	{ "file.mode", JSON_STRING },
 	{ "file.uid", JSON_STRING },
@@ -240,7 +247,7 @@ check_order(json_t *o)
 {
 	static const char *const order[] = { "@timestamp", "message", "ecs",
 	    "event", "host", "agent", "rule", "file", "process", "user",
-	    "fimd" };
+	    "related", "fimd" };
 	const char *key;
 	json_t *child;
 	size_t at = 0, first = 1;
@@ -487,8 +494,9 @@ test_ecs_parts(void **state)
 	r.description = description;
 	r.pos.file = "/etc/fimd/rules.d/10-identity.json";
 	fill_record(&rec, S_IFREG | 0644, 1, 1);
-	rec.known |= ATTR_BIT(ATTR_BTIME);
+	rec.known |= ATTR_BIT(ATTR_BTIME) | ATTR_BIT(ATTR_FLAGS);
 	rec.btime.sec = 1700000000;
+	rec.flags = 0x10 | 0x20 | 0x80000;	/* immutable, append, extents */
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		fill_simple(&a, cases[i].path);
 		a.action = ACTION_CREATED;
@@ -513,6 +521,17 @@ test_ecs_parts(void **state)
 			    "file.extension"), cases[i].ext);
 		assert_string_equal(tlib_json_str(o, "file.created"),
 		    "2023-11-14T22:13:20.000000Z");
+		assert_int_equal(json_array_size(tlib_json_get(o,
+		    "file.attributes")), 2);
+		assert_string_equal(json_string_value(json_array_get(
+		    tlib_json_get(o, "file.attributes"), 0)), "immutable");
+		assert_string_equal(json_string_value(json_array_get(
+		    tlib_json_get(o, "file.attributes"), 1)), "append_only");
+		assert_string_equal(json_string_value(json_array_get(
+		    tlib_json_get(o, "related.hash"), 0)),
+		    tlib_json_str(o, "file.hash.sha256"));
+		assert_string_equal(json_string_value(json_array_get(
+		    tlib_json_get(o, "related.user"), 0)), "root");
 		assert_string_equal(tlib_json_str(o, "agent.type"), "fimd");
 		assert_string_equal(tlib_json_str(o, "agent.version"),
 		    FIMD_VERSION);
