@@ -23,10 +23,8 @@ struct daemon_peer {
 	uint32_t uid;
 	pid_t	 pid;
 	char	 user[64];	/* "" when the uid has no name */
-	struct procinfo proc;	/* release with procinfo_release */
 };
-void	daemon_peer(struct daemon *d, const json_t *req,
-	    struct daemon_peer *ret);
+void	daemon_peer(const json_t *req, struct daemon_peer *ret);
 
 #define DAEMON_REASON_MAX	1024
 /*
@@ -35,14 +33,30 @@ void	daemon_peer(struct daemon *d, const json_t *req,
  */
 int	daemon_reason(const json_t *req, json_t *reply, const char **ret);
 /*
- * Take it, a probed covered entry (it->err -ENOENT or -ENOTDIR: gone),
- * into the baseline as accepted by who for reason (may be NULL) within
- * window (0: none), and, when alert, write the "accepted" alert (a
- * window's acceptance is summed up by its window_closed record).
- * Saving is the caller's.
+ * A run of acceptances by who, for reason (may be NULL) within window
+ * (0: none): each path is probed at once on a private engine and, when
+ * a rule covers it (or it is gone from a recorded state), taken into
+ * the baseline with an "accepted" note and, when alert, the "accepted"
+ * alert (a window's acceptance is summed up by its window_closed
+ * record instead).  Saving is the caller's.  Borrows who and reason.
  */
-void	daemon_take_accepted(struct daemon *d, const struct scan_item *it,
+struct daemon_acceptance {
+	struct daemon *d;
+	const struct daemon_peer *who;
+	const char *reason;
+	uint64_t window;
+	bool	 alert;
+	struct procinfo proc;	/* who's process, for the alerts */
+	struct scan *scan;
+	bool	 taken;		/* by the last daemon_accept_path */
+	uint64_t count;		/* paths taken in */
+};
+void	daemon_accept_begin(struct daemon_acceptance *acc, struct daemon *d,
 	    const struct daemon_peer *who, const char *reason,
 	    uint64_t window, bool alert);
+/* Whether path was taken in. */
+bool	daemon_accept_path(struct daemon_acceptance *acc, const char *path,
+	    size_t len);
+void	daemon_accept_end(struct daemon_acceptance *acc);
 
 #endif

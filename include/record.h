@@ -94,5 +94,7 @@ uint32_t record_type_from_name(const char *name);
 #define FIMD_TIME_RFC3339_LEN	48
 void	fimd_time_rfc3339(const struct fimd_time *t,
 	    char out[FIMD_TIME_RFC3339_LEN]);
+/* The same for a wall-clock time in seconds (clock_wall_s). */
+void	fimd_time_rfc3339_s(double seconds, char out[FIMD_TIME_RFC3339_LEN]);
 
 #endif

@@ -36,7 +36,7 @@ peer_comm(pid_t pid)
 }
 
 void
-daemon_peer(struct daemon *d, const json_t *req, struct daemon_peer *ret)
+daemon_peer(const json_t *req, struct daemon_peer *ret)
 {
 	const json_t *p = json_object_get(req, "peer");
 	struct passwd pw, *res = NULL;
@@ -48,17 +48,6 @@ daemon_peer(struct daemon *d, const json_t *req, struct daemon_peer *ret)
 	if (getpwuid_r(ret->uid, &pw, pwbuf, sizeof(pwbuf), &res) == 0 &&
 	    res != NULL)
 		snprintf(ret->user, sizeof(ret->user), "%s", pw.pw_name);
-	proctrack_lookup(d->procs, ret->pid, -1, 0, &ret->proc);
-	/* The peer waits for the reply: its pid is its own meanwhile. */
-	ret->proc.pid = ret->pid;
-	if (ret->proc.name == NULL)
-		ret->proc.name = peer_comm(ret->pid);
-	if (!ret->proc.have_uid) {
-		ret->proc.have_uid = true;
-		ret->proc.uid = ret->uid;
-	}
-	if (ret->proc.user_name == NULL && ret->user[0] != '\0')
-		ret->proc.user_name = xstrdup(ret->user);
 }
 
 /*
@@ -85,11 +74,15 @@ daemon_reason(const json_t *req, json_t *reply, const char **ret)
 	return 0;
 }
 
-void
-daemon_take_accepted(struct daemon *d, const struct scan_item *it,
-    const struct daemon_peer *who, const char *reason, uint64_t window,
-    bool alert)
+/*
+ * Take it, a probed covered entry (it->err -ENOENT or -ENOTDIR: gone),
+ * into the baseline as accepted, and, when asked, write its alert.
+ */
+static void
+take_accepted(struct daemon_acceptance *acc, const struct scan_item *it)
 {
+	const struct daemon_peer *who = acc->who;
+	struct daemon *d = acc->d;
 	struct record old;
 	struct alert a;
 	struct change c;
@@ -108,29 +101,92 @@ daemon_take_accepted(struct daemon *d, const struct scan_item *it,
 	    &df) && had)
 		c.diff = &df;
 	note = baseline_accept_note(who->uid, who->user[0] != '\0' ?
-	    who->user : NULL, reason, window);
-	extra = json_pack("{s:O}", "accepted", note);
-	if (gone)
+	    who->user : NULL, acc->reason, acc->window);
+	if (acc->alert) {
+		c.action = ACTION_ACCEPTED;
+		alert_from_change(&a, SOURCE_CONTROL, &c);
+		a.proc = &acc->proc;
+		a.reason = acc->reason;
+		a.fimd_extra = extra = json_pack("{s:O}", "accepted", note);
+		(void)daemon_emit(d, &a, 0);
+		json_decref(extra);
+	}
+	if (gone) {
 		(void)baseline_remove(d->b, it->path, it->len);
-	else {
+		json_decref(note);
+	} else {
 		if (c.diff != NULL)
 			baseline_put_changed(d->b, it->path, it->len, &old,
 			    &it->rec, it->rule->history);
 		else
 			baseline_put(d->b, it->path, it->len, &it->rec);
 		baseline_set_accepted(d->b, it->path, it->len, note);
-		note = NULL;
 	}
-	c.action = ACTION_ACCEPTED;
-	alert_from_change(&a, SOURCE_CONTROL, &c);
-	a.proc = &who->proc;
-	a.reason = reason;
-	a.fimd_extra = extra;
-	if (alert)
-		(void)daemon_emit(d, &a, 0);
-	json_decref(extra);
-	json_decref(note);
 	if (had)
 		record_release(&old);
 	daemon_mark_dirty(d);
+}
+
+static void
+accept_done(struct scan_item *it, void *arg)
+{
+	struct daemon_acceptance *acc = arg;
+	bool gone = it->err == -ENOENT || it->err == -ENOTDIR;
+
+	if (gone && !baseline_contains(acc->d->b, it->path, it->len))
+		return;
+	if (gone || (it->err == 0 && it->rule != NULL)) {
+		take_accepted(acc, it);
+		acc->taken = true;
+	}
+}
+
+void
+daemon_accept_begin(struct daemon_acceptance *acc, struct daemon *d,
+    const struct daemon_peer *who, const char *reason, uint64_t window,
+    bool alert)
+{
+	static const struct scan_ops ops = { .done = accept_done };
+
+	memset(acc, 0, sizeof(*acc));
+	acc->d = d;
+	acc->who = who;
+	acc->reason = reason;
+	acc->window = window;
+	acc->alert = alert;
+	procinfo_init(&acc->proc);
+	if (alert) {
+		proctrack_lookup(d->procs, who->pid, -1, 0, &acc->proc);
+		/* The peer waits for the reply: its pid is its own. */
+		acc->proc.pid = who->pid;
+		if (acc->proc.name == NULL)
+			acc->proc.name = peer_comm(who->pid);
+		if (!acc->proc.have_uid) {
+			acc->proc.have_uid = true;
+			acc->proc.uid = who->uid;
+		}
+		if (acc->proc.user_name == NULL && who->user[0] != '\0')
+			acc->proc.user_name = xstrdup(who->user);
+	}
+	/* Inline hashing on a private engine: an admin's request, rare. */
+	acc->scan = scan_new(d->rs, NULL, &ops, acc);
+}
+
+bool
+daemon_accept_path(struct daemon_acceptance *acc, const char *path,
+    size_t len)
+{
+	acc->taken = false;
+	(void)scan_one(acc->scan, path, len, NULL);
+	if (acc->taken)
+		acc->count++;
+	return acc->taken;
+}
+
+void
+daemon_accept_end(struct daemon_acceptance *acc)
+{
+	scan_free(acc->scan);
+	acc->scan = NULL;
+	procinfo_release(&acc->proc);
 }

@@ -27,14 +27,11 @@
 static json_t *
 json_time(double wall)
 {
-	struct fimd_time t;
 	char s[FIMD_TIME_RFC3339_LEN];
 
 	if (wall <= 0)
 		return json_null();
-	t.sec = (int64_t)wall;
-	t.nsec = (uint32_t)((wall - (double)t.sec) * 1e9);
-	fimd_time_rfc3339(&t, s);
+	fimd_time_rfc3339_s(wall, s);
 	return json_string(s);
 }
 
@@ -346,60 +343,34 @@ ctl_query(const json_t *req, json_t *reply, void *arg)
 	return 0;
 }
 
-struct accept_ctx {
-	struct daemon *d;
-	const struct daemon_peer *who;
-	const char *reason;
-	bool	 taken;
-};
-
-static void
-accept_done(struct scan_item *it, void *arg)
-{
-	struct accept_ctx *ac = arg;
-	bool gone = it->err == -ENOENT || it->err == -ENOTDIR;
-
-	if (gone && !baseline_contains(ac->d->b, it->path, it->len))
-		return;
-	if (gone || (it->err == 0 && it->rule != NULL)) {
-		daemon_take_accepted(ac->d, it, ac->who, ac->reason, 0, true);
-		ac->taken = true;
-	}
-}
-
 static int
 ctl_accept(const json_t *req, json_t *reply, void *arg)
 {
-	static const struct scan_ops ops = { .done = accept_done };
 	struct daemon *d = arg;
+	struct daemon_acceptance acc;
 	struct daemon_peer who;
-	struct accept_ctx ac = { .d = d, .who = &who };
 	json_t *accepted, *missing;
-	struct scan *s;
+	const char *reason;
 	struct buf p;
 	size_t i;
 	int r;
 
 	if ((r = check_paths(req, reply)) < 0 ||
-	    (r = daemon_reason(req, reply, &ac.reason)) < 0)
+	    (r = daemon_reason(req, reply, &reason)) < 0)
 		return r;
 	accepted = json_array();
 	missing = json_array();
-	daemon_peer(d, req, &who);
-	/* Inline hashing on a private engine: an admin's request, rare. */
-	s = scan_new(d->rs, NULL, &ops, &ac);
+	daemon_peer(req, &who);
+	daemon_accept_begin(&acc, d, &who, reason, 0, true);
 	buf_init(&p, BUF_MAX_DEFAULT);
 	for (i = 0; (r = request_path(req, i, &p)) != -ENOENT; i++) {
 		if (r < 0)
 			continue;
-		ac.taken = false;
-		(void)scan_one(s, p.data, p.len, NULL);
-		json_array_append_new(ac.taken ? accepted : missing,
-		    path_json(p.data, p.len));
+		json_array_append_new(daemon_accept_path(&acc, p.data,
+		    p.len) ? accepted : missing, path_json(p.data, p.len));
 	}
 	buf_release(&p);
-	scan_free(s);
-	procinfo_release(&who.proc);
+	daemon_accept_end(&acc);
 	json_object_set_new(reply, "accepted", accepted);
 	json_object_set_new(reply, "missing", missing);
 	if (json_array_size(accepted) > 0 && daemon_save(d) != EXIT_OK) {

@@ -435,7 +435,8 @@ window_tag(struct daemon *d, const struct alert *a, struct alert *t)
 	struct window *w;
 	json_t *extra;
 
-	if (d->win.set == NULL || a->rule == NULL || !window_tags(a->action) ||
+	if (d->win.set == NULL || window_count(d->win.set) == 0 ||
+	    a->rule == NULL || !window_tags(a->action) ||
 	    (w = window_covering(d->win.set, a->rule->name,
 	    clock_wall_s())) == NULL)
 		return NULL;

@@ -309,8 +309,7 @@ verb_open(struct daemon *d, const json_t *req, json_t *reply)
 		}
 		names[n++] = json_string_value(v);
 	}
-	daemon_peer(d, req, &who);
-	procinfo_release(&who.proc);
+	daemon_peer(req, &who);
 	win = window_open(d->win.set, reason, who.uid, who.user[0] != '\0' ?
 	    who.user : NULL, clock_wall_s(), secs, names, n);
 	if (win == NULL)
@@ -351,52 +350,29 @@ close_target(struct daemon *d, const json_t *req, json_t *reply, int *err)
 	return NULL;
 }
 
-struct accept_ctx {
-	struct daemon *d;
-	const struct daemon_peer *who;
-	const struct window *win;
-	long long taken;
-};
-
-static void
-accept_done(struct scan_item *it, void *arg)
-{
-	struct accept_ctx *ac = arg;
-	bool gone = it->err == -ENOENT || it->err == -ENOTDIR;
-
-	if (gone && !baseline_contains(ac->d->b, it->path, it->len))
-		return;
-	if (gone || (it->err == 0 && it->rule != NULL)) {
-		daemon_take_accepted(ac->d, it, ac->who, ac->win->reason,
-		    ac->win->id, false);
-		ac->taken++;
-	}
-}
-
 /* Take the window's changed paths in as accepted; how many were. */
 static long long
 accept_window(struct daemon *d, const struct window *win,
     const struct daemon_peer *who)
 {
-	static const struct scan_ops ops = { .done = accept_done };
-	struct accept_ctx ac = { .d = d, .who = who, .win = win };
-	struct scan *s = scan_new(d->rs, NULL, &ops, &ac);
+	struct daemon_acceptance acc;
 	const char *k;
 	json_t *v;
 	struct buf p;
 
+	daemon_accept_begin(&acc, d, who, win->reason, win->id, false);
 	buf_init(&p, BUF_MAX_DEFAULT);
 	json_object_foreach(win->paths, k, v) {
 		buf_reset(&p);
 		if (pathenc_unescape(k, strlen(k), &p) == 0)
-			(void)scan_one(s, p.data, p.len, NULL);
+			(void)daemon_accept_path(&acc, p.data, p.len);
 	}
 	buf_release(&p);
-	scan_free(s);
-	if (ac.taken > 0 && daemon_save(d) != EXIT_OK)
+	daemon_accept_end(&acc);
+	if (acc.count > 0 && daemon_save(d) != EXIT_OK)
 		log_warnx("cannot save the baseline after accepting window "
 		    "%" PRIu64, win->id);
-	return ac.taken;
+	return (long long)acc.count;
 }
 
 static int
@@ -413,11 +389,10 @@ verb_close(struct daemon *d, const json_t *req, json_t *reply)
 		    "false");
 	if ((win = close_target(d, req, reply, &r)) == NULL)
 		return r;
-	daemon_peer(d, req, &who);
+	daemon_peer(req, &who);
 	if (json_is_true(acc))
 		accepted = accept_window(d, win, &who);
 	record_closed(d, win, "closed", &who, accepted);
-	procinfo_release(&who.proc);
 	json_object_set_new(reply, "window", window_summary_json(win));
 	if (accepted >= 0)
 		json_object_set_new(reply, "accepted", json_integer(accepted));

@@ -121,6 +121,16 @@ record_type_from_name(const char *name)
 }
 
 void
+fimd_time_rfc3339_s(double seconds, char out[FIMD_TIME_RFC3339_LEN])
+{
+	struct fimd_time t;
+
+	t.sec = (int64_t)seconds;
+	t.nsec = (uint32_t)((seconds - (double)t.sec) * 1e9);
+	fimd_time_rfc3339(&t, out);
+}
+
+void
 fimd_time_rfc3339(const struct fimd_time *t, char out[FIMD_TIME_RFC3339_LEN])
 {
 	struct tm tm;

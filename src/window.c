@@ -221,12 +221,9 @@ window_count_change(struct window *w, const char *rule, const char *writer,
 static json_t *
 time_json(double wall)
 {
-	struct fimd_time t;
 	char s[FIMD_TIME_RFC3339_LEN];
 
-	t.sec = (int64_t)wall;
-	t.nsec = (uint32_t)((wall - (double)t.sec) * 1e9);
-	fimd_time_rfc3339(&t, s);
+	fimd_time_rfc3339_s(wall, s);
 	return json_string(s);
 }
 
@@ -241,8 +238,9 @@ rules_json(const struct window *w)
 	return a;
 }
 
-json_t *
-window_tag_json(const struct window *w)
+/* The members the tag and the file share: which window, why, whose. */
+static json_t *
+who_json(const struct window *w)
 {
 	json_t *o = json_object();
 
@@ -251,6 +249,14 @@ window_tag_json(const struct window *w)
 	json_object_set_new(o, "uid", json_integer((json_int_t)w->uid));
 	if (w->user != NULL)
 		json_object_set_new(o, "user", json_string(w->user));
+	return o;
+}
+
+json_t *
+window_tag_json(const struct window *w)
+{
+	json_t *o = who_json(w);
+
 	json_object_set_new(o, "opened", time_json(w->opened));
 	if (w->expires > 0)
 		json_object_set_new(o, "expires", time_json(w->expires));
@@ -277,13 +283,8 @@ window_summary_json(const struct window *w)
 static json_t *
 window_file_json(const struct window *w)
 {
-	json_t *o = json_object();
+	json_t *o = who_json(w);
 
-	json_object_set_new(o, "id", json_integer((json_int_t)w->id));
-	json_object_set_new(o, "reason", json_string(w->reason));
-	json_object_set_new(o, "uid", json_integer((json_int_t)w->uid));
-	if (w->user != NULL)
-		json_object_set_new(o, "user", json_string(w->user));
 	json_object_set_new(o, "opened_s", json_real(w->opened));
 	json_object_set_new(o, "expires_s", json_real(w->expires));
 	json_object_set_new(o, "rules", rules_json(w));

@@ -321,27 +321,16 @@ void
 tdaemon_fimd(struct tdaemon *d, struct tlib_run *r, const char *mode,
     const char *arg1, const char *arg2)
 {
-	const char *args[16];
+	const char *argv[4];
 	int n = 0;
 
-	args[n++] = mode;
-	args[n++] = "-c";
-	args[n++] = d->conf;
-	args[n++] = "-r";
-	args[n++] = d->rules;
-	args[n++] = "-b";
-	args[n++] = d->baseline;
-	args[n++] = "-a";
-	args[n++] = d->alerts;
-	args[n++] = "-s";
-	args[n++] = d->sock;
+	argv[n++] = mode;
 	if (arg1 != NULL)
-		args[n++] = arg1;
+		argv[n++] = arg1;
 	if (arg2 != NULL)
-		args[n++] = arg2;
-	args[n] = NULL;
-	tlib_run_fimd(r, 120, args);
-	assert_false(r->timed_out);
+		argv[n++] = arg2;
+	argv[n] = NULL;
+	tdaemon_fimdv(d, r, argv);
 }
 
 void
