@@ -88,7 +88,7 @@ SUBST := sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	-e 's|@DATADIR@|$(DATADIR)|g' -e 's|@UNITDIR@|$(UNITDIR)|g'
 
 .PHONY: all check check-unit check-scenario sanitize lint install uninstall \
-	deps bench clean tests fuzz fuzz-build man FORCE
+	deps bench clean tests fuzz fuzz-build man deb FORCE
 
 all: $(O)/fimd
 
@@ -239,6 +239,11 @@ install: $(O)/fimd $(MAN_OUT)
 	install -m 0644 packaging/fimd.tmpfiles $(DESTDIR)$(TMPFILESDIR)/fimd.conf
 	$(SUBST) packaging/fimd.logrotate.in > $(DESTDIR)$(LOGROTATEDIR)/fimd
 	chmod 0644 $(DESTDIR)$(LOGROTATEDIR)/fimd
+	@# The administrator's file: written only where there is none yet.
+	test -e $(DESTDIR)$(SYSCONFDIR)/fimd/fimd.json || { \
+		$(SUBST) packaging/fimd.json.in \
+		    > $(DESTDIR)$(SYSCONFDIR)/fimd/fimd.json && \
+		chmod 0644 $(DESTDIR)$(SYSCONFDIR)/fimd/fimd.json; }
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/fimd
@@ -250,6 +255,39 @@ uninstall:
 		fimd-check.service fimd-check.timer)
 	rm -f $(DESTDIR)$(TMPFILESDIR)/fimd.conf
 	rm -f $(DESTDIR)$(LOGROTATEDIR)/fimd
+	@echo "uninstall: $(DESTDIR)$(SYSCONFDIR)/fimd kept (configuration)"
+
+# The Debian package, built by dpkg-buildpackage and debhelper (debian/)
+# in a copy of the tree under $(DEB_O), so that what they write (the
+# package and its .changes beside the tree, debian/fimd/ and friends in
+# it) stays in the object directory; then lintian, which must report no
+# error or warning (debian/fimd.lintian-overrides says why for the two
+# it would).  The outer make's flags and variables are dropped (make puts
+# those of its command line in the environment too): the package is
+# built with debian/rules' directories and flags, and dpkg-buildpackage
+# runs its own make with DEB_JOBS jobs.  An O=dir here must not reach
+# the inner `make clean`, which would remove the copy.
+DEB_O      := $(O)/deb
+DEB_JOBS   ?= 2
+DEB_SRC    := Makefile README.md debian include man packaging rules src
+DEB_UNSET  := MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES O PREFIX SBINDIR \
+	MANDIR DATADIR SYSCONFDIR UNITDIR TMPFILESDIR LOGROTATEDIR DESTDIR \
+	SANITIZE WERROR CC CFLAGS LDFLAGS
+DEB_ARCH    = $(shell dpkg-architecture -qDEB_HOST_ARCH)
+DEB_FILE    = $(DEB_O)/fimd_$(VERSION)_$(DEB_ARCH).deb
+
+deb:
+	@v=$$(dpkg-parsechangelog -l debian/changelog -S Version); \
+	if [ "$$v" != "$(VERSION)" ]; then \
+		echo "deb: debian/changelog is at $$v, the Makefile at" \
+		    "$(VERSION)" >&2; exit 1; fi
+	rm -rf $(DEB_O)
+	mkdir -p $(DEB_O)/fimd-$(VERSION)
+	cp -R $(DEB_SRC) $(DEB_O)/fimd-$(VERSION)/
+	cd $(DEB_O)/fimd-$(VERSION) && env $(DEB_UNSET:%=-u %) \
+		dpkg-buildpackage -b -us -uc -j$(DEB_JOBS)
+	lintian --fail-on error,warning $(DEB_FILE)
+	@echo "deb: $(DEB_FILE)"
 
 deps:
 	scripts/deps.sh

@@ -6,13 +6,16 @@ libssl-dev libjansson-dev libevent-dev libcmocka-dev zlib1g-dev
 attr acl libcap2-bin e2fsprogs procps util-linux time python3
 inotify-tools valgrind mandoc rsyslog logrotate aide git tar sed coreutils
 clang libclang-rt-14-dev
-sysfsutils systemd binutils"
+sysfsutils systemd binutils
+dpkg-dev build-essential debhelper lintian"
 # libclang-rt-14-dev holds libFuzzer and the sanitizer runtimes for
 # `make fuzz`; clang only recommends it, and recommends are not installed.
 # sysfsutils is the small package (a binary, two conffiles) that t500
 # reinstalls, overwrites and edits to test package verdicts on real dpkg.
 # systemd is for `systemd-analyze verify` of the units in `make lint`,
 # binutils for the strings(1) that t900 runs over the installed binary.
+# dpkg-dev, build-essential (which dpkg-buildpackage checks for) and
+# debhelper build the package of `make deb` and t910, lintian checks it.
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps.sh: run as root (apt-get)" >&2
 	exit 1

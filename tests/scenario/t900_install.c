@@ -2,8 +2,9 @@
  * 9xx: installation.  The group builds the tree once into its own object
  * directory and runs `make install DESTDIR=... PREFIX=/usr`, as a package
  * build does, then asserts on what landed there: the binary's compiled-in
- * paths (fimd --version), the man pages, the units, and that a change of
- * prefix rebuilds the binary while an unchanged one rebuilds nothing.
+ * paths (fimd --version), the man pages, the units, the configuration
+ * file (kept when it exists), and that a change of prefix rebuilds the
+ * binary while an unchanged one rebuilds nothing.
  * The source tree is $FIMD_SRCDIR (default "."); it is only read.
  */
 #include <stdio.h>
@@ -180,6 +181,39 @@ test_units(void **state)
 }
 
 /*
+ * The configuration file (a conffile in the package) names the
+ * configured rules directory and is valid; an install over an edited one
+ * leaves it as the administrator wrote it.
+ */
+static void
+test_config_file(void **state)
+{
+	char *conf = tlib_fmt("%s/etc/fimd/fimd.json", in.dest);
+	char *text, *out = NULL, *args;
+
+	(void)state;
+	text = dest_file("/etc/fimd/fimd.json");
+	assert_non_null(strstr(text, "\"rules\": \"/etc/fimd/rules.d\""));
+	assert_null(strstr(text, "@SYSCONFDIR@"));
+	free(text);
+	assert_int_equal(tlib_sh_out(&out, "'%s' --validate -q -c '%s' "
+	    "-r '%s/etc/fimd/rules.d' --shipped-rules "
+	    "'%s/usr/share/fimd/rules.d' 2>&1", in.fimd, conf, in.dest,
+	    in.dest), 0);
+	assert_string_equal(out, "");
+	free(out);
+	tlib_write(conf, "{\"workers\": 1}\n", (size_t)-1);
+	args = tlib_fmt("install DESTDIR='%s' PREFIX=/usr", in.dest);
+	assert_int_equal(make_out(&out, args), 0);
+	free(out);
+	free(args);
+	text = dest_file("/etc/fimd/fimd.json");
+	assert_string_equal(text, "{\"workers\": 1}\n");
+	free(text);
+	free(conf);
+}
+
+/*
  * What ExecStartPre runs, on the installed rules: silent with -q, one
  * summary line by default, the overlap notes with -v.
  */
@@ -241,6 +275,7 @@ main(void)
 		cmocka_unit_test(test_binary_paths),
 		cmocka_unit_test(test_man_pages),
 		cmocka_unit_test(test_units),
+		cmocka_unit_test(test_config_file),
 		cmocka_unit_test(test_validate_installed),
 		cmocka_unit_test(test_prefix_change),
 	};
