@@ -7,8 +7,9 @@
  * unit is enabled (deb-systemd-helper, with no systemd running) and the
  * check's timer is not, that tmpfiles made /var/log/fimd, that the
  * installed binary validates its installed rules and writes its baseline
- * at the installed path, and that a purge removes the package and what
- * fimd made at run time.  The package is purged before (a leftover of an
+ * at the installed path, that installing again keeps an edited conffile
+ * and a unit the administrator disabled, and that a purge removes the
+ * package and what fimd made at run time.  The package is purged before (a leftover of an
  * earlier run) and after, also when a test failed.  Files of a fimd that
  * dpkg did not install stop the group instead: the purge would take
  * them.  Needs root.  The source tree is $FIMD_SRCDIR (default "."); it
@@ -274,6 +275,10 @@ test_files(void **state)
 	free(list);
 	assert_int_equal(stat("/usr/sbin/fimd", &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0755);
+	/* Every file as the package's md5sums say. */
+	assert_int_equal(tlib_sh_out(&out, "dpkg --verify fimd 2>&1"), 0);
+	assert_string_equal(out, "");
+	free(out);
 	assert_int_equal(tlib_sh_out(&out, "dpkg-query -W "
 	    "-f='${Conffiles}' fimd"), 0);
 	assert_non_null(strstr(out, " /etc/fimd/fimd.json "));
@@ -312,7 +317,15 @@ test_unit_enabled(void **state)
 	buf[n] = '\0';
 	assert_string_equal(buf, "/lib/systemd/system/fimd.service");
 	assert_int_not_equal(lstat(TIMER_WANTS, &st), 0);
-	assert_null(strstr(d.install_out, "error"));
+	if (access("/run/systemd/system", F_OK) == 0) {
+		/* Under a running systemd the package started it. */
+		assert_int_equal(tlib_sh("systemctl is-active --quiet "
+		    "fimd.service"), 0);
+	} else {
+		/* Nothing to start, and nothing failed for want of it. */
+		assert_null(strstr(d.install_out, "error"));
+		assert_null(strstr(d.install_out, "fail"));
+	}
 	assert_int_equal(stat("/var/log/fimd", &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0750);
 	assert_int_equal(tlib_sh("test \"$(stat -c %%U:%%G /var/log/fimd)\" = "
@@ -359,6 +372,50 @@ test_validate_init(void **state)
 	free(out);
 }
 
+/*
+ * Installed again over an edited conffile and a unit the administrator
+ * disabled: dpkg keeps the file as edited (the package's is unchanged,
+ * so it does not ask), deb-systemd-helper leaves the unit disabled
+ * (systemctl disable works without a running systemd), and the baseline
+ * stays.
+ */
+static void
+test_reinstall(void **state)
+{
+	static const char conf[] = "{\n\t\"workers\": 1\n}\n";
+	char *out = NULL, *args, *text;
+	struct stat st;
+
+	(void)state;
+	tlib_require_root("t910 installs a package");
+	tlib_write("/etc/fimd/fimd.json", conf, (size_t)-1);
+	assert_int_equal(tlib_sh("systemctl disable fimd.service "
+	    ">/dev/null 2>&1"), 0);
+	assert_int_not_equal(lstat(WANTS, &st), 0);
+	args = tlib_fmt("-i '%s'", d.deb);
+	if (dpkg_out(&out, args) != 0)
+		fail_msg("dpkg -i again failed:\n%s", out);
+	free(args);
+	free(out);
+	text = tlib_read("/etc/fimd/fimd.json", NULL);
+	assert_non_null(text);
+	assert_string_equal(text, conf);
+	free(text);
+	assert_int_not_equal(lstat(WANTS, &st), 0);
+	assert_int_equal(stat("/var/lib/fimd/baseline.json", &st), 0);
+	assert_int_equal(tlib_sh_out(&out, "/usr/sbin/fimd --validate -q "
+	    "2>&1"), 0);
+	assert_string_equal(out, "");
+	free(out);
+	/*
+	 * dpkg sees an edited conffile, nothing else (Debian 12's dpkg
+	 * exits 0 on differences; the output is the verdict).
+	 */
+	assert_int_equal(tlib_sh_out(&out, "dpkg --verify fimd 2>&1"), 0);
+	assert_string_equal(out, "??5?????? c /etc/fimd/fimd.json\n");
+	free(out);
+}
+
 /* A purge takes the package, its conffiles and what fimd made. */
 static void
 test_purge(void **state)
@@ -392,6 +449,7 @@ main(void)
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_unit_enabled),
 		cmocka_unit_test(test_validate_init),
+		cmocka_unit_test(test_reinstall),
 		cmocka_unit_test(test_purge),
 	};
 
