@@ -210,11 +210,15 @@ int	alert_line(struct alert_stream *s, const struct alert *a,
 	    const char *chain, struct buf *out);
 /*
  * A human line (no newline) for an alert object as alert_build makes it:
- * "2026-11-24 11:24:06 high updated /etc/passwd (hash, size) by vi[42]".
- * With verbose, one extra indented line per change ("  size: 1 -> 2").
- * Appends to out; returns 0 or -ENOSPC.
+ * "2026-11-24 11:24:06 +0000 high updated /etc/passwd (hash, size) by
+ * vi[42]", the time in local time with its offset (timefmt.h), in UTC
+ * with ALERT_HUMAN_UTC.  With ALERT_HUMAN_VERBOSE, one extra indented
+ * line per change ("  size: 1 -> 2").  Appends to out; returns 0 or
+ * -ENOSPC.
  */
-int	alert_human(const json_t *alert, bool verbose, struct buf *out);
+#define ALERT_HUMAN_VERBOSE	0x1u
+#define ALERT_HUMAN_UTC		0x2u
+int	alert_human(const json_t *alert, unsigned flags, struct buf *out);
 
 const char *alert_action_name(enum alert_action a);
 /* Whether a is a record of the daemon's life (started, stopped, ...). */

@@ -58,6 +58,7 @@ struct fimd_config {
 	char	*tail_prefix;
 	char	*tail_since;
 	bool	 follow;
+	bool	 utc;		/* --utc: human times in UTC */
 	char	*verify_key;	/* --verify --key FILE, or NULL */
 	/* --accept, --window, --query --history */
 	char	*reason;	/* --reason, or NULL */

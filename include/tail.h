@@ -9,7 +9,10 @@
  * so a rename (logrotate's create) or a truncation (copytruncate, even
  * when the file grew past the old size again) is noticed; after a
  * rename the old descriptor is read to its end before the new file is
- * taken, so no line is lost or read twice.  Lines that are not JSON
+ * taken, so no line is lost or read twice.  With a start time, the
+ * rotations before the file (path.N ... path.1, each plain or .gz, oldest
+ * first; those last written before the start are not opened) are read
+ * first, so --since spans logrotate's rotations.  Lines that are not JSON
  * objects are skipped with a note on stderr.  What to do with a kept line
  * is the caller's callback, so this module prints nothing itself.
  */
@@ -34,8 +37,9 @@ struct tail_filter {
 
 /*
  * Fill f from the --tail options (each may be NULL).  since is an RFC 3339
- * time or a duration before now.  Returns 0, or -EINVAL with *errmsg set
- * to a static description of what is wrong.
+ * time (timefmt.h) or a duration before now; with it, tail_run reads the
+ * file's rotations first.  Returns 0, or -EINVAL with *errmsg set to a
+ * static description of what is wrong.
  */
 int	tail_filter_init(struct tail_filter *f, const char *rule,
 	    const char *severity, const char *prefix, const char *since,
@@ -43,12 +47,6 @@ int	tail_filter_init(struct tail_filter *f, const char *rule,
 void	tail_filter_release(struct tail_filter *f);
 /* Whether the alert object passes the filter. */
 bool	tail_filter_match(const struct tail_filter *f, const json_t *alert);
-
-/*
- * RFC 3339 ("2026-11-24T11:24:06.123456Z", "...+02:00") or a bare date
- * (midnight UTC) to microseconds since the epoch.  0 or -EINVAL.
- */
-int	tail_parse_time(const char *s, int64_t *ret_us);
 
 struct tail_ops {
 	/*

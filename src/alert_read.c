@@ -12,6 +12,7 @@
 
 #include "alert.h"
 #include "pathenc.h"
+#include "timefmt.h"
 #include "xmalloc.h"
 
 /* How much of an alert file's end is read first, and at most. */
@@ -38,18 +39,22 @@ add_visible(struct buf *out, const char *s)
 	return pathenc_visible(s, strlen(s), out);
 }
 
-/* "2026-11-24T11:24:06.123456Z" as "2026-11-24 11:24:06". */
+/*
+ * "2026-11-24T11:24:06.123456Z" as "2026-11-24 13:24:06 +0200" (local) or
+ * "2026-11-24 11:24:06 UTC"; a stamp that does not parse is shown as is.
+ */
 static int
-add_time(struct buf *out, const char *ts)
+add_time(struct buf *out, const char *ts, bool utc)
 {
-	char t[20];
+	char t[TIMEFMT_HUMAN_LEN];
+	int64_t us;
 
-	if (ts == NULL || strlen(ts) < 19)
+	if (ts == NULL)
 		return buf_adds(out, "-");
-	memcpy(t, ts, 19);
-	t[10] = ' ';
-	t[19] = '\0';
-	return add_visible(out, t);
+	if (timefmt_parse(ts, &us) < 0)
+		return add_visible(out, ts);
+	timefmt_human(us, utc, t);
+	return buf_adds(out, t);
 }
 
 static int
@@ -188,7 +193,7 @@ is_state(const char *action)
 }
 
 int
-alert_human(const json_t *alert, bool verbose, struct buf *out)
+alert_human(const json_t *alert, unsigned flags, struct buf *out)
 {
 	const json_t *fimd = json_object_get(alert, "fimd");
 	const char *action = get_str(alert, "event", "action");
@@ -201,7 +206,8 @@ alert_human(const json_t *alert, bool verbose, struct buf *out)
 
 	if (action == NULL)
 		action = "?";
-	r |= add_time(out, get_str(alert, "@timestamp", NULL));
+	r |= add_time(out, get_str(alert, "@timestamp", NULL),
+	    (flags & ALERT_HUMAN_UTC) != 0);
 	r |= buf_addc(out, ' ');
 	r |= add_visible(out, sev != NULL ? sev : "info");
 	r |= buf_addc(out, ' ');
@@ -246,7 +252,7 @@ alert_human(const json_t *alert, bool verbose, struct buf *out)
 		    json_integer_value(json_object_get(json_object_get(fimd,
 		    "window"), "id")));
 	r |= add_process(out, alert);
-	if (verbose)
+	if (flags & ALERT_HUMAN_VERBOSE)
 		r |= add_verbose(out, alert);
 out:
 	if (r != 0) {

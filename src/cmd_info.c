@@ -15,11 +15,16 @@
 #include "buf.h"
 #include "cmd.h"
 #include "cmdutil.h"
+#include "control.h"
 #include "exitcode.h"
 #include "log.h"
 #include "pathenc.h"
 #include "record.h"
 #include "rules.h"
+#include "xmalloc.h"
+
+/* A running daemon answers status at once; do not wait long for one. */
+#define EXPLAIN_TIMEOUT_MS	2000
 
 int
 cmd_validate(const struct fimd_config *c)
@@ -150,9 +155,37 @@ fs_realtime_note(const char *path)
 	}
 }
 
+/*
+ * What the running daemon says about itself: with backend auto its
+ * choice depends on the kernel, the filesystem and its privileges, so its
+ * word beats a guess.  backend NULL when no daemon answers.
+ */
+struct running {
+	char	*backend;
+	long long pid;
+};
+
 static void
-explain_watch(const struct fimd_config *c, const struct rule *rule,
-    const char *path)
+running_ask(const struct fimd_config *c, struct running *run)
+{
+	json_t *req = json_object(), *reply = NULL;
+	const char *backend;
+
+	memset(run, 0, sizeof(*run));
+	json_object_set_new(req, "verb", json_string("status"));
+	if (control_request(c->socket_path, req, EXPLAIN_TIMEOUT_MS,
+	    &reply) == 0 && (backend = json_string_value(json_object_get(
+	    reply, "backend"))) != NULL) {
+		run->backend = xstrdup(backend);
+		run->pid = json_integer_value(json_object_get(reply, "pid"));
+	}
+	json_decref(reply);
+	json_decref(req);
+}
+
+static void
+explain_watch(const struct fimd_config *c, const struct running *run,
+    const struct rule *rule, const char *path)
 {
 	const char *note;
 
@@ -161,22 +194,27 @@ explain_watch(const struct fimd_config *c, const struct rule *rule,
 	if (!rule->realtime)
 		printf("  watched: no (realtime false); rescanned every "
 		    "%llu s\n", (unsigned long long)rule->rescan);
+	else if (run->backend != NULL)
+		printf("  watched: by the %s backend (of the running daemon, "
+		    "pid %lld); also rescanned every %llu s\n", run->backend,
+		    run->pid, (unsigned long long)rule->rescan);
 	else if (c->backend == BACKEND_NONE)
 		printf("  watched: no (backend none); rescanned every %llu s\n",
 		    (unsigned long long)rule->rescan);
 	else
 		printf("  watched: by the %s backend%s; also rescanned every "
-		    "%llu s\n", config_backend_name(c->backend),
+		    "%llu s (no daemon answers on %s)\n",
+		    config_backend_name(c->backend),
 		    c->backend == BACKEND_AUTO ? " (fanotify as root on a "
 		    "filesystem with file handles, else inotify)" : "",
-		    (unsigned long long)rule->rescan);
+		    (unsigned long long)rule->rescan, c->socket_path);
 	if ((note = fs_realtime_note(path)) != NULL)
 		printf("  note: %s\n", note);
 }
 
 static void
-explain_one(const struct fimd_config *c, const struct ruleset *rs,
-    const struct baseline *b, const char *arg)
+explain_one(const struct fimd_config *c, const struct running *run,
+    const struct ruleset *rs, const struct baseline *b, const char *arg)
 {
 	const struct rule *rule;
 	struct record rec;
@@ -196,7 +234,7 @@ explain_one(const struct fimd_config *c, const struct ruleset *rs,
 	if (out.len > 0 && out.data[out.len - 1] != '\n')
 		putchar('\n');
 	rule = ruleset_match(rs, path.data, path.len, is_dir, NULL);
-	explain_watch(c, rule, path.data);
+	explain_watch(c, run, rule, path.data);
 	if (b != NULL && baseline_get(b, path.data, path.len, &rec) == 0) {
 		printf("  in the baseline:\n");
 		cmd_print_record(stdout, path.data, path.len, &rec);
@@ -211,6 +249,7 @@ out:
 int
 cmd_explain(const struct fimd_config *c)
 {
+	struct running run;
 	struct ruleset *rs;
 	struct chain_key *key;
 	struct baseline *b = NULL;
@@ -228,8 +267,10 @@ cmd_explain(const struct fimd_config *c)
 		b = NULL;	/* --explain works without a baseline */
 	diag_release(&d);
 	chain_key_free(key);
+	running_ask(c, &run);
 	for (i = 0; i < c->noperands; i++)
-		explain_one(c, rs, b, c->operands[i]);
+		explain_one(c, &run, rs, b, c->operands[i]);
+	free(run.backend);
 	baseline_free(b);
 	ruleset_free(rs);
 	return EXIT_OK;

@@ -176,7 +176,8 @@ report_change(struct scan_run *sr, const struct change *cc,
 		return;
 	}
 	obj = alert_build(sr->alerts, &a);
-	(void)alert_human(obj, true, &sr->line);
+	(void)alert_human(obj, ALERT_HUMAN_VERBOSE |
+	    (sr->cfg->utc ? ALERT_HUMAN_UTC : 0), &sr->line);
 	json_decref(obj);
 	printf("%s\n", sr->line.data);
 }

@@ -29,7 +29,9 @@ print_alert(const char *raw, size_t len, const json_t *alert, void *arg)
 		fwrite(raw, 1, len, stdout);
 	else {
 		buf_reset(&o->line);
-		(void)alert_human(alert, o->c->verbosity > 0, &o->line);
+		(void)alert_human(alert, (o->c->verbosity > 0 ?
+		    ALERT_HUMAN_VERBOSE : 0) | (o->c->utc ? ALERT_HUMAN_UTC :
+		    0), &o->line);
 		fwrite(o->line.data, 1, o->line.len, stdout);
 	}
 	putchar('\n');

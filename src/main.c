@@ -88,6 +88,7 @@ enum {
 	OPT_SEVERITY,
 	OPT_PREFIX,
 	OPT_SINCE,
+	OPT_UTC,
 	OPT_VERIFY,
 	OPT_KEY,
 	OPT_WINDOW,
@@ -123,6 +124,7 @@ static const struct option longopts[] = {
 	{ "severity", required_argument, NULL, OPT_SEVERITY },
 	{ "prefix", required_argument, NULL, OPT_PREFIX },
 	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "utc", no_argument, NULL, OPT_UTC },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "config", required_argument, NULL, 'c' },
@@ -163,6 +165,7 @@ struct flags {
 	const char *severity;
 	const char *prefix;
 	const char *since;
+	bool	 utc;
 	const char *key;
 	const char *window;	/* --window's action */
 	bool	 window_accept;	/* --accept beside --window */
@@ -193,7 +196,8 @@ usage(FILE *f)
 	    "[--json] [options]\n"
 	    "       fimd --tail [-f] [--json] [--rule name] "
 	    "[--severity level]\n"
-	    "                   [--prefix path] [--since time] [options]\n"
+	    "                   [--prefix path] [--since time] [--utc] "
+	    "[options]\n"
 	    "       fimd --verify [--key file] file ... [options]\n"
 	    "       fimd --version | --help\n"
 	    "options: [-c config] [-r rules] [--shipped-rules dir] "
@@ -346,6 +350,7 @@ parse_option(struct flags *fl, int ch, const char *arg)
 	case OPT_SEVERITY: fl->severity = arg; return 0;
 	case OPT_PREFIX: fl->prefix = arg; return 0;
 	case OPT_SINCE: fl->since = arg; return 0;
+	case OPT_UTC: fl->utc = true; return 0;
 	case 'V': return set_mode(fl, MODE_VERSION);
 	case 'h': return set_mode(fl, MODE_HELP);
 	case 'c': fl->config = arg; return 0;
@@ -443,6 +448,7 @@ load_config(struct fimd_config *c, const struct flags *fl)
 	replace(&c->tail_severity, fl->severity);
 	replace(&c->tail_prefix, fl->prefix);
 	replace(&c->tail_since, fl->since);
+	c->utc = fl->utc;
 	replace(&c->verify_key, fl->key);
 	replace(&c->reason, fl->reason);
 	replace(&c->window_action, fl->window);

@@ -13,11 +13,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "buf.h"
 #include "parse.h"
 #include "pathenc.h"
 #include "severity.h"
 #include "tail.h"
+#include "timefmt.h"
 #include "xmalloc.h"
 
 /* One alert line longer than this is skipped. */
@@ -26,108 +29,6 @@
 #define TAIL_FINGERPRINT 64
 
 /* ---- filter ---- */
-
-/* n digits at *sp into *ret; advances *sp. */
-static bool
-digits(const char **sp, int n, int *ret)
-{
-	const char *s = *sp;
-	int i, v = 0;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (s[i] - '0');
-	}
-	*sp = s + n;
-	*ret = v;
-	return true;
-}
-
-static bool
-expect(const char **sp, char c)
-{
-	if (**sp != c)
-		return false;
-	(*sp)++;
-	return true;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t
-days_from_civil(int y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static int
-days_in_month(int y, int m)
-{
-	static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
-	    30, 31 };
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	return m == 2 && leap ? 29 : dm[m - 1];
-}
-
-int
-tail_parse_time(const char *s, int64_t *ret_us)
-{
-	int y, mo, d, h = 0, mi = 0, sec = 0, oh, om, sign;
-	int64_t us = 0, scale = 100000, t;
-
-	if (!digits(&s, 4, &y) || !expect(&s, '-') || !digits(&s, 2, &mo) ||
-	    !expect(&s, '-') || !digits(&s, 2, &d))
-		return -EINVAL;
-	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
-		return -EINVAL;
-	t = days_from_civil(y, mo, d) * 86400;
-	if (*s == '\0') {
-		*ret_us = t * 1000000;
-		return 0;
-	}
-	if (*s != 'T' && *s != 't' && *s != ' ')
-		return -EINVAL;
-	s++;
-	if (!digits(&s, 2, &h) || !expect(&s, ':') || !digits(&s, 2, &mi) ||
-	    !expect(&s, ':') || !digits(&s, 2, &sec))
-		return -EINVAL;
-	/* 60: a leap second, counted as the next second's start. */
-	if (h > 23 || mi > 59 || sec > 60)
-		return -EINVAL;
-	if (*s == '.') {
-		s++;
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		for (; *s >= '0' && *s <= '9'; s++) {
-			us += (*s - '0') * scale;
-			scale /= 10;
-		}
-	}
-	t += h * 3600 + mi * 60 + sec;
-	if (*s == 'Z' || *s == 'z')
-		s++;
-	else if (*s == '+' || *s == '-') {
-		sign = *s == '+' ? 1 : -1;
-		s++;
-		if (!digits(&s, 2, &oh) || !expect(&s, ':') ||
-		    !digits(&s, 2, &om) || oh > 23 || om > 59)
-			return -EINVAL;
-		t -= sign * (oh * 3600 + om * 60);
-	} else
-		return -EINVAL;
-	if (*s != '\0')
-		return -EINVAL;
-	*ret_us = t * 1000000 + us;
-	return 0;
-}
 
 int
 tail_filter_init(struct tail_filter *f, const char *rule,
@@ -149,7 +50,7 @@ tail_filter_init(struct tail_filter *f, const char *rule,
 		f->min_severity = s;
 	}
 	if (since != NULL) {
-		if (tail_parse_time(since, &f->since_us) < 0) {
+		if (timefmt_parse(since, &f->since_us) < 0) {
 			if (parse_duration(since, &secs) < 0 ||
 			    secs > (uint64_t)INT32_MAX * 100) {
 				*errmsg = "--since: not an RFC 3339 time "
@@ -263,7 +164,7 @@ tail_filter_match(const struct tail_filter *f, const json_t *alert)
 	if (f->has_since) {
 		v = json_object_get(alert, "@timestamp");
 		if (!json_is_string(v) ||
-		    tail_parse_time(json_string_value(v), &t) < 0 ||
+		    timefmt_parse(json_string_value(v), &t) < 0 ||
 		    t < f->since_us)
 			return false;
 	}
@@ -542,6 +443,84 @@ idle(const struct tail_ops *ops)
 	return ops->idle != NULL && ops->idle(ops->arg) != 0;
 }
 
+/* ---- rotated files, for a start time ---- */
+
+/* Rotations looked for: logrotate's "rotate" count rarely passes 100. */
+#define TAIL_MAX_ROTATED	1000
+
+/*
+ * path.n, else path.n.gz, into name; whether either exists (its stat in
+ * st).  logrotate's delaycompress leaves .1 plain and .2 on compressed.
+ */
+static bool
+rotated_name(const char *path, unsigned n, struct buf *name, struct stat *st)
+{
+	buf_reset(name);
+	if (buf_addf(name, "%s.%u", path, n) < 0)
+		return false;
+	if (stat(name->data, st) == 0)
+		return true;
+	return buf_adds(name, ".gz") == 0 && stat(name->data, st) == 0;
+}
+
+/* One rotated file, plain or gzip (zlib reads both), through the filter. */
+static int
+read_rotated(struct reader *rd, const char *name)
+{
+	char chunk[65536];
+	gzFile gz;
+	int fd, n, err;
+
+	if ((fd = open(name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if ((gz = gzdopen(fd, "rb")) == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	rd->path = name;
+	rd->lineno = 0;
+	while (!rd->stop && (n = gzread(gz, chunk, sizeof(chunk))) > 0)
+		feed(rd, chunk, (size_t)n);
+	(void)gzerror(gz, &err);
+	if (err != Z_OK && err != Z_BUF_ERROR && !rd->stop)
+		fprintf(stderr, "fimd: %s: %s, the rest skipped\n", name,
+		    gzerror(gz, &err));
+	flush_partial(rd);
+	gzclose(gz);
+	return 0;
+}
+
+/*
+ * Before path itself, its rotations, oldest first; one last written
+ * before the start time holds nothing newer and is not opened.
+ */
+static int
+read_rotations(struct reader *rd)
+{
+	const char *path = rd->path;
+	struct buf name;
+	struct stat st;
+	unsigned n, last = 0;
+	int r = 0;
+
+	buf_init(&name, BUF_MAX_DEFAULT);
+	while (last < TAIL_MAX_ROTATED && rotated_name(path, last + 1,
+	    &name, &st))
+		last++;
+	for (n = last; n >= 1 && r == 0 && !rd->stop; n--) {
+		if (!rotated_name(path, n, &name, &st) || !S_ISREG(st.st_mode))
+			continue;
+		if ((int64_t)st.st_mtime * 1000000 + 999999 <
+		    rd->f->since_us)
+			continue;
+		r = read_rotated(rd, name.data);
+	}
+	rd->path = path;
+	rd->lineno = 0;
+	buf_release(&name);
+	return r;
+}
+
 int
 tail_run(const char *path, const struct tail_filter *f, bool follow,
     unsigned poll_ms, const struct tail_ops *ops)
@@ -561,6 +540,8 @@ tail_run(const char *path, const struct tail_filter *f, bool follow,
 		buf_release(&rd.line);
 		return r;
 	}
+	if (f->has_since && ((r = read_rotations(&rd)) < 0 || rd.stop))
+		goto out;
 	if (follow)
 		ifd = watch_dir(path);
 	while ((r = open_file(&rd, &fd, &st)) == -ENOENT && follow) {

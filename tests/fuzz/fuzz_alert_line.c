@@ -39,13 +39,13 @@ static int
 show(const char *raw, size_t len, const json_t *alert, void *arg)
 {
 	struct buf *b = arg;
-	int verbose;
+	unsigned flags;
 
 	(void)raw;
 	(void)len;
-	for (verbose = 0; verbose < 2; verbose++) {
+	for (flags = 0; flags < 4; flags++) {
 		buf_reset(b);
-		if (alert_human(alert, verbose, b) == 0)
+		if (alert_human(alert, flags, b) == 0)
 			FUZZ_CHECK(!drives_terminal(
 			    (const unsigned char *)b->data, b->len));
 	}

@@ -452,7 +452,7 @@ test_control(void **state)
 	struct tlib_run r;
 	struct tdaemon d;
 	json_t *st;
-	char *path;
+	char *path, *want;
 
 	require_backend(backend, "control socket");
 	tdaemon_init(&d, "t300c", backend, NULL);
@@ -500,6 +500,30 @@ test_control(void **state)
 	tdaemon_fimd(&d, &r, "--tail", "--json", NULL);
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "\"updated\""));
+	tlib_run_release(&r);
+	/* Humans read local time with its offset, or UTC when asked. */
+	assert_int_equal(setenv("TZ", "XYZ-2", 1), 0);
+	tdaemon_fimd(&d, &r, "--tail", NULL, NULL);
+	assert_int_equal(r.status, 0);
+	if (strstr(r.out, " +0200 ") == NULL ||
+	    strstr(r.out, " updated ") == NULL)
+		fail_msg("--tail, TZ XYZ-2:\n%s", r.out);
+	tlib_run_release(&r);
+	tdaemon_fimd(&d, &r, "--tail", "--utc", NULL);
+	unsetenv("TZ");
+	assert_int_equal(r.status, 0);
+	if (strstr(r.out, " UTC ") == NULL ||
+	    strstr(r.out, " updated ") == NULL)
+		fail_msg("--tail --utc:\n%s", r.out);
+	tlib_run_release(&r);
+	/* --explain names the backend the daemon runs, not a guess. */
+	tdaemon_fimd(&d, &r, "--explain", path, NULL);
+	assert_int_equal(r.status, 0);
+	want = tlib_fmt("watched: by the %s backend (of the running daemon, "
+	    "pid %ld)", backend, (long)d.pid);
+	if (strstr(r.out, want) == NULL)
+		fail_msg("--explain: no \"%s\" in:\n%s", want, r.out);
+	free(want);
 	tlib_run_release(&r);
 	free(path);
 	tdaemon_stop(&d);

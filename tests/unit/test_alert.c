@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tlib.h"
@@ -773,7 +774,7 @@ test_whole_tree_scope(void **state)
 	assert_string_equal(tlib_json_str(o, "message"), "coverage gap for "
 	    "every watched path: queue overflow; rescanning");
 	buf_init(&b, BUF_MAX_DEFAULT);
-	assert_int_equal(alert_human(o, false, &b), 0);
+	assert_int_equal(alert_human(o, 0, &b), 0);
 	assert_non_null(strstr(b.data, " gap every watched path: queue "
 	    "overflow"));
 	buf_release(&b);
@@ -862,8 +863,9 @@ test_state_records(void **state)
 		free((char *)(uintptr_t)key);
 		buf_release(&keys);
 		buf_init(&b, BUF_MAX_DEFAULT);
-		assert_int_equal(alert_human(o, false, &b), 0);
-		assert_string_equal(b.data + 20, tc->human);
+		assert_int_equal(alert_human(o, ALERT_HUMAN_UTC, &b), 0);
+		/* After "2026-11-24 11:24:06 UTC ". */
+		assert_string_equal(b.data + 24, tc->human);
 		buf_release(&b);
 		json_decref(o);
 	}
@@ -1045,7 +1047,7 @@ test_terminal_controls(void **state)
 	/* The paths themselves stay exact. */
 	assert_string_equal(tlib_json_str(o, "file.path"), path);
 	buf_init(&b, BUF_MAX_DEFAULT);
-	assert_int_equal(alert_human(o, true, &b), 0);
+	assert_int_equal(alert_human(o, ALERT_HUMAN_VERBOSE, &b), 0);
 	assert_non_null(strstr(b.data, " moved /tmp/\\xe2\\x81\\xa7old -> "
 	    "/tmp/\\xc2\\x9b2J\\xe2\\x80\\xaefdp.exe"));
 	for (i = 0; i < sizeof(raw) / sizeof(raw[0]); i++) {
@@ -1066,7 +1068,7 @@ test_terminal_controls(void **state)
 static const struct {
 	const char *name;
 	const char *json;
-	bool	 verbose;
+	unsigned flags;
 	const char *want;
 } human_cases[] = {
 	{ "updated",
@@ -1077,8 +1079,8 @@ static const struct {
 	    "\"fimd\":{\"severity\":\"high\","
 	    "\"changed_attributes\":[\"hash\",\"size\"],"
 	    "\"changes\":[{\"attribute\":\"size\",\"old\":\"1\","
-	    "\"new\":\"2\"}]}}", false,
-	    "2026-11-24 11:24:06 high updated /etc/passwd (hash, size) "
+	    "\"new\":\"2\"}]}}", ALERT_HUMAN_UTC,
+	    "2026-11-24 11:24:06 UTC high updated /etc/passwd (hash, size) "
 	    "by vi[42]" },
 	{ "verbose",
 	    "{\"@timestamp\":\"2026-11-24T11:24:06.123456Z\","
@@ -1087,37 +1089,39 @@ static const struct {
 	    "\"fimd\":{\"severity\":\"high\","
 	    "\"changed_attributes\":[\"size\"],"
 	    "\"changes\":[{\"attribute\":\"size\",\"old\":\"1\","
-	    "\"new\":\"2\"}]}}", true,
-	    "2026-11-24 11:24:06 high updated /etc/passwd (size)\n"
+	    "\"new\":\"2\"}]}}",
+	    ALERT_HUMAN_UTC | ALERT_HUMAN_VERBOSE,
+	    "2026-11-24 11:24:06 UTC high updated /etc/passwd (size)\n"
 	    "  size: 1 -> 2" },
 	{ "moved",
 	    "{\"@timestamp\":\"2026-11-24T11:24:06.123456Z\","
 	    "\"event\":{\"action\":\"moved\"},"
 	    "\"file\":{\"path\":\"/b\"},"
 	    "\"fimd\":{\"severity\":\"low\",\"changed_attributes\":[],"
-	    "\"previous\":{\"path\":\"/a\"}}}", true,
-	    "2026-11-24 11:24:06 low moved /a -> /b" },
+	    "\"previous\":{\"path\":\"/a\"}}}",
+	    ALERT_HUMAN_UTC | ALERT_HUMAN_VERBOSE,
+	    "2026-11-24 11:24:06 UTC low moved /a -> /b" },
 	{ "gap",
 	    "{\"@timestamp\":\"2026-11-24T11:24:06.123456Z\","
 	    "\"event\":{\"action\":\"gap\"},"
 	    "\"file\":{\"path\":\"/data\"},"
-	    "\"fimd\":{\"reason\":\"queue overflow\"}}", false,
-	    "2026-11-24 11:24:06 info gap /data: queue overflow" },
+	    "\"fimd\":{\"reason\":\"queue overflow\"}}", ALERT_HUMAN_UTC,
+	    "2026-11-24 11:24:06 UTC info gap /data: queue overflow" },
 	{ "reconciled",
 	    "{\"@timestamp\":\"2026-11-24T11:24:06.123456Z\","
 	    "\"event\":{\"action\":\"reconciled\"},"
 	    "\"file\":{\"path\":\"/data\"},"
-	    "\"fimd\":{\"reason\":\"queue overflow\",\"count\":3}}", false,
-	    "2026-11-24 11:24:06 info reconciled /data: 3 changes "
+	    "\"fimd\":{\"reason\":\"queue overflow\",\"count\":3}}", ALERT_HUMAN_UTC,
+	    "2026-11-24 11:24:06 UTC info reconciled /data: 3 changes "
 	    "(queue overflow)" },
 	{ "newline-path",
 	    "{\"@timestamp\":\"2026-11-24T11:24:06.123456Z\","
 	    "\"event\":{\"action\":\"created\"},"
 	    "\"file\":{\"path\":\"/a\\nb\"},"
 	    "\"fimd\":{\"severity\":\"medium\","
-	    "\"changed_attributes\":[]}}", false,
-	    "2026-11-24 11:24:06 medium created /a\\x0ab" },
-	{ "garbage", "{\"x\":1}", false, "- info ? ?" },
+	    "\"changed_attributes\":[]}}", ALERT_HUMAN_UTC,
+	    "2026-11-24 11:24:06 UTC medium created /a\\x0ab" },
+	{ "garbage", "{\"x\":1}", 0, "- info ? ?" },
 };
 
 static void
@@ -1131,14 +1135,60 @@ test_human_case(void **state)
 	assert_non_null(o);
 	buf_init(&b, BUF_MAX_DEFAULT);
 	(void)buf_adds(&b, "kept:");
-	assert_int_equal(alert_human(o, human_cases[i].verbose, &b), 0);
+	assert_int_equal(alert_human(o, human_cases[i].flags, &b), 0);
 	assert_string_equal(b.data + 5, human_cases[i].want);
 	assert_memory_equal(b.data, "kept:", 5);
 	buf_release(&b);
 	buf_init(&b, 8);
-	assert_int_equal(alert_human(o, human_cases[i].verbose, &b),
+	assert_int_equal(alert_human(o, human_cases[i].flags, &b),
 	    -ENOSPC);
 	assert_int_equal(b.len, 0);
+	buf_release(&b);
+	json_decref(o);
+}
+
+/*
+ * Without ALERT_HUMAN_UTC the time is local, with its offset: TZ in the
+ * POSIX form needs no zone database ("XYZ-2" is two hours east).
+ */
+static void
+test_human_local(void **state)
+{
+	static const struct {
+		const char *tz, *want;
+	} zones[] = {
+		{ "XYZ-2", "2026-11-24 13:24:06 +0200 info created /a" },
+		{ "ABC+5:30", "2026-11-24 05:54:06 -0530 info created /a" },
+		{ "UTC0", "2026-11-24 11:24:06 +0000 info created /a" },
+	};
+	char *saved = getenv("TZ") != NULL ? strdup(getenv("TZ")) : NULL;
+	struct buf b;
+	json_t *o;
+	size_t i;
+
+	(void)state;
+	o = json_loads("{\"@timestamp\":\"2026-11-24T11:24:06.9Z\","
+	    "\"event\":{\"action\":\"created\"},"
+	    "\"file\":{\"path\":\"/a\"}}", 0, NULL);
+	assert_non_null(o);
+	buf_init(&b, BUF_MAX_DEFAULT);
+	for (i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
+		assert_int_equal(setenv("TZ", zones[i].tz, 1), 0);
+		tzset();
+		buf_reset(&b);
+		assert_int_equal(alert_human(o, 0, &b), 0);
+		assert_string_equal(b.data, zones[i].want);
+	}
+	/* --utc whatever the zone. */
+	buf_reset(&b);
+	assert_int_equal(alert_human(o, ALERT_HUMAN_UTC, &b), 0);
+	assert_string_equal(b.data, "2026-11-24 11:24:06 UTC info created /a");
+	if (saved != NULL)
+		setenv("TZ", saved, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(saved);
 	buf_release(&b);
 	json_decref(o);
 }
@@ -1170,7 +1220,7 @@ test_human_built(void **state)
 	a.proc = &proc;
 	o = alert_build(s, &a);
 	buf_init(&b, BUF_MAX_DEFAULT);
-	assert_int_equal(alert_human(o, true, &b), 0);
+	assert_int_equal(alert_human(o, ALERT_HUMAN_VERBOSE, &b), 0);
 	assert_int_equal(b.data[4], '-');
 	assert_int_equal(b.data[10], ' ');
 	assert_non_null(strstr(b.data, " high updated /etc/passwd "
@@ -1403,6 +1453,7 @@ main(void)
 	tests[n++] =
 	    (struct CMUnitTest)cmocka_unit_test(test_long_change_value);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_human_built);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_human_local);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
 	    test_terminal_controls);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_next_seq);

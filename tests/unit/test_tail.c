@@ -12,12 +12,16 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <zlib.h>
 
 #include "tlib.h"
 
 #include "severity.h"
 #include "tail.h"
+#include "timefmt.h"
 
 static void
 test_parse_time(void **state)
@@ -52,7 +56,7 @@ test_parse_time(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		us = -1;
-		if (tail_parse_time(cases[i].s, &us) != cases[i].r)
+		if (timefmt_parse(cases[i].s, &us) != cases[i].r)
 			fail_msg("\"%s\": wrong result", cases[i].s);
 		if (cases[i].r == 0 && us != cases[i].us)
 			fail_msg("\"%s\": %lld", cases[i].s, (long long)us);
@@ -357,6 +361,86 @@ test_read_existing(void **state)
 	free(path);
 }
 
+/* A gzip file of text, with its mtime set to mtime (0: now). */
+static void
+write_gz(const char *path, const char *text, time_t mtime)
+{
+	struct timespec ts[2] = { { mtime, 0 }, { mtime, 0 } };
+	gzFile gz = gzopen(path, "wb");
+
+	assert_non_null(gz);
+	assert_int_equal(gzputs(gz, text), (int)strlen(text));
+	assert_int_equal(gzclose(gz), Z_OK);
+	if (mtime != 0)
+		assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+#define L(ts, seq) "{\"@timestamp\":\"" ts "\",\"fimd\":{\"seq\":" #seq "}}\n"
+
+/*
+ * --since reads the rotations first, oldest first, plain or gzip; one
+ * last written before the start time is not opened (its line, though
+ * stamped later, is not seen), and gaps in the numbering end the search.
+ */
+static void
+test_since_rotated(void **state)
+{
+	struct seen s = { .ack_fd = -1 };
+	struct tail_ops ops = { .line = on_line, .arg = &s };
+	struct tail_filter f;
+	struct run_args a = { .f = &f, .ops = &ops };
+	const char *msg;
+	char *dir, *path, *p, *err;
+	int r, i;
+
+	(void)state;
+	dir = tlib_mkdtemp("tail");
+	path = tlib_fmt("%s/alerts.json", dir);
+	a.path = path;
+	p = tlib_fmt("%s.5.gz", path);		/* after a hole: not read */
+	write_gz(p, L("2026-03-01T00:00:00Z", 90), 0);
+	free(p);
+	p = tlib_fmt("%s.3.gz", path);		/* written before --since */
+	write_gz(p, L("2026-03-01T00:00:00Z", 91), 1735689600);
+	free(p);
+	p = tlib_fmt("%s.2.gz", path);
+	write_gz(p, L("2025-12-31T23:59:59Z", 2) L("2026-01-02T00:00:00Z", 3)
+	    L("2026-01-02T00:00:01Z", 4), 0);
+	free(p);
+	p = tlib_fmt("%s.1", path);		/* delaycompress: plain */
+	tlib_write(p, L("2026-01-03T00:00:00Z", 5) L("2026-01-03T00:00:01Z", 6),
+	    (size_t)-1);
+	free(p);
+	tlib_write(path, L("2026-01-04T00:00:00Z", 7)
+	    "{\"@timestamp\":\"2026-01-04T00:00:01Z\",\"fimd\":{\"seq\":8}}",
+	    (size_t)-1);
+	assert_int_equal(tail_filter_init(&f, NULL, NULL, NULL,
+	    "2026-01-01T00:00:00Z", 0, &msg), 0);
+	err = capture_stderr(run_tail, &a, &r);
+	assert_int_equal(r, 0);
+	assert_string_equal(err, "");
+	free(err);
+	assert_int_equal(s.n, 6);
+	for (i = 0; i < 6; i++)
+		assert_int_equal(s.seq[i], i + 3);
+	seen_release(&s);
+	tail_filter_release(&f);
+	/* Without --since only the file itself is read. */
+	memset(&s, 0, sizeof(s));
+	s.ack_fd = -1;
+	assert_int_equal(tail_filter_init(&f, NULL, NULL, NULL, NULL, 0,
+	    &msg), 0);
+	err = capture_stderr(run_tail, &a, &r);
+	free(err);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.seq[0], 7);
+	seen_release(&s);
+	tail_filter_release(&f);
+	tlib_rmrf(dir);
+	free(dir);
+	free(path);
+}
+
 static void
 put_line(int fd, long seq, bool split)
 {
@@ -559,6 +643,7 @@ main(void)
 		cmocka_unit_test(test_filter_init_errors),
 		cmocka_unit_test(test_filter_match),
 		cmocka_unit_test(test_read_existing),
+		cmocka_unit_test(test_since_rotated),
 		cmocka_unit_test(test_follow_rotation),
 		cmocka_unit_test(test_follow_stops_on_idle),
 	};
