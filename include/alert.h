@@ -122,6 +122,12 @@ struct alert {
 	 */
 	const char *message;
 	json_t	*fimd_extra;
+	/*
+	 * event.created: wall-clock seconds at which the change was first
+	 * seen (the kernel event read), before debounce and hashing; 0:
+	 * when the line is made, as for scans.
+	 */
+	double	 observed;
 };
 
 /*

@@ -423,9 +423,11 @@ event_kind(enum alert_action a)
 }
 
 static json_t *
-build_event(struct alert_stream *s, const struct alert *a, uint64_t seq)
+build_event(struct alert_stream *s, const struct alert *a, uint64_t seq,
+    const struct fimd_time *now)
 {
 	json_t *e = json_object();
+	struct fimd_time seen = *now;
 	char id[64];
 
 	snprintf(id, sizeof(id), "%s-%" PRIu64, s->id_prefix, seq);
@@ -447,6 +449,13 @@ build_event(struct alert_stream *s, const struct alert *a, uint64_t seq)
 		json_object_set_new(e, "severity",
 		    json_integer(severity_ecs(alert_severity(a))));
 	json_object_set_new(e, "sequence", json_integer((json_int_t)seq));
+	/* Never after @timestamp: a clock stepped back meanwhile. */
+	if (a->observed > 0 && a->observed < (double)now->sec +
+	    now->nsec / 1e9) {
+		seen.sec = (int64_t)a->observed;
+		seen.nsec = (uint32_t)((a->observed - (double)seen.sec) * 1e9);
+	}
+	json_object_set_new(e, "created", alert_json_time(&seen));
 	return e;
 }
 
@@ -486,6 +495,13 @@ build_fimd(struct alert_stream *s, const struct alert *a, uint64_t seq,
 	if (is_window(a->action))
 		return;
 	if (is_coverage(a->action)) {
+		/* What the gap covers is no file event: not file.path. */
+		if (a->path != NULL)
+			json_object_set_new(fimd, "scope",
+			    alert_json_bytes(a->path, a->pathlen));
+		if (a->path != NULL && !pathenc_is_utf8(a->path, a->pathlen))
+			json_object_set_new(fimd, "scope_escaped",
+			    alert_json_escaped(a->path, a->pathlen));
 		json_object_set_new(fimd, "reason", json_string(
 		    a->reason != NULL ? a->reason : "unknown"));
 		if (a->action == ACTION_RECONCILED)
@@ -510,7 +526,8 @@ build_fimd(struct alert_stream *s, const struct alert *a, uint64_t seq,
 			    alert_json_escaped(a->old_path, a->old_pathlen));
 		json_object_set_new(fimd, "previous", prev);
 	}
-	if (a->path != NULL && !pathenc_is_utf8(a->path, a->pathlen)) {
+	if (a->path != NULL && !is_coverage(a->action) &&
+	    !pathenc_is_utf8(a->path, a->pathlen)) {
 		json_object_set_new(fimd, "path_encoding",
 		    json_string("escaped"));
 		json_object_set_new(fimd, "path_escaped",
@@ -572,13 +589,13 @@ build_at(struct alert_stream *s, const struct alert *a, uint64_t seq,
 	json_object_set_new(o, "message", build_message(s, a));
 	json_object_set_new(o, "ecs", json_pack("{s:s}", "version",
 	    ECS_VERSION));
-	json_object_set_new(o, "event", build_event(s, a, seq));
+	json_object_set_new(o, "event", build_event(s, a, seq, &now));
 	json_object_set_new(o, "host", build_host(s));
 	json_object_set_new(o, "agent", build_agent(s));
 	if (a->rule != NULL && a->rule->name != NULL)
 		json_object_set_new(o, "rule", build_rule(a->rule));
 	/* file first, so a link target's escaped form can go to fimd. */
-	if (a->path != NULL)
+	if (a->path != NULL && !is_coverage(a->action))
 		json_object_set_new(o, "file", alert_file_json(s, a, fimd));
 	if ((a->verdict != NULL && a->verdict->kind != VERDICT_NONE &&
 	    a->verdict->kind != VERDICT_UNOWNED) || a->summary != NULL)
@@ -589,7 +606,7 @@ build_at(struct alert_stream *s, const struct alert *a, uint64_t seq,
 			json_object_set_new(o, "user",
 			    alert_user_json(a->proc));
 	}
-	if (a->path != NULL) {
+	if (a->path != NULL && !is_coverage(a->action)) {
 		related = alert_related_json(s, a);
 		if (json_object_size(related) > 0)
 			json_object_set_new(o, "related", related);

@@ -230,7 +230,8 @@ alert_human(const json_t *alert, unsigned flags, struct buf *out)
 	}
 	if (path == NULL && json_object_get(alert, "file") == NULL &&
 	    (strcmp(action, "gap") == 0 || strcmp(action, "reconciled") == 0))
-		path = "every watched path";
+		path = get_str(fimd, "scope", NULL) != NULL ?
+		    get_str(fimd, "scope", NULL) : "every watched path";
 	r |= add_visible(out, path != NULL ? path : "?");
 	if (strcmp(action, "reconciled") == 0)
 		r |= buf_addf(out, ": %" JSON_INTEGER_FORMAT " changes",

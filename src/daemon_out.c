@@ -459,10 +459,15 @@ bool
 daemon_emit(struct daemon *d, const struct alert *a, double first)
 {
 	struct daemon_output *o = &d->out;
-	struct alert tagged;
+	struct alert tagged, seen;
 	json_t *extra;
 	int r;
 
+	if (first > 0 && a->observed == 0) {
+		seen = *a;
+		seen.observed = clock_wall_s() - (clock_mono_s() - first);
+		a = &seen;
+	}
 	if ((extra = window_tag(d, a, &tagged)) != NULL)
 		a = &tagged;
 	r = emit_line(d, a);

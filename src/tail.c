@@ -127,7 +127,20 @@ under_prefix(const struct tail_filter *f, const char *path, size_t len)
 	    (f->prefixlen == 1 && f->prefix[0] == '/');
 }
 
-/* A path of the alert as bytes: the escaped form wins when present. */
+/*
+ * A path of the alert as bytes into b: the escaped form wins when
+ * present.  false when there is none.
+ */
+static bool
+path_bytes(const json_t *plain, const json_t *escaped, struct buf *b)
+{
+	if (json_is_string(escaped))
+		return pathenc_unescape(json_string_value(escaped),
+		    json_string_length(escaped), b) == 0;
+	return json_is_string(plain) && buf_add(b, json_string_value(plain),
+	    json_string_length(plain)) == 0;
+}
+
 static bool
 path_under(const struct tail_filter *f, const json_t *plain,
     const json_t *escaped)
@@ -135,16 +148,30 @@ path_under(const struct tail_filter *f, const json_t *plain,
 	struct buf b;
 	bool ok;
 
-	if (json_is_string(escaped)) {
-		buf_init(&b, BUF_MAX_DEFAULT);
-		ok = pathenc_unescape(json_string_value(escaped),
-		    json_string_length(escaped), &b) == 0 &&
-		    under_prefix(f, b.data, b.len);
-		buf_release(&b);
-		return ok;
-	}
-	return json_is_string(plain) && under_prefix(f,
-	    json_string_value(plain), json_string_length(plain));
+	buf_init(&b, BUF_MAX_DEFAULT);
+	ok = path_bytes(plain, escaped, &b) && under_prefix(f, b.data, b.len);
+	buf_release(&b);
+	return ok;
+}
+
+/*
+ * A gap or reconciled record is about its scope and all below: kept when
+ * the scope is under the prefix or the prefix is under the scope.
+ */
+static bool
+scope_touches(const struct tail_filter *f, const json_t *fimd)
+{
+	struct buf b;
+	bool ok;
+
+	buf_init(&b, BUF_MAX_DEFAULT);
+	ok = path_bytes(json_object_get(fimd, "scope"),
+	    json_object_get(fimd, "scope_escaped"), &b) &&
+	    (under_prefix(f, b.data, b.len) || (b.len <= f->prefixlen &&
+	    memcmp(f->prefix, b.data, b.len) == 0 && (b.len == f->prefixlen ||
+	    f->prefix[b.len] == '/' || (b.len == 1 && b.data[0] == '/'))));
+	buf_release(&b);
+	return ok;
 }
 
 bool
@@ -170,8 +197,12 @@ tail_filter_match(const struct tail_filter *f, const json_t *alert)
 	}
 	/*
 	 * A record with no file section (a gap of every watched path, the
-	 * daemon's started, stopped and checkpoint) is about every path.
+	 * daemon's started, stopped and checkpoint) is about every path;
+	 * a gap's scope is about itself and what is below it.
 	 */
+	if (f->prefix != NULL && json_object_get(json_object_get(alert,
+	    "fimd"), "scope") != NULL)
+		return scope_touches(f, json_object_get(alert, "fimd"));
 	if (f->prefix != NULL && json_object_get(alert, "file") != NULL) {
 		/* A move is about both its ends. */
 		prev = json_object_get(json_object_get(alert, "fimd"),

@@ -116,6 +116,7 @@ static const struct {
 	{ "event.dataset", JSON_STRING },
 	{ "event.severity", JSON_INTEGER },
 	{ "event.sequence", JSON_INTEGER },
+	{ "event.created", JSON_STRING },
 	{ "host", JSON_OBJECT },
 	{ "host.name", JSON_STRING },
 	{ "host.id", JSON_STRING },
@@ -186,6 +187,8 @@ static const struct {
 	{ "fimd.still_open", JSON_TRUE },
 	{ "fimd.hash_skipped", JSON_TRUE },
 	{ "fimd.reason", JSON_STRING },
+	{ "fimd.scope", JSON_STRING },
+	{ "fimd.scope_escaped", JSON_STRING },
 	{ "fimd.count", JSON_INTEGER },
 	{ "fimd.version", JSON_STRING },
 	{ "fimd.files", JSON_INTEGER },
@@ -378,7 +381,20 @@ test_action(void **state)
 	assert_string_equal(tlib_json_str(o, "event.kind"), tc->kind);
 	assert_string_equal(tlib_json_str(o, "event.module"), "fimd");
 	assert_string_equal(tlib_json_str(o, "ecs.version"), "8.11.0");
-	assert_string_equal(tlib_json_str(o, "file.path"), "/etc/passwd");
+	if (tc->action == ACTION_GAP || tc->action == ACTION_RECONCILED) {
+		/* A scope is not a file event: no file section. */
+		assert_string_equal(tlib_json_str(o, "fimd.scope"),
+		    "/etc/passwd");
+		assert_null(tlib_json_get(o, "file"));
+		assert_null(tlib_json_get(o, "related"));
+	} else {
+		assert_string_equal(tlib_json_str(o, "file.path"),
+		    "/etc/passwd");
+		assert_null(tlib_json_get(o, "fimd.scope"));
+	}
+	/* When the line was made, unless the change was seen earlier. */
+	assert_string_equal(tlib_json_str(o, "event.created"),
+	    tlib_json_str(o, "@timestamp"));
 	assert_string_equal(tlib_json_str(o, "fimd.source"), "realtime");
 	assert_string_equal(tlib_json_str(o, "fimd.backend"), "fanotify");
 	assert_int_equal(json_integer_value(tlib_json_get(o, "fimd.seq")), 1);
@@ -753,6 +769,45 @@ test_gap_message(void **state)
 }
 
 /*
+ * event.created is when the change was seen, before debounce and
+ * hashing; never later than @timestamp.  A gap's scope that is not UTF-8
+ * has its bytes in fimd.scope_escaped.
+ */
+static void
+test_created_and_scope(void **state)
+{
+	struct alert_stream *s = alert_stream_new("fanotify", 1);
+	struct alert a;
+	json_t *o;
+
+	(void)state;
+	fill_simple(&a, "/etc/passwd");
+	a.action = ACTION_CREATED;
+	a.observed = 1795519446.25;	/* 2026-11-24T11:24:06.25Z */
+	o = one_line(s, &a);
+	assert_string_equal(tlib_json_str(o, "event.created"),
+	    "2026-11-24T11:24:06.250000Z");
+	assert_true(strcmp(tlib_json_str(o, "@timestamp"),
+	    "2026-11-24T11:24:06.250000Z") > 0);
+	json_decref(o);
+	a.observed = 1e12;		/* "later" than now: the clock moved */
+	o = one_line(s, &a);
+	assert_string_equal(tlib_json_str(o, "event.created"),
+	    tlib_json_str(o, "@timestamp"));
+	json_decref(o);
+	alert_for_scope(&a, ACTION_GAP, SOURCE_RESCAN, "/srv/\xff", 6,
+	    "queue overflow", 0);
+	o = one_line(s, &a);
+	check_all_types(o);
+	assert_null(tlib_json_get(o, "file"));
+	assert_string_equal(tlib_json_str(o, "fimd.scope_escaped"),
+	    "/srv/\\xff");
+	assert_null(tlib_json_get(o, "fimd.path_escaped"));
+	json_decref(o);
+	alert_stream_free(s);
+}
+
+/*
  * A gap or reconciled alert of every watched path has no file section:
  * no made-up file.path, and its message says what it covers.
  */
@@ -1104,14 +1159,14 @@ static const struct {
 	{ "gap",
 	    "{\"@timestamp\":\"2026-11-24T11:24:06.123456Z\","
 	    "\"event\":{\"action\":\"gap\"},"
-	    "\"file\":{\"path\":\"/data\"},"
-	    "\"fimd\":{\"reason\":\"queue overflow\"}}", ALERT_HUMAN_UTC,
+	    "\"fimd\":{\"scope\":\"/data\","
+	    "\"reason\":\"queue overflow\"}}", ALERT_HUMAN_UTC,
 	    "2026-11-24 11:24:06 UTC info gap /data: queue overflow" },
 	{ "reconciled",
 	    "{\"@timestamp\":\"2026-11-24T11:24:06.123456Z\","
 	    "\"event\":{\"action\":\"reconciled\"},"
-	    "\"file\":{\"path\":\"/data\"},"
-	    "\"fimd\":{\"reason\":\"queue overflow\",\"count\":3}}", ALERT_HUMAN_UTC,
+	    "\"fimd\":{\"scope\":\"/data\","
+	    "\"reason\":\"queue overflow\",\"count\":3}}", ALERT_HUMAN_UTC,
 	    "2026-11-24 11:24:06 UTC info reconciled /data: 3 changes "
 	    "(queue overflow)" },
 	{ "newline-path",
@@ -1454,6 +1509,8 @@ main(void)
 	    (struct CMUnitTest)cmocka_unit_test(test_long_change_value);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_human_built);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_human_local);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
+	    test_created_and_scope);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
 	    test_terminal_controls);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_next_seq);

@@ -390,7 +390,8 @@ test_unwritten_alert_is_a_gap(void **state)
 
 	lines = alerts(&h);
 	o = only_gap(lines);
-	assert_string_equal(tlib_json_str(o, "file.path"), f);
+	assert_string_equal(tlib_json_str(o, "fimd.scope"), f);
+	assert_null(tlib_json_get(o, "file"));
 	assert_string_equal(tlib_json_str(o, "fimd.reason"), reason);
 	assert_string_equal(tlib_json_str(o, "fimd.source"), "rescan");
 	assert_int_equal(json_integer_value(tlib_json_get(o, "fimd.seq")), 1);
@@ -458,7 +459,7 @@ test_oversized_alert_gap_names_ancestor(void **state)
 
 	lines = alerts(&h);
 	o = only_gap(lines);
-	assert_string_equal(tlib_json_str(o, "file.path"), scope);
+	assert_string_equal(tlib_json_str(o, "fimd.scope"), scope);
 	want = tlib_fmt("created alert too large to write, for a path of %zu "
 	    "bytes below", len);
 	assert_string_equal(tlib_json_str(o, "fimd.reason"), want);

@@ -158,6 +158,20 @@ test_filter_match(void **state)
 		{ NULL, NULL, "/etc", NULL,
 		    "{\"file\":{\"path\":\"/tmp/x\"},\"fimd\":{\"previous\":"
 		    "{\"path\":\"/etc/x\"}}}", true },
+		/* A gap's scope: itself, below it, and what is above. */
+		{ NULL, NULL, "/etc", NULL,
+		    "{\"fimd\":{\"scope\":\"/etc/ssh\"}}", true },
+		{ NULL, NULL, "/etc/ssh/sshd_config", NULL,
+		    "{\"fimd\":{\"scope\":\"/etc\"}}", true },
+		{ NULL, NULL, "/etc/x", NULL,
+		    "{\"fimd\":{\"scope\":\"/\"}}", true },
+		{ NULL, NULL, "/etc", NULL,
+		    "{\"fimd\":{\"scope\":\"/var\"}}", false },
+		{ NULL, NULL, "/etcetera", NULL,
+		    "{\"fimd\":{\"scope\":\"/etc\"}}", false },
+		{ NULL, NULL, "/d\xff/x", NULL,
+		    "{\"fimd\":{\"scope\":\"/d\xef\xbf\xbd\","
+		    "\"scope_escaped\":\"/d\\\\xff\"}}", true },
 		/* A record without a file section is about every path. */
 		{ NULL, NULL, "/etc", NULL,
 		    "{\"event\":{\"action\":\"gap\"},\"fimd\":{}}", true },
