@@ -27,6 +27,12 @@ enum backend_kind {
 	BACKEND_NONE,
 };
 
+/* How syslog messages are framed (fimd.conf(5) syslog_format). */
+enum syslog_format {
+	SYSLOG_FORMAT_LOCAL,	/* syslog(3)'s: what /dev/log readers parse */
+	SYSLOG_FORMAT_RFC5424,
+};
+
 struct fimd_config {
 	char	*config_path;	/* the file read, or NULL when none */
 	char	*rules_path;	/* directory or file */
@@ -43,8 +49,9 @@ struct fimd_config {
 	uint64_t debounce_ms;	/* quiet time before hashing a written file */
 	uint64_t debounce_max_ms; /* cap on the delay of a continuous writer */
 	uint64_t queue_budget;	/* kernel events queued before resetting */
-	bool	 syslog;	/* RFC 5424 sink on */
+	bool	 syslog;	/* syslog sink on */
 	char	*syslog_target;	/* unix socket path */
+	enum syslog_format syslog_format;
 	bool	 journald;	/* journald sink on */
 	uint64_t heartbeat;	/* seconds between checkpoint records */
 	char	*chain_key;	/* key file of the chain and the baseline's

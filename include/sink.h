@@ -50,13 +50,16 @@ int	sink_file_identity(const struct sink *s, dev_t *ret_dev,
 	    ino_t *ret_ino);
 
 /*
- * RFC 5424 syslog: each alert as one message whose MSG is the JSON line,
- * PRI from the alert's severity (facility authpriv), MSGID its action,
- * sent to the Unix socket at path (a datagram socket as is; a stream
- * socket with RFC 6587 octet counting, since paths may hold newlines).
- * Returns 0 and a new sink, or -errno.
+ * Syslog: each alert as one message whose MSG is the JSON line, PRI from
+ * the alert's severity (facility authpriv), sent to the Unix socket at
+ * path.  The header is syslog(3)'s local form ("<PRI>Mmm dd hh:mm:ss
+ * fimd[PID]: "), which journald and a stock rsyslog parse on /dev/log,
+ * or with rfc5424 RFC 5424's, MSGID the action.  A datagram socket takes
+ * each message as is; on a stream socket RFC 5424 is octet-counted (RFC
+ * 6587) and the local form ends in a newline.  Returns 0 and a new
+ * sink, or -errno.
  */
-int	sink_syslog_open(const char *path, struct sink **ret);
+int	sink_syslog_open(const char *path, bool rfc5424, struct sink **ret);
 /*
  * journald's native protocol: MESSAGE, PRIORITY, SYSLOG_IDENTIFIER=fimd,
  * MESSAGE_ID (one per action), FIMD_ACTION, FIMD_RULE, FIMD_PATH,

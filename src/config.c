@@ -48,9 +48,14 @@ static const char *const backend_names[] = {
 };
 #define NBACKENDS (sizeof(backend_names) / sizeof(backend_names[0]))
 
+static const char *const syslog_format_names[] = {
+	[SYSLOG_FORMAT_LOCAL] = "local",
+	[SYSLOG_FORMAT_RFC5424] = "rfc5424",
+};
+
 enum conf_kind {
 	CONF_PATH,		/* char *: absolute path */
-	CONF_BACKEND,		/* enum backend_kind */
+	CONF_NAME,		/* an enum: the index of a name of names */
 	CONF_UNSIGNED,		/* unsigned, 0 to max */
 	CONF_U64,		/* uint64_t, 0 to max */
 	CONF_BOOL,		/* bool */
@@ -67,16 +72,20 @@ static const struct conf_key {
 	enum conf_kind kind;
 	unsigned path_flags;
 	size_t	 offset;	/* of the field in struct fimd_config */
-	uint64_t max;		/* integers */
+	uint64_t max;		/* integers; CONF_NAME: how many names */
+	const char *const *names;	/* CONF_NAME */
 } conf_keys[] = {
 #define KEY(name, kind, field, max, flags) \
-	{ name, kind, flags, offsetof(struct fimd_config, field), max }
+	{ name, kind, flags, offsetof(struct fimd_config, field), max, NULL }
+#define NAMES(name, field, table) \
+	{ name, CONF_NAME, 0, offsetof(struct fimd_config, field), \
+	    sizeof(table) / sizeof(table[0]), table }
 	KEY("rules", CONF_PATH, rules_path, 0, 0),
 	KEY("shipped_rules", CONF_PATH, shipped_rules, 0, PATH_NULL_OK),
 	KEY("baseline", CONF_PATH, baseline_path, 0, 0),
 	KEY("alerts", CONF_PATH, alerts_path, 0, PATH_DASH_OK),
 	KEY("socket", CONF_PATH, socket_path, 0, 0),
-	KEY("backend", CONF_BACKEND, backend, 0, 0),
+	NAMES("backend", backend, backend_names),
 	KEY("workers", CONF_UNSIGNED, workers, MAX_WORKERS, 0),
 	KEY("debounce_ms", CONF_U64, debounce_ms, MAX_DEBOUNCE_MS, 0),
 	KEY("debounce_max_ms", CONF_U64, debounce_max_ms, MAX_DEBOUNCE_MS, 0),
@@ -84,12 +93,16 @@ static const struct conf_key {
 	KEY("paranoid", CONF_BOOL, paranoid, 0, 0),
 	KEY("syslog", CONF_BOOL, syslog, 0, 0),
 	KEY("syslog_target", CONF_PATH, syslog_target, 0, 0),
+	NAMES("syslog_format", syslog_format, syslog_format_names),
 	KEY("journald", CONF_BOOL, journald, 0, 0),
 	KEY("heartbeat", CONF_DURATION, heartbeat, MAX_HEARTBEAT_S, 0),
 	KEY("chain_key", CONF_PATH, chain_key, 0, PATH_NULL_OK),
 	KEY("package_db", CONF_PATH, package_db, 0, PATH_NULL_OK),
 #undef KEY
+#undef NAMES
 };
+_Static_assert(sizeof(enum backend_kind) == sizeof(int) &&
+    sizeof(enum syslog_format) == sizeof(int), "CONF_NAME stores an int");
 #define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
 
 /* A checked value, applied once the whole file is known to be valid. */
@@ -220,7 +233,7 @@ kind_words(const struct conf_key *k)
 	case CONF_PATH:
 		return (k->path_flags & PATH_NULL_OK) ?
 		    "a path string or null" : "a path string";
-	case CONF_BACKEND:
+	case CONF_NAME:
 		return "a string";
 	case CONF_UNSIGNED:
 	case CONF_U64:
@@ -241,7 +254,7 @@ kind_accepts(const struct conf_key *k, const json_t *v)
 	case CONF_PATH:
 		return json_is_string(v) ||
 		    ((k->path_flags & PATH_NULL_OK) && json_is_null(v));
-	case CONF_BACKEND:
+	case CONF_NAME:
 		return json_is_string(v);
 	case CONF_UNSIGNED:
 	case CONF_U64:
@@ -252,6 +265,30 @@ kind_accepts(const struct conf_key *k, const json_t *v)
 		return json_is_string(v) || json_is_integer(v);
 	}
 	return false;
+}
+
+/* One of k's names; the message lists them all. */
+static int
+check_name(const struct conf_file *f, unsigned line, unsigned column,
+    const struct conf_key *k, const char *name, struct conf_value *ret)
+{
+	struct buf list;
+	size_t i;
+
+	for (i = 0; i < k->max; i++) {
+		if (strcmp(name, k->names[i]) == 0) {
+			ret->u = i;
+			return 0;
+		}
+	}
+	buf_init(&list, BUF_MAX_DEFAULT);
+	for (i = 0; i < k->max; i++)
+		(void)buf_addf(&list, "%s%s", i == 0 ? "" : i + 1 == k->max ?
+		    " or " : ", ", k->names[i]);
+	diag_add(f->diag, DIAG_ERROR, f->path, line, column,
+	    "\"%s\" must be %s", k->name, list.data);
+	buf_release(&list);
+	return -EINVAL;
 }
 
 /* A duration as rules' "rescan" takes it: "1h", or seconds. */
@@ -286,7 +323,6 @@ check_value(const struct conf_file *f, unsigned line, unsigned column,
 {
 	const char *s;
 	json_int_t i;
-	int b;
 
 	ret->key = k;
 	ret->s = NULL;
@@ -317,15 +353,9 @@ check_value(const struct conf_file *f, unsigned line, unsigned column,
 		}
 		ret->s = s;
 		return 0;
-	case CONF_BACKEND:
-		if ((b = config_backend_from_name(json_string_value(v))) < 0) {
-			diag_add(f->diag, DIAG_ERROR, f->path, line, column,
-			    "\"%s\" must be auto, fanotify, inotify or none",
-			    k->name);
-			return -EINVAL;
-		}
-		ret->u = (uint64_t)b;
-		return 0;
+	case CONF_NAME:
+		return check_name(f, line, column, k, json_string_value(v),
+		    ret);
 	case CONF_UNSIGNED:
 	case CONF_U64:
 		i = json_integer_value(v);
@@ -358,9 +388,9 @@ apply_value(struct fimd_config *c, const struct conf_value *cv)
 		free(*sp);
 		*sp = cv->s != NULL ? xstrdup(cv->s) : NULL;
 		break;
-	case CONF_BACKEND:
-		*(enum backend_kind *)(void *)field =
-		    (enum backend_kind)cv->u;
+	case CONF_NAME:
+		/* Every CONF_NAME field is an enum, stored as an int. */
+		*(int *)(void *)field = (int)cv->u;
 		break;
 	case CONF_UNSIGNED:
 		*(unsigned *)(void *)field = (unsigned)cv->u;

@@ -133,6 +133,7 @@ daemon_out_open(struct daemon *d)
 	o->nsinks++;
 	if (c->syslog) {
 		if ((r = sink_syslog_open(c->syslog_target,
+		    c->syslog_format == SYSLOG_FORMAT_RFC5424,
 		    &o->sinks[o->nsinks])) < 0) {
 			errno = -r;
 			log_warn("cannot reach syslog at %s", c->syslog_target);

@@ -1,5 +1,12 @@
 /*
- * The system log sinks: RFC 5424 syslog and journald's native protocol.
+ * The system log sinks: syslog and journald's native protocol.
+ *
+ * Syslog messages have the header syslog(3) writes to /dev/log by
+ * default, "<PRI>Mmm dd hh:mm:ss fimd[PID]: ", because that is what a
+ * stock host's readers of that socket parse: journald, and rsyslog's
+ * imuxsock, which on an RFC 5424 header takes the version digit for
+ * the program name.  RFC 5424 ("<PRI>1 TIMESTAMP HOST fimd PID ACTION -")
+ * is the choice for receivers configured for it.
  *
  * Both receive the finished alert line and take from it what their
  * headers need (severity, action, path, rule, seq); the line itself is the
@@ -18,6 +25,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -26,6 +34,7 @@
 #include "fileio.h"
 #include "severity.h"
 #include "sink.h"
+#include "timefmt.h"
 #include "xmalloc.h"
 
 #define JOURNAL_SOCKET	"/run/systemd/journal/socket"
@@ -33,11 +42,14 @@
 /* Caps on one message: syslog receivers rarely take more than 1 MiB. */
 #define SYSLOG_MSG_MAX	((size_t)1 << 22)
 #define JOURNAL_ENTRY_MAX ((size_t)1 << 26)
+/* "Nov 24 13:24:06" and room for any int the compiler imagines. */
+#define STAMP_LEN	64
 
 struct syslog_sink {
 	char	*path;
 	int	 fd;
 	int	 type;		/* SOCK_DGRAM or SOCK_STREAM */
+	bool	 rfc5424;
 	char	 host[256];
 };
 
@@ -142,22 +154,83 @@ send_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
+/*
+ * The local header's time: the alert's @timestamp in local time, as
+ * syslog(3) writes it ("Nov 24 13:24:06", the day padded with a space);
+ * the C locale's month names, since receivers parse English ones.
+ */
+static void
+local_stamp(const char *timestamp, char out[STAMP_LEN])
+{
+	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr",
+	    "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	int64_t us;
+	time_t t;
+	struct tm tm;
+
+	if (timestamp == NULL || timefmt_parse(timestamp, &us) < 0)
+		t = time(NULL);
+	else
+		t = (time_t)(us / 1000000);
+	if (localtime_r(&t, &tm) == NULL) {
+		memset(&tm, 0, sizeof(tm));
+		tm.tm_mday = 1;
+	}
+	snprintf(out, STAMP_LEN, "%s %2d %02d:%02d:%02d",
+	    months[(unsigned)tm.tm_mon % 12], tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec);
+}
+
+static int
+syslog_header(const struct syslog_sink *ss, const struct alert_fields *f,
+    struct buf *msg)
+{
+	int pri = FACILITY_AUTHPRIV * 8 + fields_priority(f);
+	char stamp[STAMP_LEN];
+
+	if (ss->rfc5424)
+		return buf_addf(msg, "<%d>1 %s %s fimd %d %s - ", pri,
+		    f->timestamp != NULL ? f->timestamp : "-", ss->host,
+		    (int)getpid(), f->action != NULL ? f->action : "-");
+	local_stamp(f->timestamp, stamp);
+	return buf_addf(msg, "<%d>%s fimd[%d]: ", pri, stamp, (int)getpid());
+}
+
+/*
+ * On a stream socket: RFC 5424 is framed by octet counting (RFC 6587),
+ * the local form by a newline, as readers of a stream /dev/log take it
+ * (the JSON line holds no raw newline).
+ */
+static int
+send_stream(const struct syslog_sink *ss, const struct buf *msg)
+{
+	struct buf frame;
+	int r;
+
+	buf_init(&frame, SYSLOG_MSG_MAX + 32);
+	if (ss->rfc5424)
+		(void)buf_addf(&frame, "%zu ", msg->len);
+	(void)buf_add(&frame, msg->data, msg->len);
+	if (!ss->rfc5424)
+		(void)buf_addc(&frame, '\n');
+	r = send_all(ss->fd, frame.data, frame.len);
+	buf_release(&frame);
+	return r;
+}
+
 static int
 syslog_write(struct sink *s, const char *line, size_t len)
 {
 	struct syslog_sink *ss = s->priv;
 	struct alert_fields f;
-	struct buf msg, frame;
+	struct buf msg;
 	int r, tries;
 
 	if (len > 0 && line[len - 1] == '\n')
 		len--;
 	fields_parse(line, len, &f);
 	buf_init(&msg, SYSLOG_MSG_MAX);
-	r = buf_addf(&msg, "<%d>1 %s %s fimd %d %s - ",
-	    FACILITY_AUTHPRIV * 8 + fields_priority(&f),
-	    f.timestamp != NULL ? f.timestamp : "-", ss->host, (int)getpid(),
-	    f.action != NULL ? f.action : "-");
+	r = syslog_header(ss, &f, &msg);
 	json_decref(f.obj);
 	/* A message without its JSON body would be worse than none. */
 	if (r < 0 || buf_add(&msg, line, len) < 0) {
@@ -169,13 +242,8 @@ syslog_write(struct sink *s, const char *line, size_t len)
 			break;
 		if (ss->type == SOCK_DGRAM)
 			r = send_all(ss->fd, msg.data, msg.len);
-		else {
-			buf_init(&frame, SYSLOG_MSG_MAX + 32);
-			(void)buf_addf(&frame, "%zu ", msg.len);
-			(void)buf_add(&frame, msg.data, msg.len);
-			r = send_all(ss->fd, frame.data, frame.len);
-			buf_release(&frame);
-		}
+		else
+			r = send_stream(ss, &msg);
 		if (r == 0)
 			break;
 		close(ss->fd);	/* the receiver restarted: reconnect once */
@@ -215,7 +283,7 @@ static const struct sink_ops syslog_ops = {
 };
 
 int
-sink_syslog_open(const char *path, struct sink **ret)
+sink_syslog_open(const char *path, bool rfc5424, struct sink **ret)
 {
 	struct syslog_sink *ss;
 	struct sink *s;
@@ -224,6 +292,7 @@ sink_syslog_open(const char *path, struct sink **ret)
 	ss = xcalloc(1, sizeof(*ss));
 	ss->path = xstrdup(path);
 	ss->fd = -1;
+	ss->rfc5424 = rfc5424;
 	if (gethostname(ss->host, sizeof(ss->host) - 1) < 0 ||
 	    ss->host[0] == '\0')
 		memcpy(ss->host, "-", 2);

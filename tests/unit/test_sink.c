@@ -263,7 +263,7 @@ test_identity_other_sinks(void **state)
 	sa.sun_family = AF_UNIX;
 	memcpy(sa.sun_path, path, strlen(path));
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(sink_syslog_open(path, &s), 0);
+	assert_int_equal(sink_syslog_open(path, false, &s), 0);
 	assert_int_equal(sink_file_identity(s, &dev, &ino), -ENOENT);
 	sink_free(s);
 	assert_int_equal(sink_file_identity(NULL, &dev, &ino), -ENOENT);

@@ -1,6 +1,7 @@
 /*
- * The system log sinks against real Unix sockets: RFC 5424 over a
- * datagram and a stream socket (octet counting), journald's native
+ * The system log sinks against real Unix sockets: syslog(3)'s local form
+ * and RFC 5424 over a datagram and a stream socket (newline and octet
+ * counting), journald's native
  * fields including the binary form and the memfd path for huge entries.
  */
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tlib.h"
@@ -52,7 +54,7 @@ test_syslog_datagram(void **state)
 	(void)state;
 	path = tlib_fmt("%s/log", dir);
 	fd = listen_unix(path, SOCK_DGRAM);
-	assert_int_equal(sink_syslog_open(path, &s), 0);
+	assert_int_equal(sink_syslog_open(path, true, &s), 0);
 	assert_int_equal(sink_write(s, line, sizeof(line) - 1), 0);
 	n = recv(fd, buf, sizeof(buf) - 1, 0);
 	assert_true(n > 0);
@@ -81,7 +83,7 @@ test_syslog_stream_octet_counting(void **state)
 	(void)state;
 	path = tlib_fmt("%s/log", dir);
 	lfd = listen_unix(path, SOCK_STREAM);
-	assert_int_equal(sink_syslog_open(path, &s), 0);
+	assert_int_equal(sink_syslog_open(path, true, &s), 0);
 	assert_int_equal(sink_write(s, line, sizeof(line) - 1), 0);
 	cfd = accept(lfd, NULL, NULL);
 	assert_true(cfd >= 0);
@@ -95,6 +97,58 @@ test_syslog_stream_octet_counting(void **state)
 	sink_free(s);
 	close(cfd);
 	close(lfd);
+	tlib_rmrf(dir);
+	free(path);
+	free(dir);
+}
+
+/*
+ * The default, local form: syslog(3)'s header with the alert's time in
+ * local time (TZ in POSIX form needs no zone files), "fimd[PID]: " and
+ * the JSON line; over a stream socket each message ends in a newline.
+ */
+static void
+test_syslog_local(void **state)
+{
+	char *dir = tlib_mkdtemp("syslog"), *path, buf[8192], *want;
+	struct sink *s;
+	ssize_t n;
+	int fd, lfd, cfd;
+
+	(void)state;
+	assert_int_equal(setenv("TZ", "XYZ-2", 1), 0);
+	tzset();
+	path = tlib_fmt("%s/log", dir);
+	fd = listen_unix(path, SOCK_DGRAM);
+	assert_int_equal(sink_syslog_open(path, false, &s), 0);
+	assert_int_equal(sink_write(s, line, sizeof(line) - 1), 0);
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	want = tlib_fmt("<83>Nov 24 13:24:06 fimd[%d]: {\"@timestamp\"",
+	    (int)getpid());
+	assert_memory_equal(buf, want, strlen(want));
+	assert_int_equal(buf[n - 1], '}');
+	sink_free(s);
+	close(fd);
+	unlink(path);
+	lfd = listen_unix(path, SOCK_STREAM);
+	assert_int_equal(sink_syslog_open(path, false, &s), 0);
+	assert_int_equal(sink_write(s, line, sizeof(line) - 1), 0);
+	cfd = accept(lfd, NULL, NULL);
+	assert_true(cfd >= 0);
+	n = recv(cfd, buf, sizeof(buf) - 1, 0);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_memory_equal(buf, want, strlen(want));
+	assert_int_equal(buf[n - 1], '\n');
+	assert_null(memchr(buf, '\n', (size_t)n - 1));
+	sink_free(s);
+	close(cfd);
+	close(lfd);
+	unsetenv("TZ");
+	tzset();
+	free(want);
 	tlib_rmrf(dir);
 	free(path);
 	free(dir);
@@ -238,7 +292,7 @@ test_syslog_oversize(void **state)
 	memset(big, 'x', len);
 	memcpy(big, "{\"message\":\"", 12);
 	memcpy(big + len - 3, "\"}\n", 3);
-	assert_int_equal(sink_syslog_open(path, &s), 0);
+	assert_int_equal(sink_syslog_open(path, false, &s), 0);
 	assert_int_equal(sink_write(s, big, len), -EMSGSIZE);
 	assert_int_equal(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), -1);
 	assert_int_equal(errno, EAGAIN);
@@ -257,6 +311,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_syslog_local),
 		cmocka_unit_test(test_syslog_datagram),
 		cmocka_unit_test(test_syslog_stream_octet_counting),
 		cmocka_unit_test(test_syslog_oversize),
