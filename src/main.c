@@ -232,9 +232,10 @@ version(void)
 	    "shipped rules: %s\n"
 	    "baseline:      %s\n"
 	    "alerts:        %s\n"
-	    "socket:        %s\n", FIMD_VERSION, FIMD_DEFAULT_CONFIG,
+	    "socket:        %s\n"
+	    "recommend:     %s\n", FIMD_VERSION, FIMD_DEFAULT_CONFIG,
 	    FIMD_DEFAULT_RULES, FIMD_DEFAULT_SHIPPED, FIMD_DEFAULT_BASELINE,
-	    FIMD_DEFAULT_ALERTS, FIMD_DEFAULT_SOCKET);
+	    FIMD_DEFAULT_ALERTS, FIMD_DEFAULT_SOCKET, FIMD_DEFAULT_RECOMMEND);
 	printf("backends:     ");
 	for (b = BACKEND_AUTO; b <= BACKEND_NONE; b++)
 		printf(" %s", config_backend_name(b));

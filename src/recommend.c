@@ -177,15 +177,14 @@ parse_source(struct loader *l, json_t *o, const struct jsonpos *p,
 		else if (strcmp(key, "enabled_units") == 0)
 			(void)want_bool(l, key, v, kp, &s.enabled_units);
 		else if (strcmp(key, "syntax") == 0) {
+			have_syntax = true;
 			if (!json_is_string(v) || (syn =
 			    confscan_syntax_from_name(json_string_value(v))) <
 			    0)
 				report(l, kp, false, "\"syntax\" must be "
 				    "\"nginx\", \"apache\" or \"keyvalue\"");
-			else {
+			else
 				s.syntax = (enum confscan_syntax)syn;
-				have_syntax = true;
-			}
 		} else
 			report(l, kp, true, "unknown key \"%s\" in a config "
 			    "source", key);
