@@ -243,7 +243,8 @@ print_json(const struct fimd_config *c, const struct rec_host *h,
 
 	doc = json_pack("{s:s, s:s, s:I, s:I, s:O}", "recommendations",
 	    c->recommend_path, "root", rec_host_root(h)[0] != '\0' ?
-	    rec_host_root(h) : "/", (json_int_t)rec_host_npackages(h),
+	    rec_host_root(h) : "/", "packages",
+	    (json_int_t)rec_host_npackages(h), "units",
 	    (json_int_t)rec_host_nunits(h), "proposals", props);
 	json_object_set(doc, "written", o->written);
 	json_object_set(doc, "kept", o->kept);
