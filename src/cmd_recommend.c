@@ -94,7 +94,6 @@ file_text(const char *name, json_t *rules)
 	struct ruleset *rs = NULL;
 	struct diag d;
 	char *text, *out;
-	int r;
 
 	text = json_dumps(file, JSON_INDENT(2));
 	json_decref(file);
@@ -103,7 +102,7 @@ file_text(const char *name, json_t *rules)
 	out = xasprintf("%s\n", text);
 	free(text);
 	diag_init(&d);
-	if ((r = ruleset_load_buffer(name, out, strlen(out), &rs, &d)) < 0) {
+	if (ruleset_load_buffer(name, out, strlen(out), &rs, &d) < 0) {
 		cmd_print_diag(&d, true);
 		log_warnx("%s: the recommendation file proposes rules that "
 		    "are not valid", name);

@@ -192,7 +192,8 @@ read_config(const char *file, void *arg)
 	p = rec_host_path(b->h, file);
 	if (fileio_read_path(p, REC_CONFIG_MAX_SIZE, &text, &len) == 0) {
 		b->file = file;
-		(void)confscan_parse(b->src->syntax, text, len, on_directive, b);
+		(void)confscan_parse(b->src->syntax, text, len, on_directive,
+		    b);
 		free(text);
 	}
 	free(p);
