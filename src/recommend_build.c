@@ -31,7 +31,7 @@ struct build {
 	struct diag *diag;
 	struct cands *per;	/* one per template */
 	const struct rec_source *src;	/* the source being read */
-	const char *file;	/* the config file being read */
+	const char *file;	/* the config file being read, root and all */
 	size_t	 files_read;
 };
 
@@ -191,7 +191,7 @@ read_config(const char *file, void *arg)
 	b->files_read++;
 	p = rec_host_path(b->h, file);
 	if (fileio_read_path(p, REC_CONFIG_MAX_SIZE, &text, &len) == 0) {
-		b->file = file;
+		b->file = p;	/* notes name the file as read */
 		(void)confscan_parse(b->src->syntax, text, len, on_directive,
 		    b);
 		free(text);
