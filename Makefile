@@ -230,6 +230,7 @@ install: $(O)/fimd $(MAN_OUT)
 	install -m 0644 $(O)/$(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 $(addprefix $(O)/,$(MAN5)) $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 rules/*.json $(DESTDIR)$(DATADIR)/fimd/rules.d/
+	install -m 0644 share/recommend.json $(DESTDIR)$(DATADIR)/fimd/
 	$(SUBST) packaging/fimd.service.in > $(DESTDIR)$(UNITDIR)/fimd.service
 	$(SUBST) packaging/fimd-check.service.in \
 		> $(DESTDIR)$(UNITDIR)/fimd-check.service
@@ -250,6 +251,7 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man8/fimd.8
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
 	rm -f $(addprefix $(DESTDIR)$(DATADIR)/fimd/rules.d/,$(notdir $(wildcard rules/*.json)))
+	rm -f $(DESTDIR)$(DATADIR)/fimd/recommend.json
 	-rmdir $(DESTDIR)$(DATADIR)/fimd/rules.d $(DESTDIR)$(DATADIR)/fimd
 	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,fimd.service \
 		fimd-check.service fimd-check.timer)

@@ -22,5 +22,6 @@ int	cmd_window(const struct fimd_config *c);
 int	cmd_rescan(const struct fimd_config *c);
 int	cmd_reopen(const struct fimd_config *c);
 int	cmd_verify(const struct fimd_config *c);
+int	cmd_recommend(const struct fimd_config *c);
 
 #endif

@@ -16,6 +16,7 @@
 #define FIMD_DEFAULT_CONFIG	FIMD_SYSCONFDIR "/fimd/fimd.json"
 #define FIMD_DEFAULT_RULES	FIMD_SYSCONFDIR "/fimd/rules.d"
 #define FIMD_DEFAULT_SHIPPED	FIMD_DATADIR "/fimd/rules.d"
+#define FIMD_DEFAULT_RECOMMEND	FIMD_DATADIR "/fimd/recommend.json"
 #define FIMD_DEFAULT_BASELINE	"/var/lib/fimd/baseline.json"
 #define FIMD_DEFAULT_ALERTS	"/var/log/fimd/alerts.json"
 #define FIMD_DEFAULT_SOCKET	"/run/fimd/fimd.sock"
@@ -59,6 +60,10 @@ struct fimd_config {
 	char	*package_db;	/* dpkg's state directory, or NULL: no
 				   package verdicts */
 	bool	 packages;	/* --packages: check against the packages */
+	/* --recommend */
+	char	*recommend_path;	/* the recommendation file */
+	char	*recommend_write;	/* --write DIR, or NULL: stdout */
+	char	*host_root;	/* --root DIR, or NULL: "/" */
 	/* --tail filters */
 	char	*tail_rule;
 	char	*tail_severity;

@@ -98,6 +98,7 @@ static const struct conf_key {
 	KEY("heartbeat", CONF_DURATION, heartbeat, MAX_HEARTBEAT_S, 0),
 	KEY("chain_key", CONF_PATH, chain_key, 0, PATH_NULL_OK),
 	KEY("package_db", CONF_PATH, package_db, 0, PATH_NULL_OK),
+	KEY("recommendations", CONF_PATH, recommend_path, 0, 0),
 #undef KEY
 #undef NAMES
 };
@@ -138,6 +139,7 @@ config_init(struct fimd_config *c)
 	c->heartbeat = DEFAULT_HEARTBEAT_S;
 	c->syslog_target = xstrdup(DEFAULT_SYSLOG_TARGET);
 	c->package_db = xstrdup(DEFAULT_PACKAGE_DB);
+	c->recommend_path = xstrdup(FIMD_DEFAULT_RECOMMEND);
 }
 
 /* Operands are borrowed (argv), never freed here. */
@@ -149,6 +151,7 @@ config_release(struct fimd_config *c)
 		&c->baseline_path, &c->alerts_path, &c->socket_path,
 		&c->syslog_target, &c->tail_rule, &c->tail_severity,
 		&c->tail_prefix, &c->tail_since, &c->chain_key, &c->package_db,
+		&c->recommend_path, &c->recommend_write, &c->host_root,
 		&c->verify_key, &c->reason, &c->window_action,
 	};
 	size_t i;

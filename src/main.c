@@ -40,6 +40,7 @@ enum mode {
 	MODE_REOPEN,
 	MODE_VERIFY,
 	MODE_WINDOW,
+	MODE_RECOMMEND,
 	MODE_VERSION,
 	MODE_HELP,
 };
@@ -65,6 +66,7 @@ static const struct mode_entry {
 	{ "--reopen", cmd_reopen, MODE_REOPEN, false, false },
 	{ "--verify", cmd_verify, MODE_VERIFY, true, true },
 	{ "--window", cmd_window, MODE_WINDOW, false, false },
+	{ "--recommend", cmd_recommend, MODE_RECOMMEND, false, false },
 };
 
 enum {
@@ -96,6 +98,9 @@ enum {
 	OPT_TTL,
 	OPT_HISTORY,
 	OPT_ID,
+	OPT_RECOMMEND,
+	OPT_WRITE,
+	OPT_ROOT,
 };
 
 static const struct option longopts[] = {
@@ -119,6 +124,9 @@ static const struct option longopts[] = {
 	{ "ttl", required_argument, NULL, OPT_TTL },
 	{ "history", no_argument, NULL, OPT_HISTORY },
 	{ "id", required_argument, NULL, OPT_ID },
+	{ "recommend", no_argument, NULL, OPT_RECOMMEND },
+	{ "write", required_argument, NULL, OPT_WRITE },
+	{ "root", required_argument, NULL, OPT_ROOT },
 	{ "follow", no_argument, NULL, 'f' },
 	{ "rule", required_argument, NULL, OPT_RULE },
 	{ "severity", required_argument, NULL, OPT_SEVERITY },
@@ -173,6 +181,8 @@ struct flags {
 	uint64_t ttl;
 	uint64_t id;
 	bool	 history;
+	const char *write;	/* --recommend --write DIR */
+	const char *root;	/* --recommend --root DIR */
 	const char **rules_named;	/* every --rule, for --window */
 	size_t	 nrules_named;
 };
@@ -199,6 +209,8 @@ usage(FILE *f)
 	    "                   [--prefix path] [--since time] [--utc] "
 	    "[options]\n"
 	    "       fimd --verify [--key file] file ... [options]\n"
+	    "       fimd --recommend [--write dir] [--root dir] [--json] "
+	    "[options]\n"
 	    "       fimd --version | --help\n"
 	    "options: [-c config] [-r rules] [--shipped-rules dir] "
 	    "[-b baseline] [-a alerts]\n"
@@ -220,9 +232,10 @@ version(void)
 	    "shipped rules: %s\n"
 	    "baseline:      %s\n"
 	    "alerts:        %s\n"
-	    "socket:        %s\n", FIMD_VERSION, FIMD_DEFAULT_CONFIG,
+	    "socket:        %s\n"
+	    "recommend:     %s\n", FIMD_VERSION, FIMD_DEFAULT_CONFIG,
 	    FIMD_DEFAULT_RULES, FIMD_DEFAULT_SHIPPED, FIMD_DEFAULT_BASELINE,
-	    FIMD_DEFAULT_ALERTS, FIMD_DEFAULT_SOCKET);
+	    FIMD_DEFAULT_ALERTS, FIMD_DEFAULT_SOCKET, FIMD_DEFAULT_RECOMMEND);
 	printf("backends:     ");
 	for (b = BACKEND_AUTO; b <= BACKEND_NONE; b++)
 		printf(" %s", config_backend_name(b));
@@ -341,6 +354,9 @@ parse_option(struct flags *fl, int ch, const char *arg)
 	case OPT_TTL: return parse_ttl(fl, arg);
 	case OPT_ID: return parse_id(fl, arg);
 	case OPT_HISTORY: fl->history = true; return 0;
+	case OPT_RECOMMEND: return set_mode(fl, MODE_RECOMMEND);
+	case OPT_WRITE: fl->write = arg; return 0;
+	case OPT_ROOT: fl->root = arg; return 0;
 	case OPT_RESCAN: return set_mode(fl, MODE_RESCAN);
 	case OPT_REOPEN: return set_mode(fl, MODE_REOPEN);
 	case OPT_VERIFY: return set_mode(fl, MODE_VERIFY);
@@ -458,6 +474,8 @@ load_config(struct fimd_config *c, const struct flags *fl)
 	c->history = fl->history;
 	c->window_rules = fl->rules_named;
 	c->nwindow_rules = fl->nrules_named;
+	replace(&c->recommend_write, fl->write);
+	replace(&c->host_root, fl->root);
 	c->paranoid = c->paranoid || fl->paranoid;
 	c->packages = fl->packages;
 	c->verbosity = fl->quiet ? -1 : fl->verbosity;
@@ -468,7 +486,10 @@ load_config(struct fimd_config *c, const struct flags *fl)
 	    absolutize(&c->socket_path) < 0 ||
 	    absolutize(&c->chain_key) < 0 ||
 	    absolutize(&c->package_db) < 0 ||
-	    absolutize(&c->verify_key) < 0)
+	    absolutize(&c->verify_key) < 0 ||
+	    absolutize(&c->recommend_path) < 0 ||
+	    absolutize(&c->recommend_write) < 0 ||
+	    absolutize(&c->host_root) < 0)
 		return EXIT_IO_ERROR;
 	return 0;
 }
@@ -537,6 +558,13 @@ main(int argc, char *argv[])
 	}
 	if ((me = find_mode(fl.mode)) == NULL) {
 		fprintf(stderr, "fimd: no mode given\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if ((fl.write != NULL || fl.root != NULL) &&
+	    fl.mode != MODE_RECOMMEND) {
+		fprintf(stderr, "fimd: --write and --root go with "
+		    "--recommend\n");
 		usage(stderr);
 		return EXIT_USAGE;
 	}

@@ -105,6 +105,8 @@ test_binary_paths(void **state)
 	    "shipped rules: /usr/share/fimd/rules.d\n"));
 	assert_non_null(strstr(out, "config:        /etc/fimd/fimd.json\n"));
 	assert_non_null(strstr(out, "rules:         /etc/fimd/rules.d\n"));
+	assert_non_null(strstr(out,
+	    "recommend:     /usr/share/fimd/recommend.json\n"));
 	/* What it was built with: backends, digests, sinks. */
 	assert_non_null(strstr(out, "backends:      auto fanotify inotify "
 	    "none\n"));
@@ -240,6 +242,13 @@ test_validate_installed(void **state)
 	assert_non_null(strstr(out, ": note: rule identity path /etc/passwd "
 	    "is more specific than rule system-config's /etc"));
 	free(out);
+	/* The installed recommendation file loads (0 or 1: proposals or
+	 * none under the installed rules). */
+	assert_int_equal(tlib_sh("printf '{\"recommendations\": "
+	    "\"%s/usr/share/fimd/recommend.json\"}' > '%s/rec.json' && "
+	    "'%s' --recommend -q -c '%s/rec.json' -r '%s' --shipped-rules "
+	    "'%s' > /dev/null; test $? -le 1", in.dest, in.dest, in.fimd,
+	    in.dest, rules, shipped), 0);
 	free(rules);
 	free(shipped);
 }
