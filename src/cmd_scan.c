@@ -30,6 +30,7 @@
 #include "progress.h"
 #include "rules.h"
 #include "scan.h"
+#include "xmalloc.h"
 
 struct scan_run {
 	const struct fimd_config *cfg;
@@ -262,6 +263,96 @@ print_summary(const struct scan_run *sr, const struct compare_counts *n,
 }
 
 static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Whether b is a, or below it ("/" holds everything). */
+static bool
+path_within(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+
+	return strncmp(a, b, n) == 0 && (b[n] == '\0' || b[n] == '/' ||
+	    (n == 1 && a[0] == '/'));
+}
+
+/*
+ * The PATH operands, absolute, sorted, each not below another (AIDE's
+ * --limit): *ret_n scopes in a new array of new strings.  EXIT_USAGE
+ * for a path that cannot be made absolute.
+ */
+static int
+limit_scopes(const struct fimd_config *c, char ***ret, size_t *ret_n)
+{
+	char **v = xcalloc((size_t)c->noperands, sizeof(*v));
+	struct buf path;
+	size_t n = 0, i, k;
+
+	buf_init(&path, BUF_MAX_DEFAULT);
+	for (i = 0; i < (size_t)c->noperands; i++) {
+		buf_reset(&path);
+		if (cmd_abspath(c->operands[i], &path) < 0) {
+			log_warnx("%s: cannot make the path absolute",
+			    c->operands[i]);
+			while (n > 0)
+				free(v[--n]);
+			free(v);
+			buf_release(&path);
+			return EXIT_USAGE;
+		}
+		v[n++] = xstrndup(path.data, path.len);
+	}
+	buf_release(&path);
+	qsort(v, n, sizeof(*v), cmp_str);
+	/* Sorted, a path below another follows it, or one below it. */
+	for (i = 0, k = 0; i < n; i++) {
+		if (k > 0 && path_within(v[k - 1], v[i]))
+			free(v[i]);
+		else
+			v[k++] = v[i];
+	}
+	*ret = v;
+	*ret_n = k;
+	return 0;
+}
+
+/*
+ * One comparison per scope: only entries at or below it are walked, and
+ * only baseline entries there can be found deleted.  A move between two
+ * scopes shows as a deletion and a creation.
+ */
+static int
+walk_limited(struct scan_run *sr, const struct fimd_config *c,
+    struct compare_counts *total)
+{
+	struct compare_counts n;
+	char **scopes;
+	size_t nscopes, i;
+	int r;
+
+	if ((r = limit_scopes(c, &scopes, &nscopes)) != 0)
+		return r;
+	memset(total, 0, sizeof(*total));
+	for (i = 0; i < nscopes; i++) {
+		compare_begin(sr->cmp, scopes[i], strlen(scopes[i]));
+		(void)scan_path(sr->scan, scopes[i], strlen(scopes[i]), NULL);
+		scan_finish(sr->scan);
+		compare_finish(sr->cmp, &n);
+		total->files += n.files;
+		total->added += n.added;
+		total->removed += n.removed;
+		total->changed += n.changed;
+		total->moved += n.moved;
+		total->unreadable += n.unreadable;
+		free(scopes[i]);
+	}
+	free(scopes);
+	return 0;
+}
+
+static int
 check_or_update(const struct fimd_config *c, bool update)
 {
 	static const struct compare_ops cops = {
@@ -299,16 +390,24 @@ check_or_update(const struct fimd_config *c, bool update)
 	}
 	cmd_ignore_own_files(c, sr.scan);
 	scan_set_paranoid(sr.scan, c->paranoid);
-	compare_begin(sr.cmp, NULL, 0);
 	progress_begin(&sr.progress, update ? "fimd --update" : "fimd --check",
-	    c->verbosity < 0, baseline_count(sr.b), 0);
-	(void)scan_walk(sr.scan, NULL);
-	scan_finish(sr.scan);
+	    c->verbosity < 0 || c->noperands > 0, baseline_count(sr.b), 0);
+	if (c->noperands > 0) {
+		if ((r = walk_limited(&sr, c, &counts)) != 0)
+			goto out;
+	} else {
+		compare_begin(sr.cmp, NULL, 0);
+		(void)scan_walk(sr.scan, NULL);
+		scan_finish(sr.scan);
+		compare_finish(sr.cmp, &counts);
+	}
 	progress_end(&sr.progress);
-	compare_finish(sr.cmp, &counts);
 	fflush(stdout);
 	if (update) {
-		baseline_set_rules_digest(sr.b, ruleset_digest(sr.rs));
+		/* A limited update has not seen everything the rules say. */
+		if (c->noperands == 0)
+			baseline_set_rules_digest(sr.b,
+			    ruleset_digest(sr.rs));
 		if (sr.copies != NULL)
 			(void)content_fill(sr.copies, sr.b, sr.rs);
 		if ((r = cmd_save_baseline(c, sr.key, sr.b)) != 0 ||

@@ -53,8 +53,8 @@ static const struct mode_entry {
 	bool	 needs_operands;
 } mode_table[] = {
 	{ "--init", cmd_init, MODE_INIT, false, false },
-	{ "--check", cmd_check, MODE_CHECK, false, false },
-	{ "--update", cmd_update, MODE_UPDATE, false, false },
+	{ "--check", cmd_check, MODE_CHECK, true, false },
+	{ "--update", cmd_update, MODE_UPDATE, true, false },
 	{ "--query", cmd_query, MODE_QUERY, true, true },
 	{ "--validate", cmd_validate, MODE_VALIDATE, false, false },
 	{ "--explain", cmd_explain, MODE_EXPLAIN, true, true },
@@ -192,7 +192,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: fimd --init | --check | --update [-q | -v] [--json] "
-	    "[--paranoid] [--packages] [options]\n"
+	    "[--paranoid] [--packages]\n"
+	    "                   [options] [PATH ...]\n"
 	    "       fimd --query PATH ... [--history] [--json] [options]\n"
 	    "       fimd --explain PATH ... [options]\n"
 	    "       fimd --validate [options]\n"

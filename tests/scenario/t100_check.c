@@ -202,6 +202,51 @@ test_human_report(void **state)
 	tree_free(&tr);
 }
 
+/*
+ * --check PATH... looks only at those paths and below (AIDE's --limit):
+ * changes elsewhere are neither reported nor counted, a deletion inside
+ * is, and --update PATH takes only what is there, so a full --check
+ * still reports the rest.  Nested and relative operands are one scope.
+ */
+static void
+test_check_limit(void **state)
+{
+	struct tlib_run r;
+	struct tree tr;
+
+	(void)state;
+	tree_new(&tr, "t100l", ",\"attributes\":[\"ALL\"]");
+	assert_int_equal(tlib_sh("cd \"$T\" && mkdir e && echo 1 > d/x && "
+	    "echo 1 > d/y && echo 1 > e/z"), 0);
+	run(&r, &tr, "--init", "-q", NULL);
+	tlib_run_release(&r);
+	assert_int_equal(tlib_sh("cd \"$T\" && echo 2 > d/x && rm d/y && "
+	    "echo 2 > e/z && echo 2 >> f && echo n > e/new"), 0);
+	run(&r, &tr, "--check", tlib_fmt("%s/d", tr.t), tlib_fmt("%s/d/x",
+	    tr.t));
+	assert_int_equal(r.status, 2 | 4);
+	assert_non_null(strstr(r.out, "/d/x"));
+	assert_non_null(strstr(r.out, "deleted"));
+	assert_null(strstr(r.out, "/e/"));
+	assert_null(strstr(r.out, "/f "));
+	assert_non_null(strstr(r.out, "0 added, 1 removed, 1 changed"));
+	tlib_run_release(&r);
+	/* Relative to the working directory, and --update of one scope. */
+	assert_int_equal(chdir(tr.t), 0);
+	run(&r, &tr, "--update", "-q", "e");
+	assert_int_equal(chdir("/"), 0);
+	assert_int_equal(r.status, 1 | 4);
+	tlib_run_release(&r);
+	run(&r, &tr, "--check", "--json", NULL);
+	assert_int_equal(r.status, 2 | 4);
+	assert_non_null(strstr(r.out, "/d/x\""));
+	assert_non_null(strstr(r.out, "/d/y\""));
+	assert_non_null(strstr(r.out, "/f\""));
+	assert_null(strstr(r.out, "/e/"));
+	tlib_run_release(&r);
+	tree_free(&tr);
+}
+
 /* Whether text[0..len) holds any of the raw terminal controls. */
 static const char *
 raw_control(const char *text, size_t len)
@@ -685,6 +730,7 @@ main(void)
 #define ADD(f) tests[n++] = (struct CMUnitTest)cmocka_unit_test(f)
 	ADD(test_invalid_utf8_escaped);
 	ADD(test_human_report);
+	ADD(test_check_limit);
 	ADD(test_terminal_controls);
 	ADD(test_exclude_pattern);
 	ADD(test_include_pattern);
