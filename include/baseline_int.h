@@ -15,6 +15,20 @@
 #include "buf.h"
 #include "record.h"
 
+/*
+ * The path index, apart from struct baseline so that a lookup through a
+ * const baseline may build it late (loading a sorted file appends without
+ * indexing: stale) and move its cursor.
+ */
+struct path_index {
+	uint32_t *slots;	/* slot = entry offset / 4 + 1; 0 empty,
+				   UINT32_MAX tombstone */
+	size_t	 nslots;	/* power of two */
+	size_t	 nused;		/* live + tombstone slots */
+	bool	 stale;		/* entries appended since it was built */
+	size_t	 cursor;	/* offset of the entry found last, or 0 */
+};
+
 struct baseline {
 	/* Packed entries, back to back, each 4-byte aligned (baseline.c). */
 	unsigned char *arena;
@@ -23,10 +37,8 @@ struct baseline {
 	size_t	 dead;		/* bytes held by removed or replaced entries */
 	size_t	 count;		/* live entries */
 
-	/* Path index: open addressing, slot = entry offset / 4 + 1. */
-	uint32_t *slots;	/* 0 empty, UINT32_MAX tombstone */
-	size_t	 nslots;	/* power of two */
-	size_t	 nused;		/* live + tombstone slots */
+	/* Path index and lookup cursor (baseline.c); never NULL. */
+	struct path_index *px;
 
 	/* (dev, inode) index, built on first use; same slot encoding. */
 	uint32_t *islots;

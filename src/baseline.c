@@ -187,19 +187,24 @@ unpack(const struct baseline *b, size_t off, struct record *r)
 
 /* ---- indexes ---- */
 
+static void rebuild_paths(const struct baseline *b);
+
 /* Slot index holding path, or the first free one when absent. */
 static size_t
 find_slot(const struct baseline *b, const char *path, size_t len,
     bool *found)
 {
-	size_t mask = b->nslots - 1, i, tomb = SIZE_MAX, plen;
+	size_t mask, i, tomb = SIZE_MAX, plen;
 	const char *p;
 	uint32_t s;
 
+	if (b->px->stale)
+		rebuild_paths(b);
+	mask = b->px->nslots - 1;
 	*found = false;
 	i = (size_t)hash_path(path, len) & mask;
 	for (;; i = (i + 1) & mask) {
-		s = b->slots[i];
+		s = b->px->slots[i];
 		if (s == SLOT_EMPTY)
 			return tomb != SIZE_MAX ? tomb : i;
 		if (s == SLOT_TOMB) {
@@ -225,28 +230,84 @@ slots_for(size_t n)
 	return size;
 }
 
-/* Put every live entry into a fresh path index. */
+/*
+ * Put every live entry into a fresh path index.  The index is apart from
+ * the struct (struct path_index), so a lookup through a const baseline
+ * may build it when loading left it stale.
+ */
 static void
-rebuild_paths(struct baseline *b)
+rebuild_paths(const struct baseline *b)
 {
 	size_t off, plen, mask, i;
 	const char *p;
 
-	free(b->slots);
-	b->nslots = slots_for(b->count);
-	b->slots = xcalloc(b->nslots, sizeof(*b->slots));
-	b->nused = 0;
-	mask = b->nslots - 1;
+	free(b->px->slots);
+	b->px->nslots = slots_for(b->count);
+	b->px->slots = xcalloc(b->px->nslots, sizeof(*b->px->slots));
+	b->px->nused = 0;
+	mask = b->px->nslots - 1;
 	for (off = 0; off < b->used; off += entry_size(b, off)) {
 		if (*entry_flags(b, off) & F_DEAD)
 			continue;
 		p = entry_path(b, off, &plen, NULL);
 		i = (size_t)hash_path(p, plen) & mask;
-		while (b->slots[i] != SLOT_EMPTY)
+		while (b->px->slots[i] != SLOT_EMPTY)
 			i = (i + 1) & mask;
-		b->slots[i] = off_to_slot(off);
-		b->nused++;
+		b->px->slots[i] = off_to_slot(off);
+		b->px->nused++;
 	}
+	b->px->stale = false;
+}
+
+/*
+ * Offset of the live entry for path, or SIZE_MAX.  Scans visit paths in
+ * nearly the order a loaded arena holds them (both sorted by bytes), so
+ * the entry found last and the live one after it are tried before the
+ * index: one comparison in memory already being read instead of a probe
+ * into a table the size of the baseline, and no index at all for a
+ * --check that finds every path where it expects it.
+ */
+/* Whether the entry at off is live and holds path. */
+static bool
+entry_is(const struct baseline *b, size_t off, const char *path, size_t len)
+{
+	size_t plen;
+	const char *p;
+
+	if (*entry_flags(b, off) & F_DEAD)
+		return false;
+	p = entry_path(b, off, &plen, NULL);
+	return plen == len && memcmp(p, path, len) == 0;
+}
+
+static size_t
+locate(const struct baseline *b, const char *path, size_t len)
+{
+	size_t off, i;
+	bool found;
+
+	if (b->px->cursor < b->used) {
+		off = b->px->cursor;
+		if (entry_is(b, off, path, len))
+			return off;
+		/* The next live entry, past at most a few dead ones. */
+		off += entry_size(b, off);
+		for (i = 0; i < 4 && off < b->used; i++) {
+			if (entry_is(b, off, path, len)) {
+				b->px->cursor = off;
+				return off;
+			}
+			if (!(*entry_flags(b, off) & F_DEAD))
+				break;
+			off += entry_size(b, off);
+		}
+	}
+	i = find_slot(b, path, len, &found);
+	if (!found)
+		return SIZE_MAX;
+	off = slot_to_off(b->px->slots[i]);
+	b->px->cursor = off;
+	return off;
 }
 
 static void
@@ -344,11 +405,11 @@ baseline_shrink(struct baseline *b)
 void
 baseline_presize(struct baseline *b, size_t n)
 {
-	if (b->count == 0 && slots_for(n) > b->nslots) {
-		free(b->slots);
-		b->nslots = slots_for(n);
-		b->slots = xcalloc(b->nslots, sizeof(*b->slots));
-		b->nused = 0;
+	if (b->count == 0 && slots_for(n) > b->px->nslots) {
+		free(b->px->slots);
+		b->px->nslots = slots_for(n);
+		b->px->slots = xcalloc(b->px->nslots, sizeof(*b->px->slots));
+		b->px->nused = 0;
 	}
 }
 
@@ -372,6 +433,7 @@ compact(struct baseline *b)
 	b->alloc = live > 0 ? live : 1;
 	b->used = n;
 	b->dead = 0;
+	b->px->cursor = 0;
 	rebuild_paths(b);
 	if (b->islots != NULL)
 		rebuild_inodes(b);
@@ -426,8 +488,9 @@ baseline_new(void)
 	b->created = xstrdup(t);
 	b->host = xstrdup(host);
 	b->rules_digest = xstrdup("");
-	b->nslots = MIN_SLOTS;
-	b->slots = xcalloc(b->nslots, sizeof(*b->slots));
+	b->px = xcalloc(1, sizeof(*b->px));
+	b->px->nslots = MIN_SLOTS;
+	b->px->slots = xcalloc(b->px->nslots, sizeof(*b->px->slots));
 	return b;
 }
 
@@ -438,7 +501,8 @@ baseline_free(struct baseline *b)
 		return;
 	baseline_note_free_all(b);
 	free(b->arena);
-	free(b->slots);
+	free(b->px->slots);
+	free(b->px);
 	free(b->islots);
 	free(b->created);
 	free(b->host);
@@ -496,7 +560,7 @@ baseline_count(const struct baseline *b)
 size_t
 baseline_memory(const struct baseline *b)
 {
-	return sizeof(*b) + b->alloc + b->nslots * sizeof(*b->slots) +
+	return sizeof(*b) + b->alloc + b->px->nslots * sizeof(*b->px->slots) +
 	    b->nislots * sizeof(*b->islots) + strlen(b->created) +
 	    strlen(b->host) + strlen(b->rules_digest) + 3;
 }
@@ -505,40 +569,35 @@ int
 baseline_get(const struct baseline *b, const char *path, size_t len,
     struct record *ret)
 {
-	bool found;
-	size_t i = find_slot(b, path, len, &found);
+	size_t off = locate(b, path, len);
 
-	if (!found) {
+	if (off == SIZE_MAX) {
 		record_init(ret);
 		return -ENOENT;
 	}
-	unpack(b, slot_to_off(b->slots[i]), ret);
+	unpack(b, off, ret);
 	return 0;
 }
 
 bool
 baseline_contains(const struct baseline *b, const char *path, size_t len)
 {
-	bool found;
-
-	(void)find_slot(b, path, len, &found);
-	return found;
+	return locate(b, path, len) != SIZE_MAX;
 }
 
 void
 baseline_append(struct baseline *b, const char *path, size_t len,
     const struct record *r)
 {
-	bool found;
-	size_t i, off;
+	size_t off;
 
-	if (4 * (b->nused + 1) > 3 * b->nslots)
-		rebuild_paths(b);
-	i = find_slot(b, path, len, &found);
+	/*
+	 * The file is sorted and checked, so no lookup is needed to append;
+	 * the index is built in one pass by the first lookup the cursor
+	 * cannot answer, if one ever comes.
+	 */
 	off = append(b, path, len, r, 0);
-	if (b->slots[i] == SLOT_EMPTY)
-		b->nused++;
-	b->slots[i] = off_to_slot(off);
+	b->px->stale = true;
 	inode_add(b, off);
 }
 
@@ -554,7 +613,9 @@ baseline_put(struct baseline *b, const char *path, size_t len,
 	if (b->arena != NULL && (const unsigned char *)path >= b->arena &&
 	    (const unsigned char *)path < b->arena + b->alloc)
 		path = copy = xmemdup(path, len);
-	if (4 * (b->nused + 1) > 3 * b->nslots) {
+	if (b->px->stale)
+		rebuild_paths(b);
+	if (4 * (b->px->nused + 1) > 3 * b->px->nslots) {
 		if (b->dead > 0)
 			compact(b);
 		else
@@ -562,11 +623,11 @@ baseline_put(struct baseline *b, const char *path, size_t len,
 	}
 	i = find_slot(b, path, len, &found);
 	if (found)
-		kill_entry(b, slot_to_off(b->slots[i]));
-	else if (b->slots[i] == SLOT_EMPTY)
-		b->nused++;
+		kill_entry(b, slot_to_off(b->px->slots[i]));
+	else if (b->px->slots[i] == SLOT_EMPTY)
+		b->px->nused++;
 	off = append(b, path, len, r, F_SEEN);
-	b->slots[i] = off_to_slot(off);
+	b->px->slots[i] = off_to_slot(off);
 	inode_add(b, off);
 	free(copy);
 	maybe_compact(b);
@@ -580,8 +641,8 @@ baseline_remove(struct baseline *b, const char *path, size_t len)
 
 	if (!found)
 		return -ENOENT;
-	kill_entry(b, slot_to_off(b->slots[i]));
-	b->slots[i] = SLOT_TOMB;
+	kill_entry(b, slot_to_off(b->px->slots[i]));
+	b->px->slots[i] = SLOT_TOMB;
 	baseline_note_drop(b, path, len);
 	maybe_compact(b);
 	return 0;
@@ -599,12 +660,11 @@ baseline_clear_seen(struct baseline *b)
 bool
 baseline_mark_seen(struct baseline *b, const char *path, size_t len)
 {
-	bool found;
-	size_t i = find_slot(b, path, len, &found);
+	size_t off = locate(b, path, len);
 
-	if (!found)
+	if (off == SIZE_MAX)
 		return false;
-	*entry_flags(b, slot_to_off(b->slots[i])) |= F_SEEN;
+	*entry_flags(b, off) |= F_SEEN;
 	return true;
 }
 

@@ -29,20 +29,32 @@ hex_digit(char c)
 	return -1;
 }
 
+/* Each byte's value as a hex digit, or -1: one load per digit. */
+static const signed char hex_values[256] = {
+#define R16 -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1
+	R16, R16, R16,
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, -1, -1, -1, -1, -1, -1,
+	-1, 10, 11, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	R16,
+	-1, 10, 11, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	R16, R16, R16, R16, R16, R16, R16, R16, R16,
+#undef R16
+};
+
 int
 hex_decode(const char *hex, size_t hexlen, unsigned char *out, size_t len)
 {
+	const unsigned char *h = (const unsigned char *)hex;
 	size_t i;
-	int hi, lo;
+	int hi, lo, bad = 0;
 
 	if (hexlen != 2 * len)
 		return -EINVAL;
 	for (i = 0; i < len; i++) {
-		hi = hex_digit(hex[2 * i]);
-		lo = hex_digit(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
+		hi = hex_values[h[2 * i]];
+		lo = hex_values[h[2 * i + 1]];
+		bad |= hi | lo;		/* negative once any digit is bad */
 		out[i] = (unsigned char)(hi << 4 | lo);
 	}
-	return 0;
+	return bad < 0 ? -EINVAL : 0;
 }

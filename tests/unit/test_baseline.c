@@ -868,6 +868,68 @@ test_entry_numbers(void **state)
 	json_decref(o);
 }
 
+/*
+ * A loaded baseline is looked up through its cursor first and its path
+ * index is built late: lookups in order, in reverse, of absent paths,
+ * after removals and puts all answer as the index would.
+ */
+static void
+test_loaded_lookups(void **state)
+{
+	char *dir = tlib_mkdtemp("baseline"), *file, path[64];
+	struct baseline *b, *l = NULL;
+	struct record r, got;
+	struct diag d;
+	size_t i, n = 3000;
+
+	(void)state;
+	file = tlib_fmt("%s/baseline.json", dir);
+	b = baseline_new();
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "/t/d%zu/f%zu", i / 100, i);
+		plain_record(&r, i);
+		baseline_put(b, path, strlen(path), &r);
+		record_release(&r);
+	}
+	diag_init(&d);
+	assert_int_equal(baseline_save(b, file, &d), 0);
+	assert_int_equal(baseline_load(file, &l, &d), 0);
+	diag_release(&d);
+	/* Each twice, as --check asks, in creation order, then reverse. */
+	for (i = 0; i < 2 * n; i++) {
+		snprintf(path, sizeof(path), "/t/d%zu/f%zu", i / 2 / 100,
+		    i / 2);
+		if (baseline_get(l, path, strlen(path), &got) != 0)
+			fail_msg("%s not found in order", path);
+		record_release(&got);
+	}
+	for (i = n; i-- > 0;) {
+		snprintf(path, sizeof(path), "/t/d%zu/f%zu", i / 100, i);
+		assert_true(baseline_contains(l, path, strlen(path)));
+		assert_true(baseline_mark_seen(l, path, strlen(path)));
+	}
+	assert_int_equal(baseline_get(l, "/t/d0/f", 7, &got), -ENOENT);
+	assert_false(baseline_contains(l, "/t/d0/f10x", 10));
+	/* Removed entries are gone for the cursor as for the index. */
+	assert_int_equal(baseline_get(l, "/t/d0/f10", 9, &got), 0);
+	record_release(&got);
+	assert_int_equal(baseline_remove(l, "/t/d0/f10", 9), 0);
+	assert_int_equal(baseline_get(l, "/t/d0/f10", 9, &got), -ENOENT);
+	assert_true(baseline_contains(l, "/t/d0/f11", 9));
+	plain_record(&r, 7);
+	baseline_put(l, "/t/d0/f10", 9, &r);
+	record_release(&r);
+	assert_int_equal(baseline_get(l, "/t/d0/f10", 9, &got), 0);
+	assert_int_equal(got.size, 7 * 4099);
+	record_release(&got);
+	assert_int_equal(baseline_count(l), n);
+	baseline_free(l);
+	baseline_free(b);
+	tlib_rmrf(dir);
+	free(file);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -882,6 +944,7 @@ main(void)
 		cmocka_unit_test(test_put_borrowed),
 		cmocka_unit_test(test_scale),
 		cmocka_unit_test(test_entry_numbers),
+		cmocka_unit_test(test_loaded_lookups),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
