@@ -19,6 +19,7 @@
 #include "trecord.h"
 
 #include "baseline.h"
+#include "hex.h"
 #include "baseline_int.h"
 #include "chain.h"
 #include "diag.h"
@@ -930,6 +931,53 @@ test_loaded_lookups(void **state)
 	free(dir);
 }
 
+/*
+ * A baseline as fimd 0.1.0 wrote it (tests/data, checked in) still loads,
+ * digest and all, with what it recorded: later releases must keep
+ * reading the files users have.
+ */
+static void
+test_release_file_loads(void **state)
+{
+	static const char dir[] = "/tmp/fx.yj9f/srv/site";
+	const char *src = getenv("FIMD_SRCDIR");
+	struct baseline *l = NULL;
+	struct record got;
+	struct diag d;
+	char *file, *p;
+	unsigned char want[32];
+
+	(void)state;
+	file = tlib_fmt("%s/tests/data/baseline-0.1.0.json",
+	    src != NULL ? src : ".");
+	diag_init(&d);
+	if (baseline_load(file, &l, &d) != 0)
+		fail_msg("%s does not load: %s", file, d.n > 0 ?
+		    d.v[0].message : "?");
+	diag_release(&d);
+	assert_int_equal(baseline_count(l), 6);
+	assert_string_equal(baseline_rules_digest(l), "sha256:f6b960497a82439e"
+	    "053d5f82674dcc120c2ef163059b6e7ad25ed152c92e6852");
+	p = tlib_fmt("%s/sub/a", dir);
+	assert_int_equal(baseline_get(l, p, strlen(p), &got), 0);
+	assert_int_equal(got.mode, S_IFREG | 0600);
+	assert_int_equal(got.size, 1);
+	assert_true(got.algos & HASH_BIT(HASH_SHA512));
+	assert_int_equal(hex_decode("2d711642b726b04401627ca9fbac32f5"
+	    "c8530fb1903cc4db02258717921a4881", 64, want, 32), 0);
+	assert_memory_equal(got.md[HASH_SHA256], want, 32);
+	record_release(&got);
+	free(p);
+	p = tlib_fmt("%s/link", dir);
+	assert_int_equal(baseline_get(l, p, strlen(p), &got), 0);
+	assert_true(S_ISLNK(got.mode));
+	assert_string_equal(got.link_target, "index.html");
+	record_release(&got);
+	free(p);
+	baseline_free(l);
+	free(file);
+}
+
 int
 main(void)
 {
@@ -945,6 +993,7 @@ main(void)
 		cmocka_unit_test(test_scale),
 		cmocka_unit_test(test_entry_numbers),
 		cmocka_unit_test(test_loaded_lookups),
+		cmocka_unit_test(test_release_file_loads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
