@@ -201,6 +201,11 @@ struct alert_stream *alert_stream_new(const char *backend,
 	    uint64_t first_seq);
 void	alert_stream_free(struct alert_stream *s);
 void	alert_stream_set_backend(struct alert_stream *s, const char *backend);
+/*
+ * host.name from here on: name (copied; at most 255 bytes of UTF-8, as
+ * config.c checks host_name), or NULL to keep the system's host name.
+ */
+void	alert_stream_set_host(struct alert_stream *s, const char *name);
 uint64_t alert_stream_next_seq(const struct alert_stream *s);
 
 /* A new JSON object for a (takes the next seq).  Never NULL. */

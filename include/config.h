@@ -59,6 +59,8 @@ struct fimd_config {
 				   digest, or NULL: plain SHA-256 */
 	char	*package_db;	/* dpkg's state directory, or NULL: no
 				   package verdicts */
+	char	*host_name;	/* host.name of the alerts, or NULL: the
+				   system's host name */
 	bool	 packages;	/* --packages: check against the packages */
 	/* --recommend */
 	char	*recommend_path;	/* the recommendation file */

@@ -223,6 +223,17 @@ alert_stream_set_backend(struct alert_stream *s, const char *backend)
 	s->backend = xstrdup(backend != NULL ? backend : "none");
 }
 
+void
+alert_stream_set_host(struct alert_stream *s, const char *name)
+{
+	size_t len;
+
+	if (name == NULL || (len = strlen(name)) >= sizeof(s->host) ||
+	    !pathenc_is_utf8(name, len))
+		return;
+	memcpy(s->host, name, len + 1);
+}
+
 uint64_t
 alert_stream_next_seq(const struct alert_stream *s)
 {

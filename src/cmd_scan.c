@@ -382,6 +382,7 @@ check_or_update(const struct fimd_config *c, bool update)
 	    (r = cmd_load_packages(c, &sr.pkgs, &sr.pkg_diag)) != 0)
 		goto out;
 	sr.alerts = alert_stream_new("check", 1);
+	alert_stream_set_host(sr.alerts, c->host_name);
 	sr.cmp = compare_new(sr.b, sr.rs, update, &cops, &sr);
 	sr.scan = scan_new(sr.rs, sr.pool, &ops, &sr);
 	if (sr.pkgs != NULL) {

@@ -37,6 +37,7 @@
 #define MAX_DEBOUNCE_MS		3600000		/* one hour */
 #define MAX_QUEUE_BUDGET	100000000
 #define MAX_HEARTBEAT_S		(7 * 86400)	/* a week */
+#define MAX_HOST_NAME		255		/* as a DNS name */
 /* Bytes of an unknown key quoted in a message. */
 #define KEY_QUOTE_MAX		64
 
@@ -60,6 +61,8 @@ enum conf_kind {
 	CONF_U64,		/* uint64_t, 0 to max */
 	CONF_BOOL,		/* bool */
 	CONF_DURATION,		/* uint64_t seconds, 1 to max: "1h" or 3600 */
+	CONF_TEXT,		/* char *: printable UTF-8, 1 to max bytes;
+				   null: none */
 };
 
 /* Per-key path allowances. */
@@ -99,6 +102,7 @@ static const struct conf_key {
 	KEY("chain_key", CONF_PATH, chain_key, 0, PATH_NULL_OK),
 	KEY("package_db", CONF_PATH, package_db, 0, PATH_NULL_OK),
 	KEY("recommendations", CONF_PATH, recommend_path, 0, 0),
+	KEY("host_name", CONF_TEXT, host_name, MAX_HOST_NAME, 0),
 #undef KEY
 #undef NAMES
 };
@@ -152,7 +156,7 @@ config_release(struct fimd_config *c)
 		&c->syslog_target, &c->tail_rule, &c->tail_severity,
 		&c->tail_prefix, &c->tail_since, &c->chain_key, &c->package_db,
 		&c->recommend_path, &c->recommend_write, &c->host_root,
-		&c->verify_key, &c->reason, &c->window_action,
+		&c->verify_key, &c->reason, &c->window_action, &c->host_name,
 	};
 	size_t i;
 
@@ -246,6 +250,8 @@ kind_words(const struct conf_key *k)
 	case CONF_DURATION:
 		return "a duration (\"30s\", \"15m\", \"1h\", \"1d\") or "
 		    "seconds";
+	case CONF_TEXT:
+		return "a string or null";
 	}
 	return "?";
 }
@@ -266,6 +272,8 @@ kind_accepts(const struct conf_key *k, const json_t *v)
 		return json_is_boolean(v);
 	case CONF_DURATION:
 		return json_is_string(v) || json_is_integer(v);
+	case CONF_TEXT:
+		return json_is_string(v) || json_is_null(v);
 	}
 	return false;
 }
@@ -316,6 +324,31 @@ check_duration(const struct conf_file *f, unsigned line, unsigned column,
 		return -EINVAL;
 	}
 	ret->u = u;
+	return 0;
+}
+
+/*
+ * A name that goes into every alert as is (host.name): shippers key
+ * files and indexes on it, so no control characters and no spaces.
+ * jansson has already refused invalid UTF-8.
+ */
+static int
+check_text(const struct conf_file *f, unsigned line, unsigned column,
+    const struct conf_key *k, const char *s, struct conf_value *ret)
+{
+	size_t i, len = strlen(s);
+
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f)
+			break;
+	}
+	if (len == 0 || len > k->max || i < len) {
+		diag_add(f->diag, DIAG_ERROR, f->path, line, column,
+		    "\"%s\" must be 1 to %" PRIu64 " bytes without spaces "
+		    "or control characters", k->name, k->max);
+		return -EINVAL;
+	}
+	ret->s = s;
 	return 0;
 }
 
@@ -375,6 +408,11 @@ check_value(const struct conf_file *f, unsigned line, unsigned column,
 		return 0;
 	case CONF_DURATION:
 		return check_duration(f, line, column, k, v, ret);
+	case CONF_TEXT:
+		if (json_is_null(v))
+			return 0;
+		return check_text(f, line, column, k, json_string_value(v),
+		    ret);
 	}
 	return -EINVAL;
 }
@@ -387,6 +425,7 @@ apply_value(struct fimd_config *c, const struct conf_value *cv)
 
 	switch (cv->key->kind) {
 	case CONF_PATH:
+	case CONF_TEXT:
 		sp = (char **)(void *)field;
 		free(*sp);
 		*sp = cv->s != NULL ? xstrdup(cv->s) : NULL;

@@ -151,6 +151,7 @@ daemon_out_open(struct daemon *d)
 	}
 	o->alerts = alert_stream_new("none", chain_seed(o, d->key,
 	    c->alerts_path));
+	alert_stream_set_host(o->alerts, c->host_name);
 	return EXIT_OK;
 }
 

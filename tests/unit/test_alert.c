@@ -707,6 +707,34 @@ test_long_path(void **state)
 	alert_stream_free(s);
 }
 
+/* host_name (fimd.conf(5)) replaces the system's name; NULL keeps it. */
+static void
+test_host_name(void **state)
+{
+	struct alert_stream *s = alert_stream_new("check", 1);
+	char sys[256] = "";
+	struct alert a;
+	json_t *o;
+
+	(void)state;
+	(void)gethostname(sys, sizeof(sys) - 1);
+	fill_simple(&a, "/etc/passwd");
+	o = one_line(s, &a);
+	assert_string_equal(tlib_json_str(o, "host.name"), sys);
+	json_decref(o);
+	alert_stream_set_host(s, "web-01.example.net");
+	o = one_line(s, &a);
+	assert_string_equal(tlib_json_str(o, "host.name"),
+	    "web-01.example.net");
+	json_decref(o);
+	alert_stream_set_host(s, NULL);
+	o = one_line(s, &a);
+	assert_string_equal(tlib_json_str(o, "host.name"),
+	    "web-01.example.net");
+	json_decref(o);
+	alert_stream_free(s);
+}
+
 /* still_open and hash_skipped appear only when true. */
 static void
 test_flags(void **state)
@@ -1499,6 +1527,7 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_seq_without_gaps);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_long_path);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_flags);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_host_name);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_ecs_parts);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_gap_message);
 	tests[n++] =

@@ -74,6 +74,7 @@ test_defaults(void **state)
 	assert_false(c.journald);
 	assert_int_equal(c.heartbeat, 3600);
 	assert_null(c.chain_key);
+	assert_null(c.host_name);
 	assert_null(c.tail_rule);
 	assert_null(c.tail_severity);
 	assert_null(c.tail_prefix);
@@ -107,7 +108,8 @@ test_every_key(void **state)
 	    "  \"syslog_target\": \"/run/rsyslog/in.sock\",\n"
 	    "  \"journald\": true,\n"
 	    "  \"heartbeat\": \"15m\",\n"
-	    "  \"chain_key\": \"/etc/fimd/chain.key\"\n"
+	    "  \"chain_key\": \"/etc/fimd/chain.key\",\n"
+	    "  \"host_name\": \"web-01.example.net\"\n"
 	    "}\n";
 	struct fimd_config c;
 	struct diag d;
@@ -135,6 +137,7 @@ test_every_key(void **state)
 	assert_true(c.journald);
 	assert_int_equal(c.heartbeat, 900);
 	assert_string_equal(c.chain_key, "/etc/fimd/chain.key");
+	assert_string_equal(c.host_name, "web-01.example.net");
 	diag_release(&d);
 	config_release(&c);
 }
@@ -168,6 +171,13 @@ test_partial_and_layered(void **state)
 	assert_string_equal(c.rules_path, FIMD_DEFAULT_RULES);
 	assert_int_equal(c.debounce_ms, 200);
 	assert_int_equal(c.queue_budget, 500000);
+	/* null: back to the system's host name. */
+	p = conf_file("host.json", "{\"host_name\": \"h\xc3\xa9\"}");
+	assert_int_equal(config_load(&c, p, true, &d), 0);
+	assert_string_equal(c.host_name, "h\xc3\xa9");
+	p = conf_file("nohost.json", "{\"host_name\": null}");
+	assert_int_equal(config_load(&c, p, true, &d), 0);
+	assert_null(c.host_name);
 	p = conf_file("empty.json", " \n{ }\n");
 	assert_int_equal(config_load(&c, p, true, &d), 0);
 	assert_int_equal(c.workers, 5);
@@ -257,6 +267,20 @@ static const struct error_case {
 	{ "heartbeat bool", "{\"heartbeat\": true}", 1, 2,
 	    "\"heartbeat\" must be a duration (\"30s\", \"15m\", \"1h\", "
 	    "\"1d\") or seconds, not a boolean", 1 },
+	{ "host name empty", "{\"host_name\": \"\"}", 1, 2,
+	    "\"host_name\" must be 1 to 255 bytes without spaces", 1 },
+	{ "host name with a space", "{\"host_name\": \"web 01\"}", 1, 2,
+	    "without spaces or control characters", 1 },
+	{ "host name with a newline", "{\"host_name\": \"a\\nb\"}", 1, 2,
+	    "without spaces or control characters", 1 },
+	{ "host name too long", "{\"host_name\": \""
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "\"}", 1, 2, "must be 1 to 255 bytes", 1 },
+	{ "host name a number", "{\"host_name\": 7}", 1, 2,
+	    "\"host_name\" must be a string or null, not an integer", 1 },
 	/* Positions: the top-level key, not a nested or quoted one. */
 	{ "nested same name",
 	    "{\"syslog\": true, \"s\": {\"workers\": \"a\"}, \"workers\": "
