@@ -71,6 +71,7 @@ struct fimd_config {
 	char	*tail_severity;
 	char	*tail_prefix;
 	char	*tail_since;
+	char	*tail_host;	/* --host */
 	bool	 follow;
 	bool	 utc;		/* --utc: human times in UTC */
 	char	*verify_key;	/* --verify --key FILE, or NULL */

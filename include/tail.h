@@ -33,6 +33,7 @@ struct tail_filter {
 	size_t	 prefixlen;
 	bool	 has_since;
 	int64_t	 since_us;	/* keep @timestamp >= this (µs since epoch) */
+	char	*host;		/* host.name, ASCII case ignored, or NULL */
 };
 
 /*
@@ -44,6 +45,11 @@ struct tail_filter {
 int	tail_filter_init(struct tail_filter *f, const char *rule,
 	    const char *severity, const char *prefix, const char *since,
 	    time_t now, const char **errmsg);
+/*
+ * --host: keep only the lines of this host.name (a collector's file
+ * merges many hosts' streams).  NULL or "" keeps every host.
+ */
+void	tail_filter_set_host(struct tail_filter *f, const char *host);
 void	tail_filter_release(struct tail_filter *f);
 /* Whether the alert object passes the filter. */
 bool	tail_filter_match(const struct tail_filter *f, const json_t *alert);

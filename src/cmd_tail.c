@@ -68,6 +68,7 @@ cmd_tail(const struct fimd_config *c)
 		log_warnx("%s", why);
 		return EXIT_USAGE;
 	}
+	tail_filter_set_host(&f, c->tail_host);
 	buf_init(&o.line, BUF_MAX_DEFAULT);
 	ops.arg = &o;
 	r = tail_run(c->alerts_path, &f, c->follow, TAIL_POLL_MS, &ops);

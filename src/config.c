@@ -157,6 +157,7 @@ config_release(struct fimd_config *c)
 		&c->tail_prefix, &c->tail_since, &c->chain_key, &c->package_db,
 		&c->recommend_path, &c->recommend_write, &c->host_root,
 		&c->verify_key, &c->reason, &c->window_action, &c->host_name,
+		&c->tail_host,
 	};
 	size_t i;
 

@@ -101,6 +101,7 @@ enum {
 	OPT_RECOMMEND,
 	OPT_WRITE,
 	OPT_ROOT,
+	OPT_HOST,
 };
 
 static const struct option longopts[] = {
@@ -133,6 +134,7 @@ static const struct option longopts[] = {
 	{ "prefix", required_argument, NULL, OPT_PREFIX },
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "utc", no_argument, NULL, OPT_UTC },
+	{ "host", required_argument, NULL, OPT_HOST },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "config", required_argument, NULL, 'c' },
@@ -174,6 +176,7 @@ struct flags {
 	const char *prefix;
 	const char *since;
 	bool	 utc;
+	const char *host;
 	const char *key;
 	const char *window;	/* --window's action */
 	bool	 window_accept;	/* --accept beside --window */
@@ -208,7 +211,8 @@ usage(FILE *f)
 	    "       fimd --tail [-f] [--json] [--rule name] "
 	    "[--severity level]\n"
 	    "                   [--prefix path] [--since time] [--utc] "
-	    "[options]\n"
+	    "[--host name]\n"
+	    "                   [options]\n"
 	    "       fimd --verify [--key file] file ... [options]\n"
 	    "       fimd --recommend [--write dir] [--root dir] [--json] "
 	    "[options]\n"
@@ -368,6 +372,7 @@ parse_option(struct flags *fl, int ch, const char *arg)
 	case OPT_PREFIX: fl->prefix = arg; return 0;
 	case OPT_SINCE: fl->since = arg; return 0;
 	case OPT_UTC: fl->utc = true; return 0;
+	case OPT_HOST: fl->host = arg; return 0;
 	case 'V': return set_mode(fl, MODE_VERSION);
 	case 'h': return set_mode(fl, MODE_HELP);
 	case 'c': fl->config = arg; return 0;
@@ -466,6 +471,7 @@ load_config(struct fimd_config *c, const struct flags *fl)
 	replace(&c->tail_prefix, fl->prefix);
 	replace(&c->tail_since, fl->since);
 	c->utc = fl->utc;
+	replace(&c->tail_host, fl->host);
 	replace(&c->verify_key, fl->key);
 	replace(&c->reason, fl->reason);
 	replace(&c->window_action, fl->window);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -82,10 +83,18 @@ tail_filter_init(struct tail_filter *f, const char *rule,
 }
 
 void
+tail_filter_set_host(struct tail_filter *f, const char *host)
+{
+	free(f->host);
+	f->host = host != NULL && host[0] != '\0' ? xstrdup(host) : NULL;
+}
+
+void
 tail_filter_release(struct tail_filter *f)
 {
 	free(f->rule);
 	free(f->prefix);
+	free(f->host);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -184,6 +193,13 @@ tail_filter_match(const struct tail_filter *f, const json_t *alert)
 		v = get2(alert, "rule", "name");
 		if (!json_is_string(v) || strcmp(json_string_value(v),
 		    f->rule) != 0)
+			return false;
+	}
+	/* Host names, as DNS names, are the same in either case. */
+	if (f->host != NULL) {
+		v = get2(alert, "host", "name");
+		if (!json_is_string(v) || strcasecmp(json_string_value(v),
+		    f->host) != 0)
 			return false;
 	}
 	if (f->min_severity >= 0 && alert_severity(alert) < f->min_severity)

@@ -215,6 +215,56 @@ test_filter_match(void **state)
 	}
 }
 
+/* --host picks one host's lines out of a collector's merged stream. */
+static void
+test_filter_host(void **state)
+{
+	static const struct {
+		const char *host;
+		const char *alert;
+		bool	 keep;
+	} cases[] = {
+		{ NULL, "{}", true },
+		{ "", "{\"host\":{\"name\":\"h2\"}}", true },
+		{ "h1", "{\"host\":{\"name\":\"h1\"}}", true },
+		{ "h1", "{\"host\":{\"name\":\"h2\"}}", false },
+		{ "h1", "{\"host\":{\"name\":\"h10\"}}", false },
+		{ "h1", "{\"host\":{\"name\":\"h\"}}", false },
+		{ "Web-01", "{\"host\":{\"name\":\"web-01\"}}", true },
+		{ "h1", "{\"host\":{\"id\":\"h1\"}}", false },
+		{ "h1", "{\"host\":\"h1\"}", false },
+		{ "h1", "{}", false },
+	};
+	struct tail_filter f;
+	const char *msg;
+	json_t *alert;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(tail_filter_init(&f, NULL, NULL, NULL, NULL,
+		    0, &msg), 0);
+		tail_filter_set_host(&f, cases[i].host);
+		alert = json_loads(cases[i].alert, 0, NULL);
+		assert_non_null(alert);
+		if (tail_filter_match(&f, alert) != cases[i].keep)
+			fail_msg("case %zu: expected %s", i,
+			    cases[i].keep ? "kept" : "dropped");
+		json_decref(alert);
+		tail_filter_release(&f);
+	}
+	/* With the other filters: all must pass. */
+	assert_int_equal(tail_filter_init(&f, NULL, "high", NULL, NULL, 0,
+	    &msg), 0);
+	tail_filter_set_host(&f, "h1");
+	alert = json_loads("{\"host\":{\"name\":\"h1\"},\"fimd\":"
+	    "{\"severity\":\"low\"}}", 0, NULL);
+	assert_false(tail_filter_match(&f, alert));
+	json_decref(alert);
+	tail_filter_release(&f);
+	assert_null(f.host);
+}
+
 /* ---- reading ---- */
 
 struct seen {
@@ -656,6 +706,7 @@ main(void)
 		cmocka_unit_test(test_parse_time),
 		cmocka_unit_test(test_filter_init_errors),
 		cmocka_unit_test(test_filter_match),
+		cmocka_unit_test(test_filter_host),
 		cmocka_unit_test(test_read_existing),
 		cmocka_unit_test(test_since_rotated),
 		cmocka_unit_test(test_follow_rotation),
