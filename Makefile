@@ -6,6 +6,7 @@ PREFIX     ?= /usr/local
 SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
 DATADIR    ?= $(PREFIX)/share
+DOCDIR     ?= $(DATADIR)/doc/fimd
 SYSCONFDIR ?= /etc
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
@@ -85,7 +86,10 @@ MAN5 := man/fimd.conf.5 man/fimd.rules.5 man/fimd.alerts.5 man/fimd.baseline.5
 # configured directories, so they name the paths the binary uses.
 MAN_OUT := $(addprefix $(O)/,$(MAN8) $(MAN5))
 SUBST := sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
-	-e 's|@DATADIR@|$(DATADIR)|g' -e 's|@UNITDIR@|$(UNITDIR)|g'
+	-e 's|@DATADIR@|$(DATADIR)|g' -e 's|@UNITDIR@|$(UNITDIR)|g' \
+	-e 's|@DOCDIR@|$(DOCDIR)|g'
+# Shippers' configurations (examples/README), installed as documentation.
+EXAMPLES := $(sort $(wildcard examples/*))
 
 .PHONY: all check check-unit check-scenario sanitize lint install uninstall \
 	deps bench clean tests fuzz fuzz-build man deb FORCE
@@ -108,7 +112,7 @@ $(PATHS_H): FORCE
 $(SUBST_STAMP): FORCE
 	@mkdir -p $(@D)
 	@printf '%s\n' '$(SBINDIR)' '$(SYSCONFDIR)' '$(DATADIR)' '$(UNITDIR)' \
-	    > $@.tmp
+	    '$(DOCDIR)' > $@.tmp
 	@$(MOVE_IF_CHANGED)
 
 $(O)/man/%: man/% $(SUBST_STAMP)
@@ -217,6 +221,7 @@ lint: $(PATHS_H) $(MAN_OUT)
 	clang-tidy --quiet $(SRCS) -- -std=c11 -D_GNU_SOURCE -Iinclude \
 		$(shell pkg-config --cflags $(PKGS)) $(DEFS)
 	mandoc -Tlint -Wwarning $(MAN_OUT)
+	scripts/check-examples examples
 	@if command -v systemd-analyze >/dev/null; then \
 		scripts/verify-units $(O)/fimd $(O)/units; \
 	else echo "lint: no systemd-analyze, units not verified"; fi
@@ -225,8 +230,10 @@ install: $(O)/fimd $(MAN_OUT)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DATADIR)/fimd/rules.d \
 		$(DESTDIR)$(SYSCONFDIR)/fimd/rules.d $(DESTDIR)$(UNITDIR) \
-		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(LOGROTATEDIR)
+		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(LOGROTATEDIR) \
+		$(DESTDIR)$(DOCDIR)/examples
 	install -m 0755 $(O)/fimd $(DESTDIR)$(SBINDIR)/fimd
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
 	install -m 0644 $(O)/$(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 $(addprefix $(O)/,$(MAN5)) $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 rules/*.json $(DESTDIR)$(DATADIR)/fimd/rules.d/
@@ -257,6 +264,8 @@ uninstall:
 		fimd-check.service fimd-check.timer)
 	rm -f $(DESTDIR)$(TMPFILESDIR)/fimd.conf
 	rm -f $(DESTDIR)$(LOGROTATEDIR)/fimd
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(EXAMPLES)))
+	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR)
 	@echo "uninstall: $(DESTDIR)$(SYSCONFDIR)/fimd kept (configuration)"
 
 # The Debian package, built by dpkg-buildpackage and debhelper (debian/)
@@ -271,10 +280,11 @@ uninstall:
 # the inner `make clean`, which would remove the copy.
 DEB_O      := $(O)/deb
 DEB_JOBS   ?= 2
-DEB_SRC    := Makefile README.md debian include man packaging rules src
+DEB_SRC    := Makefile README.md debian examples include man packaging rules \
+	src
 DEB_UNSET  := MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES O PREFIX SBINDIR \
-	MANDIR DATADIR SYSCONFDIR UNITDIR TMPFILESDIR LOGROTATEDIR DESTDIR \
-	SANITIZE WERROR CC CFLAGS LDFLAGS
+	MANDIR DATADIR DOCDIR SYSCONFDIR UNITDIR TMPFILESDIR LOGROTATEDIR \
+	DESTDIR SANITIZE WERROR CC CFLAGS LDFLAGS
 DEB_ARCH    = $(shell dpkg-architecture -qDEB_HOST_ARCH)
 DEB_FILE    = $(DEB_O)/fimd_$(VERSION)_$(DEB_ARCH).deb
 

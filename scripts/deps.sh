@@ -5,6 +5,7 @@ pkgs="gcc make pkg-config libc6-dev
 libssl-dev libjansson-dev libevent-dev libcmocka-dev zlib1g-dev
 attr acl libcap2-bin e2fsprogs procps util-linux time python3
 inotify-tools valgrind mandoc rsyslog logrotate aide git tar sed coreutils
+rsyslog-relp iproute2 python3-yaml
 clang libclang-rt-14-dev
 sysfsutils systemd binutils
 dpkg-dev build-essential debhelper lintian"
@@ -16,6 +17,8 @@ dpkg-dev build-essential debhelper lintian"
 # binutils for the strings(1) that t900 runs over the installed binary.
 # dpkg-dev, build-essential (which dpkg-buildpackage checks for) and
 # debhelper build the package of `make deb` and t910, lintian checks it.
+# rsyslog-relp and iproute2 are for t920's fleet in network namespaces,
+# python3-yaml for scripts/check-examples (the YAML shippers' files).
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps.sh: run as root (apt-get)" >&2
 	exit 1

@@ -140,7 +140,8 @@ test_man_pages(void **state)
 		if (strstr(text, "@SYSCONFDIR@") != NULL ||
 		    strstr(text, "@DATADIR@") != NULL ||
 		    strstr(text, "@SBINDIR@") != NULL ||
-		    strstr(text, "@UNITDIR@") != NULL)
+		    strstr(text, "@UNITDIR@") != NULL ||
+		    strstr(text, "@DOCDIR@") != NULL)
 			fail_msg("%s has a placeholder left", pages[i]);
 		free(text);
 	}
@@ -148,6 +149,7 @@ test_man_pages(void **state)
 	assert_non_null(strstr(text, "/usr/share/fimd/rules.d"));
 	assert_non_null(strstr(text, "/etc/fimd/fimd.json"));
 	assert_non_null(strstr(text, "/usr/lib/systemd/system/fimd.service"));
+	assert_non_null(strstr(text, "/usr/share/doc/fimd/examples"));
 	free(text);
 	assert_int_equal(tlib_sh("mandoc -Tlint -Wwarning %s/usr/share/man/"
 	    "man8/fimd.8 %s/usr/share/man/man5/fimd.*.5", in.dest, in.dest),
@@ -253,6 +255,59 @@ test_validate_installed(void **state)
 	free(shipped);
 }
 
+/* The shippers' configurations, as documentation, each as in the tree. */
+static void
+test_examples(void **state)
+{
+	static const char *const names[] = {
+		"README", "rsyslog-relp.conf", "rsyslog-tcp.conf",
+		"rsyslog-collector.conf", "syslog-ng.conf", "filebeat.yml",
+		"vector.yaml", "fluent-bit.conf", "fluent-bit-parsers.conf",
+	};
+	char *inst, *src;
+	struct stat st;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		inst = tlib_fmt("%s/usr/share/doc/fimd/examples/%s", in.dest,
+		    names[i]);
+		src = tlib_fmt("%s/examples/%s", in.src, names[i]);
+		if (stat(inst, &st) != 0)
+			fail_msg("%s was not installed", inst);
+		assert_int_equal(st.st_mode & 07777, 0644);
+		assert_int_equal(tlib_sh("cmp -s '%s' '%s'", src, inst), 0);
+		free(inst);
+		free(src);
+	}
+	/* Nothing else there: every file of examples/ is listed above. */
+	assert_int_equal(tlib_sh("test $(ls '%s/usr/share/doc/fimd/examples' "
+	    "| wc -l) -eq %zu", in.dest, sizeof(names) / sizeof(names[0])),
+	    0);
+}
+
+/* uninstall takes away what install put, the examples included. */
+static void
+test_uninstall(void **state)
+{
+	char *out = NULL, *args, *dest = tlib_fmt("%s/dest2", in.w);
+
+	(void)state;
+	args = tlib_fmt("install DESTDIR='%s' PREFIX=/usr", dest);
+	assert_int_equal(make_out(&out, args), 0);
+	free(out);
+	free(args);
+	args = tlib_fmt("uninstall DESTDIR='%s' PREFIX=/usr", dest);
+	assert_int_equal(make_out(&out, args), 0);
+	free(out);
+	free(args);
+	assert_int_equal(tlib_sh("test -e '%s/usr/share/doc/fimd'", dest), 1);
+	assert_int_equal(tlib_sh("test -e '%s/usr/sbin/fimd'", dest), 1);
+	/* Only directories are left. */
+	assert_int_equal(tlib_sh("find '%s' ! -type d | grep -q .", dest), 1);
+	free(dest);
+}
+
 /*
  * Another prefix rebuilds the binary with it; the same prefix again
  * compiles nothing.
@@ -286,6 +341,8 @@ main(void)
 		cmocka_unit_test(test_units),
 		cmocka_unit_test(test_config_file),
 		cmocka_unit_test(test_validate_installed),
+		cmocka_unit_test(test_examples),
+		cmocka_unit_test(test_uninstall),
 		cmocka_unit_test(test_prefix_change),
 	};
 
