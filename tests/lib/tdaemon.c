@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <stdio.h>
@@ -98,6 +99,20 @@ wait_ready(struct tdaemon *d, unsigned ms)
 	fail_msg("fimd sent no READY=1 within %u ms", ms);
 }
 
+int
+tdaemon_enter_netns(const char *name)
+{
+	char path[256];
+	int fd, r;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	r = setns(fd, CLONE_NEWNET);
+	close(fd);
+	return r;
+}
+
 void
 tdaemon_start(struct tdaemon *d, const char *const *extra)
 {
@@ -143,6 +158,8 @@ tdaemon_start(struct tdaemon *d, const char *const *extra)
 		 * daemon: the daemon goes with the test process.
 		 */
 		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (d->netns != NULL && tdaemon_enter_netns(d->netns) < 0)
+			_exit(126);
 		if ((fd = open("/dev/null", O_RDONLY)) >= 0)
 			(void)dup2(fd, 0);
 		if ((fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND,

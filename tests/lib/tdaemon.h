@@ -29,6 +29,8 @@ struct tdaemon {
 	char	*notify;	/* NOTIFY_SOCKET path */
 	char	*log;		/* the daemon's stderr */
 	const char *backend;
+	/* A network namespace (ip netns NAME) to start in, or NULL. */
+	const char *netns;
 	int	 notify_fd;
 	pid_t	 pid;
 	size_t	 off;		/* alert file read offset */
@@ -45,6 +47,11 @@ struct tdaemon {
  */
 void	tdaemon_init(struct tdaemon *d, const char *tag, const char *backend,
 	    const char *rule_json);
+/*
+ * Move the calling process into the network namespace that `ip netns
+ * add NAME` made.  0, or -1 with errno.
+ */
+int	tdaemon_enter_netns(const char *name);
 /* Start and wait for READY=1 (timeout 60 s).  extra: NULL-terminated. */
 void	tdaemon_start(struct tdaemon *d, const char *const *extra);
 /* SIGTERM and wait; asserts exit status 0. */
