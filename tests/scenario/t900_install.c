@@ -286,7 +286,10 @@ test_examples(void **state)
 	    0);
 }
 
-/* uninstall takes away what install put, the examples included. */
+/*
+ * uninstall takes away what install put, the examples included, and
+ * keeps the configuration.
+ */
 static void
 test_uninstall(void **state)
 {
@@ -303,8 +306,10 @@ test_uninstall(void **state)
 	free(args);
 	assert_int_equal(tlib_sh("test -e '%s/usr/share/doc/fimd'", dest), 1);
 	assert_int_equal(tlib_sh("test -e '%s/usr/sbin/fimd'", dest), 1);
-	/* Only directories are left. */
-	assert_int_equal(tlib_sh("find '%s' ! -type d | grep -q .", dest), 1);
+	/* Only directories are left, and the configuration. */
+	assert_int_equal(tlib_sh("find '%s' ! -type d ! -path '*/etc/fimd/*' "
+	    "| grep -q .", dest), 1);
+	assert_int_equal(tlib_sh("test -f '%s/etc/fimd/fimd.json'", dest), 0);
 	free(dest);
 }
 
