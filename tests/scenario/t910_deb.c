@@ -253,6 +253,9 @@ test_files(void **state)
 		"/usr/share/man/man5/fimd.alerts.5.gz",
 		"/usr/share/man/man5/fimd.baseline.5.gz",
 		"/usr/share/doc/fimd/copyright",
+		"/usr/share/doc/fimd/examples/README",
+		"/usr/share/doc/fimd/examples/rsyslog-relp.conf",
+		"/usr/share/doc/fimd/examples/rsyslog-collector.conf",
 	};
 	char *list = NULL, *line, *out = NULL;
 	struct stat st;
