@@ -61,6 +61,13 @@ int	sink_file_identity(const struct sink *s, dev_t *ret_dev,
  */
 int	sink_syslog_open(const char *path, bool rfc5424, struct sink **ret);
 /*
+ * The HOSTNAME of its RFC 5424 messages from here on (host_name of
+ * fimd.conf(5)), instead of the system's host name; RFC 5424 allows
+ * printable ASCII only, so another name (or NULL) keeps the system's.
+ * The local header has no host name.
+ */
+void	sink_syslog_set_host(struct sink *s, const char *name);
+/*
  * journald's native protocol: MESSAGE, PRIORITY, SYSLOG_IDENTIFIER=fimd,
  * MESSAGE_ID (one per action), FIMD_ACTION, FIMD_RULE, FIMD_PATH,
  * FIMD_SEQ, FIMD_SEVERITY and FIMD_JSON, binary-safe; entries too large

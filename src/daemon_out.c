@@ -139,6 +139,7 @@ daemon_out_open(struct daemon *d)
 			log_warn("cannot reach syslog at %s", c->syslog_target);
 			return EXIT_IO_ERROR;
 		}
+		sink_syslog_set_host(o->sinks[o->nsinks], c->host_name);
 		o->nsinks++;
 	}
 	if (c->journald) {

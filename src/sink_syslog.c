@@ -282,6 +282,23 @@ static const struct sink_ops syslog_ops = {
 	.close = syslog_close,
 };
 
+void
+sink_syslog_set_host(struct sink *s, const char *name)
+{
+	struct syslog_sink *ss = s->priv;
+	size_t i, len;
+
+	if (name == NULL || (len = strlen(name)) == 0 ||
+	    len >= sizeof(ss->host))
+		return;
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)name[i] <= 0x20 ||
+		    (unsigned char)name[i] >= 0x7f)
+			return;
+	}
+	memcpy(ss->host, name, len + 1);
+}
+
 int
 sink_syslog_open(const char *path, bool rfc5424, struct sink **ret)
 {

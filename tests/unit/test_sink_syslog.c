@@ -71,6 +71,35 @@ test_syslog_datagram(void **state)
 	free(dir);
 }
 
+/* host_name: the HOSTNAME too, when RFC 5424 allows it (ASCII). */
+static void
+test_syslog_host_name(void **state)
+{
+	char *dir = tlib_mkdtemp("syslog"), *path, buf[8192];
+	struct sink *s;
+	ssize_t n;
+	int fd;
+
+	(void)state;
+	path = tlib_fmt("%s/log", dir);
+	fd = listen_unix(path, SOCK_DGRAM);
+	assert_int_equal(sink_syslog_open(path, true, &s), 0);
+	sink_syslog_set_host(s, "web-01.example.net");
+	sink_syslog_set_host(s, "h\xc3\xa9");	/* not ASCII: kept */
+	sink_syslog_set_host(s, NULL);
+	assert_int_equal(sink_write(s, line, sizeof(line) - 1), 0);
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_memory_equal(buf, "<83>1 2026-11-24T11:24:06.123456Z "
+	    "web-01.example.net fimd ", 58);
+	sink_free(s);
+	close(fd);
+	tlib_rmrf(dir);
+	free(path);
+	free(dir);
+}
+
 static void
 test_syslog_stream_octet_counting(void **state)
 {
@@ -313,6 +342,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_syslog_local),
 		cmocka_unit_test(test_syslog_datagram),
+		cmocka_unit_test(test_syslog_host_name),
 		cmocka_unit_test(test_syslog_stream_octet_counting),
 		cmocka_unit_test(test_syslog_oversize),
 		cmocka_unit_test(test_journal_fields),
