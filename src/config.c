@@ -82,7 +82,7 @@ static const struct conf_key {
 	{ name, kind, flags, offsetof(struct fimd_config, field), max, NULL }
 #define NAMES(name, field, table) \
 	{ name, CONF_NAME, 0, offsetof(struct fimd_config, field), \
-	    sizeof(table) / sizeof(table[0]), table }
+	    sizeof(table) / sizeof((table)[0]), table }
 	KEY("rules", CONF_PATH, rules_path, 0, 0),
 	KEY("shipped_rules", CONF_PATH, shipped_rules, 0, PATH_NULL_OK),
 	KEY("baseline", CONF_PATH, baseline_path, 0, 0),

@@ -30,7 +30,7 @@ hex_digit(char c)
 }
 
 /* Each byte's value as a hex digit, or -1: one load per digit. */
-static const signed char hex_values[256] = {
+static const short hex_values[256] = {
 #define R16 -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1
 	R16, R16, R16,
 	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, -1, -1, -1, -1, -1, -1,
