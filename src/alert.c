@@ -45,6 +45,12 @@ static const char *const action_names[ACTION_COUNT] = {
 	[ACTION_ACCEPTED] = "accepted",
 	[ACTION_WINDOW_OPENED] = "window_opened",
 	[ACTION_WINDOW_CLOSED] = "window_closed",
+	[ACTION_OPENED] = "opened",
+	[ACTION_CLOSED] = "closed",
+	[ACTION_INSTALLED] = "installed",
+	[ACTION_REMOVED] = "removed",
+	[ACTION_UPGRADED] = "upgraded",
+	[ACTION_CHANGED] = "changed",
 };
 
 /* ECS event.type for each action. */
@@ -64,6 +70,12 @@ static const char *const action_types[ACTION_COUNT] = {
 	[ACTION_ACCEPTED] = "change",
 	[ACTION_WINDOW_OPENED] = "start",
 	[ACTION_WINDOW_CLOSED] = "end",
+	[ACTION_OPENED] = "start",
+	[ACTION_CLOSED] = "end",
+	[ACTION_INSTALLED] = "installation",
+	[ACTION_REMOVED] = "deletion",
+	[ACTION_UPGRADED] = "change",
+	[ACTION_CHANGED] = "change",
 };
 
 static const char *const source_names[] = {
@@ -77,6 +89,12 @@ const char *
 alert_action_name(enum alert_action a)
 {
 	return (unsigned)a < ACTION_COUNT ? action_names[a] : "unknown";
+}
+
+bool
+alert_is_entity(enum alert_action a)
+{
+	return a >= ACTION_OPENED && a <= ACTION_CHANGED;
 }
 
 void
@@ -356,6 +374,8 @@ build_message(const struct alert_stream *s, const struct alert *a)
 	buf_init(&m, BUF_MAX_DEFAULT);
 	if (a->message != NULL)
 		(void)buf_adds(&m, a->message);
+	else if (a->entity != NULL)
+		alert_entity_message(a, &m);
 	else switch (a->action) {
 	case ACTION_STARTED:
 	case ACTION_STOPPED:
@@ -446,6 +466,7 @@ build_event(struct alert_stream *s, const struct alert *a, uint64_t seq,
 	json_object_set_new(e, "kind", json_string(event_kind(a->action)));
 	/* The daemon's own records are about its process, not a file. */
 	json_object_set_new(e, "category", json_pack("[s]",
+	    a->entity != NULL ? alert_entity_category(a) :
 	    alert_is_state(a->action) ? "process" :
 	    is_window(a->action) ? "configuration" :
 	    a->action == ACTION_PACKAGE_CHANGED ? "package" : "file"));
@@ -503,7 +524,9 @@ build_fimd(struct alert_stream *s, const struct alert *a, uint64_t seq,
 		    json_string(severity_name(alert_severity(a))));
 	if (a->fimd_extra != NULL)
 		json_object_update(fimd, a->fimd_extra);
-	if (is_window(a->action))
+	if (a->entity != NULL)
+		alert_entity_fimd(a, fimd);
+	if (is_window(a->action) || a->entity != NULL)
 		return;
 	if (is_coverage(a->action)) {
 		/* What the gap covers is no file event: not file.path. */
@@ -608,6 +631,8 @@ build_at(struct alert_stream *s, const struct alert *a, uint64_t seq,
 	/* file first, so a link target's escaped form can go to fimd. */
 	if (a->path != NULL && !is_coverage(a->action))
 		json_object_set_new(o, "file", alert_file_json(s, a, fimd));
+	if (a->entity != NULL)
+		alert_entity_sections(a, o);
 	if ((a->verdict != NULL && a->verdict->kind != VERDICT_NONE &&
 	    a->verdict->kind != VERDICT_UNOWNED) || a->summary != NULL)
 		json_object_set_new(o, "package", alert_package_json(a));

@@ -100,6 +100,53 @@ find_rule(const struct ruleset *rs, const char *name)
 	return NULL;
 }
 
+static const char *const rule_type_names[RULE_TYPE_COUNT] = {
+	[RULE_FILES] = "files",
+	[RULE_PORTS] = "ports",
+	[RULE_PACKAGES] = "packages",
+};
+
+const char *
+rule_type_name(enum rule_type t)
+{
+	return (unsigned)t < RULE_TYPE_COUNT ? rule_type_names[t] : "unknown";
+}
+
+const struct rule *
+ruleset_entity(const struct ruleset *rs, enum rule_type t)
+{
+	size_t i;
+
+	for (i = 0; i < rs->nrules; i++)
+		if (rs->rules[i].type == t && t != RULE_FILES)
+			return &rs->rules[i];
+	return NULL;
+}
+
+/*
+ * The checks of a rule of an entity (entity.h): it has no paths and
+ * none of the keys about files, and it is the only one of its type.
+ */
+static void
+check_entity_rule(struct rules_loader *l, struct rule *r,
+    const struct rule_seen *seen)
+{
+	const struct rule *dup;
+
+	if (seen->files_key != NULL)
+		ERR_KEY(l, seen->files_pos, "\"%s\" does not apply to a "
+		    "rule of type \"%s\"", seen->files_key,
+		    rule_type_name(r->type));
+	if ((dup = ruleset_entity(l->rs, r->type)) != NULL)
+		ERR_AT(l, seen->type, "a second rule of type \"%s\" (the "
+		    "first, %s, at %s:%u:%u)", rule_type_name(r->type),
+		    dup->name, dup->pos.file, dup->pos.line, dup->pos.column);
+	if (r->type == RULE_PORTS && seen->rescan == NULL)
+		r->rescan = RULE_DEFAULT_PORTS_RESCAN;
+	r->attrs = 0;
+	r->algos = 0;
+}
+
 static void
 parse_rule(struct rules_loader *l, json_t *o, const struct jsonpos *p)
 {
@@ -143,7 +190,9 @@ parse_rule(struct rules_loader *l, json_t *o, const struct jsonpos *p)
 		    "be set");
 	if (seen.name == NULL)
 		ERR_AT(l, p, "rule has no \"name\"");
-	if (seen.paths == NULL)
+	if (r.type != RULE_FILES)
+		check_entity_rule(l, &r, &seen);
+	else if (seen.paths == NULL)
 		ERR_AT(l, p, "rule%s%s has no \"paths\"",
 		    r.name != NULL ? " " : "", r.name != NULL ? r.name : "");
 	if (r.name != NULL && seen.name != NULL &&
@@ -305,6 +354,9 @@ compute_digest(struct ruleset *rs)
 		for (j = 0; r->exclude != NULL && r->exclude[j] != NULL; j++)
 			json_array_append_new(exc, json_string(r->exclude[j]));
 		json_object_set_new(o, "name", json_string(r->name));
+		if (r->type != RULE_FILES)	/* older digests stay */
+			json_object_set_new(o, "type",
+			    json_string(rule_type_name(r->type)));
 		json_object_set_new(o, "paths", paths);
 		json_object_set_new(o, "depth", json_integer(r->depth));
 		json_object_set_new(o, "include", inc);
