@@ -175,7 +175,9 @@ struct ent_watch {
 	uint64_t checks;
 	uint64_t changes;	/* alerts written */
 	uint64_t owner_scans;	/* checks that looked up owners */
-	double	 last_cpu_ms;	/* the last check's CPU time */
+	double	 cpu_ms;	/* CPU time of every check */
+	double	 lookup_cpu_ms;	/* ... of those that looked up owners */
+	double	 last_cpu_ms;	/* the last check's */
 };
 
 /* Entities: daemon_ent.c. */

@@ -631,8 +631,6 @@ build_at(struct alert_stream *s, const struct alert *a, uint64_t seq,
 	/* file first, so a link target's escaped form can go to fimd. */
 	if (a->path != NULL && !is_coverage(a->action))
 		json_object_set_new(o, "file", alert_file_json(s, a, fimd));
-	if (a->entity != NULL)
-		alert_entity_sections(a, o);
 	if ((a->verdict != NULL && a->verdict->kind != VERDICT_NONE &&
 	    a->verdict->kind != VERDICT_UNOWNED) || a->summary != NULL)
 		json_object_set_new(o, "package", alert_package_json(a));
@@ -642,6 +640,9 @@ build_at(struct alert_stream *s, const struct alert *a, uint64_t seq,
 			json_object_set_new(o, "user",
 			    alert_user_json(a->proc));
 	}
+	/* In the documented order: process and user, then server. */
+	if (a->entity != NULL)
+		alert_entity_sections(a, o);
 	if (a->path != NULL && !is_coverage(a->action)) {
 		related = alert_related_json(s, a);
 		if (json_object_size(related) > 0)

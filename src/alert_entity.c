@@ -103,12 +103,6 @@ port_sections(const json_t *it, json_t *o)
 	json_t *server = json_object(), *net = json_object(), *p, *u;
 	char uid[24];
 
-	copy(server, "ip", it, "ip");
-	copy(server, "port", it, "port");
-	json_object_set_new(o, "server", server);
-	copy(net, "transport", it, "transport");
-	copy(net, "type", it, "family");
-	json_object_set_new(o, "network", net);
 	if (json_is_integer(json_object_get(it, "pid"))) {
 		p = json_object();
 		copy(p, "pid", it, "pid");
@@ -125,6 +119,12 @@ port_sections(const json_t *it, json_t *o)
 		copy(u, "name", it, "user");
 		json_object_set_new(o, "user", u);
 	}
+	copy(server, "ip", it, "ip");
+	copy(server, "port", it, "port");
+	json_object_set_new(o, "server", server);
+	copy(net, "transport", it, "transport");
+	copy(net, "type", it, "family");
+	json_object_set_new(o, "network", net);
 }
 
 void
