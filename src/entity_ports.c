@@ -281,15 +281,16 @@ static uint64_t
 scan_processes(const char *proc_root, struct owners *o)
 {
 	struct dirent *de;
-	uint64_t n = 0;
+	uint64_t n = 0, pid;
 	DIR *d;
 
 	if ((d = opendir(proc_root)) == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
-		if (!all_digits(de->d_name) || strlen(de->d_name) > 9)
+		if (!all_digits(de->d_name) || strlen(de->d_name) > 9 ||
+		    !dec_u64(de->d_name, strlen(de->d_name), &pid))
 			continue;
-		scan_fds(proc_root, (pid_t)atoi(de->d_name), o);
+		scan_fds(proc_root, (pid_t)pid, o);
 		n++;
 	}
 	closedir(d);
