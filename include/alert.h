@@ -50,13 +50,19 @@ enum alert_action {
 	ACTION_ACCEPTED,	/* an administrator took a state in */
 	ACTION_WINDOW_OPENED,	/* a change window began */
 	ACTION_WINDOW_CLOSED,	/* ... and ended, with its summary */
-	/* Entities (entity.h): a port, a package. */
+	/* Entities (entity.h): a port, a package, a unit (removed). */
 	ACTION_OPENED,		/* a port began to listen */
 	ACTION_CLOSED,		/* ... and stopped */
 	ACTION_INSTALLED,	/* a package is installed */
 	ACTION_REMOVED,		/* ... removed */
 	ACTION_UPGRADED,	/* ... at another version */
 	ACTION_CHANGED,		/* ... in another dpkg status */
+	ACTION_ADDED,		/* a systemd unit appeared */
+	ACTION_ENABLED,		/* ... is wanted by another target */
+	ACTION_DISABLED,	/* ... by fewer */
+	ACTION_MASKED,		/* ... linked to /dev/null */
+	ACTION_UNMASKED,
+	ACTION_EDITED,		/* its file or drop-ins changed */
 	ACTION_COUNT
 };
 

@@ -7,7 +7,10 @@
  * rule on its timer too, and at once when dpkg's status file changed:
  * daemon_pkg.c pokes it from the package database's watch, and the
  * status file is read again a moment after the package manager's
- * transaction ended.  Each difference is one alert; the baseline takes
+ * transaction ended; the services rule when its unit directories
+ * change (an inotify descriptor of its own on each of them and on their
+ * NAME.wants, NAME.requires and NAME.d directories, renewed after every
+ * check).  Each difference is one alert; the baseline takes
  * the new set once every alert about it was written (daemon_emit),
  * else keeps the old one so the next check reports them again.
  *

@@ -11,7 +11,8 @@
  *          -> daemon_rescan.c  the rescan queue (-> daemon_ent.c)
  *               -> daemon_out.c    alerts to the sinks, saving, memory
  *
- * (daemon_ctl.c also asks daemon_rescan.c and daemon_out.c.)  Each room
+ * (daemon_ctl.c also asks daemon_rescan.c, daemon_ent.c and
+ * daemon_out.c.)  Each room
  * owns one part of struct daemon below and is the only one to change it;
  * the others may read it.  Everything here belongs to the loop thread.
  */
@@ -170,7 +171,9 @@ struct ent_watch {
 	struct daemon *d;
 	const struct rule *rule;
 	struct entity_set cur;	/* what the baseline holds */
-	struct event *poke_ev;	/* packages: read the status file soon */
+	struct event *poke_ev;	/* packages, services: check soon */
+	int	 ino_fd;	/* services: inotify on the unit dirs */
+	struct event *ino_ev;
 	struct stat status_st;	/* ... as it was read last */
 	uint64_t checks;
 	uint64_t changes;	/* alerts written */

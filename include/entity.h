@@ -1,17 +1,19 @@
 /*
  * entity: things of the host other than files that a rule watches
- * (fimd.rules(5) "type"): the listening ports (entity_ports.c) and the
- * installed packages (entity_pkgs.c).  Services can follow as one more
- * module behind the same interface.
+ * (fimd.rules(5) "type"): the listening ports (entity_ports.c), the
+ * installed packages (entity_pkgs.c) and the systemd units
+ * (entity_units.c), one module each behind the same interface.
  *
  * A snapshot is a struct entity_set: its items sorted by key (bytes),
- * each key naming one item ("tcp 127.0.0.1:22", "hello:amd64") and its
+ * each key naming one item ("tcp 127.0.0.1:22", "hello:amd64", "ssh.service") and its
  * attributes a JSON object (fimd.baseline(5) "entities" holds the same
  * objects).  entity_compare() walks two sets and names each difference
  * as an alert action: opened and closed for ports; installed, removed,
  * upgraded (the version changed) and changed (only the status) for
- * packages.  A port whose owning process changed is no alert; the new
- * set, taken as the baseline, records it.
+ * packages; added, removed, masked, unmasked, enabled, disabled and
+ * edited (the unit file or its drop-ins) for services.  A port whose
+ * owning process changed is no alert; the new set, taken as the
+ * baseline, records it.
  *
  * Memory: a set owns its keys and attribute objects; entity_set_release
  * frees them.  The changes given to the callback borrow from both sets
@@ -44,11 +46,20 @@ struct entity_set {
 	size_t	 alloc;
 };
 
-/* Where a snapshot reads from: "/proc" and "/var/lib/dpkg" normally. */
+/*
+ * Where a snapshot reads from: "/proc" and "/var/lib/dpkg" normally,
+ * and the unit directories of a services rule, the first winning.
+ */
 struct entity_source {
 	const char *proc_root;
 	const char *dpkg_root;
+	const struct rule_path *unit_dirs;	/* a rule's paths */
+	size_t	 nunit_dirs;
 };
+
+/* A source for rule: /proc, dpkg_root (may be NULL), rule's paths. */
+void	entity_source_init(struct entity_source *src, const struct rule *rule,
+	    const char *dpkg_root);
 
 /* What a snapshot cost: for --status and the benchmark. */
 struct entity_cost {

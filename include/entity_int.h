@@ -47,6 +47,10 @@ int	ports_snapshot(const char *proc_root, const struct entity_set *prev,
 	    struct diag *diag);
 bool	ports_key(const json_t *attrs, char *buf, size_t size);
 
+/* entity_units.c: the units of the unit directories, first wins. */
+int	units_snapshot(const struct rule_path *dirs, size_t ndirs,
+	    struct entity_set *ret, struct diag *diag);
+
 /* entity_pkgs.c: the same for the packages of dpkg's status file. */
 int	pkgs_snapshot(const char *dpkg_root, struct entity_set *ret,
 	    struct diag *diag);

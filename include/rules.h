@@ -54,17 +54,19 @@ struct rule_path {
 };
 
 /*
- * What a rule watches: files (its paths), or an entity of the host that
- * has no paths (entity.h): the listening ports, the installed packages.
+ * What a rule watches: files (its paths), or an entity of the host
+ * (entity.h): the listening ports, the installed packages, the systemd
+ * units of its paths (the unit directories).
  */
 enum rule_type {
 	RULE_FILES,
 	RULE_PORTS,
 	RULE_PACKAGES,
+	RULE_SERVICES,
 	RULE_TYPE_COUNT
 };
 
-/* "files", "ports", "packages". */
+/* "files", "ports", "packages", "services". */
 const char *rule_type_name(enum rule_type t);
 
 struct rule {
@@ -101,6 +103,9 @@ struct rule {
 
 /* "rescan" of a ports rule when it sets none: its check interval. */
 #define RULE_DEFAULT_PORTS_RESCAN	60
+/* The unit directories of a services rule that names none. */
+#define RULE_DEFAULT_UNIT_DIRS	{ "/etc/systemd/system", \
+	"/usr/lib/systemd/system" }
 /* "diff_max": its default and the most it may be. */
 #define RULE_DEFAULT_DIFF_MAX	((uint64_t)64 << 10)
 #define RULE_DIFF_MAX_LIMIT	((uint64_t)1 << 20)

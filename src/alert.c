@@ -51,6 +51,12 @@ static const char *const action_names[ACTION_COUNT] = {
 	[ACTION_REMOVED] = "removed",
 	[ACTION_UPGRADED] = "upgraded",
 	[ACTION_CHANGED] = "changed",
+	[ACTION_ADDED] = "added",
+	[ACTION_ENABLED] = "enabled",
+	[ACTION_DISABLED] = "disabled",
+	[ACTION_MASKED] = "masked",
+	[ACTION_UNMASKED] = "unmasked",
+	[ACTION_EDITED] = "edited",
 };
 
 /* ECS event.type for each action. */
@@ -76,6 +82,12 @@ static const char *const action_types[ACTION_COUNT] = {
 	[ACTION_REMOVED] = "deletion",
 	[ACTION_UPGRADED] = "change",
 	[ACTION_CHANGED] = "change",
+	[ACTION_ADDED] = "creation",
+	[ACTION_ENABLED] = "change",
+	[ACTION_DISABLED] = "change",
+	[ACTION_MASKED] = "change",
+	[ACTION_UNMASKED] = "change",
+	[ACTION_EDITED] = "change",
 };
 
 static const char *const source_names[] = {
@@ -94,7 +106,7 @@ alert_action_name(enum alert_action a)
 bool
 alert_is_entity(enum alert_action a)
 {
-	return a >= ACTION_OPENED && a <= ACTION_CHANGED;
+	return a >= ACTION_OPENED && a <= ACTION_EDITED;
 }
 
 void

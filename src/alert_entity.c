@@ -46,7 +46,8 @@ add_text(struct buf *m, const char *s)
 const char *
 alert_entity_category(const struct alert *a)
 {
-	return a->entity->type == RULE_PORTS ? "network" : "package";
+	return a->entity->type == RULE_PORTS ? "network" :
+	    a->entity->type == RULE_SERVICES ? "configuration" : "package";
 }
 
 /*
@@ -74,6 +75,29 @@ alert_entity_message(const struct alert *a, struct buf *m)
 		if (str(it, "user") != NULL) {
 			(void)buf_adds(m, " as ");
 			add_text(m, str(it, "user"));
+		}
+		return;
+	}
+	if (c->type == RULE_SERVICES) {
+		/* "service nginx.service enabled (multi-user.target)" */
+		(void)buf_adds(m, "service ");
+		add_text(m, c->key);
+		(void)buf_addf(m, " %s", alert_action_name(a->action));
+		if (a->action == ACTION_ENABLED ||
+		    a->action == ACTION_DISABLED) {
+			const json_t *w = json_object_get(it, "wanted_by");
+			size_t i;
+
+			(void)buf_adds(m, " (wanted by ");
+			for (i = 0; i < json_array_size(w); i++) {
+				if (i > 0)
+					(void)buf_adds(m, ", ");
+				add_text(m, json_string_value(
+				    json_array_get(w, i)));
+			}
+			if (json_array_size(w) == 0)
+				(void)buf_adds(m, "nothing");
+			(void)buf_addc(m, ')');
 		}
 		return;
 	}
@@ -137,6 +161,12 @@ alert_entity_sections(const struct alert *a, json_t *o)
 		port_sections(it, o);
 		return;
 	}
+	if (a->entity->type == RULE_SERVICES) {
+		p = json_object();
+		copy(p, "name", it, "name");
+		json_object_set_new(o, "service", p);
+		return;
+	}
 	p = json_object();
 	copy(p, "name", it, "name");
 	copy(p, "version", it, "version");
@@ -153,6 +183,16 @@ alert_entity_fimd(const struct alert *a, json_t *fimd)
 	json_object_set_new(fimd, "entity",
 	    json_string(rule_type_name(c->type)));
 	json_object_set_new(fimd, "entity_key", json_string(c->key));
+	if (c->type == RULE_SERVICES) {
+		copy(fimd, "unit_path", item(a), "path");
+		copy(fimd, "unit_state", item(a), "state");
+		copy(fimd, "unit_digest", item(a), "digest");
+		copy(fimd, "unit_dropins", item(a), "dropins");
+		copy(fimd, "wanted_by", item(a), "wanted_by");
+		if (c->old != NULL && c->new != NULL)
+			copy(fimd, "previous_state", c->old, "state");
+		return;
+	}
 	if (c->type != RULE_PACKAGES)
 		return;
 	copy(fimd, "package_status", item(a), "status");

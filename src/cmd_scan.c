@@ -131,10 +131,11 @@ static int
 entity_take(const struct scan_run *sr, const struct rule *rule,
     const struct entity_set *prev, struct entity_set *ret)
 {
-	struct entity_source src = { "/proc", sr->cfg->package_db };
+	struct entity_source src;
 	struct diag dg;
 	int r;
 
+	entity_source_init(&src, rule, sr->cfg->package_db);
 	entity_set_init(ret, rule->type);
 	if (rule->type == RULE_PACKAGES && src.dpkg_root == NULL) {
 		log_warnx("rule %s: no package database is configured "

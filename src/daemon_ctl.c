@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "daemon_accept.h"
 #include "daemon_ctl.h"
+#include "daemon_ent.h"
 #include "daemon_out.h"
 #include "daemon_rescan.h"
 #include "daemon_window.h"
@@ -436,6 +437,13 @@ ctl_rescan(const json_t *req, json_t *reply, void *arg)
 		json_object_set_new(reply, "error",
 		    json_sprintf("no rule named %s", name));
 		return -ENOENT;
+	}
+	if (rule->type != RULE_FILES) {
+		/* An entity is read at once: no walk to queue. */
+		ent_check(d, rule, SOURCE_CONTROL);
+		json_object_set_new(reply, "queued", json_integer(0));
+		json_object_set_new(reply, "checked", json_true());
+		return 0;
 	}
 	for (i = 0; i < rule->npaths; i++)
 		rescan_enqueue(d, rule->paths[i].path, rule->paths[i].len,

@@ -4,27 +4,28 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "daemon_ent.h"
 #include "daemon_out.h"
 #include "log.h"
 #include "xmalloc.h"
 
-#define PROC_ROOT	"/proc"
 /* After a change of dpkg's directory, the status file is read this late:
  * dpkg writes it several times in a row (status-new, then a rename). */
 #define POKE_MS		150
 
-static void	poke_cb(evutil_socket_t fd, short what, void *arg);
+#define UNIT_DIR_EVENTS	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | \
+	IN_MOVED_TO | IN_CLOSE_WRITE | IN_ATTRIB | IN_ONLYDIR)
 
-static void
-source_of(const struct daemon *d, struct entity_source *src)
-{
-	src->proc_root = PROC_ROOT;
-	src->dpkg_root = d->cfg->package_db;
-}
+static void	poke_cb(evutil_socket_t fd, short what, void *arg);
+static void	poke(struct ent_watch *w);
 
 static void
 log_diag(struct diag *dg)
@@ -88,7 +89,7 @@ snapshot(struct daemon *d, struct ent_watch *w, struct entity_set *ret)
 		entity_set_init(ret, w->rule->type);
 		return false;
 	}
-	source_of(d, &src);
+	entity_source_init(&src, w->rule, d->cfg->package_db);
 	if (w->rule->type == RULE_PACKAGES)
 		(void)status_stat(d, &w->status_st);
 	diag_init(&dg);
@@ -151,6 +152,63 @@ emit_change(const struct entity_change *c, void *arg)
 		e->all_written = false;
 }
 
+static bool
+has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n > k && strcmp(s + n - k, suffix) == 0;
+}
+
+/*
+ * Watch every unit directory and the directories in it that say what
+ * wants a unit or changes it; an existing watch is kept as it is.
+ */
+static void
+watch_unit_dirs(struct ent_watch *w)
+{
+	char sub[PATH_MAX];
+	struct dirent *de;
+	size_t i;
+	DIR *dir;
+
+	if (w->ino_fd < 0)
+		return;
+	for (i = 0; i < w->rule->npaths; i++) {
+		if (inotify_add_watch(w->ino_fd, w->rule->paths[i].path,
+		    UNIT_DIR_EVENTS) < 0 ||
+		    (dir = opendir(w->rule->paths[i].path)) == NULL)
+			continue;	/* not there yet: the rescans look */
+		while ((de = readdir(dir)) != NULL) {
+			if (de->d_name[0] == '.' ||
+			    (!has_suffix(de->d_name, ".wants") &&
+			    !has_suffix(de->d_name, ".requires") &&
+			    !has_suffix(de->d_name, ".d")))
+				continue;
+			if (snprintf(sub, sizeof(sub), "%s/%s",
+			    w->rule->paths[i].path, de->d_name) <
+			    (int)sizeof(sub))
+				(void)inotify_add_watch(w->ino_fd, sub,
+				    UNIT_DIR_EVENTS);
+		}
+		closedir(dir);
+	}
+}
+
+static void
+ino_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ent_watch *w = arg;
+	char buf[8192]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	(void)what;
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	if (w->rule->realtime)
+		poke(w);
+}
+
 static void
 check(struct daemon *d, struct ent_watch *w, enum alert_source source)
 {
@@ -162,6 +220,7 @@ check(struct daemon *d, struct ent_watch *w, enum alert_source source)
 		entity_set_release(&next);
 		return;
 	}
+	watch_unit_dirs(w);
 	(void)entity_compare(&w->cur, &next, emit_change, &e);
 	if (!e.all_written) {
 		entity_set_release(&next);
@@ -200,8 +259,20 @@ open_one(struct daemon *d, const struct rule *rule)
 
 	w->d = d;
 	w->rule = rule;
+	w->ino_fd = -1;
 	entity_set_init(&w->cur, rule->type);
 	d->ent.by_type[rule->type] = w;
+	if (rule->type == RULE_SERVICES) {
+		w->poke_ev = daemon_event(d, -1, 0, poke_cb, w, NULL);
+		if ((w->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
+			log_warn("rule %s: cannot watch the unit directories; "
+			    "their changes are found by the rescans",
+			    rule->name);
+		else
+			w->ino_ev = daemon_event(d, w->ino_fd, EV_READ |
+			    EV_PERSIST, ino_cb, w, NULL);
+		watch_unit_dirs(w);
+	}
 	if (rule->type == RULE_PACKAGES) {
 		w->poke_ev = daemon_event(d, -1, 0, poke_cb, w, NULL);
 		if (d->cfg->package_db == NULL)
@@ -250,6 +321,9 @@ ent_close(struct daemon *d)
 		if ((w = d->ent.by_type[t]) == NULL)
 			continue;
 		daemon_event_free(&w->poke_ev);
+		daemon_event_free(&w->ino_ev);
+		if (w->ino_fd >= 0)
+			close(w->ino_fd);
 		entity_set_release(&w->cur);
 		free(w);
 		d->ent.by_type[t] = NULL;
@@ -265,6 +339,10 @@ poke_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (w->rule->type == RULE_SERVICES) {
+		check(d, w, SOURCE_REALTIME);
+		return;
+	}
 	if (d->pk.db != NULL && pkgdb_busy(d->pk.db))
 		return;		/* the transaction's end pokes again */
 	if (status_stat(d, &st) && same_file(&st, &w->status_st))
@@ -272,15 +350,22 @@ poke_cb(evutil_socket_t fd, short what, void *arg)
 	check(d, w, SOURCE_REALTIME);
 }
 
-void
-ent_packages_poke(struct daemon *d)
+/* Check w soon, once for a burst of changes. */
+static void
+poke(struct ent_watch *w)
 {
-	struct ent_watch *w = d->ent.by_type[RULE_PACKAGES];
 	struct timeval tv = { 0, POKE_MS * 1000 };
 
 	if (w == NULL || !w->rule->realtime || w->poke_ev == NULL ||
 	    evtimer_pending(w->poke_ev, NULL))
 		return;
 	if (evtimer_add(w->poke_ev, &tv) < 0)
-		log_warnx("cannot arm the packages timer");
+		log_warnx("cannot arm the %s timer",
+		    rule_type_name(w->rule->type));
+}
+
+void
+ent_packages_poke(struct daemon *d)
+{
+	poke(d->ent.by_type[RULE_PACKAGES]);
 }

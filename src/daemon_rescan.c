@@ -437,7 +437,7 @@ rule_timer_cb(evutil_socket_t fd, short what, void *arg)
 		st->last_rescan = clock_wall_s();
 		st->last_rescan_ms = (clock_mono_s() - t0) * 1e3;
 	}
-	for (i = 0; i < rule->npaths; i++)
+	for (i = 0; rule->type == RULE_FILES && i < rule->npaths; i++)
 		rescan_enqueue(d, rule->paths[i].path, rule->paths[i].len,
 		    rule, 0, "scheduled");
 	st->next_rescan = clock_wall_s() + (double)rule->rescan;

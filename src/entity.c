@@ -95,6 +95,16 @@ entity_set_find(const struct entity_set *s, const char *key)
 	return NULL;
 }
 
+void
+entity_source_init(struct entity_source *src, const struct rule *rule,
+    const char *dpkg_root)
+{
+	src->proc_root = "/proc";
+	src->dpkg_root = dpkg_root;
+	src->unit_dirs = rule->paths;
+	src->nunit_dirs = rule->type == RULE_SERVICES ? rule->npaths : 0;
+}
+
 int
 entity_snapshot(enum rule_type type, const struct entity_source *src,
     const struct entity_set *prev, struct entity_set *ret,
@@ -110,6 +120,9 @@ entity_snapshot(enum rule_type type, const struct entity_source *src,
 		    cost != NULL ? cost : &unused, diag);
 	case RULE_PACKAGES:
 		return pkgs_snapshot(src->dpkg_root, ret, diag);
+	case RULE_SERVICES:
+		return units_snapshot(src->unit_dirs, src->nunit_dirs, ret,
+		    diag);
 	default:
 		return -EINVAL;
 	}
@@ -134,10 +147,42 @@ package_change(const json_t *old, const json_t *new)
 	return ACTION_COUNT;
 }
 
+static bool
+same_str(const json_t *a, const json_t *b, const char *key)
+{
+	return json_equal(json_object_get(a, key), json_object_get(b, key)) ||
+	    (json_object_get(a, key) == NULL && json_object_get(b, key) ==
+	    NULL);
+}
+
+/*
+ * What a unit's change is, or ACTION_COUNT: masking first, then the
+ * targets that want it, then its text.
+ */
+static enum alert_action
+unit_change(const json_t *old, const json_t *new)
+{
+	const json_t *ow = json_object_get(old, "wanted_by");
+	const json_t *nw = json_object_get(new, "wanted_by");
+	bool om = strcmp(json_str(old, "state"), "masked") == 0;
+	bool nm = strcmp(json_str(new, "state"), "masked") == 0;
+
+	if (om != nm)
+		return nm ? ACTION_MASKED : ACTION_UNMASKED;
+	if (!same_str(old, new, "wanted_by"))
+		return json_array_size(nw) >= json_array_size(ow) ?
+		    ACTION_ENABLED : ACTION_DISABLED;
+	if (!same_str(old, new, "digest") || !same_str(old, new, "dropins") ||
+	    !same_str(old, new, "path") || !same_str(old, new, "link"))
+		return ACTION_EDITED;
+	return ACTION_COUNT;
+}
+
 static enum alert_action
 appeared(enum rule_type t)
 {
-	return t == RULE_PORTS ? ACTION_OPENED : ACTION_INSTALLED;
+	return t == RULE_PORTS ? ACTION_OPENED : t == RULE_SERVICES ?
+	    ACTION_ADDED : ACTION_INSTALLED;
 }
 
 static enum alert_action
@@ -177,7 +222,9 @@ entity_compare(const struct entity_set *old, const struct entity_set *new,
 			c.new = new->v[j++].attrs;
 			/* A port is its address: a new owner is no alert. */
 			c.action = c.type == RULE_PACKAGES ?
-			    package_change(c.old, c.new) : ACTION_COUNT;
+			    package_change(c.old, c.new) :
+			    c.type == RULE_SERVICES ?
+			    unit_change(c.old, c.new) : ACTION_COUNT;
 			if (c.action == ACTION_COUNT)
 				continue;
 		}
@@ -208,6 +255,11 @@ entity_key(enum rule_type type, const json_t *attrs, char *buf, size_t size)
 		return false;
 	if (type == RULE_PORTS)
 		return ports_key(attrs, buf, size);
+	if (type == RULE_SERVICES) {
+		n = snprintf(buf, size, "%s", json_str(attrs, "name"));
+		return n > 0 && (size_t)n < size &&
+		    json_is_string(json_object_get(attrs, "state"));
+	}
 	if (type != RULE_PACKAGES || !json_is_string(json_object_get(attrs,
 	    "name")) || !json_is_string(json_object_get(attrs, "version")) ||
 	    json_str(attrs, "name")[0] == '\0')
@@ -236,8 +288,9 @@ entity_set_from_json(enum rule_type type, const json_t *a,
 		if (!entity_key(type, o, key, sizeof(key))) {
 			entity_set_release(ret);
 			*why = type == RULE_PORTS ? "a port without transport, "
-			    "ip and port" : "a package without name and "
-			    "version";
+			    "ip and port" : type == RULE_SERVICES ? "a unit "
+			    "without name and state" : "a package without "
+			    "name and version";
 			return -EINVAL;
 		}
 		entity_set_add(ret, key, json_deep_copy(o), 0);

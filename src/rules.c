@@ -104,6 +104,7 @@ static const char *const rule_type_names[RULE_TYPE_COUNT] = {
 	[RULE_FILES] = "files",
 	[RULE_PORTS] = "ports",
 	[RULE_PACKAGES] = "packages",
+	[RULE_SERVICES] = "services",
 };
 
 const char *
@@ -133,10 +134,26 @@ check_entity_rule(struct rules_loader *l, struct rule *r,
 {
 	const struct rule *dup;
 
+	static const char *const unit_dirs[] = RULE_DEFAULT_UNIT_DIRS;
+	size_t i;
+
 	if (seen->files_key != NULL)
 		ERR_KEY(l, seen->files_pos, "\"%s\" does not apply to a "
 		    "rule of type \"%s\"", seen->files_key,
 		    rule_type_name(r->type));
+	/* The unit directories, for services; nothing for the others. */
+	if (seen->paths != NULL && r->type != RULE_SERVICES)
+		ERR_KEY(l, seen->paths, "\"paths\" does not apply to a "
+		    "rule of type \"%s\"", rule_type_name(r->type));
+	if (seen->paths == NULL && r->type == RULE_SERVICES) {
+		r->paths = xcalloc(2, sizeof(*r->paths));
+		for (i = 0; i < 2; i++) {
+			r->paths[i].path = xstrdup(unit_dirs[i]);
+			r->paths[i].len = strlen(unit_dirs[i]);
+			r->paths[i].pos = r->pos;
+		}
+		r->npaths = 2;
+	}
 	if ((dup = ruleset_entity(l->rs, r->type)) != NULL)
 		ERR_AT(l, seen->type, "a second rule of type \"%s\" (the "
 		    "first, %s, at %s:%u:%u)", rule_type_name(r->type),
@@ -294,12 +311,14 @@ note_overlaps(struct rules_loader *l)
 	size_t i, j, a, b;
 
 	for (i = 0; i < rs->nrules; i++)
-	for (a = 0; a < rs->rules[i].npaths; a++) {
+	for (a = 0; rs->rules[i].type == RULE_FILES &&
+	    a < rs->rules[i].npaths; a++) {
 		const struct rule *x = &rs->rules[i];
 		const struct rule_path *px = &x->paths[a];
 
 		for (j = 0; j < rs->nrules; j++)
-		for (b = 0; b < rs->rules[j].npaths; b++) {
+		for (b = 0; rs->rules[j].type == RULE_FILES &&
+		    b < rs->rules[j].npaths; b++) {
 			const struct rule *y = &rs->rules[j];
 			const struct rule_path *py = &y->paths[b];
 			int d;

@@ -412,7 +412,8 @@ key_type(struct rules_loader *l, struct rule *r, struct rule_seen *seen,
 			return;
 		}
 	}
-	ERR_AT(l, p, "unknown rule type \"%s\" (files, ports, packages)",
+	ERR_AT(l, p, "unknown rule type \"%s\" (files, ports, packages, "
+	    "services)",
 	    json_string_value(v));
 }
 
@@ -527,7 +528,7 @@ static const struct {
 	{ "name", key_name, false },
 	{ "description", key_description, false },
 	{ "type", key_type, false },
-	{ "paths", key_paths, true },
+	{ "paths", key_paths, false },	/* checked by type */
 	{ "recursive", key_recursive, true },
 	{ "depth", key_depth, true },
 	{ "include", key_include, true },

@@ -8,7 +8,10 @@
  * with dpkg -r under the daemon, which alerts installed and removed
  * with its name and version within 2 s; then --check, --update and
  * --check again judge the same changes without the daemon.  Every test
- * removes the package again.  Needs root for dpkg.
+ * removes the package again.  Needs root for dpkg.  Services: a unit
+ * file added to a unit directory of the test's, given to the rule, then
+ * enabled (a wants link), edited, masked and removed, each alerted as
+ * it happens.
  */
 #include <errno.h>
 #include <signal.h>
@@ -370,6 +373,86 @@ test_packages_check(void **state)
 	free(ver);
 }
 
+/* ---- services ---- */
+
+/* Wait up to ms for the n-th alert with action about unit; borrowed. */
+static json_t *
+wait_unit(struct tdaemon *d, const char *action, const char *unit,
+    unsigned ms)
+{
+	double t0 = tlib_now();
+	size_t i;
+	json_t *a;
+
+	for (;;) {
+		tdaemon_poll(d);
+		json_array_foreach(d->alerts_seen, i, a) {
+			if (strcmp(tlib_json_str(a, "event.action"), action) ==
+			    0 && tlib_json_str(a, "service.name") != NULL &&
+			    strcmp(tlib_json_str(a, "service.name"), unit) == 0)
+				return a;
+		}
+		if ((tlib_now() - t0) * 1000 > ms)
+			return NULL;
+		tlib_sleep_ms(20);
+	}
+}
+
+static void
+expect_unit(struct tdaemon *d, const char *action, const char *state,
+    const char *cmd)
+{
+	double t = tlib_now();
+	json_t *a;
+
+	assert_int_equal(tlib_sh("cd '%s/units' && %s", d->w, cmd), 0);
+	a = wait_unit(d, action, "t610.service", PKG_WAIT_MS);
+	if (a == NULL)
+		fail_msg("no %s alert within %d ms after: %s", action,
+		    PKG_WAIT_MS, cmd);
+	printf("%s alerted after %.0f ms\n", action, (tlib_now() - t) * 1000);
+	assert_true(tlib_json_has(a, "event.category", "configuration"));
+	assert_string_equal(tlib_json_str(a, "rule.name"), "units");
+	assert_string_equal(tlib_json_str(a, "fimd.source"), "realtime");
+	assert_string_equal(tlib_json_str(a, "fimd.unit_state"), state);
+	assert_null(tlib_json_get(a, "file"));
+}
+
+static void
+test_services(void **state)
+{
+	struct tdaemon d;
+	struct tlib_run r;
+	char *rule;
+
+	(void)state;
+	tdaemon_init(&d, "t610s", "inotify", NULL);
+	assert_int_equal(tlib_sh("mkdir '%s/units'", d.w), 0);
+	rule = tlib_fmt("{\"rules\":[{\"name\":\"t\",\"paths\":[\"%s\"]},"
+	    "{\"name\":\"units\",\"type\":\"services\",\"paths\":"
+	    "[\"%s/units\"]}]}\n", d.t, d.w);
+	tlib_write(d.rules, rule, (size_t)-1);
+	free(rule);
+	tdaemon_start(&d, NULL);
+	expect_unit(&d, "added", "disabled", "printf '[Service]\\n"
+	    "ExecStart=/bin/true\\n[Install]\\nWantedBy=multi-user.target"
+	    "\\n' > t610.service");
+	expect_unit(&d, "enabled", "enabled", "mkdir multi-user.target.wants "
+	    "&& ln -s ../t610.service multi-user.target.wants/");
+	assert_string_equal(tlib_json_str(wait_unit(&d, "enabled",
+	    "t610.service", 0), "fimd.previous_state"), "disabled");
+	expect_unit(&d, "edited", "enabled", "echo Nice=5 >> t610.service");
+	expect_unit(&d, "masked", "masked", "ln -sf /dev/null t610.service");
+	expect_unit(&d, "removed", "masked", "rm t610.service "
+	    "multi-user.target.wants/t610.service");
+	tdaemon_stop(&d);
+	/* Nothing changed since: --check agrees with the daemon's baseline. */
+	tdaemon_fimd(&d, &r, "--check", "--json", NULL);
+	assert_int_equal(r.status, 0);
+	tlib_run_release(&r);
+	tdaemon_free(&d);
+}
+
 /* Whatever a test left: the package is not installed afterwards. */
 static int
 teardown(void **state)
@@ -385,6 +468,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ports),
+		cmocka_unit_test(test_services),
 		cmocka_unit_test_teardown(test_packages_realtime, teardown),
 		cmocka_unit_test_teardown(test_packages_check, teardown),
 	};

@@ -215,6 +215,15 @@ static const struct {
 	{ "fimd.package_status", JSON_STRING },
 	{ "fimd.previous_version", JSON_STRING },
 	{ "fimd.previous_status", JSON_STRING },
+	{ "service", JSON_OBJECT },
+	{ "service.name", JSON_STRING },
+	{ "fimd.unit_path", JSON_STRING },
+	{ "fimd.unit_state", JSON_STRING },
+	{ "fimd.unit_digest", JSON_STRING },
+	{ "fimd.unit_dropins", JSON_STRING },
+	{ "fimd.wanted_by", JSON_ARRAY },
+	{ "fimd.wanted_by[]", JSON_STRING },
+	{ "fimd.previous_state", JSON_STRING },
 };
 
 /* Every field of v is documented above with the type it has. */
@@ -1577,6 +1586,49 @@ test_entity_package(void **state)
 	alert_stream_free(s);
 }
 
+#define UNIT(st, w) "{\"name\":\"a.service\",\"path\":" \
+	"\"/etc/systemd/system/a.service\",\"state\":\"" st "\"," \
+	"\"digest\":\"sha256:00\",\"dropins\":\"sha256:11\"" w "}"
+
+/* A unit: service.name, category configuration, its state before. */
+static void
+test_entity_service(void **state)
+{
+	struct alert_stream *s = alert_stream_new("fanotify", 1);
+	json_t *o;
+
+	(void)state;
+	o = entity_line(s, RULE_SERVICES, ACTION_ADDED, "a.service", NULL,
+	    UNIT("disabled", ""));
+	assert_true(tlib_json_has(o, "event.category", "configuration"));
+	assert_true(tlib_json_has(o, "event.type", "creation"));
+	assert_string_equal(tlib_json_str(o, "service.name"), "a.service");
+	assert_string_equal(tlib_json_str(o, "fimd.unit_path"),
+	    "/etc/systemd/system/a.service");
+	assert_string_equal(tlib_json_str(o, "message"),
+	    "service a.service added");
+	json_decref(o);
+	o = entity_line(s, RULE_SERVICES, ACTION_ENABLED, "a.service",
+	    UNIT("disabled", ""), UNIT("enabled",
+	    ",\"wanted_by\":[\"multi-user.target\"]"));
+	assert_string_equal(tlib_json_str(o, "fimd.previous_state"),
+	    "disabled");
+	assert_string_equal(tlib_json_str(o, "fimd.unit_state"), "enabled");
+	assert_string_equal(tlib_json_str(o, "message"),
+	    "service a.service enabled (wanted by multi-user.target)");
+	json_decref(o);
+	o = entity_line(s, RULE_SERVICES, ACTION_MASKED, "a.service",
+	    UNIT("enabled", ""), UNIT("masked", ""));
+	assert_string_equal(tlib_json_str(o, "event.action"), "masked");
+	json_decref(o);
+	o = entity_line(s, RULE_SERVICES, ACTION_REMOVED, "a.service",
+	    UNIT("masked", ""), NULL);
+	assert_true(tlib_json_has(o, "event.type", "deletion"));
+	assert_null(tlib_json_get(o, "fimd.previous_state"));
+	json_decref(o);
+	alert_stream_free(s);
+}
+
 /* fimd.chain, when given, is the last field of fimd; else absent. */
 static void
 test_chain_field(void **state)
@@ -1663,6 +1715,8 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_entity_port);
 	tests[n++] =
 	    (struct CMUnitTest)cmocka_unit_test(test_entity_package);
+	tests[n++] =
+	    (struct CMUnitTest)cmocka_unit_test(test_entity_service);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_long_path);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_flags);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_host_name);

@@ -167,7 +167,7 @@ static void
 test_ports_snapshot(void **state)
 {
 	char *proc = fake_proc();
-	struct entity_source src = { proc, "/nonexistent" };
+	struct entity_source src = { proc, "/nonexistent", NULL, 0 };
 	struct entity_set a, b;
 	struct entity_cost cost;
 	struct diag dg;
@@ -224,7 +224,7 @@ static void
 test_ports_unreadable(void **state)
 {
 	char *proc = tlib_mkdtemp("entnoproc");
-	struct entity_source src = { proc, NULL };
+	struct entity_source src = { proc, NULL, NULL, 0 };
 	struct entity_set a;
 	struct diag dg;
 	char *s;
@@ -284,7 +284,7 @@ test_packages(void **state)
 	    STANZA("purged-not", "all", "3", "config-files")
 	    STANZA("tzdata", "all", "2024a-0", "installed")
 	    STANZA("zsh", "amd64", "5.9-4", "installed"));
-	struct entity_source src = { "/proc", d };
+	struct entity_source src = { "/proc", d, NULL, 0 };
 	struct entity_set a, b;
 	struct diag dg;
 	struct seen s;
@@ -323,13 +323,100 @@ test_packages(void **state)
 	free(d);
 }
 
+/* ---- services ---- */
+
+static const char *
+attr_str(const struct entity_set *s, const char *key, const char *name)
+{
+	return json_string_value(json_object_get(item_attrs(s, key), name));
+}
+
+/*
+ * Two unit directories, the first winning: an override, a masked unit,
+ * a wants link, a requires link and drop-ins; then each change.
+ */
+static void
+test_units(void **state)
+{
+	char *etc = tlib_mkdtemp("entetc"), *lib = tlib_mkdtemp("entlib");
+	struct rule_path dirs[2] = { { etc, strlen(etc), { NULL, 0, 0 } },
+	    { lib, strlen(lib), { NULL, 0, 0 } } };
+	struct entity_source src = { "/proc", NULL, dirs, 2 };
+	struct entity_set a, b;
+	struct diag dg;
+	struct seen s;
+	char *p;
+
+	(void)state;
+	diag_init(&dg);
+	write_at(lib, "a.service", "[Service]\nExecStart=/bin/a\n");
+	write_at(lib, "b.service", "[Service]\nExecStart=/bin/b\n");
+	write_at(lib, "c.timer", "[Timer]\n");
+	write_at(lib, "README", "not a unit\n");
+	write_at(etc, "a.service", "[Service]\nExecStart=/bin/a2\n");
+	write_at(etc, "c.timer.d/x.conf", "[Timer]\nOnCalendar=daily\n");
+	assert_int_equal(tlib_sh("cd '%s' && ln -s /dev/null b.service && "
+	    "mkdir multi-user.target.wants timers.target.requires && "
+	    "ln -s '%s/a.service' multi-user.target.wants/a.service && "
+	    "ln -s '%s/c.timer' timers.target.requires/c.timer", etc, lib,
+	    lib), 0);
+	assert_int_equal(entity_snapshot(RULE_SERVICES, &src, NULL, &a, NULL,
+	    &dg), 0);
+	assert_int_equal(a.n, 3);
+	p = tlib_fmt("%s/a.service", etc);
+	assert_string_equal(attr_str(&a, "a.service", "path"), p);
+	free(p);
+	assert_string_equal(attr_str(&a, "a.service", "state"), "enabled");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(
+	    item_attrs(&a, "a.service"), "wanted_by"), 0)),
+	    "multi-user.target");
+	assert_non_null(strstr(attr_str(&a, "a.service", "digest"),
+	    "sha256:"));
+	assert_string_equal(attr_str(&a, "b.service", "state"), "masked");
+	assert_null(attr_str(&a, "b.service", "digest"));
+	assert_string_equal(attr_str(&a, "c.timer", "state"), "enabled");
+	assert_non_null(attr_str(&a, "c.timer", "dropins"));
+	/* Unmask b, disable a, edit c's drop-in, add d. */
+	assert_int_equal(tlib_sh("cd '%s' && rm b.service "
+	    "multi-user.target.wants/a.service && echo '#' >> "
+	    "c.timer.d/x.conf && printf '[Unit]\n' > d.target", etc), 0);
+	assert_int_equal(entity_snapshot(RULE_SERVICES, &src, &a, &b, NULL,
+	    &dg), 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(entity_compare(&a, &b, on_change, &s), 4);
+	assert_string_equal(s.lines[0], "disabled a.service (null)");
+	assert_string_equal(s.lines[1], "unmasked b.service (null)");
+	assert_string_equal(s.lines[2], "edited c.timer (null)");
+	assert_string_equal(s.lines[3], "added d.target (null)");
+	entity_set_release(&a);
+	/* Mask d, remove c. */
+	assert_int_equal(tlib_sh("cd '%s' && rm d.target && ln -s "
+	    "/dev/null d.target && rm -r '%s'/timers.target.requires '%s'/"
+	    "c.timer.d", etc, etc, etc), 0);
+	assert_int_equal(tlib_sh("rm '%s/c.timer'", lib), 0);
+	assert_int_equal(entity_snapshot(RULE_SERVICES, &src, &b, &a, NULL,
+	    &dg), 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(entity_compare(&b, &a, on_change, &s), 2);
+	assert_string_equal(s.lines[0], "removed c.timer (null)");
+	assert_string_equal(s.lines[1], "masked d.target (null)");
+	assert_int_equal(dg.n, 0);
+	entity_set_release(&a);
+	entity_set_release(&b);
+	diag_release(&dg);
+	tlib_rmrf(etc);
+	tlib_rmrf(lib);
+	free(etc);
+	free(lib);
+}
+
 /* ---- the JSON form ---- */
 
 static void
 test_json_round_trip(void **state)
 {
 	char *proc = fake_proc();
-	struct entity_source src = { proc, NULL };
+	struct entity_source src = { proc, NULL, NULL, 0 };
 	struct entity_set a, b;
 	const char *why = NULL;
 	json_t *j, *bad;
@@ -375,6 +462,7 @@ main(void)
 		cmocka_unit_test(test_ports_snapshot),
 		cmocka_unit_test(test_ports_unreadable),
 		cmocka_unit_test(test_packages),
+		cmocka_unit_test(test_units),
 		cmocka_unit_test(test_json_round_trip),
 	};
 

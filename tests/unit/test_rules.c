@@ -131,12 +131,16 @@ static const struct error_case error_cases[] = {
 	{ "", 1, 0, "JSON syntax error" },
 	/* rules of entities */
 	{ "{\"rules\": [{\"name\": \"p\", \"type\": \"sockets\"}]}",
-	    1, 34, "unknown rule type \"sockets\" (files, ports, packages)" },
+	    1, 34, "unknown rule type \"sockets\" (files, ports, packages, "
+	    "services)" },
 	{ "{\"rules\": [{\"name\": \"p\", \"type\": 3}]}",
 	    1, 34, "\"type\" must be a string" },
 	{ "{\"rules\": [\n  {\"name\": \"p\", \"type\": \"ports\",\n"
 	    "   \"paths\": \"/etc\"}\n]}",
 	    3, 4, "\"paths\" does not apply to a rule of type \"ports\"" },
+	{ "{\"rules\": [{\"name\": \"p\", \"paths\": \"/x\", "
+	    "\"type\": \"packages\"}]}",
+	    1, 26, "\"paths\" does not apply to a rule of type \"packages\"" },
 	{ "{\"rules\": [{\"name\": \"p\", \"hash\": \"md5\", "
 	    "\"type\": \"packages\"}]}",
 	    1, 26, "\"hash\" does not apply to a rule of type \"packages\"" },
@@ -238,6 +242,7 @@ test_entity_rules(void **state)
 	    " {\"name\": \"p\", \"type\": \"ports\", \"severity\": \"high\"},"
 	    " {\"name\": \"k\", \"type\": \"packages\", \"rescan\": \"1h\","
 	    " \"realtime\": false, \"description\": \"d\"}]}";
+	const char *const *roots;
 	const struct rule *r;
 	struct ruleset *rs;
 	struct diag d;
@@ -263,6 +268,23 @@ test_entity_rules(void **state)
 	assert_string_equal(ruleset_match(rs, "/etc/x", 6, false,
 	    NULL)->name, "f");
 	assert_string_equal(rule_type_name(RULE_PORTS), "ports");
+	ruleset_free(rs);
+	/* Services: the unit directories are its paths, and cover nothing. */
+	rs = load_text("{\"rules\": [{\"name\": \"s\", \"type\": "
+	    "\"services\"}]}", &d);
+	r = ruleset_entity(rs, RULE_SERVICES);
+	assert_int_equal(r->npaths, 2);
+	assert_string_equal(r->paths[0].path, "/etc/systemd/system");
+	assert_string_equal(r->paths[1].path, "/usr/lib/systemd/system");
+	assert_null(ruleset_match(rs, "/etc/systemd/system/a.service", 29,
+	    false, NULL));
+	assert_int_equal(ruleset_roots(rs, &roots), 0);
+	ruleset_free(rs);
+	rs = load_text("{\"rules\": [{\"name\": \"s\", \"type\": "
+	    "\"services\", \"paths\": [\"/tmp/u//\"]}]}", &d);
+	r = ruleset_entity(rs, RULE_SERVICES);
+	assert_int_equal(r->npaths, 1);
+	assert_string_equal(r->paths[0].path, "/tmp/u");
 	ruleset_free(rs);
 	diag_release(&d);
 	/* "type": "files" is the default: the digest does not change. */
