@@ -5,15 +5,15 @@
  * (entity_units.c), one module each behind the same interface.
  *
  * A snapshot is a struct entity_set: its items sorted by key (bytes),
- * each key naming one item ("tcp 127.0.0.1:22", "hello:amd64", "ssh.service") and its
- * attributes a JSON object (fimd.baseline(5) "entities" holds the same
- * objects).  entity_compare() walks two sets and names each difference
- * as an alert action: opened and closed for ports; installed, removed,
- * upgraded (the version changed) and changed (only the status) for
- * packages; added, removed, masked, unmasked, enabled, disabled and
- * edited (the unit file or its drop-ins) for services.  A port whose
- * owning process changed is no alert; the new set, taken as the
- * baseline, records it.
+ * each key naming one item ("tcp 127.0.0.1:22", "hello:amd64",
+ * "ssh.service") and its attributes a JSON object (fimd.baseline(5)
+ * "entities" holds the same objects).  entity_compare() walks two
+ * sets and names each difference as an alert action: opened and closed
+ * for ports; installed, removed, upgraded (the version changed) and
+ * changed (only the status) for packages; added, removed, masked,
+ * unmasked, enabled, disabled and edited (the unit file or its
+ * drop-ins) for services.  A port whose owning process changed is no
+ * alert; the new set, taken as the baseline, records it.
  *
  * Memory: a set owns its keys and attribute objects; entity_set_release
  * frees them.  The changes given to the callback borrow from both sets

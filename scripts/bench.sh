@@ -28,7 +28,8 @@
 # dpkg's status once a second for 30 s (10 with --quick) while a port
 # opens and closes every 2 s; the CPU time per ports check (the four
 # /proc/net tables; and with the owners looked up in /proc/PID/fd) and
-# per packages reload, from the daemon's own counters (--status).
+# per packages reload, and per check of the systemd units, from the
+# daemon's own counters (--status).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 fimd=${FIMD:-$top/build/fimd}
@@ -361,7 +362,8 @@ entities_bench() {
 	cat > "$dw/rules.json" <<JSON
 {"rules": [{"name": "t", "paths": ["$dw/tree"], "rescan": "1d"},
  {"name": "ports", "type": "ports", "rescan": 1},
- {"name": "packages", "type": "packages", "rescan": 1}]}
+ {"name": "packages", "type": "packages", "rescan": 1},
+ {"name": "services", "type": "services", "rescan": 1}]}
 JSON
 	echo '{}' > "$dw/fimd.json"
 	"$fimd" --foreground --backend inotify -c "$dw/fimd.json" \
@@ -381,16 +383,19 @@ PY
 	echo "$st" | python3 -c '
 import json, sys
 e = json.load(sys.stdin)["entities"]
-p, k = e["ports"], e["packages"]
+p, k, u = e["ports"], e["packages"], e["services"]
 plain = p["checks"] - p["owner_lookups"]
-print("\nentities: %d listening ports, %d packages" % (p["items"], k["items"]))
+print("\nentities: %d listening ports, %d packages, %d units" % (
+    p["items"], k["items"], u["items"]))
 print("ports check, tables only:     %7.3f ms CPU (%d checks)" % (
     (p["cpu_ms"] - p["lookup_cpu_ms"]) / max(plain, 1), plain))
 print("ports check, owners looked up: %7.3f ms CPU (%d checks, %d alerts)" % (
     p["lookup_cpu_ms"] / max(p["owner_lookups"], 1), p["owner_lookups"],
     p["changes"]))
 print("packages reload (status file): %7.3f ms CPU (%d reloads)" % (
-    k["cpu_ms"] / max(k["checks"], 1), k["checks"]))'
+    k["cpu_ms"] / max(k["checks"], 1), k["checks"]))
+print("services check (unit dirs):    %7.3f ms CPU (%d checks)" % (
+    u["cpu_ms"] / max(u["checks"], 1), u["checks"]))'
 }
 
 if [ "$do_scan" = 1 ]; then

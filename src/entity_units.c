@@ -67,7 +67,8 @@ digest_text(const char *text, size_t len, char *out)
 
 	if (hash_buffer(HASH_SHA256, text, len, md) < 0)
 		memset(md, 0, sizeof(md));
-	memcpy(out, "sha256:", 7);
+	/* out holds 8 + 64 + 1 bytes: "sha256:", the hex and its NUL. */
+	snprintf(out, 8, "sha256:");
 	hash_hex(md, sizeof(md), out + 7);
 }
 
