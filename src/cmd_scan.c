@@ -205,7 +205,8 @@ entity_change_cb(const struct entity_change *c, void *arg)
 		return;
 	}
 	obj = alert_build(sr->alerts, &a);
-	(void)alert_human(obj, true, &sr->line);
+	(void)alert_human(obj, ALERT_HUMAN_VERBOSE |
+	    (sr->cfg->utc ? ALERT_HUMAN_UTC : 0), &sr->line);
 	json_decref(obj);
 	printf("%s\n", sr->line.data);
 }
