@@ -27,6 +27,8 @@
 #include "record.h"
 #include "rules.h"
 
+struct entity_change;
+
 enum alert_action {
 	ACTION_CREATED,
 	ACTION_UPDATED,
@@ -48,6 +50,19 @@ enum alert_action {
 	ACTION_ACCEPTED,	/* an administrator took a state in */
 	ACTION_WINDOW_OPENED,	/* a change window began */
 	ACTION_WINDOW_CLOSED,	/* ... and ended, with its summary */
+	/* Entities (entity.h): a port, a package, a unit (removed). */
+	ACTION_OPENED,		/* a port began to listen */
+	ACTION_CLOSED,		/* ... and stopped */
+	ACTION_INSTALLED,	/* a package is installed */
+	ACTION_REMOVED,		/* ... removed */
+	ACTION_UPGRADED,	/* ... at another version */
+	ACTION_CHANGED,		/* ... in another dpkg status */
+	ACTION_ADDED,		/* a systemd unit appeared */
+	ACTION_ENABLED,		/* ... is wanted by another target */
+	ACTION_DISABLED,	/* ... by fewer */
+	ACTION_MASKED,		/* ... linked to /dev/null */
+	ACTION_UNMASKED,
+	ACTION_EDITED,		/* its file or drop-ins changed */
 	ACTION_COUNT
 };
 
@@ -128,6 +143,8 @@ struct alert {
 	 * when the line is made, as for scans.
 	 */
 	double	 observed;
+	/* A port or package: its sections instead of a file's. */
+	const struct entity_change *entity;
 };
 
 /*
@@ -232,6 +249,8 @@ int	alert_line(struct alert_stream *s, const struct alert *a,
 int	alert_human(const json_t *alert, unsigned flags, struct buf *out);
 
 const char *alert_action_name(enum alert_action a);
+/* Whether a is about an entity (opened ... changed). */
+bool	alert_is_entity(enum alert_action a);
 /* Whether a is a record of the daemon's life (started, stopped, ...). */
 bool	alert_is_state(enum alert_action a);
 

@@ -3,7 +3,8 @@
  *
  * alert.c owns the stream and the object's skeleton; alert_fields.c
  * builds the file, process, user and change sections; alert_state.c the
- * daemon's started, stopped and checkpoint records.
+ * daemon's started, stopped and checkpoint records; alert_entity.c the
+ * alerts about ports and packages.
  */
 #ifndef FIMD_ALERT_INT_H
 #define FIMD_ALERT_INT_H
@@ -57,6 +58,12 @@ void	alert_summary_json(const struct alert *a, json_t *fimd);
 void	alert_changes_json(const struct alert *a, json_t *fimd);
 
 /* The message of such a record, appended to m. */
+/* alert_entity.c: the message and sections of an entity's alert. */
+void	alert_entity_message(const struct alert *a, struct buf *m);
+void	alert_entity_sections(const struct alert *a, json_t *o);
+void	alert_entity_fimd(const struct alert *a, json_t *fimd);
+const char *alert_entity_category(const struct alert *a);
+
 void	alert_state_message(const struct alert_stream *s, const struct alert *a,
 	    struct buf *m);
 /* Its fields under fimd, after seq and backend. */

@@ -10,7 +10,7 @@
  * and read back entry by entry, so no whole-file JSON tree is ever built:
  *
  *   {"fimd_baseline":1,"created":"...","host":"...","rules_digest":"...",
- *    "count":N,"entries":[
+ *    "count":N,"entities":{...},"entries":[
  *   {"path":"/etc/passwd",...},
  *   ...
  *   ],"digest":"sha256:<hex>"}
@@ -67,6 +67,17 @@ int	baseline_load_keyed(const char *path, const struct chain_key *key,
 	    struct baseline **ret, struct diag *diag);
 int	baseline_save_keyed(const struct baseline *b, const char *path,
 	    const struct chain_key *key, struct diag *diag);
+
+/*
+ * The entities (entity.h) the baseline holds, by rule type name
+ * ("ports", "packages"): a JSON list of items, as entity_set_to_json
+ * makes it, in the header's "entities" object.  The getter lends the
+ * list (NULL: none recorded) until the next set; the setter steals
+ * list (NULL: forget the type).
+ */
+const json_t *baseline_entities(const struct baseline *b, const char *type);
+void	baseline_set_entities(struct baseline *b, const char *type,
+	    json_t *list);
 
 /* Header fields; strings are copied in and borrowed out. */
 void	baseline_set_rules_digest(struct baseline *b, const char *digest);

@@ -50,6 +50,8 @@ struct baseline {
 	char	*created;
 	char	*host;
 	char	*rules_digest;
+	/* The header's "entities": type -> list of items; or NULL. */
+	json_t	*entities;
 };
 
 /*

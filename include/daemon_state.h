@@ -7,10 +7,12 @@
  *     -> daemon_ctl.c     the control verbs (--status, --query, ...)
  *     -> daemon_rt.c      kernel events to alerts
  *          -> daemon_pkg.c     package verdicts, transactions, summaries
- *          -> daemon_rescan.c  the rescan queue
+ *               -> daemon_ent.c    ports and packages as entities
+ *          -> daemon_rescan.c  the rescan queue (-> daemon_ent.c)
  *               -> daemon_out.c    alerts to the sinks, saving, memory
  *
- * (daemon_ctl.c also asks daemon_rescan.c and daemon_out.c.)  Each room
+ * (daemon_ctl.c also asks daemon_rescan.c, daemon_ent.c and
+ * daemon_out.c.)  Each room
  * owns one part of struct daemon below and is the only one to change it;
  * the others may read it.  Everything here belongs to the loop thread.
  */
@@ -20,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include <event2/event.h>
 
@@ -30,6 +33,7 @@
 #include "config.h"
 #include "contentstore.h"
 #include "control.h"
+#include "entity.h"
 #include "hashpool.h"
 #include "pending.h"
 #include "pkgdb.h"
@@ -162,6 +166,28 @@ struct daemon_packages {
 	uint64_t summaries;	/* summary alerts written */
 };
 
+/* One rule of an entity (daemon_ent.c). */
+struct ent_watch {
+	struct daemon *d;
+	const struct rule *rule;
+	struct entity_set cur;	/* what the baseline holds */
+	struct event *poke_ev;	/* packages, services: check soon */
+	int	 ino_fd;	/* services: inotify on the unit dirs */
+	struct event *ino_ev;
+	struct stat status_st;	/* ... as it was read last */
+	uint64_t checks;
+	uint64_t changes;	/* alerts written */
+	uint64_t owner_scans;	/* checks that looked up owners */
+	double	 cpu_ms;	/* CPU time of every check */
+	double	 lookup_cpu_ms;	/* ... of those that looked up owners */
+	double	 last_cpu_ms;	/* the last check's */
+};
+
+/* Entities: daemon_ent.c. */
+struct daemon_entities {
+	struct ent_watch *by_type[RULE_TYPE_COUNT];	/* NULL: no rule */
+};
+
 /* Change windows: daemon_window.c; daemon_out.c tags and counts. */
 struct daemon_windows {
 	struct window_set *set;	/* NULL until loaded */
@@ -218,6 +244,7 @@ struct daemon {
 	struct daemon_realtime rt;
 	struct daemon_rescans rescans;
 	struct daemon_packages pk;
+	struct daemon_entities ent;
 	struct daemon_windows win;
 };
 

@@ -53,8 +53,25 @@ struct rule_path {
 	struct srcpos pos;
 };
 
+/*
+ * What a rule watches: files (its paths), or an entity of the host
+ * (entity.h): the listening ports, the installed packages, the systemd
+ * units of its paths (the unit directories).
+ */
+enum rule_type {
+	RULE_FILES,
+	RULE_PORTS,
+	RULE_PACKAGES,
+	RULE_SERVICES,
+	RULE_TYPE_COUNT
+};
+
+/* "files", "ports", "packages", "services". */
+const char *rule_type_name(enum rule_type t);
+
 struct rule {
 	char	*name;
+	enum rule_type type;
 	char	*description;
 	struct rule_path *paths;
 	size_t	 npaths;
@@ -84,6 +101,11 @@ struct rule {
 	struct srcpos pos;	/* the rule object */
 };
 
+/* "rescan" of a ports rule when it sets none: its check interval. */
+#define RULE_DEFAULT_PORTS_RESCAN	60
+/* The unit directories of a services rule that names none. */
+#define RULE_DEFAULT_UNIT_DIRS	{ "/etc/systemd/system", \
+	"/usr/lib/systemd/system" }
 /* "diff_max": its default and the most it may be. */
 #define RULE_DEFAULT_DIFF_MAX	((uint64_t)64 << 10)
 #define RULE_DIFF_MAX_LIMIT	((uint64_t)1 << 20)
@@ -120,6 +142,9 @@ const char *ruleset_file(const struct ruleset *rs, size_t i);
  * whitespace and key order), as "sha256:<hex>"; borrowed.
  */
 const char *ruleset_digest(const struct ruleset *rs);
+/* The rule of this entity type, or NULL (at most one per type). */
+const struct rule *ruleset_entity(const struct ruleset *rs,
+	    enum rule_type t);
 /* Union of every rule's algorithms. */
 hash_mask ruleset_algos(const struct ruleset *rs);
 

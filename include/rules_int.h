@@ -82,7 +82,10 @@ srcpos_set(struct srcpos *sp, const char *file, const struct jsonpos *p)
 /* Where a rule's keys that are checked together were seen, or NULL. */
 struct rule_seen {
 	const struct jsonpos *name, *paths, *recursive, *depth, *attributes,
-	    *hash;
+	    *hash, *type, *rescan;
+	/* The first key that only a rule of files takes, and where. */
+	const char *files_key;
+	const struct jsonpos *files_pos;
 };
 /*
  * rules_keys.c: apply one key of a rule object to r, reporting a bad

@@ -4,7 +4,7 @@
 # ratios of medians, not absolute times.
 #
 #   scripts/bench.sh [--runs N] [--quick] [--no-scale] [--scan-only |
-#                     --daemon-only | --delete-only]
+#                     --daemon-only | --delete-only | --entities-only]
 #
 # Scan part, for each corpus (a copy of /usr/share, a generated tree and
 # the scale corpus of a million tiny files, each built once and cached):
@@ -23,27 +23,37 @@
 # lost); CPU used over 60 idle seconds; RSS per watched file; rm -rf of
 # 20,000 watched files under a 200,000-entry baseline, from the command
 # to the last "deleted" alert.  FIMD=path runs another build of fimd.
+#
+# Entities part: the daemon checks the listening ports and re-reads
+# dpkg's status once a second for 30 s (10 with --quick) while a port
+# opens and closes every 2 s; the CPU time per ports check (the four
+# /proc/net tables; and with the owners looked up in /proc/PID/fd) and
+# per packages reload, and per check of the systemd units, from the
+# daemon's own counters (--status).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 fimd=${FIMD:-$top/build/fimd}
 work=${FIMD_BENCH_DIR:-/var/tmp/fimd-bench}
-runs=3 idle=60 quick=0 do_scan=1 do_daemon=1 do_delete=1 scale=1
+runs=3 idle=60 quick=0 do_scan=1 do_daemon=1 do_delete=1 scale=1 do_ent=1
+ent_secs=30
 while [ $# -gt 0 ]; do
 	case $1 in
 	--runs) runs=$2; shift ;;
-	--quick) quick=1; runs=1; idle=10; scale=0 ;;
+	--quick) quick=1; runs=1; idle=10; scale=0; ent_secs=10 ;;
 	--no-scale) scale=0 ;;
-	--scan-only) do_daemon=0; do_delete=0 ;;
-	--daemon-only) do_scan=0; do_delete=0 ;;
-	--delete-only) do_scan=0; do_daemon=0 ;;
-	*) echo "usage: $0 [--runs N] [--quick] [--no-scale] [--scan-only|--daemon-only|--delete-only]" >&2
+	--scan-only) do_daemon=0; do_delete=0; do_ent=0 ;;
+	--daemon-only) do_scan=0; do_delete=0; do_ent=0 ;;
+	--delete-only) do_scan=0; do_daemon=0; do_ent=0 ;;
+	--entities-only) do_scan=0; do_daemon=0; do_delete=0 ;;
+	*) echo "usage: $0 [--runs N] [--quick] [--no-scale] [--scan-only|--daemon-only|--delete-only|--entities-only]" >&2
 	   exit 16 ;;
 	esac
 	shift
 done
 [ "$(id -u)" -eq 0 ] || { echo "bench.sh: run as root" >&2; exit 1; }
 [ -x "$fimd" ] || make -C "$top" >/dev/null
-command -v aide >/dev/null || { echo "bench.sh: needs aide (make deps)" >&2; exit 1; }
+[ "$do_scan" = 0 ] || command -v aide >/dev/null ||
+    { echo "bench.sh: needs aide (make deps)" >&2; exit 1; }
 mkdir -p "$work"
 echo "fimd benchmark: $(nproc) CPUs, $(uname -r), $(date -u +%FT%TZ), $runs run(s) each"
 
@@ -345,6 +355,49 @@ JSON
 	kill -TERM "$pid"; wait "$pid" || true
 }
 
+entities_bench() {
+	dw=$work/entities
+	rm -rf "$dw"; mkdir -p "$dw/tree"
+	: > "$dw/tree/f"
+	cat > "$dw/rules.json" <<JSON
+{"rules": [{"name": "t", "paths": ["$dw/tree"], "rescan": "1d"},
+ {"name": "ports", "type": "ports", "rescan": 1},
+ {"name": "packages", "type": "packages", "rescan": 1},
+ {"name": "services", "type": "services", "rescan": 1}]}
+JSON
+	echo '{}' > "$dw/fimd.json"
+	"$fimd" --foreground --backend inotify -c "$dw/fimd.json" \
+	    -r "$dw/rules.json" -b "$dw/baseline.json" -a "$dw/alerts.json" \
+	    -s "$dw/fimd.sock" 2>"$dw/daemon.log" &
+	local pid=$! st
+	until daemon_status >/dev/null; do sleep 0.1; done
+	python3 - "$ent_secs" <<'PY'
+import socket, sys, time
+end = time.time() + float(sys.argv[1])
+while time.time() < end:
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+    time.sleep(1); s.close(); time.sleep(1)
+PY
+	st=$(daemon_status)
+	kill -TERM "$pid"; wait "$pid" || true
+	echo "$st" | python3 -c '
+import json, sys
+e = json.load(sys.stdin)["entities"]
+p, k, u = e["ports"], e["packages"], e["services"]
+plain = p["checks"] - p["owner_lookups"]
+print("\nentities: %d listening ports, %d packages, %d units" % (
+    p["items"], k["items"], u["items"]))
+print("ports check, tables only:     %7.3f ms CPU (%d checks)" % (
+    (p["cpu_ms"] - p["lookup_cpu_ms"]) / max(plain, 1), plain))
+print("ports check, owners looked up: %7.3f ms CPU (%d checks, %d alerts)" % (
+    p["lookup_cpu_ms"] / max(p["owner_lookups"], 1), p["owner_lookups"],
+    p["changes"]))
+print("packages reload (status file): %7.3f ms CPU (%d reloads)" % (
+    k["cpu_ms"] / max(k["checks"], 1), k["checks"]))
+print("services check (unit dirs):    %7.3f ms CPU (%d checks)" % (
+    u["cpu_ms"] / max(u["checks"], 1), u["checks"]))'
+}
+
 if [ "$do_scan" = 1 ]; then
 	make_corpora
 	scan_bench usrshare
@@ -357,4 +410,7 @@ if [ "$do_daemon" = 1 ]; then
 fi
 if [ "$do_delete" = 1 ]; then
 	delete_bench
+fi
+if [ "$do_ent" = 1 ]; then
+	entities_bench
 fi

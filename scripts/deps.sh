@@ -34,4 +34,12 @@ if [ -n "$missing" ]; then
 	# shellcheck disable=SC2086
 	apt-get install -y -q --no-install-recommends $missing
 fi
+# hello is the small package t610 installs and removes (dpkg -i, dpkg -r)
+# to test the packages entity; its .deb waits here, not installed.
+debs=/var/cache/fimd-tests
+if ! ls "$debs"/hello_*.deb >/dev/null 2>&1; then
+	mkdir -p "$debs"
+	(cd "$debs" && apt-get download -q hello) ||
+	    { apt-get update -q && (cd "$debs" && apt-get download -q hello); }
+fi
 echo "deps.sh: all dependencies present"

@@ -45,6 +45,18 @@ static const char *const action_names[ACTION_COUNT] = {
 	[ACTION_ACCEPTED] = "accepted",
 	[ACTION_WINDOW_OPENED] = "window_opened",
 	[ACTION_WINDOW_CLOSED] = "window_closed",
+	[ACTION_OPENED] = "opened",
+	[ACTION_CLOSED] = "closed",
+	[ACTION_INSTALLED] = "installed",
+	[ACTION_REMOVED] = "removed",
+	[ACTION_UPGRADED] = "upgraded",
+	[ACTION_CHANGED] = "changed",
+	[ACTION_ADDED] = "added",
+	[ACTION_ENABLED] = "enabled",
+	[ACTION_DISABLED] = "disabled",
+	[ACTION_MASKED] = "masked",
+	[ACTION_UNMASKED] = "unmasked",
+	[ACTION_EDITED] = "edited",
 };
 
 /* ECS event.type for each action. */
@@ -64,6 +76,18 @@ static const char *const action_types[ACTION_COUNT] = {
 	[ACTION_ACCEPTED] = "change",
 	[ACTION_WINDOW_OPENED] = "start",
 	[ACTION_WINDOW_CLOSED] = "end",
+	[ACTION_OPENED] = "start",
+	[ACTION_CLOSED] = "end",
+	[ACTION_INSTALLED] = "installation",
+	[ACTION_REMOVED] = "deletion",
+	[ACTION_UPGRADED] = "change",
+	[ACTION_CHANGED] = "change",
+	[ACTION_ADDED] = "creation",
+	[ACTION_ENABLED] = "change",
+	[ACTION_DISABLED] = "change",
+	[ACTION_MASKED] = "change",
+	[ACTION_UNMASKED] = "change",
+	[ACTION_EDITED] = "change",
 };
 
 static const char *const source_names[] = {
@@ -77,6 +101,12 @@ const char *
 alert_action_name(enum alert_action a)
 {
 	return (unsigned)a < ACTION_COUNT ? action_names[a] : "unknown";
+}
+
+bool
+alert_is_entity(enum alert_action a)
+{
+	return a >= ACTION_OPENED && a <= ACTION_EDITED;
 }
 
 void
@@ -356,6 +386,8 @@ build_message(const struct alert_stream *s, const struct alert *a)
 	buf_init(&m, BUF_MAX_DEFAULT);
 	if (a->message != NULL)
 		(void)buf_adds(&m, a->message);
+	else if (a->entity != NULL)
+		alert_entity_message(a, &m);
 	else switch (a->action) {
 	case ACTION_STARTED:
 	case ACTION_STOPPED:
@@ -446,6 +478,7 @@ build_event(struct alert_stream *s, const struct alert *a, uint64_t seq,
 	json_object_set_new(e, "kind", json_string(event_kind(a->action)));
 	/* The daemon's own records are about its process, not a file. */
 	json_object_set_new(e, "category", json_pack("[s]",
+	    a->entity != NULL ? alert_entity_category(a) :
 	    alert_is_state(a->action) ? "process" :
 	    is_window(a->action) ? "configuration" :
 	    a->action == ACTION_PACKAGE_CHANGED ? "package" : "file"));
@@ -503,7 +536,9 @@ build_fimd(struct alert_stream *s, const struct alert *a, uint64_t seq,
 		    json_string(severity_name(alert_severity(a))));
 	if (a->fimd_extra != NULL)
 		json_object_update(fimd, a->fimd_extra);
-	if (is_window(a->action))
+	if (a->entity != NULL)
+		alert_entity_fimd(a, fimd);
+	if (is_window(a->action) || a->entity != NULL)
 		return;
 	if (is_coverage(a->action)) {
 		/* What the gap covers is no file event: not file.path. */
@@ -617,6 +652,9 @@ build_at(struct alert_stream *s, const struct alert *a, uint64_t seq,
 			json_object_set_new(o, "user",
 			    alert_user_json(a->proc));
 	}
+	/* In the documented order: process and user, then server. */
+	if (a->entity != NULL)
+		alert_entity_sections(a, o);
 	if (a->path != NULL && !is_coverage(a->action)) {
 		related = alert_related_json(s, a);
 		if (json_object_size(related) > 0)

@@ -217,9 +217,10 @@ alert_human(const json_t *alert, unsigned flags, struct buf *out)
 	}
 	r |= add_visible(out, action);
 	r |= buf_addc(out, ' ');
-	if (strncmp(action, "window_", 7) == 0 &&
+	if ((strncmp(action, "window_", 7) == 0 ||
+	    json_object_get(fimd, "entity") != NULL) &&
 	    json_object_get(alert, "file") == NULL) {
-		/* A change window's record: its message says it all. */
+		/* A window's record, a port, a package: the message. */
 		r |= add_visible(out, get_str(alert, "message", NULL) != NULL ?
 		    get_str(alert, "message", NULL) : "?");
 		goto out;

@@ -507,7 +507,28 @@ baseline_free(struct baseline *b)
 	free(b->created);
 	free(b->host);
 	free(b->rules_digest);
+	json_decref(b->entities);
 	free(b);
+}
+
+const json_t *
+baseline_entities(const struct baseline *b, const char *type)
+{
+	return b->entities != NULL ? json_object_get(b->entities, type) :
+	    NULL;
+}
+
+void
+baseline_set_entities(struct baseline *b, const char *type, json_t *list)
+{
+	if (list == NULL) {
+		if (b->entities != NULL)
+			(void)json_object_del(b->entities, type);
+		return;
+	}
+	if (b->entities == NULL)
+		b->entities = json_object();
+	json_object_set_new(b->entities, type, list);
 }
 
 void

@@ -25,6 +25,7 @@
 #include "baseline_int.h"
 #include "buf.h"
 #include "chain.h"
+#include "entity.h"
 #include "hash.h"
 #include "pathenc.h"
 #include "fileio.h"
@@ -96,6 +97,8 @@ write_header(struct writer *w, const struct baseline *b)
 	json_object_set_new(h, "host", json_string(b->host));
 	json_object_set_new(h, "rules_digest", json_string(b->rules_digest));
 	json_object_set_new(h, "count", json_integer((json_int_t)b->count));
+	if (b->entities != NULL && json_object_size(b->entities) > 0)
+		json_object_set(h, "entities", b->entities);
 	/* No closing brace: the entries array continues the object. */
 	writer_add(w, "{", 1);
 	bjson_dump_members(&w->out, h);
@@ -327,6 +330,38 @@ opt_string(const json_t *h, const char *key, bool *ok)
 	return json_string_value(v);
 }
 
+/* The header's "entities", each list as entity.h reads it. */
+static int
+read_entities(struct reader *rd, json_t *h, struct baseline *b)
+{
+	json_t *e = json_object_get(h, "entities"), *list;
+	struct entity_set set;
+	const char *type, *why;
+	int t;
+
+	if (e == NULL)
+		return 0;	/* written before entities, or none */
+	if (!json_is_object(e))
+		return bad(rd, 1, 0, "\"entities\" in the header is not an "
+		    "object");
+	json_object_foreach(e, type, list) {
+		for (t = RULE_FILES + 1; t < RULE_TYPE_COUNT; t++)
+			if (strcmp(type, rule_type_name((enum rule_type)t)) ==
+			    0)
+				break;
+		if (t == RULE_TYPE_COUNT)
+			return bad(rd, 1, 0, "unknown entity type \"%s\" in "
+			    "the header", type);
+		if (entity_set_from_json((enum rule_type)t, list, &set,
+		    &why) < 0)
+			return bad(rd, 1, 0, "bad \"entities\" \"%s\": %s",
+			    type, why);
+		entity_set_release(&set);
+		baseline_set_entities(b, type, json_deep_copy(list));
+	}
+	return 0;
+}
+
 /* Parse the header line hd[0, len) into b; sets *count. */
 static int
 read_header(struct reader *rd, const char *hd, size_t len,
@@ -381,6 +416,7 @@ read_header(struct reader *rd, const char *hd, size_t len,
 		goto out;
 	}
 	baseline_set_header(b, created, host, digest);
+	r = read_entities(rd, h, b);
 out:
 	json_decref(h);
 	return r;

@@ -22,6 +22,7 @@
 #include "compare.h"
 #include "contentdiff.h"
 #include "contentstore.h"
+#include "entity.h"
 #include "exitcode.h"
 #include "hashpool.h"
 #include "judge.h"
@@ -124,6 +125,136 @@ run_teardown(struct scan_run *sr)
 	buf_release(&sr->line);
 }
 
+/* ---- entities (entity.h) ---- */
+
+static int
+entity_take(const struct scan_run *sr, const struct rule *rule,
+    const struct entity_set *prev, struct entity_set *ret)
+{
+	struct entity_source src;
+	struct diag dg;
+	int r;
+
+	entity_source_init(&src, rule, sr->cfg->package_db);
+	entity_set_init(ret, rule->type);
+	if (rule->type == RULE_PACKAGES && src.dpkg_root == NULL) {
+		log_warnx("rule %s: no package database is configured "
+		    "(package_db): no packages to read", rule->name);
+		return -ENOENT;
+	}
+	diag_init(&dg);
+	r = entity_snapshot(rule->type, &src, prev, ret, NULL, &dg);
+	diag_print(&dg, stderr);
+	diag_release(&dg);
+	if (r < 0)
+		log_warnx("rule %s: cannot read the %s", rule->name,
+		    rule_type_name(rule->type));
+	return r;
+}
+
+/* --init, and --update of a baseline that has none: record them. */
+static void
+entities_record(struct scan_run *sr, const struct rule *rule)
+{
+	struct entity_set set;
+
+	if (entity_take(sr, rule, NULL, &set) == 0)
+		baseline_set_entities(sr->b, rule_type_name(rule->type),
+		    entity_set_to_json(&set));
+	entity_set_release(&set);
+}
+
+static void
+init_entities(struct scan_run *sr)
+{
+	const struct rule *rule;
+	int t;
+
+	for (t = RULE_FILES + 1; t < RULE_TYPE_COUNT; t++)
+		if ((rule = ruleset_entity(sr->rs, (enum rule_type)t)) != NULL)
+			entities_record(sr, rule);
+}
+
+struct entity_report {
+	struct scan_run *sr;
+	const struct rule *rule;
+	struct compare_counts *counts;
+};
+
+static void
+entity_change_cb(const struct entity_change *c, void *arg)
+{
+	struct entity_report *er = arg;
+	struct scan_run *sr = er->sr;
+	struct alert a;
+	json_t *obj;
+
+	if (c->old == NULL)
+		er->counts->added++;
+	else if (c->new == NULL)
+		er->counts->removed++;
+	else
+		er->counts->changed++;
+	if (sr->cfg->verbosity < 0)
+		return;
+	entity_alert(&a, SOURCE_CHECK, er->rule, c);
+	buf_reset(&sr->line);
+	if (sr->cfg->json) {
+		(void)alert_line(sr->alerts, &a, NULL, &sr->line);
+		fwrite(sr->line.data, 1, sr->line.len, stdout);
+		return;
+	}
+	obj = alert_build(sr->alerts, &a);
+	(void)alert_human(obj, ALERT_HUMAN_VERBOSE |
+	    (sr->cfg->utc ? ALERT_HUMAN_UTC : 0), &sr->line);
+	json_decref(obj);
+	printf("%s\n", sr->line.data);
+}
+
+/* --check and --update: each entity against the baseline's set. */
+static void
+check_entities(struct scan_run *sr, struct compare_counts *counts)
+{
+	struct entity_report er = { sr, NULL, counts };
+	struct entity_set old, now;
+	const json_t *saved;
+	const char *why;
+	int t;
+
+	for (t = RULE_FILES + 1; t < RULE_TYPE_COUNT; t++) {
+		er.rule = ruleset_entity(sr->rs, (enum rule_type)t);
+		saved = baseline_entities(sr->b,
+		    rule_type_name((enum rule_type)t));
+		if (er.rule == NULL) {
+			if (sr->update)	/* no rule watches it now */
+				baseline_set_entities(sr->b,
+				    rule_type_name((enum rule_type)t), NULL);
+			continue;
+		}
+		if (saved == NULL || entity_set_from_json((enum rule_type)t,
+		    saved, &old, &why) < 0) {
+			if (sr->update)
+				entities_record(sr, er.rule);
+			else if (sr->cfg->verbosity >= 0)
+				log_warnx("the baseline holds no %s (rule %s): "
+				    "fimd --update records them",
+				    rule_type_name(er.rule->type),
+				    er.rule->name);
+			continue;
+		}
+		if (entity_take(sr, er.rule, &old, &now) == 0) {
+			(void)entity_compare(&old, &now, entity_change_cb,
+			    &er);
+			if (sr->update)
+				baseline_set_entities(sr->b,
+				    rule_type_name(er.rule->type),
+				    entity_set_to_json(&now));
+		}
+		entity_set_release(&now);
+		entity_set_release(&old);
+	}
+}
+
 int
 cmd_init(const struct fimd_config *c)
 {
@@ -142,6 +273,7 @@ cmd_init(const struct fimd_config *c)
 	(void)scan_walk(sr.scan, NULL);
 	scan_finish(sr.scan);
 	progress_end(&sr.progress);
+	init_entities(&sr);
 	if (content_wanted(sr.rs)) {
 		sr.copies = contentstore_new();
 		(void)content_fill(sr.copies, sr.b, sr.rs);
@@ -403,6 +535,9 @@ check_or_update(const struct fimd_config *c, bool update)
 		compare_finish(sr.cmp, &counts);
 	}
 	progress_end(&sr.progress);
+	/* Entities have no paths: a limited check leaves them alone. */
+	if (c->noperands == 0)
+		check_entities(&sr, &counts);
 	fflush(stdout);
 	if (update) {
 		/* A limited update has not seen everything the rules say. */

@@ -27,6 +27,7 @@
 #include "contentdiff.h"
 #include "daemon.h"
 #include "daemon_ctl.h"
+#include "daemon_ent.h"
 #include "daemon_out.h"
 #include "daemon_pkg.h"
 #include "daemon_rescan.h"
@@ -284,6 +285,7 @@ daemon_reload(struct daemon *d)
 	dropped = rescan_drain(d);
 	watch_clear(d->watch);
 	rescan_unschedule(d);
+	ent_close(d);
 	ruleset_free(d->old_rs);
 	d->old_rs = d->rs;
 	d->rs = rs;
@@ -291,6 +293,7 @@ daemon_reload(struct daemon *d)
 		(void)cmd_load_copies(d->cfg, d->key, rs, &d->copies);
 	scan_set_ruleset(d->scan, rs);
 	rescan_schedule(d);
+	ent_open(d);
 	if (watch_roots(d) < 0)
 		log_warnx("cannot watch the new rules' paths");
 	rescan_enqueue(d, NULL, 0, NULL, RESCAN_ADOPT | (dropped & RESCAN_GAP),
@@ -489,6 +492,7 @@ daemon_setup(struct daemon *d, const struct fimd_config *c)
 	rescan_schedule(d);
 	if ((st = setup_watch(d)) != EXIT_OK || (st = load_state(d)) != EXIT_OK)
 		return st;
+	ent_open(d);
 	daemon_window_start(d);
 	return daemon_ctl_open(d);
 }
@@ -514,6 +518,7 @@ daemon_teardown(struct daemon *d)
 	daemon_event_free(&d->proc_ev);
 	daemon_event_free(&d->watchdog_ev);
 	daemon_event_free(&d->heartbeat_ev);
+	ent_close(d);
 	pkg_close(d);
 	daemon_window_close(d);
 	daemon_out_close(d);

@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "daemon_accept.h"
 #include "daemon_ctl.h"
+#include "daemon_ent.h"
 #include "daemon_out.h"
 #include "daemon_rescan.h"
 #include "daemon_window.h"
@@ -106,6 +107,37 @@ rules_json(const struct daemon *d)
 		json_array_append_new(arr, o);
 	}
 	return arr;
+}
+
+/* Each rule of an entity: what it holds, its checks and their cost. */
+static json_t *
+entities_json(const struct daemon *d)
+{
+	const struct ent_watch *w;
+	json_t *o = json_object(), *e;
+	int t;
+
+	for (t = 0; t < RULE_TYPE_COUNT; t++) {
+		if ((w = d->ent.by_type[t]) == NULL)
+			continue;
+		e = json_object();
+		json_object_set_new(e, "rule", json_string(w->rule->name));
+		json_object_set_new(e, "items", json_integer((json_int_t)
+		    w->cur.n));
+		json_object_set_new(e, "checks", json_integer((json_int_t)
+		    w->checks));
+		json_object_set_new(e, "changes", json_integer((json_int_t)
+		    w->changes));
+		json_object_set_new(e, "owner_lookups", json_integer(
+		    (json_int_t)w->owner_scans));
+		json_object_set_new(e, "cpu_ms", json_real(w->cpu_ms));
+		json_object_set_new(e, "lookup_cpu_ms",
+		    json_real(w->lookup_cpu_ms));
+		json_object_set_new(e, "last_cpu_ms",
+		    json_real(w->last_cpu_ms));
+		json_object_set_new(o, rule_type_name(w->rule->type), e);
+	}
+	return o;
 }
 
 /* The package database: read yet, its size, what reading it took. */
@@ -221,6 +253,7 @@ ctl_status(const json_t *req, json_t *reply, void *arg)
 	    json_integer((json_int_t)ps.records));
 	json_object_set_new(reply, "attribution", attr);
 	json_object_set_new(reply, "packages", packages_json(d));
+	json_object_set_new(reply, "entities", entities_json(d));
 	json_object_set_new(reply, "alert_file",
 	    json_string(d->cfg->alerts_path));
 	json_object_set_new(reply, "rules", rules_json(d));
@@ -404,6 +437,13 @@ ctl_rescan(const json_t *req, json_t *reply, void *arg)
 		json_object_set_new(reply, "error",
 		    json_sprintf("no rule named %s", name));
 		return -ENOENT;
+	}
+	if (rule->type != RULE_FILES) {
+		/* An entity is read at once: no walk to queue. */
+		ent_check(d, rule, SOURCE_CONTROL);
+		json_object_set_new(reply, "queued", json_integer(0));
+		json_object_set_new(reply, "checked", json_true());
+		return 0;
 	}
 	for (i = 0; i < rule->npaths; i++)
 		rescan_enqueue(d, rule->paths[i].path, rule->paths[i].len,

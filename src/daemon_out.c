@@ -423,7 +423,8 @@ window_tags(enum alert_action action)
 	case ACTION_PACKAGE_CHANGED:
 		return true;
 	default:
-		return false;
+		/* A port, a package, a unit: counted, with no path. */
+		return alert_is_entity(action);
 	}
 }
 

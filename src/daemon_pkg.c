@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon_ent.h"
 #include "daemon_out.h"
 #include "daemon_pkg.h"
 #include "judge.h"
@@ -111,6 +112,7 @@ pkg_watch_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	pkgdb_watch_read(d->pk.db);
+	ent_packages_poke(d);
 	if (pkgdb_queued(d->pk.db) > 0 && !evtimer_pending(d->pk.step_ev,
 	    NULL))
 		arm(d->pk.step_ev, 0);

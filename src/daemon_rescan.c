@@ -19,6 +19,7 @@
 
 #include "clock.h"
 #include "contentdiff.h"
+#include "daemon_ent.h"
 #include "daemon_out.h"
 #include "daemon_rescan.h"
 #include "log.h"
@@ -428,7 +429,15 @@ rule_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	for (i = 0; i < rule->npaths; i++)
+	if (rule->type != RULE_FILES) {
+		/* An entity is read at once: no walk, no queue. */
+		double t0 = clock_mono_s();
+
+		ent_check(d, rule, SOURCE_RESCAN);
+		st->last_rescan = clock_wall_s();
+		st->last_rescan_ms = (clock_mono_s() - t0) * 1e3;
+	}
+	for (i = 0; rule->type == RULE_FILES && i < rule->npaths; i++)
 		rescan_enqueue(d, rule->paths[i].path, rule->paths[i].len,
 		    rule, 0, "scheduled");
 	st->next_rescan = clock_wall_s() + (double)rule->rescan;

@@ -100,6 +100,70 @@ find_rule(const struct ruleset *rs, const char *name)
 	return NULL;
 }
 
+static const char *const rule_type_names[RULE_TYPE_COUNT] = {
+	[RULE_FILES] = "files",
+	[RULE_PORTS] = "ports",
+	[RULE_PACKAGES] = "packages",
+	[RULE_SERVICES] = "services",
+};
+
+const char *
+rule_type_name(enum rule_type t)
+{
+	return (unsigned)t < RULE_TYPE_COUNT ? rule_type_names[t] : "unknown";
+}
+
+const struct rule *
+ruleset_entity(const struct ruleset *rs, enum rule_type t)
+{
+	size_t i;
+
+	for (i = 0; i < rs->nrules; i++)
+		if (rs->rules[i].type == t && t != RULE_FILES)
+			return &rs->rules[i];
+	return NULL;
+}
+
+/*
+ * The checks of a rule of an entity (entity.h): it has no paths and
+ * none of the keys about files, and it is the only one of its type.
+ */
+static void
+check_entity_rule(struct rules_loader *l, struct rule *r,
+    const struct rule_seen *seen)
+{
+	const struct rule *dup;
+
+	static const char *const unit_dirs[] = RULE_DEFAULT_UNIT_DIRS;
+	size_t i;
+
+	if (seen->files_key != NULL)
+		ERR_KEY(l, seen->files_pos, "\"%s\" does not apply to a "
+		    "rule of type \"%s\"", seen->files_key,
+		    rule_type_name(r->type));
+	/* The unit directories, for services; nothing for the others. */
+	if (seen->paths != NULL && r->type != RULE_SERVICES)
+		ERR_KEY(l, seen->paths, "\"paths\" does not apply to a "
+		    "rule of type \"%s\"", rule_type_name(r->type));
+	if (seen->paths == NULL && r->type == RULE_SERVICES) {
+		r->paths = xcalloc(2, sizeof(*r->paths));
+		for (i = 0; i < 2; i++) {
+			r->paths[i].path = xstrdup(unit_dirs[i]);
+			r->paths[i].len = strlen(unit_dirs[i]);
+			r->paths[i].pos = r->pos;
+		}
+		r->npaths = 2;
+	}
+	if ((dup = ruleset_entity(l->rs, r->type)) != NULL)
+		ERR_AT(l, seen->type, "a second rule of type \"%s\" (the "
+		    "first, %s, at %s:%u:%u)", rule_type_name(r->type),
+		    dup->name, dup->pos.file, dup->pos.line, dup->pos.column);
+	if (r->type == RULE_PORTS && seen->rescan == NULL)
+		r->rescan = RULE_DEFAULT_PORTS_RESCAN;
+	r->attrs = 0;
+	r->algos = 0;
+}
+
 static void
 parse_rule(struct rules_loader *l, json_t *o, const struct jsonpos *p)
 {
@@ -143,7 +207,9 @@ parse_rule(struct rules_loader *l, json_t *o, const struct jsonpos *p)
 		    "be set");
 	if (seen.name == NULL)
 		ERR_AT(l, p, "rule has no \"name\"");
-	if (seen.paths == NULL)
+	if (r.type != RULE_FILES)
+		check_entity_rule(l, &r, &seen);
+	else if (seen.paths == NULL)
 		ERR_AT(l, p, "rule%s%s has no \"paths\"",
 		    r.name != NULL ? " " : "", r.name != NULL ? r.name : "");
 	if (r.name != NULL && seen.name != NULL &&
@@ -245,12 +311,14 @@ note_overlaps(struct rules_loader *l)
 	size_t i, j, a, b;
 
 	for (i = 0; i < rs->nrules; i++)
-	for (a = 0; a < rs->rules[i].npaths; a++) {
+	for (a = 0; rs->rules[i].type == RULE_FILES &&
+	    a < rs->rules[i].npaths; a++) {
 		const struct rule *x = &rs->rules[i];
 		const struct rule_path *px = &x->paths[a];
 
 		for (j = 0; j < rs->nrules; j++)
-		for (b = 0; b < rs->rules[j].npaths; b++) {
+		for (b = 0; rs->rules[j].type == RULE_FILES &&
+		    b < rs->rules[j].npaths; b++) {
 			const struct rule *y = &rs->rules[j];
 			const struct rule_path *py = &y->paths[b];
 			int d;
@@ -305,6 +373,9 @@ compute_digest(struct ruleset *rs)
 		for (j = 0; r->exclude != NULL && r->exclude[j] != NULL; j++)
 			json_array_append_new(exc, json_string(r->exclude[j]));
 		json_object_set_new(o, "name", json_string(r->name));
+		if (r->type != RULE_FILES)	/* older digests stay */
+			json_object_set_new(o, "type",
+			    json_string(rule_type_name(r->type)));
 		json_object_set_new(o, "paths", paths);
 		json_object_set_new(o, "depth", json_integer(r->depth));
 		json_object_set_new(o, "include", inc);

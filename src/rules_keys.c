@@ -397,12 +397,33 @@ key_package_changes(struct rules_loader *l, struct rule *r,
 }
 
 static void
+key_type(struct rules_loader *l, struct rule *r, struct rule_seen *seen,
+    const char *key, json_t *v, const struct jsonpos *p)
+{
+	int t;
+
+	seen->type = p;
+	if (!want_string(l, key, v, p))
+		return;
+	for (t = 0; t < RULE_TYPE_COUNT; t++) {
+		if (strcmp(json_string_value(v),
+		    rule_type_name((enum rule_type)t)) == 0) {
+			r->type = (enum rule_type)t;
+			return;
+		}
+	}
+	ERR_AT(l, p, "unknown rule type \"%s\" (files, ports, packages, "
+	    "services)",
+	    json_string_value(v));
+}
+
+static void
 key_rescan(struct rules_loader *l, struct rule *r, struct rule_seen *seen,
     const char *key, json_t *v, const struct jsonpos *p)
 {
 	uint64_t u;
 
-	(void)seen;
+	seen->rescan = p;
 	(void)key;
 	if (json_is_integer(v) && json_integer_value(v) > 0)
 		r->rescan = (uint64_t)json_integer_value(v);
@@ -495,31 +516,36 @@ key_window_severity(struct rules_loader *l, struct rule *r,
 	r->has_window_severity = true;
 }
 
-/* Every key of a rule object (fimd.rules(5)); a new key is one row. */
+/*
+ * Every key of a rule object (fimd.rules(5)); a new key is one row.
+ * files: the key speaks of files, and a rule of an entity refuses it.
+ */
 static const struct {
 	const char *key;
 	rule_key_fn *set;
+	bool	 files;
 } rule_keys[] = {
-	{ "name", key_name },
-	{ "description", key_description },
-	{ "paths", key_paths },
-	{ "recursive", key_recursive },
-	{ "depth", key_depth },
-	{ "include", key_include },
-	{ "exclude", key_exclude },
-	{ "attributes", key_attributes },
-	{ "hash", key_hash },
-	{ "severity", key_severity },
-	{ "realtime", key_realtime },
-	{ "follow_symlinks", key_follow_symlinks },
-	{ "paranoid", key_paranoid },
-	{ "rescan", key_rescan },
-	{ "max_size", key_max_size },
-	{ "package_changes", key_package_changes },
-	{ "diff", key_diff },
-	{ "diff_max", key_diff_max },
-	{ "history", key_history },
-	{ "window_severity", key_window_severity },
+	{ "name", key_name, false },
+	{ "description", key_description, false },
+	{ "type", key_type, false },
+	{ "paths", key_paths, false },	/* checked by type */
+	{ "recursive", key_recursive, true },
+	{ "depth", key_depth, true },
+	{ "include", key_include, true },
+	{ "exclude", key_exclude, true },
+	{ "attributes", key_attributes, true },
+	{ "hash", key_hash, true },
+	{ "severity", key_severity, false },
+	{ "realtime", key_realtime, false },
+	{ "follow_symlinks", key_follow_symlinks, true },
+	{ "paranoid", key_paranoid, true },
+	{ "rescan", key_rescan, false },
+	{ "max_size", key_max_size, true },
+	{ "package_changes", key_package_changes, true },
+	{ "diff", key_diff, true },
+	{ "diff_max", key_diff_max, true },
+	{ "history", key_history, true },
+	{ "window_severity", key_window_severity, false },
 };
 
 void
@@ -530,6 +556,10 @@ rules_set_key(struct rules_loader *l, struct rule *r, struct rule_seen *seen,
 
 	for (i = 0; i < sizeof(rule_keys) / sizeof(rule_keys[0]); i++) {
 		if (strcmp(key, rule_keys[i].key) == 0) {
+			if (rule_keys[i].files && seen->files_key == NULL) {
+				seen->files_key = rule_keys[i].key;
+				seen->files_pos = p;
+			}
 			rule_keys[i].set(l, r, seen, key, v, p);
 			return;
 		}

@@ -125,7 +125,9 @@ ruleset_index(struct ruleset *rs)
 	}
 	rs->entries = xcalloc(n > 0 ? n : 1, sizeof(*rs->entries));
 	for (i = 0; i < rs->nrules; i++)
-		for (j = 0; j < rs->rules[i].npaths; j++) {
+		/* A services rule's paths are its unit directories only. */
+		for (j = 0; rs->rules[i].type == RULE_FILES &&
+		    j < rs->rules[i].npaths; j++) {
 			rs->entries[rs->nentries].rule = &rs->rules[i];
 			rs->entries[rs->nentries].rp = &rs->rules[i].paths[j];
 			rs->nentries++;

@@ -2,7 +2,8 @@
  * Fuzz target: the baseline loader (fimd.baseline(5)) on a whole file,
  * from a memfd.  A refusal must come with a diagnostic; a baseline that
  * loads must hold as many entries as it counts, each of which can be read
- * back and shown in the baseline's JSON form.
+ * back and shown in the baseline's JSON form, and whose entities each
+ * read as a set of their type (entity.h).
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include "attr.h"
 #include "baseline.h"
 #include "diag.h"
+#include "entity.h"
 #include "fuzzlib.h"
 #include "record.h"
 
@@ -39,6 +41,25 @@ walk(struct baseline *b)
 	FUZZ_CHECK(n == baseline_count(b));
 }
 
+static void
+entities(const struct baseline *b)
+{
+	struct entity_set set;
+	const json_t *list;
+	const char *why;
+	int t;
+
+	for (t = RULE_FILES + 1; t < RULE_TYPE_COUNT; t++) {
+		list = baseline_entities(b, rule_type_name((enum rule_type)t));
+		if (list == NULL)
+			continue;
+		FUZZ_CHECK(entity_set_from_json((enum rule_type)t, list, &set,
+		    &why) == 0);
+		FUZZ_CHECK(set.n <= json_array_size(list));
+		entity_set_release(&set);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -52,6 +73,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	diag_init(&d);
 	if (baseline_load(path, &b, &d) == 0) {
 		walk(b);
+		entities(b);
 		baseline_free(b);
 	} else
 		FUZZ_CHECK(d.errors > 0);

@@ -18,6 +18,7 @@
 #include "attr.h"
 #include "chain.h"
 #include "diff.h"
+#include "entity.h"
 #include "hash.h"
 #include "procinfo.h"
 #include "record.h"
@@ -198,6 +199,31 @@ static const struct {
 	{ "fimd.alerts", JSON_INTEGER },
 	{ "fimd.heartbeat", JSON_INTEGER },
 	{ "fimd.chain", JSON_STRING },
+	{ "server", JSON_OBJECT },
+	{ "server.ip", JSON_STRING },
+	{ "server.port", JSON_INTEGER },
+	{ "network", JSON_OBJECT },
+	{ "network.transport", JSON_STRING },
+	{ "network.type", JSON_STRING },
+	{ "package", JSON_OBJECT },
+	{ "package.name", JSON_STRING },
+	{ "package.version", JSON_STRING },
+	{ "package.architecture", JSON_STRING },
+	{ "package.type", JSON_STRING },
+	{ "fimd.entity", JSON_STRING },
+	{ "fimd.entity_key", JSON_STRING },
+	{ "fimd.package_status", JSON_STRING },
+	{ "fimd.previous_version", JSON_STRING },
+	{ "fimd.previous_status", JSON_STRING },
+	{ "service", JSON_OBJECT },
+	{ "service.name", JSON_STRING },
+	{ "fimd.unit_path", JSON_STRING },
+	{ "fimd.unit_state", JSON_STRING },
+	{ "fimd.unit_digest", JSON_STRING },
+	{ "fimd.unit_dropins", JSON_STRING },
+	{ "fimd.wanted_by", JSON_ARRAY },
+	{ "fimd.wanted_by[]", JSON_STRING },
+	{ "fimd.previous_state", JSON_STRING },
 };
 
 /* Every field of v is documented above with the type it has. */
@@ -1442,6 +1468,167 @@ test_last_line(void **state)
 	free(dir);
 }
 
+/* ---- entities ---- */
+
+static json_t *
+entity_line(struct alert_stream *s, enum rule_type type,
+    enum alert_action action, const char *key, const char *old,
+    const char *new)
+{
+	struct entity_change c;
+	struct alert a;
+	json_t *o, *jo = old != NULL ? json_loads(old, 0, NULL) : NULL;
+	json_t *jn = new != NULL ? json_loads(new, 0, NULL) : NULL;
+
+	memset(&c, 0, sizeof(c));
+	c.type = type;
+	c.action = action;
+	c.key = key;
+	c.old = jo;
+	c.new = jn;
+	entity_alert(&a, SOURCE_REALTIME, &test_rule, &c);
+	o = one_line(s, &a);
+	check_all_types(o);
+	assert_null(tlib_json_get(o, "file"));
+	json_decref(jo);
+	json_decref(jn);
+	return o;
+}
+
+#define PORT "{\"transport\":\"tcp\",\"ip\":\"127.0.0.1\"," \
+	"\"port\":8080,\"family\":\"ipv4\",\"uid\":0,\"user\":\"root\"," \
+	"\"pid\":42,\"process\":\"python3\"," \
+	"\"executable\":\"/usr/bin/python3\"}"
+#define HELLO(v, st) "{\"name\":\"hello\",\"version\":\"" v "\"," \
+	"\"architecture\":\"amd64\",\"status\":\"" st "\"}"
+
+/* A port: server, network, process and user; category network. */
+static void
+test_entity_port(void **state)
+{
+	struct alert_stream *s = alert_stream_new("fanotify", 1);
+	json_t *o;
+
+	(void)state;
+	o = entity_line(s, RULE_PORTS, ACTION_OPENED, "tcp 127.0.0.1:8080",
+	    NULL, PORT);
+	assert_true(tlib_json_has(o, "event.category", "network"));
+	assert_true(tlib_json_has(o, "event.type", "start"));
+	assert_string_equal(tlib_json_str(o, "event.action"), "opened");
+	assert_string_equal(tlib_json_str(o, "server.ip"), "127.0.0.1");
+	assert_int_equal(json_integer_value(tlib_json_get(o, "server.port")),
+	    8080);
+	assert_string_equal(tlib_json_str(o, "network.transport"), "tcp");
+	assert_string_equal(tlib_json_str(o, "network.type"), "ipv4");
+	assert_int_equal(json_integer_value(tlib_json_get(o, "process.pid")),
+	    42);
+	assert_string_equal(tlib_json_str(o, "process.name"), "python3");
+	assert_string_equal(tlib_json_str(o, "user.id"), "0");
+	assert_string_equal(tlib_json_str(o, "user.name"), "root");
+	assert_string_equal(tlib_json_str(o, "fimd.entity"), "ports");
+	assert_string_equal(tlib_json_str(o, "message"),
+	    "port tcp 127.0.0.1:8080 opened by python3[42] as root");
+	json_decref(o);
+	o = entity_line(s, RULE_PORTS, ACTION_CLOSED, "tcp 127.0.0.1:8080",
+	    PORT, NULL);
+	assert_true(tlib_json_has(o, "event.type", "end"));
+	assert_int_equal(json_integer_value(tlib_json_get(o, "server.port")),
+	    8080);
+	json_decref(o);
+	alert_stream_free(s);
+}
+
+/* A package: package.*, category package, the version it had. */
+static void
+test_entity_package(void **state)
+{
+	struct alert_stream *s = alert_stream_new("fanotify", 1);
+	struct buf b;
+	json_t *o;
+
+	(void)state;
+	o = entity_line(s, RULE_PACKAGES, ACTION_INSTALLED, "hello:amd64",
+	    NULL, HELLO("2.10-3", "installed"));
+	assert_true(tlib_json_has(o, "event.category", "package"));
+	assert_true(tlib_json_has(o, "event.type", "installation"));
+	assert_string_equal(tlib_json_str(o, "package.name"), "hello");
+	assert_string_equal(tlib_json_str(o, "package.version"), "2.10-3");
+	assert_string_equal(tlib_json_str(o, "package.architecture"),
+	    "amd64");
+	assert_string_equal(tlib_json_str(o, "package.type"), "deb");
+	assert_string_equal(tlib_json_str(o, "message"),
+	    "package hello 2.10-3 installed");
+	buf_init(&b, BUF_MAX_DEFAULT);
+	assert_int_equal(alert_human(o, false, &b), 0);
+	assert_non_null(strstr(b.data, "installed package hello 2.10-3"));
+	buf_release(&b);
+	json_decref(o);
+	o = entity_line(s, RULE_PACKAGES, ACTION_UPGRADED, "hello:amd64",
+	    HELLO("2.10-2", "installed"), HELLO("2.10-3", "installed"));
+	assert_true(tlib_json_has(o, "event.type", "change"));
+	assert_string_equal(tlib_json_str(o, "fimd.previous_version"),
+	    "2.10-2");
+	assert_string_equal(tlib_json_str(o, "message"),
+	    "package hello upgraded 2.10-2 -> 2.10-3");
+	json_decref(o);
+	o = entity_line(s, RULE_PACKAGES, ACTION_CHANGED, "hello:amd64",
+	    HELLO("2.10-3", "installed"), HELLO("2.10-3", "half-configured"));
+	assert_string_equal(tlib_json_str(o, "fimd.previous_status"),
+	    "installed");
+	assert_string_equal(tlib_json_str(o, "fimd.package_status"),
+	    "half-configured");
+	json_decref(o);
+	o = entity_line(s, RULE_PACKAGES, ACTION_REMOVED, "hello:amd64",
+	    HELLO("2.10-3", "installed"), NULL);
+	assert_true(tlib_json_has(o, "event.type", "deletion"));
+	assert_string_equal(tlib_json_str(o, "package.version"), "2.10-3");
+	json_decref(o);
+	alert_stream_free(s);
+}
+
+#define UNIT(st, w) "{\"name\":\"a.service\",\"path\":" \
+	"\"/etc/systemd/system/a.service\",\"state\":\"" st "\"," \
+	"\"digest\":\"sha256:00\",\"dropins\":\"sha256:11\"" w "}"
+
+/* A unit: service.name, category configuration, its state before. */
+static void
+test_entity_service(void **state)
+{
+	struct alert_stream *s = alert_stream_new("fanotify", 1);
+	json_t *o;
+
+	(void)state;
+	o = entity_line(s, RULE_SERVICES, ACTION_ADDED, "a.service", NULL,
+	    UNIT("disabled", ""));
+	assert_true(tlib_json_has(o, "event.category", "configuration"));
+	assert_true(tlib_json_has(o, "event.type", "creation"));
+	assert_string_equal(tlib_json_str(o, "service.name"), "a.service");
+	assert_string_equal(tlib_json_str(o, "fimd.unit_path"),
+	    "/etc/systemd/system/a.service");
+	assert_string_equal(tlib_json_str(o, "message"),
+	    "service a.service added");
+	json_decref(o);
+	o = entity_line(s, RULE_SERVICES, ACTION_ENABLED, "a.service",
+	    UNIT("disabled", ""), UNIT("enabled",
+	    ",\"wanted_by\":[\"multi-user.target\"]"));
+	assert_string_equal(tlib_json_str(o, "fimd.previous_state"),
+	    "disabled");
+	assert_string_equal(tlib_json_str(o, "fimd.unit_state"), "enabled");
+	assert_string_equal(tlib_json_str(o, "message"),
+	    "service a.service enabled (wanted by multi-user.target)");
+	json_decref(o);
+	o = entity_line(s, RULE_SERVICES, ACTION_MASKED, "a.service",
+	    UNIT("enabled", ""), UNIT("masked", ""));
+	assert_string_equal(tlib_json_str(o, "event.action"), "masked");
+	json_decref(o);
+	o = entity_line(s, RULE_SERVICES, ACTION_REMOVED, "a.service",
+	    UNIT("masked", ""), NULL);
+	assert_true(tlib_json_has(o, "event.type", "deletion"));
+	assert_null(tlib_json_get(o, "fimd.previous_state"));
+	json_decref(o);
+	alert_stream_free(s);
+}
+
 /* fimd.chain, when given, is the last field of fimd; else absent. */
 static void
 test_chain_field(void **state)
@@ -1525,6 +1712,11 @@ main(void)
 		tests[n++] = (struct CMUnitTest){ human_cases[i].name,
 		    test_human_case, NULL, NULL, (void *)(uintptr_t)i };
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_seq_without_gaps);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_entity_port);
+	tests[n++] =
+	    (struct CMUnitTest)cmocka_unit_test(test_entity_package);
+	tests[n++] =
+	    (struct CMUnitTest)cmocka_unit_test(test_entity_service);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_long_path);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_flags);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_host_name);

@@ -609,6 +609,71 @@ test_hand_written(void **state)
 	free(file);
 }
 
+/*
+ * Entities: kept in the header across save and load; a baseline
+ * without them (written before them) loads with none; a bad list or
+ * an unknown type is refused with the reason.
+ */
+static void
+test_entities(void **state)
+{
+	char *dir = tlib_mkdtemp("baseline"), *file, *s;
+	struct baseline *b = baseline_new(), *l = NULL;
+	struct record r;
+	struct diag d;
+	json_t *ports;
+	size_t len;
+
+	(void)state;
+	file = tlib_fmt("%s/b.json", dir);
+	diag_init(&d);
+	plain_record(&r, 1);
+	baseline_put(b, "/etc/x", 6, &r);
+	record_release(&r);
+	assert_null(baseline_entities(b, "ports"));
+	ports = json_loads("[{\"transport\":\"tcp\",\"ip\":\"::\","
+	    "\"port\":22,\"family\":\"ipv6\",\"uid\":0,\"pid\":9}]", 0,
+	    NULL);
+	baseline_set_entities(b, "ports", json_deep_copy(ports));
+	baseline_set_entities(b, "packages", json_loads("[{\"name\":"
+	    "\"hello\",\"version\":\"2.10-3\",\"architecture\":\"amd64\","
+	    "\"status\":\"installed\"}]", 0, NULL));
+	assert_int_equal(baseline_save(b, file, &d), 0);
+	assert_int_equal(baseline_load(file, &l, &d), 0);
+	assert_true(json_equal(baseline_entities(l, "ports"), ports));
+	assert_int_equal(json_array_size(baseline_entities(l, "packages")),
+	    1);
+	assert_int_equal(baseline_count(l), 1);
+	baseline_set_entities(l, "packages", NULL);
+	assert_null(baseline_entities(l, "packages"));
+	baseline_free(l);
+	/* The header names them before the entries. */
+	s = tlib_read(file, &len);
+	assert_non_null(strstr(s, "\"entities\":{\"ports\":[{"));
+	assert_true(strstr(s, "\"entities\"") < strstr(s, "\"entries\""));
+	s = replace(s, &len, "\"port\":22", "\"port\":\"22\"");
+	s = redigest(s, &len);
+	tlib_write(file, s, len);
+	free(s);
+	assert_int_equal(baseline_load(file, &l, &d), -EBADMSG);
+	assert_non_null(strstr(d.v[d.n - 1].message, "bad \"entities\" "
+	    "\"ports\""));
+	s = tlib_read(file, &len);
+	s = replace(s, &len, "\"ports\":[", "\"sockets\":[");
+	s = redigest(s, &len);
+	tlib_write(file, s, len);
+	free(s);
+	assert_int_equal(baseline_load(file, &l, &d), -EBADMSG);
+	assert_non_null(strstr(d.v[d.n - 1].message, "unknown entity type "
+	    "\"sockets\""));
+	json_decref(ports);
+	diag_release(&d);
+	baseline_free(b);
+	tlib_rmrf(dir);
+	free(dir);
+	free(file);
+}
+
 /* ---- the index ---- */
 
 static size_t
@@ -987,6 +1052,7 @@ main(void)
 		cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_hand_written),
+		cmocka_unit_test(test_entities),
 		cmocka_unit_test(test_keyed_digest),
 		cmocka_unit_test(test_index),
 		cmocka_unit_test(test_put_borrowed),

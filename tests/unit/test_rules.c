@@ -129,6 +129,25 @@ static const struct error_case error_cases[] = {
 	    2, 16, "JSON syntax error" },
 	{ "{\"rules\": [\n  {\"name\": \"a\"", 2, 14, "JSON syntax error" },
 	{ "", 1, 0, "JSON syntax error" },
+	/* rules of entities */
+	{ "{\"rules\": [{\"name\": \"p\", \"type\": \"sockets\"}]}",
+	    1, 34, "unknown rule type \"sockets\" (files, ports, packages, "
+	    "services)" },
+	{ "{\"rules\": [{\"name\": \"p\", \"type\": 3}]}",
+	    1, 34, "\"type\" must be a string" },
+	{ "{\"rules\": [\n  {\"name\": \"p\", \"type\": \"ports\",\n"
+	    "   \"paths\": \"/etc\"}\n]}",
+	    3, 4, "\"paths\" does not apply to a rule of type \"ports\"" },
+	{ "{\"rules\": [{\"name\": \"p\", \"paths\": \"/x\", "
+	    "\"type\": \"packages\"}]}",
+	    1, 26, "\"paths\" does not apply to a rule of type \"packages\"" },
+	{ "{\"rules\": [{\"name\": \"p\", \"hash\": \"md5\", "
+	    "\"type\": \"packages\"}]}",
+	    1, 26, "\"hash\" does not apply to a rule of type \"packages\"" },
+	{ "{\"rules\": [\n  {\"name\": \"p\", \"type\": \"ports\"},\n"
+	    "  {\"name\": \"q\", \"type\": \"ports\"}\n]}",
+	    3, 25, "a second rule of type \"ports\" (the first, p, at "
+	    "t.json:2:3)" },
 };
 
 static void
@@ -210,6 +229,71 @@ load_text(const char *text, struct diag *d)
 		fail_msg("load failed: %d", r);
 	}
 	return rs;
+}
+
+static char	*digest_of(const char *text);
+
+/* Rules of entities: no paths, their defaults, and files' own keys. */
+static void
+test_entity_rules(void **state)
+{
+	static const char text[] =
+	    "{\"rules\": [{\"name\": \"f\", \"paths\": \"/etc\"},"
+	    " {\"name\": \"p\", \"type\": \"ports\", \"severity\": \"high\"},"
+	    " {\"name\": \"k\", \"type\": \"packages\", \"rescan\": \"1h\","
+	    " \"realtime\": false, \"description\": \"d\"}]}";
+	const char *const *roots;
+	const struct rule *r;
+	struct ruleset *rs;
+	struct diag d;
+	char *plain, *typed;
+
+	(void)state;
+	diag_init(&d);
+	rs = load_text(text, &d);
+	assert_int_equal(ruleset_rule(rs, 0)->type, RULE_FILES);
+	r = ruleset_entity(rs, RULE_PORTS);
+	assert_non_null(r);
+	assert_string_equal(r->name, "p");
+	assert_int_equal(r->npaths, 0);
+	assert_int_equal(r->rescan, RULE_DEFAULT_PORTS_RESCAN);
+	assert_int_equal(r->severity, SEVERITY_HIGH);
+	r = ruleset_entity(rs, RULE_PACKAGES);
+	assert_string_equal(r->name, "k");
+	assert_int_equal(r->rescan, 3600);
+	assert_false(r->realtime);
+	assert_null(ruleset_entity(rs, RULE_FILES));
+	/* They cover no path. */
+	assert_null(ruleset_match(rs, "/", 1, true, NULL));
+	assert_string_equal(ruleset_match(rs, "/etc/x", 6, false,
+	    NULL)->name, "f");
+	assert_string_equal(rule_type_name(RULE_PORTS), "ports");
+	ruleset_free(rs);
+	/* Services: the unit directories are its paths, and cover nothing. */
+	rs = load_text("{\"rules\": [{\"name\": \"s\", \"type\": "
+	    "\"services\"}]}", &d);
+	r = ruleset_entity(rs, RULE_SERVICES);
+	assert_int_equal(r->npaths, 2);
+	assert_string_equal(r->paths[0].path, "/etc/systemd/system");
+	assert_string_equal(r->paths[1].path, "/usr/lib/systemd/system");
+	assert_null(ruleset_match(rs, "/etc/systemd/system/a.service", 29,
+	    false, NULL));
+	assert_int_equal(ruleset_roots(rs, &roots), 0);
+	ruleset_free(rs);
+	rs = load_text("{\"rules\": [{\"name\": \"s\", \"type\": "
+	    "\"services\", \"paths\": [\"/tmp/u//\"]}]}", &d);
+	r = ruleset_entity(rs, RULE_SERVICES);
+	assert_int_equal(r->npaths, 1);
+	assert_string_equal(r->paths[0].path, "/tmp/u");
+	ruleset_free(rs);
+	diag_release(&d);
+	/* "type": "files" is the default: the digest does not change. */
+	plain = digest_of("{\"rules\": [{\"name\": \"a\", \"paths\": \"/x\"}]}");
+	typed = digest_of("{\"rules\": [{\"name\": \"a\", \"paths\": \"/x\","
+	    " \"type\": \"files\"}]}");
+	assert_string_equal(plain, typed);
+	free(plain);
+	free(typed);
 }
 
 static void
@@ -713,6 +797,7 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_all_errors),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_entity_rules),
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_should_descend),
 		cmocka_unit_test(test_roots_and_overlaps),
