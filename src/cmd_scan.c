@@ -175,6 +175,25 @@ init_entities(struct scan_run *sr)
 			entities_record(sr, rule);
 }
 
+/* One change on stdout: an alert line (--json) or a human entry. */
+static void
+print_alert(struct scan_run *sr, const struct alert *a)
+{
+	json_t *obj;
+
+	buf_reset(&sr->line);
+	if (sr->cfg->json) {
+		(void)alert_line(sr->alerts, a, NULL, &sr->line);
+		fwrite(sr->line.data, 1, sr->line.len, stdout);
+		return;
+	}
+	obj = alert_build(sr->alerts, a);
+	(void)alert_human(obj, ALERT_HUMAN_VERBOSE |
+	    (sr->cfg->utc ? ALERT_HUMAN_UTC : 0), &sr->line);
+	json_decref(obj);
+	printf("%s\n", sr->line.data);
+}
+
 struct entity_report {
 	struct scan_run *sr;
 	const struct rule *rule;
@@ -187,7 +206,6 @@ entity_change_cb(const struct entity_change *c, void *arg)
 	struct entity_report *er = arg;
 	struct scan_run *sr = er->sr;
 	struct alert a;
-	json_t *obj;
 
 	if (c->old == NULL)
 		er->counts->added++;
@@ -198,17 +216,7 @@ entity_change_cb(const struct entity_change *c, void *arg)
 	if (sr->cfg->verbosity < 0)
 		return;
 	entity_alert(&a, SOURCE_CHECK, er->rule, c);
-	buf_reset(&sr->line);
-	if (sr->cfg->json) {
-		(void)alert_line(sr->alerts, &a, NULL, &sr->line);
-		fwrite(sr->line.data, 1, sr->line.len, stdout);
-		return;
-	}
-	obj = alert_build(sr->alerts, &a);
-	(void)alert_human(obj, ALERT_HUMAN_VERBOSE |
-	    (sr->cfg->utc ? ALERT_HUMAN_UTC : 0), &sr->line);
-	json_decref(obj);
-	printf("%s\n", sr->line.data);
+	print_alert(sr, &a);
 }
 
 /* --check and --update: each entity against the baseline's set. */
@@ -297,22 +305,11 @@ report_change(struct scan_run *sr, const struct change *cc,
     const struct content_note *note)
 {
 	struct alert a;
-	json_t *obj;
 
 	alert_from_change(&a, SOURCE_CHECK, cc);
 	content_to_alert(note, &a);
 	progress_end(&sr->progress);
-	buf_reset(&sr->line);
-	if (sr->cfg->json) {
-		(void)alert_line(sr->alerts, &a, NULL, &sr->line);
-		fwrite(sr->line.data, 1, sr->line.len, stdout);
-		return;
-	}
-	obj = alert_build(sr->alerts, &a);
-	(void)alert_human(obj, ALERT_HUMAN_VERBOSE |
-	    (sr->cfg->utc ? ALERT_HUMAN_UTC : 0), &sr->line);
-	json_decref(obj);
-	printf("%s\n", sr->line.data);
+	print_alert(sr, &a);
 }
 
 static void
