@@ -768,8 +768,13 @@ test_shipped_rules(void **state)
 		dump_diag(&d);
 		fail_msg("loading %s: %d", dir, r);
 	}
-	assert_true(ruleset_count(rs) >= 6);
-	assert_int_equal(ruleset_nfiles(rs), 6);
+	assert_true(ruleset_count(rs) >= 9);
+	assert_int_equal(ruleset_nfiles(rs), 7);
+	/* One rule of each entity type, on by default. */
+	assert_non_null(ruleset_entity(rs, RULE_PORTS));
+	assert_non_null(ruleset_entity(rs, RULE_PACKAGES));
+	assert_non_null(ruleset_entity(rs, RULE_SERVICES));
+	assert_int_equal(ruleset_entity(rs, RULE_PORTS)->rescan, 60);
 	/* Their overlaps are on purpose: notes, never warnings. */
 	for (i = 0; i < d.n; i++) {
 		if (d.v[i].severity != DIAG_NOTE)
