@@ -73,8 +73,16 @@ rsys_start(struct rsys *rs)
 static void
 rsys_stop(struct rsys *rs)
 {
-	(void)tlib_sh("kill $(cat '%s') 2>/dev/null; sleep 0.2",
-	    rs->pidfile);
+	/*
+	 * The daemon writes its pid file after it forked: wait for it, then
+	 * for the process to end, so none outlives the test.
+	 */
+	(void)tlib_sh("i=0; while [ ! -s '%s' ] && [ $i -lt 40 ]; do "
+	    "sleep 0.05; i=$((i+1)); done; p=$(cat '%s' 2>/dev/null); "
+	    "[ -n \"$p\" ] || exit 0; kill $p 2>/dev/null; i=0; "
+	    "while [ $i -lt 100 ] && [ -d /proc/$p ] && "
+	    "! grep -q '^State:.*Z' /proc/$p/status 2>/dev/null; "
+	    "do sleep 0.02; i=$((i+1)); done", rs->pidfile, rs->pidfile);
 	tlib_rmrf(rs->w);
 	free(rs->w);
 	free(rs->sock);
