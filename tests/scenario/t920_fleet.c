@@ -112,9 +112,9 @@ rsyslog_init(struct rsyslog *rs, const char *dir, const char *text,
 {
 	char *inc = tlib_fmt("%s/example.conf", dir), *main_text;
 
-	assert_int_equal(tlib_sh("mkdir -p '%s/work'", dir), 0);
+	assert_int_equal(tlib_sh("mkdir -p '%s/spool'", dir), 0);
 	tlib_write(inc, text, (size_t)-1);
-	main_text = tlib_fmt("global(workDirectory=\"%s/work\"%s%s%s)\n"
+	main_text = tlib_fmt("global(workDirectory=\"%s/spool\"%s%s%s)\n"
 	    "include(file=\"%s\")\n", dir,
 	    hostname != NULL ? " localHostname=\"" : "",
 	    hostname != NULL ? hostname : "", hostname != NULL ? "\"" : "",
@@ -523,7 +523,7 @@ test_fleet(void **state)
 	 * waits in its disk queue, and imfile goes on where it was.
 	 */
 	(void)rsyslog_stop(&fl.h[0].rs);
-	t = tlib_fmt("%s/rs/work/fimd-relp.qi", fl.h[0].d.w);
+	t = tlib_fmt("%s/rs/spool/fimd-relp.qi", fl.h[0].d.w);
 	if (access(t, F_OK) != 0)
 		fail_msg("h1's rsyslog saved no queue (%s)", t);
 	free(t);
