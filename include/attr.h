@@ -143,6 +143,16 @@ json_t	*record_to_json(const struct record *r);
  */
 int	record_from_json(const json_t *obj, struct record *ret,
 	    const char **errmsg);
+/*
+ * The same for one entry line of the shape baseline_save writes (compact,
+ * printable ASCII, no escapes, xattrs or notes), without building JSON
+ * values.  Returns 0 with *ret filled and *ret_path, *ret_path_len
+ * pointing into s; 1 when the line is outside that shape or anything in
+ * it is wrong, *ret left empty: the caller then reads it with
+ * record_from_json, which decides and words the error.
+ */
+int	record_from_line(const char *s, size_t len, const char **ret_path,
+	    size_t *ret_path_len, struct record *ret);
 
 /*
  * The packed form the in-memory baseline keeps: varint numbers, only

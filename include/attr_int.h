@@ -6,6 +6,7 @@
 #define FIMD_ATTR_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "attr.h"
 
@@ -37,5 +38,13 @@ struct attr_info {
 };
 
 extern const struct attr_info attr_table[ATTR_COUNT];
+
+/*
+ * The baseline form's scalar syntaxes, shared by both of its readers
+ * (attr_codec.c from JSON values, attr_line.c from a line's bytes):
+ * a "sec.nsec" time and an octal mode, from C strings.  0 or -EINVAL.
+ */
+int	attr_time_parse(const char *s, struct fimd_time *ret);
+int	attr_mode_parse(const char *s, uint64_t *ret);
 
 #endif

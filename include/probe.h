@@ -42,6 +42,11 @@
 int	probe_stat(int dirfd, const char *name, unsigned flags,
 	    struct record *ret);
 /*
+ * Stage one from a statx taken already (statahead.h: the call probe_stat
+ * makes without PROBE_FOLLOW): initialises and fills *ret the same way.
+ */
+void	probe_from_statx(const struct statx *stx, struct record *ret);
+/*
  * Stage two: add the attributes of want that stage one does not give
  * (ATTR_LINK_TARGET, ATTR_XATTRS, ATTR_FLAGS) to r, and when want has
  * ATTR_HASH and r is a regular file, open it for reading: *ret_fd gets a

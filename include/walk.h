@@ -69,6 +69,11 @@ struct walk_entry {
 	const char *name;	/* its name in dirfd, NUL-terminated */
 	unsigned char type;	/* DT_REG, DT_DIR, ...; never DT_UNKNOWN */
 	size_t	 depth;		/* 1 for the start's own entries */
+	/*
+	 * With statahead on: statahead_statx() of name, taken ahead
+	 * (statahead.h); NULL when it was not, or failed.  Borrowed.
+	 */
+	const struct statx *stx;
 };
 
 struct walk_ops {
@@ -89,6 +94,12 @@ struct walk;
 /* A new walker steered by ops (copied).  Free with walk_free(). */
 struct walk *walk_new(const struct walk_ops *ops);
 void	walk_free(struct walk *wk);
+/*
+ * Stat each directory's names on a worker thread ahead of the visits
+ * (statahead.h), for owners that stat every entry; off by default, and
+ * quietly off when no thread can be started.  Not during a walk.
+ */
+void	walk_set_statahead(struct walk *wk, bool on);
 
 /*
  * Walk the directory open at fd (borrowed, left open, listed from its

@@ -35,17 +35,14 @@ time_to_json(const struct fimd_time *t)
 	return json_string(s);
 }
 
-static int
-time_from_json(const json_t *v, struct fimd_time *ret)
+int
+attr_time_parse(const char *s, struct fimd_time *ret)
 {
-	const char *s, *dot;
+	const char *dot;
 	char *end;
 	long long sec;
 	unsigned long ns;
 
-	if (!json_is_string(v))
-		return -EINVAL;
-	s = json_string_value(v);
 	if ((dot = strchr(s, '.')) == NULL || strlen(dot + 1) != 9)
 		return -EINVAL;
 	/* strtoll alone would take leading blanks and a plus sign. */
@@ -63,6 +60,14 @@ time_from_json(const json_t *v, struct fimd_time *ret)
 	ret->sec = sec;
 	ret->nsec = (uint32_t)ns;
 	return 0;
+}
+
+static int
+time_from_json(const json_t *v, struct fimd_time *ret)
+{
+	if (!json_is_string(v))
+		return -EINVAL;
+	return attr_time_parse(json_string_value(v), ret);
 }
 
 /* A JSON string for arbitrary bytes: as is when UTF-8, else escaped. */
@@ -237,8 +242,8 @@ hashes_from_json(const json_t *o, struct record *r)
 }
 
 /* Octal permission bits: one to six octal digits, at most 07777. */
-static int
-parse_mode(const char *s, uint64_t *ret)
+int
+attr_mode_parse(const char *s, uint64_t *ret)
 {
 	uint64_t v = 0;
 	size_t i;
@@ -377,7 +382,7 @@ attr_get_json(enum attr_id a, const json_t *obj, struct record *r)
 		if (v == NULL)
 			return -ENOENT;
 		if (!json_is_string(v) ||
-		    parse_mode(json_string_value(v), &n) < 0)
+		    attr_mode_parse(json_string_value(v), &n) < 0)
 			return -EINVAL;
 		r->mode = (r->mode & S_IFMT) | (uint32_t)n;
 		return 0;

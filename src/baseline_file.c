@@ -586,6 +586,46 @@ path_order(const struct buf *prev, const struct buf *cur)
 	return prev->len < cur->len ? -1 : prev->len > cur->len;
 }
 
+/*
+ * One entry line (without its comma) into rec and path: the shape fimd
+ * writes is read directly, anything else through JSON values.
+ */
+static int
+read_entry(struct reader *rd, struct baseline *b, unsigned lineno,
+    size_t len, struct buf *path, struct record *rec)
+{
+	const char *msg, *p;
+	size_t col, plen;
+	json_t *o;
+	int r;
+
+	if (record_from_line(rd->line, len, &p, &plen, rec) == 0) {
+		buf_reset(path);
+		if (buf_add(path, p, plen) == 0)
+			return 0;
+		record_release(rec);
+	}
+	if ((r = bjson_parse(rd->line, len, &o, &col, &msg)) < 0)
+		return bad(rd, lineno, (unsigned)col, "entry is not JSON: %s",
+		    msg);
+	if (!json_is_object(o) || entry_path(o, path) < 0) {
+		json_decref(o);
+		return bad(rd, lineno, 0, "bad entry: bad or missing "
+		    "\"path\"");
+	}
+	if (record_from_json(o, rec, &msg) < 0) {
+		json_decref(o);
+		return bad(rd, lineno, 0, "bad entry: %s", msg);
+	}
+	if (baseline_note_read(b, path->data, path->len, o, &msg) < 0) {
+		json_decref(o);
+		record_release(rec);
+		return bad(rd, lineno, 0, "bad entry: %s", msg);
+	}
+	json_decref(o);
+	return 0;
+}
+
 /* Second pass: parse the entry lines 2 .. lines - 1. */
 static int
 read_entries(struct reader *rd, const struct file_shape *sh,
@@ -593,9 +633,7 @@ read_entries(struct reader *rd, const struct file_shape *sh,
 {
 	struct buf path[2];
 	struct record rec;
-	json_t *o;
-	const char *msg;
-	size_t len, col;
+	size_t len;
 	ssize_t got;
 	unsigned lineno;
 	uint64_t n = 0;
@@ -621,33 +659,10 @@ read_entries(struct reader *rd, const struct file_shape *sh,
 				    "in ','");
 				break;
 			}
-			r = bjson_parse(rd->line, len - 1, &o, &col, &msg);
-		} else
-			r = bjson_parse(rd->line, len, &o, &col, &msg);
-		if (r < 0) {
-			r = bad(rd, lineno, (unsigned)col, "entry is not "
-			    "JSON: %s", msg);
-			break;
+			len--;
 		}
-		if (!json_is_object(o) || entry_path(o, &path[cur]) < 0) {
-			json_decref(o);
-			r = bad(rd, lineno, 0, "bad entry: bad or missing "
-			    "\"path\"");
+		if ((r = read_entry(rd, b, lineno, len, &path[cur], &rec)) < 0)
 			break;
-		}
-		if (record_from_json(o, &rec, &msg) < 0) {
-			json_decref(o);
-			r = bad(rd, lineno, 0, "bad entry: %s", msg);
-			break;
-		}
-		if (baseline_note_read(b, path[cur].data, path[cur].len, o,
-		    &msg) < 0) {
-			json_decref(o);
-			record_release(&rec);
-			r = bad(rd, lineno, 0, "bad entry: %s", msg);
-			break;
-		}
-		json_decref(o);
 		if (n > 0 && (r = path_order(&path[!cur], &path[cur])) >= 0) {
 			record_release(&rec);
 			r = bad(rd, lineno, 0, r == 0 ? "duplicate path" :

@@ -54,7 +54,7 @@ hex_decode(const char *hex, size_t hexlen, unsigned char *out, size_t len)
 		hi = hex_values[h[2 * i]];
 		lo = hex_values[h[2 * i + 1]];
 		bad |= hi | lo;		/* negative once any digit is bad */
-		out[i] = (unsigned char)(hi << 4 | lo);
+		out[i] = (unsigned char)((unsigned)hi << 4 | (unsigned)lo);
 	}
 	return bad < 0 ? -EINVAL : 0;
 }

@@ -25,6 +25,7 @@
 #include <linux/fs.h>
 
 #include "probe.h"
+#include "statahead.h"
 #include "walk.h"
 #include "xmalloc.h"
 
@@ -41,31 +42,23 @@ time_from_statx(struct fimd_time *t, const struct statx_timestamp *ts)
 	t->nsec = ts->tv_nsec;
 }
 
-int
-probe_stat(int dirfd, const char *name, unsigned flags, struct record *ret)
+void
+probe_from_statx(const struct statx *stx, struct record *ret)
 {
-	struct statx stx;
-	int atflags = AT_NO_AUTOMOUNT;
-
 	record_init(ret);
-	if (!(flags & PROBE_FOLLOW))
-		atflags |= AT_SYMLINK_NOFOLLOW;
-	if (statx(dirfd, name, atflags, STATX_BASIC_STATS | STATX_BTIME,
-	    &stx) < 0)
-		return -errno;
-	ret->mode = stx.stx_mode;
-	ret->uid = stx.stx_uid;
-	ret->gid = stx.stx_gid;
-	ret->nlink = stx.stx_nlink;
-	ret->size = stx.stx_size;
-	ret->inode = stx.stx_ino;
-	ret->dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
-	time_from_statx(&ret->mtime, &stx.stx_mtime);
-	time_from_statx(&ret->ctime, &stx.stx_ctime);
-	time_from_statx(&ret->atime, &stx.stx_atime);
+	ret->mode = stx->stx_mode;
+	ret->uid = stx->stx_uid;
+	ret->gid = stx->stx_gid;
+	ret->nlink = stx->stx_nlink;
+	ret->size = stx->stx_size;
+	ret->inode = stx->stx_ino;
+	ret->dev = makedev(stx->stx_dev_major, stx->stx_dev_minor);
+	time_from_statx(&ret->mtime, &stx->stx_mtime);
+	time_from_statx(&ret->ctime, &stx->stx_ctime);
+	time_from_statx(&ret->atime, &stx->stx_atime);
 	ret->known = RECORD_STAT_BITS & ~ATTR_BIT(ATTR_BTIME);
-	if (stx.stx_mask & STATX_BTIME) {
-		time_from_statx(&ret->btime, &stx.stx_btime);
+	if (stx->stx_mask & STATX_BTIME) {
+		time_from_statx(&ret->btime, &stx->stx_btime);
 		ret->known |= ATTR_BIT(ATTR_BTIME);
 	}
 	/*
@@ -73,11 +66,30 @@ probe_stat(int dirfd, const char *name, unsigned flags, struct record *ret)
 	 * flags: stage two replaces them with the full set where the
 	 * filesystem gives one.
 	 */
-	if (stx.stx_attributes & stx.stx_attributes_mask &
+	if (stx->stx_attributes & stx->stx_attributes_mask &
 	    STATX_ATTR_IMMUTABLE)
 		ret->flags |= FS_IMMUTABLE_FL;
-	if (stx.stx_attributes & stx.stx_attributes_mask & STATX_ATTR_APPEND)
+	if (stx->stx_attributes & stx->stx_attributes_mask &
+	    STATX_ATTR_APPEND)
 		ret->flags |= FS_APPEND_FL;
+}
+
+int
+probe_stat(int dirfd, const char *name, unsigned flags, struct record *ret)
+{
+	struct statx stx;
+	int r;
+
+	if (!(flags & PROBE_FOLLOW))
+		r = statahead_statx(dirfd, name, &stx);
+	else if ((r = statx(dirfd, name, AT_NO_AUTOMOUNT, STATAHEAD_MASK,
+	    &stx)) < 0)
+		r = -errno;
+	if (r < 0) {
+		record_init(ret);
+		return r;
+	}
+	probe_from_statx(&stx, ret);
 	return 0;
 }
 

@@ -127,6 +127,8 @@ scan_new(const struct ruleset *rs, struct hashpool *pool,
 	s->waiting_tail = &s->waiting;
 	buf_init(&s->path, BUF_MAX_DEFAULT);
 	s->walk = walk_new(&scan_walk_ops);
+	/* A scan stats every entry it walks: take them on two cores. */
+	walk_set_statahead(s->walk, true);
 	return s;
 }
 
@@ -502,16 +504,23 @@ scan_want(const struct scan_item *it)
  * or submit.  it->rule is set; it->rec is empty.
  */
 static void
-scan_probe(struct scan *s, int dirfd, const char *name, struct scan_item *it)
+scan_probe(struct scan *s, int dirfd, const char *name,
+    const struct statx *ahead, struct scan_item *it)
 {
 	unsigned flags;
 	uint64_t prefix_len;
-	int fd, r, tries = 0;
+	int fd, r = 0, tries = 0;
 
 	flags = it->rule != NULL && it->rule->follow_symlinks ?
 	    PROBE_FOLLOW : 0;
 again:
-	if ((r = probe_stat(dirfd, name, flags, &it->rec)) < 0) {
+	/* A statx taken ahead is the one probe_stat makes unfollowed. */
+	if (ahead != NULL && !(flags & PROBE_FOLLOW))
+		probe_from_statx(ahead, &it->rec);
+	else
+		r = probe_stat(dirfd, name, flags, &it->rec);
+	ahead = NULL;	/* a retry stats afresh */
+	if (r < 0) {
 		it->err = r;
 		it->err_op = "stat";
 		scan_deliver(s, it);
@@ -613,7 +622,7 @@ scan_walk_entry(const struct walk_entry *e, void *arg)
 	if (s->nignore > 0 && scan_is_ignored(s, it.path, it.len))
 		it.rule = NULL;
 	if (it.rule != NULL)
-		scan_probe(s, e->dirfd, e->name, &it);
+		scan_probe(s, e->dirfd, e->name, e->stx, &it);
 	if (is_dir && ruleset_should_descend(s->rs, e->path, e->len))
 		return WALK_CONTINUE;
 	return WALK_SKIP;
@@ -675,7 +684,7 @@ scan_tree(struct scan *s, const char *path, size_t len,
 	it.batch = batch;
 	it.rule = ruleset_match(s->rs, it.path, it.len, is_dir, NULL);
 	if (it.rule != NULL)
-		scan_probe(s, parent, name, &it);
+		scan_probe(s, parent, name, NULL, &it);
 	r = 0;
 	if (is_dir && ruleset_should_descend(s->rs, s->path.data,
 	    s->path.len)) {
@@ -744,7 +753,7 @@ scan_one(struct scan *s, const char *path, size_t len, struct scan_batch *batch)
 	}
 	it.rule = ruleset_match(s->rs, it.path, it.len, S_ISDIR(st.st_mode),
 	    NULL);
-	scan_probe(s, parent, name, &it);
+	scan_probe(s, parent, name, NULL, &it);
 	close(parent);
 	return 0;
 }

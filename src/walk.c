@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "statahead.h"
 #include "walk.h"
 #include "xmalloc.h"
 
@@ -44,6 +45,7 @@ struct walk_level {
 	size_t	 end;
 	size_t	 first;		/* where its names start in the table */
 	size_t	 arena;		/* the arena's length before its names */
+	struct statahead_batch *batch;	/* its names statted ahead, or NULL */
 };
 
 struct walk {
@@ -59,6 +61,7 @@ struct walk {
 	struct walk_level *lv;
 	size_t	 nlv, lv_alloc;
 	char	*dents;
+	struct statahead *sa;	/* NULL: every statx is the owner's */
 };
 
 struct walk *
@@ -79,6 +82,7 @@ walk_free(struct walk *wk)
 {
 	if (wk == NULL)
 		return;
+	statahead_free(wk->sa);
 	buf_release(&wk->path);
 	buf_release(&wk->arena);
 	free(wk->names);
@@ -135,6 +139,23 @@ dot_or_dotdot(const char *name)
 	    (name[1] == '.' && name[2] == '\0'));
 }
 
+/* Hand the level's names, in visiting order, to the statahead worker. */
+static void
+stat_ahead(struct walk *wk, struct walk_level *lv)
+{
+	size_t i;
+
+	if (wk->sa == NULL || (lv->batch = statahead_batch(wk->sa, lv->fd,
+	    lv->end - lv->next)) == NULL)
+		return;
+	for (i = lv->next; i < lv->end; i++) {
+		if (!statahead_add(lv->batch, wk->arena.data +
+		    wk->names[i].off))
+			break;
+	}
+	statahead_start(wk->sa, lv->batch);
+}
+
 /* Read every name of the level's directory into the table, sorted. */
 static int
 list(struct walk *wk, struct walk_level *lv)
@@ -165,6 +186,7 @@ list(struct walk *wk, struct walk_level *lv)
 	if (lv->end - lv->next > 1)
 		qsort_r(wk->names + lv->next, lv->end - lv->next,
 		    sizeof(*wk->names), name_cmp, wk->arena.data);
+	stat_ahead(wk, lv);
 	return 0;
 }
 
@@ -173,6 +195,9 @@ leave(struct walk *wk)
 {
 	struct walk_level *lv = &wk->lv[--wk->nlv];
 
+	/* The worker must be out of the batch before its fd closes. */
+	if (lv->batch != NULL)
+		statahead_retire(wk->sa, lv->batch);
 	if (lv->own)
 		close(lv->fd);
 	wk->nnames = lv->first;
@@ -216,6 +241,7 @@ enter(struct walk *wk, int fd, bool own, const struct stat *st, bool mount)
 	lv->plen = wk->path.len;
 	lv->first = lv->next = lv->end = wk->nnames;
 	lv->arena = wk->arena.len;
+	lv->batch = NULL;
 	if ((r = list(wk, lv)) < 0) {
 		report(wk, r, "readdir");
 		leave(wk);
@@ -249,6 +275,7 @@ static void
 step(struct walk *wk)
 {
 	struct walk_level *lv = &wk->lv[wk->nlv - 1];
+	size_t idx = lv->next - lv->first;
 	const struct walk_name *nm = &wk->names[lv->next++];
 	const char *name = wk->arena.data + nm->off;
 	enum walk_verdict v = WALK_CONTINUE;
@@ -263,6 +290,11 @@ step(struct walk *wk)
 		return;
 	}
 	e.type = nm->type;
+	e.stx = NULL;
+	if (lv->batch != NULL && statahead_get(lv->batch, idx, &e.stx) < 0)
+		e.stx = NULL;
+	if (e.type == DT_UNKNOWN && e.stx != NULL)
+		e.type = (unsigned char)IFTODT(e.stx->stx_mode);
 	if (e.type == DT_UNKNOWN) {
 		if (fstatat(lv->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno != ENOENT)
@@ -320,6 +352,16 @@ finish(struct walk *wk)
 	wk->busy = false;
 	wk->arg = NULL;
 	return wk->err;
+}
+
+void
+walk_set_statahead(struct walk *wk, bool on)
+{
+	if (!on) {
+		statahead_free(wk->sa);
+		wk->sa = NULL;
+	} else if (wk->sa == NULL)
+		wk->sa = statahead_new();
 }
 
 int

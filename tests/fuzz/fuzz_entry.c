@@ -5,7 +5,9 @@
  * JSON form is stable after one pass (JSON -> record -> JSON -> record
  * -> JSON gives the same object twice), and the packed form the
  * in-memory baseline keeps gives back the same record, within the bound
- * attr_pack_bound promises.  Every attribute must format.
+ * attr_pack_bound promises.  Every attribute must format.  The direct
+ * line reader (record_from_line) may accept only what the general one
+ * accepts, and must decode it to the same record and path.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -67,22 +69,48 @@ check_packed(const struct record *r, const json_t *want)
 	free(buf);
 }
 
+/* What the direct reader made of the input agrees with r, from obj. */
+static void
+check_direct(const struct record *fast, const char *path, size_t len,
+    const json_t *obj, const struct record *r)
+{
+	const json_t *p = json_object_get(obj, "path");
+	json_t *a = record_to_json(fast), *b = record_to_json(r);
+
+	FUZZ_CHECK(json_is_string(p) && json_string_length(p) == len &&
+	    memcmp(json_string_value(p), path, len) == 0);
+	FUZZ_CHECK(json_equal(a, b));
+	FUZZ_CHECK(fast->known == r->known);
+	json_decref(a);
+	json_decref(b);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct record r, again;
-	const char *why = NULL;
+	struct record r, again, fast;
+	const char *why = NULL, *path = NULL;
 	json_t *obj, *once, *twice;
+	size_t plen = 0;
+	bool direct;
 
+	direct = record_from_line((const char *)data, size, &path, &plen,
+	    &fast) == 0;
 	obj = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES,
 	    NULL);
+	FUZZ_CHECK(!direct || obj != NULL);
 	if (obj == NULL)
 		return 0;
 	if (record_from_json(obj, &r, &why) < 0) {
 		/* A refusal names the problem. */
 		FUZZ_CHECK(why != NULL);
+		FUZZ_CHECK(!direct);
 		json_decref(obj);
 		return 0;
+	}
+	if (direct) {
+		check_direct(&fast, path, plen, obj, &r);
+		record_release(&fast);
 	}
 	once = record_to_json(&r);
 	FUZZ_CHECK(record_from_json(once, &again, &why) == 0);

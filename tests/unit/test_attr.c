@@ -8,6 +8,9 @@
  *    saved and loaded again;
  *  - a record that did not capture the optional attributes comes back
  *    without them;
+ *  - the direct line reader decodes the lines baseline_save writes to the
+ *    record the JSON reader gives, and hands back (1) every line outside
+ *    that shape, right or wrong, for the JSON reader to judge;
  *  - fimd.rules(5) lists exactly the table's attributes, in table order,
  *    and the groups it spells out are the table's groups.
  */
@@ -193,6 +196,78 @@ test_only_what_was_captured(void **state)
 	baseline_free(b);
 }
 
+/* Every attribute's line, as saved, read directly and through JSON. */
+static void
+test_direct_line_reader(void **state)
+{
+	struct record in, fast, slow;
+	const char *path;
+	json_t *j;
+	char *line;
+	size_t plen;
+	int a;
+
+	(void)state;
+	for (a = 0; a < ATTR_COUNT; a++) {
+		record_with(&in, (enum attr_id)a);
+		if (a == ATTR_LINK_TARGET) {
+			/* Plain bytes; escaped ones are the JSON reader's. */
+			free(in.link_target);
+			in.link_target = xstrdup("../target");
+		}
+		j = record_to_json(&in);
+		json_object_set_new(j, "path", json_string("/srv/x"));
+		line = json_dumps(j, JSON_COMPACT);
+		assert_int_equal(record_from_json(j, &slow, NULL), 0);
+		if (a == ATTR_XATTRS) {
+			/* Left to the JSON reader. */
+			assert_int_equal(record_from_line(line, strlen(line),
+			    &path, &plen, &fast), 1);
+		} else {
+			assert_int_equal(record_from_line(line, strlen(line),
+			    &path, &plen, &fast), 0);
+			assert_int_equal(plen, 6);
+			assert_memory_equal(path, "/srv/x", 6);
+			assert_same((enum attr_id)a, &slow, &fast, "direct");
+			record_release(&fast);
+		}
+		record_release(&slow);
+		free(line);
+		json_decref(j);
+		record_release(&in);
+	}
+}
+
+/* Lines outside the direct shape are handed back, whatever they hold. */
+static void
+test_direct_line_refusals(void **state)
+{
+	static const char *const lines[] = {
+		/* right, but not the shape: whitespace, an escape, UTF-8 */
+		"{ \"path\":\"/a\"}",
+		"{\"path\":\"/a\\u0062\",\"type\":\"file\"}",
+		"{\"path\":\"/\xc3\xa9\",\"type\":\"file\"}",
+		/* wrong: missing attributes, a bad mode, a duplicate key,
+		 * a negative number, a fraction, trailing bytes, a cut */
+		"{\"path\":\"/a\",\"type\":\"file\"}",
+		"{\"path\":\"/a\",\"type\":\"file\",\"mode\":\"0999\"}",
+		"{\"path\":\"/a\",\"path\":\"/b\"}",
+		"{\"path\":\"/a\",\"uid\":-1}",
+		"{\"path\":\"/a\",\"uid\":1.5}",
+		"{\"path\":\"/a\"}x",
+		"{\"path\":\"/a",
+		"",
+	};
+	struct record r;
+	const char *path;
+	size_t plen, i;
+
+	(void)state;
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		assert_int_equal(record_from_line(lines[i], strlen(lines[i]),
+		    &path, &plen, &r), 1);
+}
+
 /* The words after ".It Cm " in one .Bl list of a section. */
 static size_t
 man_list(const char *text, const char *section, char names[][32],
@@ -281,6 +356,8 @@ main(void)
 		cmocka_unit_test(test_round_trip_json),
 		cmocka_unit_test(test_round_trip_baseline),
 		cmocka_unit_test(test_only_what_was_captured),
+		cmocka_unit_test(test_direct_line_reader),
+		cmocka_unit_test(test_direct_line_refusals),
 		cmocka_unit_test(test_man_page_matches_table),
 	};
 

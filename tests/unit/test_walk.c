@@ -2,8 +2,10 @@
  * walk: the directory walk on real trees (paths past PATH_MAX, names
  * with newlines and invalid UTF-8, byte order, the verdicts, symlinks
  * never followed, mount points flagged), directories it cannot open
- * reported instead of skipped, the tree changing under it, and the
- * long-path opener.
+ * reported instead of skipped, the tree changing under it, the
+ * long-path opener, and statahead: with it on, every entry of a
+ * directory of two or more names comes with the statx a fresh fstatat
+ * agrees with, in the same order as without it.
  */
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -576,6 +578,95 @@ test_mount_flag(void **state)
 	free(dir);
 }
 
+struct ahead_check {
+	size_t	 entries, with, bad;
+	struct rec order;
+};
+
+static enum walk_verdict
+on_entry_ahead(const struct walk_entry *e, void *arg)
+{
+	struct ahead_check *c = arg;
+	struct stat st;
+
+	(void)add(&c->order, 'e', e->path, e->len);
+	c->entries++;
+	if (e->stx == NULL)
+		return WALK_CONTINUE;
+	c->with++;
+	if (fstatat(e->dirfd, e->name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    st.st_ino != e->stx->stx_ino || st.st_mode != e->stx->stx_mode ||
+	    (uint64_t)st.st_size != e->stx->stx_size)
+		c->bad++;
+	return WALK_CONTINUE;
+}
+
+/* 30 directories of 40 files of distinct sizes, and a lone file. */
+static void
+make_wide_tree(const char *top)
+{
+	char path[PATH_MAX];
+	int d, f, fd;
+
+	for (d = 0; d < 30; d++) {
+		snprintf(path, sizeof(path), "%s/d%02d", top, d);
+		assert_int_equal(mkdir(path, 0755), 0);
+		for (f = 0; f < 40; f++) {
+			snprintf(path, sizeof(path), "%s/d%02d/f%02d", top, d,
+			    f);
+			fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+			assert_true(fd >= 0);
+			assert_int_equal(ftruncate(fd, d * 40 + f), 0);
+			close(fd);
+		}
+	}
+	snprintf(path, sizeof(path), "%s/d00/lone", top);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/d00/lone/only", top);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+static void
+test_statahead(void **state)
+{
+	static const struct walk_ops ahead_ops = { NULL, on_entry_ahead,
+	    NULL };
+	struct ahead_check on, off;
+	char *top = tlib_mkdtemp("walk-ahead");
+	struct walk *wk;
+	size_t i;
+
+	(void)state;
+	make_wide_tree(top);
+	memset(&on, 0, sizeof(on));
+	memset(&off, 0, sizeof(off));
+	wk = walk_new(&ahead_ops);
+	walk_set_statahead(wk, true);
+	assert_int_equal(walk_path(wk, top, strlen(top), &on), 0);
+	/* Twice on the same walker: batches are retired between walks. */
+	rec_release(&on.order);
+	memset(&on, 0, sizeof(on));
+	assert_int_equal(walk_path(wk, top, strlen(top), &on), 0);
+	walk_set_statahead(wk, false);
+	assert_int_equal(walk_path(wk, top, strlen(top), &off), 0);
+	walk_free(wk);
+	/* 30 dirs, 1200 files, d00/lone and its only file. */
+	assert_int_equal(on.entries, 30 + 1200 + 2);
+	assert_int_equal(on.bad, 0);
+	/* Only "only", alone in its directory, is not taken ahead. */
+	assert_int_equal(on.with, on.entries - 1);
+	assert_int_equal(off.with, 0);
+	assert_int_equal(off.entries, on.entries);
+	for (i = 0; i < on.entries; i++)
+		assert_string_equal(on.order.v[i].path, off.order.v[i].path);
+	rec_release(&on.order);
+	rec_release(&off.order);
+	tlib_rmrf(top);
+	free(top);
+}
+
 int
 main(void)
 {
@@ -587,6 +678,7 @@ main(void)
 		cmocka_unit_test(test_vanished),
 		cmocka_unit_test(test_unreadable_reported),
 		cmocka_unit_test(test_mount_flag),
+		cmocka_unit_test(test_statahead),
 	};
 
 	return cmocka_run_group_tests_name("walk", tests, NULL, NULL);
