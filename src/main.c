@@ -167,6 +167,7 @@ struct flags {
 	const char *socket;
 	int	 backend;	/* -1: not given */
 	int	 workers;	/* -1: not given */
+	int	 type;		/* --type: an enum rule_type, -1: not given */
 	bool	 json;
 	bool	 paranoid;
 	bool	 packages;
@@ -191,7 +192,6 @@ struct flags {
 	const char *root;	/* --recommend --root DIR */
 	const char **rules_named;	/* every --rule, for --window */
 	size_t	 nrules_named;
-	int	 type;		/* --type: an enum rule_type, -1: not given */
 };
 
 static void
