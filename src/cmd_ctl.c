@@ -567,8 +567,14 @@ cmd_entity_names(const struct fimd_config *c, json_t **ret)
 	for (i = 0; i < c->noperands; i++) {
 		if (!pathenc_is_utf8(c->operands[i],
 		    strlen(c->operands[i]))) {
+			struct buf b;
+
+			buf_init(&b, BUF_MAX_DEFAULT);
+			cmd_path_display(c->operands[i],
+			    strlen(c->operands[i]), &b);
 			log_warnx("%s: not UTF-8, which every entity's name "
-			    "is", c->operands[i]);
+			    "is", b.data);
+			buf_release(&b);
 			json_decref(names);
 			return EXIT_USAGE;
 		}
