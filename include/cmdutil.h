@@ -116,5 +116,19 @@ void	cmd_path_display(const char *path, size_t len, struct buf *out);
  * (the caller reads the baseline file).
  */
 int	cmd_query_daemon(const struct fimd_config *c, bool *ret_answered);
+/*
+ * --type's names (the operands) as a new JSON array into *ret, NULL
+ * when none is given.  Returns 0, or EXIT_USAGE (printed) for a name
+ * that is not UTF-8.
+ */
+int	cmd_entity_names(const struct fimd_config *c, json_t **ret);
+/*
+ * Print a reply of entity_query (entity.h), the daemon's or one made
+ * from the baseline file: each entity as a block, or a JSON line with
+ * --json; each name no entity answers to, or a type the baseline does
+ * not hold, named on standard error.  Returns the exit status: 0, or 1
+ * for such a name or type.
+ */
+int	cmd_print_entities(const struct fimd_config *c, const json_t *reply);
 
 #endif

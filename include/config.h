@@ -82,9 +82,12 @@ struct fimd_config {
 	bool	 window_accept;	/* --window close --accept */
 	uint64_t window_ttl;	/* --ttl seconds, 0: none */
 	uint64_t window_id;	/* --id, 0: none */
+	int	 query_type;	/* --type of --query and --explain: an
+				   enum rule_type (rules.h), 0: files */
 	const char **window_rules;	/* --rule ... (borrowed argv) */
 	size_t	 nwindow_rules;
-	/* operands (PATH... of --query, --accept, --explain) */
+	/* operands (PATH... of --query, --accept, --explain; with
+	   --type an entity's names) */
 	char	**operands;
 	int	 noperands;
 };

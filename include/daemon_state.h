@@ -181,6 +181,7 @@ struct ent_watch {
 	double	 cpu_ms;	/* CPU time of every check */
 	double	 lookup_cpu_ms;	/* ... of those that looked up owners */
 	double	 last_cpu_ms;	/* the last check's */
+	double	 last_check;	/* wall time of the last, 0: none yet */
 };
 
 /* Entities: daemon_ent.c. */

@@ -120,6 +120,36 @@ bool	entity_key(enum rule_type type, const json_t *attrs, char *buf,
 	    size_t size);
 
 /*
+ * What an item of type records, for --explain: "name, version, ...".
+ */
+const char *entity_attr_names(enum rule_type type);
+
+/*
+ * A query of the entities (fimd(8) --query --type, the control
+ * socket's "query" verb with "type"), answered the same way by the
+ * daemon and, when none runs, from the baseline file.
+ *
+ * entity_query_type: the request's "type": RULE_FILES when absent, the
+ * type it names, or -EINVAL with *why when it is no string naming one.
+ *
+ * entity_query: the items of list (a baseline's JSON list of type,
+ * borrowed; NULL: none recorded) that names name (NULL: every item;
+ * else an array of at most ENTITY_QUERY_MAX_NAMES strings), into
+ * reply: "type", "held" (false when list is NULL), "entities" (each
+ * item's attributes, copied, with "type" and "key" added) and
+ * "missing" (the names no item answers to).  A name is an item's key;
+ * a port's may have "/" for the space ("tcp/127.0.0.1:22") or be a
+ * port number alone (every socket on it); a package's may leave out
+ * ":ARCH" (every architecture).  Returns 0, or -EINVAL with *why and
+ * reply untouched when names is malformed.
+ */
+#define ENTITY_QUERY_MAX_NAMES	1024
+int	entity_query_type(const json_t *req, enum rule_type *ret,
+	    const char **why);
+int	entity_query(enum rule_type type, const json_t *list,
+	    const json_t *names, json_t *reply, const char **why);
+
+/*
  * The alert about c: *a is zeroed and filled (rule, source, the change);
  * borrows c.
  */

@@ -68,6 +68,8 @@ enum rule_type {
 
 /* "files", "ports", "packages", "services". */
 const char *rule_type_name(enum rule_type t);
+/* The type of such a name (bytes compared), or -ENOENT. */
+int	rule_type_from_name(const char *name);
 
 struct rule {
 	char	*name;

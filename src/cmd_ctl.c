@@ -18,6 +18,7 @@
 #include "log.h"
 #include "pathenc.h"
 #include "record.h"
+#include "rules.h"
 
 /* Most verbs answer at once; accept hashes its files inline. */
 #define CTL_TIMEOUT_MS		10000
@@ -224,6 +225,33 @@ print_rules(const json_t *rules)
 	}
 }
 
+/* Each rule of an entity: what it holds, when it was last checked. */
+static void
+print_entities(json_t *ents)
+{
+	const json_t *e;
+	const char *type;
+	struct buf b;
+
+	if (json_object_size(ents) == 0)
+		return;
+	buf_init(&b, BUF_MAX_DEFAULT);
+	printf("entities:\n");
+	json_object_foreach(ents, type, e) {
+		display(json_object_get(e, "rule"), &b);
+		printf("  %s (rule %s): %lld held, %lld checks, %lld changes\n",
+		    type, b.data, num(e, "items"), num(e, "checks"),
+		    num(e, "changes"));
+		printf("    last checked %s", str(e, "last_check", "never"));
+		if (json_is_number(json_object_get(e, "last_cpu_ms")) &&
+		    json_is_string(json_object_get(e, "last_check")))
+			printf(" (%.1f ms of CPU)", json_number_value(
+			    json_object_get(e, "last_cpu_ms")));
+		printf("\n");
+	}
+	buf_release(&b);
+}
+
 static void
 print_status(const json_t *st)
 {
@@ -275,6 +303,7 @@ print_status(const json_t *st)
 		    "off", num(at, "records"), num(at, "proven"),
 		    num(at, "cached"), num(at, "unnamed"));
 	print_str("alert file:   ", json_object_get(st, "alert_file"));
+	print_entities(json_object_get(st, "entities"));
 	print_rules(json_object_get(st, "rules"));
 }
 
@@ -523,19 +552,155 @@ print_entry(const struct fimd_config *c, const json_t *e)
 	return r;
 }
 
+/* ---- --query --type: the entities ---- */
+
+int
+cmd_entity_names(const struct fimd_config *c, json_t **ret)
+{
+	json_t *names;
+	int i;
+
+	*ret = NULL;
+	if (c->noperands == 0)
+		return 0;
+	names = json_array();
+	for (i = 0; i < c->noperands; i++) {
+		if (!pathenc_is_utf8(c->operands[i],
+		    strlen(c->operands[i]))) {
+			struct buf b;
+
+			buf_init(&b, BUF_MAX_DEFAULT);
+			cmd_path_display(c->operands[i],
+			    strlen(c->operands[i]), &b);
+			log_warnx("%s: not UTF-8, which every entity's name "
+			    "is", b.data);
+			buf_release(&b);
+			json_decref(names);
+			return EXIT_USAGE;
+		}
+		json_array_append_new(names, json_string(c->operands[i]));
+	}
+	*ret = names;
+	return 0;
+}
+
+/* An attribute's value for people: strings made visible, lists joined. */
+static void
+value_text(const json_t *v, struct buf *out)
+{
+	const json_t *x;
+	char *s;
+	size_t i;
+
+	buf_reset(out);
+	if (json_is_string(v)) {
+		(void)pathenc_visible(json_string_value(v),
+		    json_string_length(v), out);
+		return;
+	}
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, x) {
+			if (i > 0)
+				(void)buf_adds(out, ", ");
+			if (json_is_string(x))
+				(void)pathenc_visible(json_string_value(x),
+				    json_string_length(x), out);
+		}
+		return;
+	}
+	if ((s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT)) != NULL)
+		(void)pathenc_visible(s, strlen(s), out);
+	free(s);
+}
+
+/* "port tcp 127.0.0.1:22", then one attribute a line. */
+static void
+print_entity(json_t *e)
+{
+	const char *type = str(e, "type", "?"), *k;
+	const json_t *v;
+	struct buf b;
+
+	buf_init(&b, BUF_MAX_DEFAULT);
+	display(json_object_get(e, "key"), &b);
+	printf("%s %s\n", strcmp(type, "ports") == 0 ? "port" :
+	    strcmp(type, "packages") == 0 ? "package" : "service", b.data);
+	json_object_foreach(e, k, v) {
+		if (strcmp(k, "type") == 0 || strcmp(k, "key") == 0)
+			continue;
+		value_text(v, &b);
+		printf("  %-12s %s\n", k, b.data);
+	}
+	buf_release(&b);
+}
+
+int
+cmd_print_entities(const struct fimd_config *c, const json_t *reply)
+{
+	const char *type = str(reply, "type", "entities");
+	json_t *v;
+	struct buf b;
+	size_t i;
+
+	if (!json_is_true(json_object_get(reply, "held"))) {
+		log_warnx("the baseline holds no %s: no rule of type %s has "
+		    "recorded them (fimd --explain --type %s)", type, type,
+		    type);
+		return 1;
+	}
+	json_array_foreach(json_object_get(reply, "entities"), i, v) {
+		if (c->json)
+			print_json(v);
+		else
+			print_entity(v);
+	}
+	buf_init(&b, BUF_MAX_DEFAULT);
+	json_array_foreach(json_object_get(reply, "missing"), i, v) {
+		display(v, &b);
+		log_warnx("%s %s: no such entity in the baseline", type,
+		    b.data);
+	}
+	buf_release(&b);
+	return json_array_size(json_object_get(reply, "missing")) > 0 ? 1 :
+	    EXIT_OK;
+}
+
+/* The request of --query: paths, or with --type the entity's names. */
+static int
+query_request(const struct fimd_config *c, json_t **ret)
+{
+	json_t *req = verb("query"), *names;
+	int r;
+
+	*ret = NULL;
+	if (c->query_type != RULE_FILES) {
+		if ((r = cmd_entity_names(c, &names)) != 0) {
+			json_decref(req);
+			return r;
+		}
+		json_object_set_new(req, "type", json_string(rule_type_name(
+		    (enum rule_type)c->query_type)));
+		if (names != NULL)
+			json_object_set_new(req, "names", names);
+	} else if (add_paths(c, req) < 0) {
+		json_decref(req);
+		return EXIT_IO_ERROR;
+	}
+	*ret = req;
+	return 0;
+}
+
 int
 cmd_query_daemon(const struct fimd_config *c, bool *ret_answered)
 {
-	json_t *req = verb("query"), *reply, *v;
+	json_t *req, *reply, *v;
 	struct buf b;
 	size_t i;
 	int r, bad = 0;
 
 	*ret_answered = false;
-	if (add_paths(c, req) < 0) {
-		json_decref(req);
-		return EXIT_IO_ERROR;
-	}
+	if ((r = query_request(c, &req)) != 0)
+		return r;
 	if (c->history)
 		json_object_set_new(req, "history", json_true());
 	r = control_request(c->socket_path, req, CTL_TIMEOUT_MS, &reply);
@@ -550,6 +715,11 @@ cmd_query_daemon(const struct fimd_config *c, bool *ret_answered)
 	*ret_answered = true;
 	if (!json_is_true(json_object_get(reply, "ok"))) {
 		r = check_ok(c, reply);
+		json_decref(reply);
+		return r;
+	}
+	if (c->query_type != RULE_FILES) {
+		r = cmd_print_entities(c, reply);
 		json_decref(reply);
 		return r;
 	}

@@ -16,11 +16,13 @@
 #include "cmd.h"
 #include "cmdutil.h"
 #include "control.h"
+#include "entity.h"
 #include "exitcode.h"
 #include "log.h"
 #include "pathenc.h"
 #include "record.h"
 #include "rules.h"
+#include "severity.h"
 #include "xmalloc.h"
 
 /* A running daemon answers status at once; do not wait long for one. */
@@ -80,6 +82,48 @@ print_record_json(const struct baseline *b, bool history, const char *path,
 	buf_release(&esc);
 }
 
+/*
+ * The reply a daemon would give to a query of entities, from b: the
+ * same entity_query, so both print alike.  Returns 0 and a new reply,
+ * or an exit status (printed).
+ */
+static int
+entities_reply(const struct fimd_config *c, const struct baseline *b,
+    json_t **ret)
+{
+	enum rule_type type = (enum rule_type)c->query_type;
+	json_t *names, *reply;
+	const char *why;
+	int r;
+
+	if ((r = cmd_entity_names(c, &names)) != 0)
+		return r;
+	reply = json_object();
+	r = entity_query(type, b != NULL ? baseline_entities(b,
+	    rule_type_name(type)) : NULL, names, reply, &why);
+	json_decref(names);
+	if (r < 0) {
+		log_warnx("%s", why);
+		json_decref(reply);
+		return EXIT_USAGE;
+	}
+	*ret = reply;
+	return 0;
+}
+
+static int
+query_entities(const struct fimd_config *c, const struct baseline *b)
+{
+	json_t *reply;
+	int r;
+
+	if ((r = entities_reply(c, b, &reply)) != 0)
+		return r;
+	r = cmd_print_entities(c, reply);
+	json_decref(reply);
+	return r;
+}
+
 int
 cmd_query(const struct fimd_config *c)
 {
@@ -100,6 +144,11 @@ cmd_query(const struct fimd_config *c)
 	chain_key_free(key);
 	if (r != 0)
 		return r;
+	if (c->query_type != RULE_FILES) {
+		r = query_entities(c, b);
+		baseline_free(b);
+		return r;
+	}
 	buf_init(&path, BUF_MAX_DEFAULT);
 	for (i = 0; i < c->noperands; i++) {
 		buf_reset(&path);
@@ -163,6 +212,7 @@ fs_realtime_note(const char *path)
 struct running {
 	char	*backend;
 	long long pid;
+	json_t	*entities;	/* its "entities", a new reference */
 };
 
 static void
@@ -178,6 +228,8 @@ running_ask(const struct fimd_config *c, struct running *run)
 	    reply, "backend"))) != NULL) {
 		run->backend = xstrdup(backend);
 		run->pid = json_integer_value(json_object_get(reply, "pid"));
+		run->entities = json_incref(json_object_get(reply,
+		    "entities"));
 	}
 	json_decref(reply);
 	json_decref(req);
@@ -246,6 +298,115 @@ out:
 	buf_release(&out);
 }
 
+/* ---- --explain --type ---- */
+
+/* When and from where the entity of rule is read. */
+static void
+explain_checks(const struct fimd_config *c, const struct rule *rule)
+{
+	unsigned long long every = (unsigned long long)rule->rescan;
+	struct buf b;
+	size_t i;
+
+	switch (rule->type) {
+	case RULE_PORTS:
+		printf("  checked: every %llu s (its rescan), from /proc/net/"
+		    "tcp, tcp6, udp and udp6: no kernel event tells of a "
+		    "port\n", every);
+		return;
+	case RULE_PACKAGES:
+		if (c->package_db == NULL)
+			printf("  checked: never: no package database is "
+			    "configured (package_db, fimd.conf(5))\n");
+		else if (rule->realtime)
+			printf("  checked: when dpkg's status file %s/status "
+			    "changes (once the package manager's transaction "
+			    "ended), and every %llu s\n", c->package_db,
+			    every);
+		else
+			printf("  checked: every %llu s (realtime false), "
+			    "from %s/status\n", every, c->package_db);
+		return;
+	default:
+		break;
+	}
+	buf_init(&b, BUF_MAX_DEFAULT);
+	printf("  unit directories:");
+	for (i = 0; i < rule->npaths; i++) {
+		buf_reset(&b);
+		cmd_path_display(rule->paths[i].path, rule->paths[i].len, &b);
+		printf(" %s", b.data);
+	}
+	buf_release(&b);
+	if (rule->realtime)
+		printf("\n  checked: when one of them, or a .wants, .requires "
+		    "or .d directory in one, changes (inotify), and every "
+		    "%llu s\n", every);
+	else
+		printf("\n  checked: every %llu s (realtime false)\n", every);
+}
+
+/* What the running daemon says of the type, if one answers. */
+static void
+explain_daemon(const struct fimd_config *c, const struct running *run,
+    const char *type)
+{
+	const json_t *e = json_object_get(run->entities, type);
+	const char *last;
+
+	if (run->backend == NULL) {
+		printf("  daemon: none answers on %s\n", c->socket_path);
+		return;
+	}
+	if (e == NULL) {
+		printf("  daemon: pid %lld has no rule of this type (it was "
+		    "started with other rules?)\n", run->pid);
+		return;
+	}
+	last = json_string_value(json_object_get(e, "last_check"));
+	printf("  daemon: pid %lld watches it: %" JSON_INTEGER_FORMAT " held, "
+	    "%" JSON_INTEGER_FORMAT " checks, last %s\n", run->pid,
+	    json_integer_value(json_object_get(e, "items")),
+	    json_integer_value(json_object_get(e, "checks")),
+	    last != NULL ? last : "never");
+}
+
+static int
+explain_entities(const struct fimd_config *c, const struct running *run,
+    const struct ruleset *rs, const struct baseline *b)
+{
+	enum rule_type t = (enum rule_type)c->query_type;
+	const struct rule *rule = ruleset_entity(rs, t);
+	const char *type = rule_type_name(t);
+	const json_t *held;
+	struct buf name;
+
+	if (rule == NULL)
+		printf("type %s: no rule of this type (fimd.rules(5) "
+		    "\"type\"): not watched\n", type);
+	else {
+		buf_init(&name, BUF_MAX_DEFAULT);
+		cmd_path_display(rule->name, strlen(rule->name), &name);
+		printf("type %s: rule %s (%s:%u:%u), severity %s\n", type,
+		    name.data, rule->pos.file, rule->pos.line,
+		    rule->pos.column, severity_name(rule->severity));
+		buf_release(&name);
+		printf("  records: %s\n", entity_attr_names(t));
+		explain_checks(c, rule);
+	}
+	explain_daemon(c, run, type);
+	held = b != NULL ? baseline_entities(b, type) : NULL;
+	if (b == NULL)
+		printf("  in the baseline: no baseline at %s\n",
+		    c->baseline_path);
+	else if (held == NULL)
+		printf("  in the baseline: no %s recorded\n", type);
+	else
+		printf("  in the baseline: %zu %s\n", json_array_size(held),
+		    type);
+	return c->noperands > 0 ? query_entities(c, b) : EXIT_OK;
+}
+
 int
 cmd_explain(const struct fimd_config *c)
 {
@@ -268,10 +429,13 @@ cmd_explain(const struct fimd_config *c)
 	diag_release(&d);
 	chain_key_free(key);
 	running_ask(c, &run);
-	for (i = 0; i < c->noperands; i++)
+	r = c->query_type != RULE_FILES ? explain_entities(c, &run, rs, b) :
+	    EXIT_OK;
+	for (i = 0; c->query_type == RULE_FILES && i < c->noperands; i++)
 		explain_one(c, &run, rs, b, c->operands[i]);
 	free(run.backend);
+	json_decref(run.entities);
 	baseline_free(b);
 	ruleset_free(rs);
-	return EXIT_OK;
+	return r;
 }

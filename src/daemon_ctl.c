@@ -19,6 +19,7 @@
 #include "daemon_out.h"
 #include "daemon_rescan.h"
 #include "daemon_window.h"
+#include "entity.h"
 #include "log.h"
 #include "pathmap.h"
 #include "pathenc.h"
@@ -135,6 +136,8 @@ entities_json(const struct daemon *d)
 		    json_real(w->lookup_cpu_ms));
 		json_object_set_new(e, "last_cpu_ms",
 		    json_real(w->last_cpu_ms));
+		json_object_set_new(e, "last_check",
+		    json_time(w->last_check));
 		json_object_set_new(o, rule_type_name(w->rule->type), e);
 	}
 	return o;
@@ -337,16 +340,46 @@ path_json(const char *path, size_t len)
 	return v;
 }
 
+/* A query of "type" an entity: what the baseline holds of it. */
+static int
+query_entities(struct daemon *d, enum rule_type type, const json_t *req,
+    json_t *reply)
+{
+	const struct ent_watch *w = d->ent.by_type[type];
+	const char *why;
+	int r;
+
+	r = entity_query(type, baseline_entities(d->b, rule_type_name(type)),
+	    json_object_get(req, "names"), reply, &why);
+	if (r < 0) {
+		json_object_set_new(reply, "error", json_string(why));
+		return r;
+	}
+	json_object_set_new(reply, "rule", w != NULL ?
+	    json_string(w->rule->name) : json_null());
+	return 0;
+}
+
 static int
 ctl_query(const json_t *req, json_t *reply, void *arg)
 {
 	struct daemon *d = arg;
-	json_t *entries = json_array(), *missing = json_array(), *e;
+	json_t *entries, *missing, *e;
+	enum rule_type type;
 	struct record rec;
+	const char *why;
 	struct buf p;
 	size_t i;
 	int r;
 
+	if (entity_query_type(req, &type, &why) < 0) {
+		json_object_set_new(reply, "error", json_string(why));
+		return -EINVAL;
+	}
+	if (type != RULE_FILES)
+		return query_entities(d, type, req, reply);
+	entries = json_array();
+	missing = json_array();
 	if ((r = check_paths(req, reply)) < 0) {
 		json_decref(entries);
 		json_decref(missing);

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "daemon_ent.h"
 #include "daemon_out.h"
 #include "log.h"
@@ -97,6 +98,7 @@ snapshot(struct daemon *d, struct ent_watch *w, struct entity_set *ret)
 	log_diag(&dg);
 	diag_release(&dg);
 	w->checks++;
+	w->last_check = clock_wall_s();
 	w->last_cpu_ms = cpu_ms() - t0;
 	w->cpu_ms += w->last_cpu_ms;
 	if (cost.owners_looked_up) {

@@ -299,6 +299,160 @@ entity_set_from_json(enum rule_type type, const json_t *a,
 	return 0;
 }
 
+const char *
+entity_attr_names(enum rule_type type)
+{
+	switch (type) {
+	case RULE_PORTS:
+		return "transport, ip, port, family, uid, user, and the "
+		    "owner's pid, process and executable";
+	case RULE_PACKAGES:
+		return "name, version, architecture, status";
+	case RULE_SERVICES:
+		return "name, state, path, link, digest, dropins, wanted_by";
+	default:
+		return "";
+	}
+}
+
+int
+entity_query_type(const json_t *req, enum rule_type *ret, const char **why)
+{
+	const json_t *v = json_object_get(req, "type");
+	int t;
+
+	*ret = RULE_FILES;
+	if (v == NULL)
+		return 0;
+	/* A NUL inside the string would hide what follows it. */
+	if (!json_is_string(v) || strlen(json_string_value(v)) !=
+	    json_string_length(v) ||
+	    (t = rule_type_from_name(json_string_value(v))) < 0) {
+		*why = "\"type\" must be one of \"files\", \"ports\", "
+		    "\"packages\", \"services\"";
+		return -EINVAL;
+	}
+	*ret = (enum rule_type)t;
+	return 0;
+}
+
+static bool
+all_digits(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	}
+	return i > 0 && i <= 5;
+}
+
+/* Whether name names the item of type with key and attrs. */
+static bool
+name_matches(enum rule_type type, const char *key, const json_t *attrs,
+    const char *name)
+{
+	const char *slash = strchr(name, '/');
+	size_t n;
+
+	if (strcmp(key, name) == 0)
+		return true;
+	if (type == RULE_PACKAGES)
+		return strchr(name, ':') == NULL &&
+		    strcmp(json_str(attrs, "name"), name) == 0;
+	if (type != RULE_PORTS)
+		return false;
+	if (all_digits(name))
+		return json_integer_value(json_object_get(attrs, "port")) ==
+		    strtol(name, NULL, 10);
+	/* "tcp/127.0.0.1:22" for "tcp 127.0.0.1:22", quoting spared. */
+	if (slash == NULL)
+		return false;
+	n = (size_t)(slash - name);
+	return strncmp(key, name, n) == 0 && key[n] == ' ' &&
+	    strcmp(key + n + 1, slash + 1) == 0;
+}
+
+/* names: NULL, or an array of at most the limit of plain strings. */
+static bool
+names_valid(const json_t *names)
+{
+	const json_t *v;
+	size_t i;
+
+	if (names == NULL)
+		return true;
+	if (!json_is_array(names) ||
+	    json_array_size(names) > ENTITY_QUERY_MAX_NAMES)
+		return false;
+	json_array_foreach(names, i, v) {
+		if (!json_is_string(v) || strlen(json_string_value(v)) !=
+		    json_string_length(v))
+			return false;
+	}
+	return true;
+}
+
+/* Whether a name of names (NULL: all) names the item; marks which. */
+static bool
+wanted(enum rule_type type, const char *key, const json_t *attrs,
+    const json_t *names, bool *found)
+{
+	const json_t *v;
+	bool any = names == NULL;
+	size_t i;
+
+	json_array_foreach(names, i, v) {
+		if (name_matches(type, key, attrs, json_string_value(v))) {
+			found[i] = true;
+			any = true;
+		}
+	}
+	return any;
+}
+
+int
+entity_query(enum rule_type type, const json_t *list, const json_t *names,
+    json_t *reply, const char **why)
+{
+	char key[ENTITY_KEY_MAX];
+	json_t *entities, *missing, *e;
+	const json_t *o;
+	bool *found;
+	size_t i;
+
+	if (!names_valid(names)) {
+		*why = "\"names\" must be an array of at most 1024 strings";
+		return -EINVAL;
+	}
+	found = xcalloc(json_array_size(names) + 1, sizeof(*found));
+	entities = json_array();
+	missing = json_array();
+	json_array_foreach(list, i, o) {
+		if (!entity_key(type, o, key, sizeof(key)) ||
+		    !wanted(type, key, o, names, found))
+			continue;
+		e = json_object();
+		json_object_set_new(e, "type", json_string(
+		    rule_type_name(type)));
+		json_object_set_new(e, "key", json_string(key));
+		json_object_update_missing_new(e, json_deep_copy(o));
+		json_array_append_new(entities, e);
+	}
+	json_array_foreach(names, i, o) {
+		if (!found[i])
+			json_array_append_new(missing,
+			    json_string(json_string_value(o)));
+	}
+	free(found);
+	json_object_set_new(reply, "type", json_string(rule_type_name(type)));
+	json_object_set_new(reply, "held", json_boolean(list != NULL));
+	json_object_set_new(reply, "entities", entities);
+	json_object_set_new(reply, "missing", missing);
+	return 0;
+}
+
 void
 entity_alert(struct alert *a, enum alert_source source,
     const struct rule *rule, const struct entity_change *c)

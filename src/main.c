@@ -22,6 +22,7 @@
 #include "hash.h"
 #include "log.h"
 #include "parse.h"
+#include "rules.h"
 #include "xmalloc.h"
 
 enum mode {
@@ -102,6 +103,7 @@ enum {
 	OPT_WRITE,
 	OPT_ROOT,
 	OPT_HOST,
+	OPT_TYPE,
 };
 
 static const struct option longopts[] = {
@@ -135,6 +137,7 @@ static const struct option longopts[] = {
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "utc", no_argument, NULL, OPT_UTC },
 	{ "host", required_argument, NULL, OPT_HOST },
+	{ "type", required_argument, NULL, OPT_TYPE },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "config", required_argument, NULL, 'c' },
@@ -164,6 +167,7 @@ struct flags {
 	const char *socket;
 	int	 backend;	/* -1: not given */
 	int	 workers;	/* -1: not given */
+	int	 type;		/* --type: an enum rule_type, -1: not given */
 	bool	 json;
 	bool	 paranoid;
 	bool	 packages;
@@ -198,7 +202,11 @@ usage(FILE *f)
 	    "[--paranoid] [--packages]\n"
 	    "                   [options] [PATH ...]\n"
 	    "       fimd --query PATH ... [--history] [--json] [options]\n"
-	    "       fimd --explain PATH ... [options]\n"
+	    "       fimd --query --type ports|packages|services [NAME ...] "
+	    "[--json]\n"
+	    "                   [options]\n"
+	    "       fimd --explain PATH ... | --explain --type TYPE [NAME ...]"
+	    " [options]\n"
 	    "       fimd --validate [options]\n"
 	    "       fimd --daemon [--foreground] [options]\n"
 	    "       fimd --status | --rescan [--rule name] | --reopen "
@@ -327,6 +335,23 @@ parse_id(struct flags *fl, const char *arg)
 	return 0;
 }
 
+/* "file" is what a --query or --explain without --type is about. */
+static int
+parse_type(struct flags *fl, const char *arg)
+{
+	int t;
+
+	if (strcmp(arg, "file") == 0)
+		t = RULE_FILES;
+	else if ((t = rule_type_from_name(arg)) < 0) {
+		fprintf(stderr, "fimd: --type: unknown type %s (use file, "
+		    "ports, packages or services)\n", arg);
+		return -1;
+	}
+	fl->type = t;
+	return 0;
+}
+
 static int
 add_rule(struct flags *fl, const char *arg)
 {
@@ -373,6 +398,7 @@ parse_option(struct flags *fl, int ch, const char *arg)
 	case OPT_SINCE: fl->since = arg; return 0;
 	case OPT_UTC: fl->utc = true; return 0;
 	case OPT_HOST: fl->host = arg; return 0;
+	case OPT_TYPE: return parse_type(fl, arg);
 	case 'V': return set_mode(fl, MODE_VERSION);
 	case 'h': return set_mode(fl, MODE_HELP);
 	case 'c': fl->config = arg; return 0;
@@ -479,6 +505,7 @@ load_config(struct fimd_config *c, const struct flags *fl)
 	c->window_ttl = fl->ttl;
 	c->window_id = fl->id;
 	c->history = fl->history;
+	c->query_type = fl->type > 0 ? fl->type : RULE_FILES;
 	c->window_rules = fl->rules_named;
 	c->nwindow_rules = fl->nrules_named;
 	replace(&c->recommend_write, fl->write);
@@ -528,7 +555,8 @@ find_mode(enum mode m)
 int
 main(int argc, char *argv[])
 {
-	struct flags fl = { .backend = -1, .workers = -1 };
+	struct flags fl = { .backend = -1, .workers = -1, .type = -1 };
+	bool needs_operands;
 	const struct mode_entry *me;
 	struct fimd_config c;
 	int ch, r;
@@ -575,8 +603,17 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (fl.type >= 0 && fl.mode != MODE_QUERY &&
+	    fl.mode != MODE_EXPLAIN) {
+		fprintf(stderr, "fimd: --type goes with --query and "
+		    "--explain\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	/* Without a name, --type asks about every entity of the type. */
+	needs_operands = me->needs_operands && fl.type <= RULE_FILES;
 	if ((optind < argc && !me->operands) ||
-	    (optind == argc && me->needs_operands)) {
+	    (optind == argc && needs_operands)) {
 		fprintf(stderr, "fimd: %s %s\n", me->flag, me->operands ?
 		    "needs at least one PATH" : "takes no operands");
 		usage(stderr);

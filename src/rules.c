@@ -113,6 +113,18 @@ rule_type_name(enum rule_type t)
 	return (unsigned)t < RULE_TYPE_COUNT ? rule_type_names[t] : "unknown";
 }
 
+int
+rule_type_from_name(const char *name)
+{
+	int t;
+
+	for (t = 0; t < RULE_TYPE_COUNT; t++) {
+		if (strcmp(name, rule_type_names[t]) == 0)
+			return t;
+	}
+	return -ENOENT;
+}
+
 const struct rule *
 ruleset_entity(const struct ruleset *rs, enum rule_type t)
 {

@@ -405,12 +405,9 @@ key_type(struct rules_loader *l, struct rule *r, struct rule_seen *seen,
 	seen->type = p;
 	if (!want_string(l, key, v, p))
 		return;
-	for (t = 0; t < RULE_TYPE_COUNT; t++) {
-		if (strcmp(json_string_value(v),
-		    rule_type_name((enum rule_type)t)) == 0) {
-			r->type = (enum rule_type)t;
-			return;
-		}
+	if ((t = rule_type_from_name(json_string_value(v))) >= 0) {
+		r->type = (enum rule_type)t;
+		return;
 	}
 	ERR_AT(l, p, "unknown rule type \"%s\" (files, ports, packages, "
 	    "services)",

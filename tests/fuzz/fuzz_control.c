@@ -5,7 +5,9 @@
  * on a fresh connection, in as many pieces as the socket takes, then the
  * write side is shut; the loop runs until the reply has come and the
  * server has let the connection go.  The reply must be one line holding
- * a JSON object with a boolean "ok".
+ * a JSON object with a boolean "ok".  A query with "type" is answered by
+ * entity.h's request parser over a small set of each type, as the daemon
+ * answers it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +22,7 @@
 
 #include "buf.h"
 #include "control.h"
+#include "entity.h"
 #include "fuzzlib.h"
 
 /* Loop turns one exchange may take before the server is called stuck. */
@@ -56,6 +59,46 @@ h_paths(const json_t *req, json_t *reply, void *arg)
 	return n > 0 ? 0 : -ENOENT;
 }
 
+/* What a baseline may hold of each entity type. */
+static const char *const entity_lists[RULE_TYPE_COUNT] = {
+	[RULE_PORTS] = "[{\"transport\":\"tcp\",\"ip\":\"127.0.0.1\","
+	    "\"port\":22},{\"transport\":\"udp\",\"ip\":\"::1\","
+	    "\"port\":53,\"pid\":1}]",
+	[RULE_PACKAGES] = "[{\"name\":\"less\",\"version\":\"590-2\","
+	    "\"architecture\":\"amd64\",\"status\":\"installed\"}]",
+	[RULE_SERVICES] = "[{\"name\":\"ssh.service\",\"state\":"
+	    "\"enabled\",\"wanted_by\":[\"multi-user.target\"]}]",
+};
+
+/* The daemon's query: entities by "type" and "names", else paths. */
+static int
+h_query(const json_t *req, json_t *reply, void *arg)
+{
+	enum rule_type type;
+	const char *why;
+	json_t *list;
+	int r;
+
+	if (entity_query_type(req, &type, &why) < 0) {
+		json_object_set_new(reply, "error", json_string(why));
+		return -EINVAL;
+	}
+	if (type == RULE_FILES)
+		return h_paths(req, reply, arg);
+	list = json_loads(entity_lists[type], 0, NULL);
+	FUZZ_CHECK(json_is_array(list));
+	r = entity_query(type, list, json_object_get(req, "names"), reply,
+	    &why);
+	json_decref(list);
+	if (r < 0) {
+		json_object_set_new(reply, "error", json_string(why));
+		return r;
+	}
+	FUZZ_CHECK(json_is_array(json_object_get(reply, "entities")));
+	FUZZ_CHECK(json_is_array(json_object_get(reply, "missing")));
+	return 0;
+}
+
 static int
 h_refuse(const json_t *req, json_t *reply, void *arg)
 {
@@ -78,7 +121,7 @@ start_server(void)
 {
 	static const struct control_ops ops = {
 		.status = h_status,
-		.query = h_paths,
+		.query = h_query,
 		.accept = h_paths,
 		.rescan = h_refuse,
 		/* reopen: not served */

@@ -11,7 +11,12 @@
  * removes the package again.  Needs root for dpkg.  Services: a unit
  * file added to a unit directory of the test's, given to the rule, then
  * enabled (a wants link), edited, masked and removed, each alerted as
- * it happens.
+ * it happens.  Queries: --query --type ports names the listening port,
+ * from the daemon and from the baseline file once it stopped, with
+ * --json too, and names an absent one as absent (exit 1); --status
+ * counts each entity rule; --query --type packages shows dpkg's own
+ * version, --explain --type services names its rule and unit
+ * directory, and --type bogus is a usage error naming it.
  */
 #include <errno.h>
 #include <signal.h>
@@ -453,6 +458,157 @@ test_services(void **state)
 	tdaemon_free(&d);
 }
 
+/* ---- --query, --explain and --status of entities ---- */
+
+/* fimd ARGS... against d's files; the result in *r (release it). */
+static void
+run(struct tdaemon *d, struct tlib_run *r, const char *a1, const char *a2,
+    const char *a3, const char *a4)
+{
+	const char *argv[] = { a1, a2, a3, a4, NULL };
+
+	tdaemon_fimdv(d, r, argv);
+}
+
+static void
+expect_out(const struct tlib_run *r, int status, const char *text)
+{
+	if (r->status != status || strstr(r->out, text) == NULL)
+		fail_msg("exit %d (want %d), no \"%s\" in: %s%s", r->status,
+		    status, text, r->out, r->err);
+}
+
+/* The port of l, asked for by name, as --query --type ports shows it. */
+static void
+query_port(struct tdaemon *d, const struct listener *l, const char *from)
+{
+	struct tlib_run r;
+	char *name, *head, *port, *key;
+	json_t *lines;
+
+	name = tlib_fmt("tcp/127.0.0.1:%d", l->tcp);
+	key = tlib_fmt("tcp 127.0.0.1:%d", l->tcp);
+	head = tlib_fmt("port %s\n", key);
+	port = tlib_fmt("%d", l->tcp);
+	run(d, &r, "--query", "--type", "ports", name);
+	expect_out(&r, 0, head);
+	assert_non_null(strstr(r.out, "python3"));
+	printf("%s: %s", from, r.out);
+	tlib_run_release(&r);
+	/* The port number alone, in JSON: one line, its key and owner. */
+	run(d, &r, "--query", "--type", "ports", port);
+	assert_int_equal(r.status, 0);
+	tlib_run_release(&r);
+	run(d, &r, "--query", "--json", "--type=ports", port);
+	assert_int_equal(r.status, 0);
+	lines = tlib_json_lines(r.out, r.outlen);
+	assert_true(json_array_size(lines) >= 1);
+	assert_string_equal(tlib_json_str(json_array_get(lines, 0), "key"),
+	    key);
+	assert_string_equal(tlib_json_str(json_array_get(lines, 0),
+	    "process"), "python3");
+	json_decref(lines);
+	tlib_run_release(&r);
+	/* Every port: this one among them. */
+	run(d, &r, "--query", "--type", "ports", NULL);
+	expect_out(&r, 0, head);
+	tlib_run_release(&r);
+	/* One that nothing listens on. */
+	run(d, &r, "--query", "--type", "ports", "tcp/127.0.0.1:1");
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "tcp/127.0.0.1:1: no such entity"));
+	tlib_run_release(&r);
+	free(name);
+	free(key);
+	free(head);
+	free(port);
+}
+
+static void
+test_query_ports(void **state)
+{
+	struct listener l = { 0, 0, 0 };
+	struct tdaemon d;
+	struct tlib_run r;
+
+	(void)state;
+	tlib_require_root("t610 --query --type ports (the owners)");
+	start_with(&d, "t610q", "{\"name\":\"ports\",\"type\":\"ports\","
+	    "\"rescan\":1}");
+	listen_start(&l);
+	assert_non_null(wait_port(&d, "opened", "tcp", l.tcp, PORT_WAIT_MS));
+	query_port(&d, &l, "from the daemon");
+	tdaemon_fimd(&d, &r, "--status", NULL, NULL);
+	expect_out(&r, 0, "ports (rule ports): ");
+	assert_non_null(strstr(r.out, "last checked 20"));
+	tlib_run_release(&r);
+	run(&d, &r, "--explain", "--type", "ports", NULL);
+	expect_out(&r, 0, "type ports: rule ports (");
+	assert_non_null(strstr(r.out, "every 1 s"));
+	assert_non_null(strstr(r.out, "daemon: pid "));
+	tlib_run_release(&r);
+	/* Stopped, the daemon saved the port: the file answers alike. */
+	tdaemon_stop(&d);
+	query_port(&d, &l, "from the baseline file");
+	listen_stop(&l);
+	tdaemon_free(&d);
+}
+
+static void
+test_query_packages(void **state)
+{
+	struct tdaemon d;
+	struct tlib_run r;
+	char *ver = NULL, *line, *rules;
+
+	(void)state;
+	tdaemon_init(&d, "t610v", "none", NULL);
+	assert_int_equal(tlib_sh("mkdir '%s/units' && printf '[Service]\\n"
+	    "ExecStart=/bin/true\\n' > '%s/units/t610.service'", d.w, d.w),
+	    0);
+	rules = tlib_fmt("{\"rules\":[{\"name\":\"pkgs\",\"type\":"
+	    "\"packages\"},{\"name\":\"units\",\"type\":\"services\","
+	    "\"paths\":[\"%s/units\"]}]}\n", d.w);
+	tlib_write(d.rules, rules, (size_t)-1);
+	free(rules);
+	tdaemon_fimd(&d, &r, "--init", NULL, NULL);
+	assert_int_equal(r.status, 0);
+	tlib_run_release(&r);
+	/* dpkg is on every Debian host, its version known to dpkg-query. */
+	assert_int_equal(tlib_sh_out(&ver, "dpkg-query -W -f='${Version}' "
+	    "dpkg"), 0);
+	line = tlib_fmt("  version      %s\n", ver);
+	run(&d, &r, "--query", "--type", "packages", "dpkg");
+	expect_out(&r, 0, line);
+	assert_non_null(strstr(r.out, "package dpkg:"));
+	tlib_run_release(&r);
+	run(&d, &r, "--query", "--type", "services", "t610.service");
+	expect_out(&r, 0, "service t610.service\n");
+	assert_non_null(strstr(r.out, "state        disabled\n"));
+	tlib_run_release(&r);
+	run(&d, &r, "--explain", "--type", "services", NULL);
+	expect_out(&r, 0, "type services: rule units (");
+	assert_non_null(strstr(r.out, "/units"));
+	assert_non_null(strstr(r.out, "in the baseline: 1 services"));
+	tlib_run_release(&r);
+	/* No rule of type ports: said so, and nothing held. */
+	run(&d, &r, "--query", "--type", "ports", NULL);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "holds no ports"));
+	tlib_run_release(&r);
+	run(&d, &r, "--query", "--type", "bogus", NULL);
+	assert_int_equal(r.status, 16);
+	assert_non_null(strstr(r.err, "unknown type bogus"));
+	tlib_run_release(&r);
+	run(&d, &r, "--status", "--type", "ports", NULL);
+	assert_int_equal(r.status, 16);
+	assert_non_null(strstr(r.err, "--type goes with --query"));
+	tlib_run_release(&r);
+	free(line);
+	free(ver);
+	tdaemon_free(&d);
+}
+
 /* Whatever a test left: the package is not installed afterwards. */
 static int
 teardown(void **state)
@@ -469,6 +625,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ports),
 		cmocka_unit_test(test_services),
+		cmocka_unit_test(test_query_ports),
+		cmocka_unit_test(test_query_packages),
 		cmocka_unit_test_teardown(test_packages_realtime, teardown),
 		cmocka_unit_test_teardown(test_packages_check, teardown),
 	};

@@ -1,7 +1,8 @@
 /*
  * Entities: the /proc/net parser on canned tables, the owners found
  * through a made-up /proc (and looked up only for new sockets), dpkg's
- * status as a set of packages, comparing two sets, and the JSON form.
+ * status as a set of packages, comparing two sets, the JSON form, and
+ * the query of --query --type and the control socket.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -453,6 +454,111 @@ test_json_round_trip(void **state)
 	free(proc);
 }
 
+/* ---- the query ---- */
+
+/* The keys of a query's reply, space-separated, and its missing names. */
+static void
+expect_query(enum rule_type type, const char *list, const char *names,
+    const char *keys, const char *missing)
+{
+	json_t *l = json_loads(list, 0, NULL), *n = NULL, *reply, *v;
+	const char *why = NULL;
+	char got[256] = "", miss[256] = "";
+	size_t i;
+
+	assert_non_null(l);
+	if (names != NULL)
+		assert_non_null(n = json_loads(names, 0, NULL));
+	reply = json_object();
+	assert_int_equal(entity_query(type, l, n, reply, &why), 0);
+	assert_true(json_is_true(json_object_get(reply, "held")));
+	assert_string_equal(json_string_value(json_object_get(reply,
+	    "type")), rule_type_name(type));
+	json_array_foreach(json_object_get(reply, "entities"), i, v) {
+		assert_string_equal(json_string_value(json_object_get(v,
+		    "type")), rule_type_name(type));
+		snprintf(got + strlen(got), sizeof(got) - strlen(got),
+		    "%s%s", i > 0 ? "," : "", json_string_value(
+		    json_object_get(v, "key")));
+	}
+	json_array_foreach(json_object_get(reply, "missing"), i, v)
+		snprintf(miss + strlen(miss), sizeof(miss) - strlen(miss),
+		    "%s%s", i > 0 ? "," : "", json_string_value(v));
+	assert_string_equal(got, keys);
+	assert_string_equal(miss, missing);
+	json_decref(reply);
+	json_decref(n);
+	json_decref(l);
+}
+
+#define PORTS "[{\"transport\":\"tcp\",\"ip\":\"127.0.0.1\"," \
+	"\"port\":22,\"pid\":7},{\"transport\":\"tcp\",\"ip\":\"::1\"," \
+	"\"port\":22},{\"transport\":\"udp\",\"ip\":\"0.0.0.0\"," \
+	"\"port\":53}]"
+#define PKGS "[{\"name\":\"less\",\"version\":\"590-2\"," \
+	"\"architecture\":\"amd64\",\"status\":\"installed\"}," \
+	"{\"name\":\"less\",\"version\":\"590-2\",\"architecture\":" \
+	"\"i386\",\"status\":\"installed\"}]"
+
+static void
+test_query(void **state)
+{
+	json_t *req, *reply;
+	enum rule_type t;
+	const char *why = NULL;
+
+	(void)state;
+	expect_query(RULE_PORTS, PORTS, NULL, "tcp 127.0.0.1:22,tcp [::1]:22,"
+	    "udp 0.0.0.0:53", "");
+	/* The key, "/" for its space, or the port number alone. */
+	expect_query(RULE_PORTS, PORTS, "[\"tcp/127.0.0.1:22\"]",
+	    "tcp 127.0.0.1:22", "");
+	expect_query(RULE_PORTS, PORTS, "[\"udp 0.0.0.0:53\",\"tcp/[::1]:22\"]",
+	    "tcp [::1]:22,udp 0.0.0.0:53", "");
+	expect_query(RULE_PORTS, PORTS, "[\"22\",\"23\",\"tcp/22\"]",
+	    "tcp 127.0.0.1:22,tcp [::1]:22", "23,tcp/22");
+	/* A package by name is every architecture of it. */
+	expect_query(RULE_PACKAGES, PKGS, "[\"less\"]",
+	    "less:amd64,less:i386", "");
+	expect_query(RULE_PACKAGES, PKGS, "[\"less:i386\",\"more\"]",
+	    "less:i386", "more");
+	expect_query(RULE_SERVICES, "[{\"name\":\"ssh.service\","
+	    "\"state\":\"enabled\"}]", "[\"ssh.service\",\"ssh\"]",
+	    "ssh.service", "ssh");
+	/* None recorded; names that are not a list of strings. */
+	reply = json_object();
+	assert_int_equal(entity_query(RULE_PORTS, NULL, NULL, reply, &why),
+	    0);
+	assert_true(json_is_false(json_object_get(reply, "held")));
+	json_decref(reply);
+	reply = json_object();
+	req = json_loads("[\"a\",1]", 0, NULL);
+	assert_int_equal(entity_query(RULE_PORTS, NULL, req, reply, &why),
+	    -EINVAL);
+	assert_non_null(strstr(why, "names"));
+	assert_int_equal(json_object_size(reply), 0);
+	json_decref(req);
+	json_decref(reply);
+	/* The request's "type". */
+	req = json_loads("{\"type\":\"packages\"}", 0, NULL);
+	assert_int_equal(entity_query_type(req, &t, &why), 0);
+	assert_int_equal(t, RULE_PACKAGES);
+	json_decref(req);
+	req = json_loads("{}", 0, NULL);
+	assert_int_equal(entity_query_type(req, &t, &why), 0);
+	assert_int_equal(t, RULE_FILES);
+	json_decref(req);
+	req = json_loads("{\"type\":\"port\"}", 0, NULL);
+	assert_int_equal(entity_query_type(req, &t, &why), -EINVAL);
+	assert_non_null(strstr(why, "type"));
+	json_decref(req);
+	req = json_loads("{\"type\":\"ports\\u0000x\"}", JSON_ALLOW_NUL,
+	    NULL);
+	assert_non_null(req);
+	assert_int_equal(entity_query_type(req, &t, &why), -EINVAL);
+	json_decref(req);
+}
+
 int
 main(void)
 {
@@ -464,6 +570,7 @@ main(void)
 		cmocka_unit_test(test_packages),
 		cmocka_unit_test(test_units),
 		cmocka_unit_test(test_json_round_trip),
+		cmocka_unit_test(test_query),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
