@@ -23,6 +23,8 @@
 #ifndef FIMD_HASH_H
 #define FIMD_HASH_H
 
+#include <sys/stat.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -96,6 +98,12 @@ struct hash_request {
 	hash_mask algos;
 	uint64_t max_size;	/* 0: no limit */
 	uint64_t prefix_len;	/* 0: no prefix digests */
+	/*
+	 * fstat of the fd the caller took when it opened it (probe does,
+	 * to check the file is the one it statted), or NULL: taken here.
+	 * Hashing then reads up to that size and compares with it after.
+	 */
+	const struct stat *start;
 };
 
 /* How hasher_step may be interrupted; every member may be 0/NULL. */

@@ -32,6 +32,8 @@ struct hash_job {
 	hash_mask algos;
 	uint64_t max_size;	/* 0: no limit */
 	uint64_t prefix_len;	/* 0: no prefix digests */
+	struct stat start;	/* the submitter's fstat of fd, if have_start */
+	bool	 have_start;
 	struct hash_result result;	/* filled by the worker */
 	int	 err;		/* 0 or -errno from hashing */
 	void	*arg;		/* the submitter's; untouched */
@@ -59,6 +61,13 @@ void	hashpool_free(struct hashpool *p);
  * submit, reap and inflight are called from one thread, the owner.
  */
 void	hashpool_submit(struct hashpool *p, struct hash_job *job);
+/*
+ * The same for n jobs at once: one lock and one wake-up for all, which
+ * is what many small files want (the per-job hand-over costs more than
+ * hashing them).
+ */
+void	hashpool_submit_many(struct hashpool *p, struct hash_job *const *jobs,
+	    size_t n);
 /* The eventfd that is readable while completed jobs wait to be reaped. */
 int	hashpool_fd(const struct hashpool *p);
 /*

@@ -60,10 +60,13 @@ void	probe_from_statx(const struct statx *stx, struct record *ret);
  * ATTR_FLAGS for every type (FS_IOC_GETFLAGS for regular files and
  * directories, else or where unsupported the two statx bits); ATTR_ATIME
  * when asked (stage one read it).  ATTR_HASH is the hasher's to set.
- * The hash fd is blocking, O_CLOEXEC, O_NOATIME when allowed.
+ * The hash fd is O_CLOEXEC, O_NOATIME when allowed, and still O_NONBLOCK
+ * (regular files ignore it; the hasher clears it if a read says EAGAIN);
+ * *ret_st (may be NULL) receives its fstat, for hash_request.start.
  */
 int	probe_complete(int dirfd, const char *name, unsigned flags,
-	    attr_mask want, struct record *r, int *ret_fd);
+	    attr_mask want, struct record *r, int *ret_fd,
+	    struct stat *ret_st);
 /*
  * Open the directory that holds the last component of path (absolute,
  * any length; path[len] is NUL), for probing it with the functions above.

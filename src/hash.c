@@ -176,6 +176,7 @@ static ssize_t
 hasher_read(struct hasher *h, int fd, off_t off, size_t n)
 {
 	struct iovec iov = { h->buf, n };
+	bool cleared = false;
 	ssize_t got;
 
 	if (h->nowait_ok) {
@@ -189,9 +190,20 @@ hasher_read(struct hasher *h, int fd, off_t off, size_t n)
 		else if (errno != EAGAIN && errno != EINTR)
 			return -errno;
 	}
-	do
-		got = pread(fd, h->buf, n, off);
-	while (got < 0 && errno == EINTR);
+	for (;;) {
+		if ((got = pread(fd, h->buf, n, off)) >= 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		/*
+		 * Regular files ignore O_NONBLOCK, so the opener leaves it
+		 * set; a file system that does not gets a blocking fd, once.
+		 */
+		if (errno != EAGAIN || cleared || fcntl(fd, F_SETFL,
+		    fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+			break;
+		cleared = true;
+	}
 	if (got < 0)
 		return -errno;
 	if (got > 0 && h->nowait_ok)
@@ -246,7 +258,9 @@ hasher_begin(struct hasher *h, int fd, const struct hash_request *req,
 	memset(ret, 0, offsetof(struct hash_result, md));
 	ret->prefix_algos = 0;
 	ret->changed_while_read = false;
-	if (fstat(fd, &p->start) < 0)
+	if (req->start != NULL)
+		p->start = *req->start;
+	else if (fstat(fd, &p->start) < 0)
 		return -errno;
 	if (!S_ISREG(p->start.st_mode))
 		return -EINVAL;
@@ -405,7 +419,7 @@ int
 hasher_fd(struct hasher *h, int fd, hash_mask algos, uint64_t max_size,
     uint64_t prefix_len, struct hash_result *ret)
 {
-	struct hash_request req = { algos, max_size, prefix_len };
+	struct hash_request req = { algos, max_size, prefix_len, NULL };
 	struct hash_park *park = NULL;
 
 	return hasher_step(h, fd, &req, NULL, &park, ret);

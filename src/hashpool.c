@@ -3,9 +3,10 @@
  *
  * One mutex guards both lists.  Workers wait on "work" for queued jobs;
  * the owner waits on "done" only in hashpool_reap(wait = true).  The
- * eventfd is written under the mutex when a job joins the completed list
- * and drained under it when the list is taken, so it is readable exactly
- * while completed jobs wait: a libevent loop never wakes for nothing and
+ * eventfd is written under the mutex when a job joins an empty completed
+ * list (one write per batch, not per job: small files cost a few calls
+ * each, and this was one of them) and drained under it when the list is
+ * taken, so it is readable exactly while completed jobs wait: a libevent loop never wakes for nothing and
  * never sleeps on a finished job.  The in-flight count belongs to the
  * owner thread (submit and reap), so reading it needs no lock.
  */
@@ -50,10 +51,11 @@ hashpool_complete(struct hashpool *p, struct hash_job *job)
 
 	pthread_mutex_lock(&p->lock);
 	job->next = NULL;
+	/* Cannot fail: the counter is drained long before it could fill. */
+	if (p->completed == NULL)
+		(void)!write(p->efd, &one, sizeof(one));
 	*p->completed_tail = job;
 	p->completed_tail = &job->next;
-	/* Cannot fail: the counter is drained long before it could fill. */
-	(void)!write(p->efd, &one, sizeof(one));
 	pthread_cond_signal(&p->done);
 	pthread_mutex_unlock(&p->lock);
 }
@@ -106,6 +108,7 @@ hashpool_worker_main(void *arg)
 		req.algos = job->algos;
 		req.max_size = job->max_size;
 		req.prefix_len = job->prefix_len;
+		req.start = job->have_start ? &job->start : NULL;
 		r = hasher_step(w->hasher, job->fd, &req, &ctl, &job->park,
 		    &job->result);
 		if (r == HASH_PARKED) {
@@ -225,6 +228,26 @@ hashpool_submit(struct hashpool *p, struct hash_job *job)
 	hashpool_enqueue_locked(p, job);
 	pthread_mutex_unlock(&p->lock);
 	p->inflight++;
+}
+
+void
+hashpool_submit_many(struct hashpool *p, struct hash_job *const *jobs,
+    size_t n)
+{
+	size_t i;
+
+	pthread_mutex_lock(&p->lock);
+	for (i = 0; i < n; i++) {
+		jobs[i]->err = 0;
+		jobs[i]->park = NULL;
+		jobs[i]->next = NULL;
+		*p->queue_tail = jobs[i];
+		p->queue_tail = &jobs[i]->next;
+	}
+	atomic_fetch_add(&p->queued, n);
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->lock);
+	p->inflight += n;
 }
 
 int

@@ -95,14 +95,13 @@ probe_stat(int dirfd, const char *name, unsigned flags, struct record *ret)
 
 /* Whether fd is still the file r describes. */
 static int
-probe_same_file(int fd, const struct record *r)
+probe_same_file(int fd, const struct record *r, struct stat *st)
 {
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
+	if (fstat(fd, st) < 0)
 		return -errno;
-	if ((uint64_t)st.st_ino != r->inode || (uint64_t)st.st_dev != r->dev ||
-	    (st.st_mode & S_IFMT) != (r->mode & S_IFMT))
+	if ((uint64_t)st->st_ino != r->inode ||
+	    (uint64_t)st->st_dev != r->dev ||
+	    (st->st_mode & S_IFMT) != (r->mode & S_IFMT))
 		return -ESTALE;
 	return 0;
 }
@@ -374,9 +373,10 @@ probe_flags(int fd, struct record *r)
 
 int
 probe_complete(int dirfd, const char *name, unsigned flags, attr_mask want,
-    struct record *r, int *ret_fd)
+    struct record *r, int *ret_fd, struct stat *ret_st)
 {
 	bool readable, hash, link;
+	struct stat st;
 	int fd = -1, oflags = 0, e;
 
 	*ret_fd = -1;
@@ -397,7 +397,7 @@ probe_complete(int dirfd, const char *name, unsigned flags, attr_mask want,
 		e = probe_open_path(dirfd, name, flags, &fd);
 	if (e < 0)
 		return e;
-	if ((e = probe_same_file(fd, r)) < 0)
+	if ((e = probe_same_file(fd, r, &st)) < 0)
 		goto fail;
 	/* The target of the very link the O_PATH fd holds. */
 	if (link && (e = probe_readlink(fd, "", r)) < 0)
@@ -415,11 +415,13 @@ probe_complete(int dirfd, const char *name, unsigned flags, attr_mask want,
 		close(fd);
 		return 0;
 	}
-	/* A plain blocking fd for the hasher: it is a regular file. */
-	if (fcntl(fd, F_SETFL, oflags & ~O_NONBLOCK) < 0) {
-		e = -errno;
-		goto fail;
-	}
+	/*
+	 * O_NONBLOCK stays: reads of a regular file ignore it (the hasher
+	 * clears it where a file system does not), and a call is saved.
+	 */
+	(void)oflags;
+	if (ret_st != NULL)
+		*ret_st = st;
 	*ret_fd = fd;
 	return 0;
 fail:

@@ -44,6 +44,8 @@
 
 #define SCAN_MAX_INFLIGHT_DEFAULT	256
 #define SCAN_ESTALE_RETRIES		3
+/* Jobs a one-shot scan hands the pool at once (scan_submit). */
+#define SCAN_SUBMIT_BATCH		32
 
 struct scan_job {
 	struct hash_job job;	/* first: the pool hands back &job */
@@ -77,6 +79,9 @@ struct scan {
 	void	*arg;
 	size_t	 max_inflight;
 	size_t	 inflight;
+	/* Jobs counted in flight but not yet handed to the pool. */
+	struct hash_job *held[SCAN_SUBMIT_BATCH];
+	size_t	 nheld;
 	bool	 paranoid;
 	scan_extra_fn extra;
 	void	*extra_arg;
@@ -361,12 +366,23 @@ scan_job_done(struct scan *s, struct scan_job *sj)
 	free(sj);
 }
 
+/* Hand the held jobs to the pool. */
+static void
+scan_flush(struct scan *s)
+{
+	if (s->nheld > 0) {
+		hashpool_submit_many(s->pool, s->held, s->nheld);
+		s->nheld = 0;
+	}
+}
+
 /* Deliver what completed; with wait, block until something did. */
 static void
 scan_reap_list(struct scan *s, bool wait)
 {
 	struct hash_job *list, *next;
 
+	scan_flush(s);
 	list = hashpool_reap(s->pool, wait && s->inflight > 0);
 	for (; list != NULL; list = next) {
 		next = list->next;
@@ -442,7 +458,8 @@ scan_finish(struct scan *s)
 
 /* Hand the item's open fd to a hash job (or hash it here). */
 static void
-scan_submit(struct scan *s, struct scan_item *it, int fd, uint64_t prefix_len)
+scan_submit(struct scan *s, struct scan_item *it, int fd, uint64_t prefix_len,
+    const struct stat *st)
 {
 	struct scan_job *sj;
 
@@ -464,13 +481,19 @@ scan_submit(struct scan *s, struct scan_item *it, int fd, uint64_t prefix_len)
 		sj->job.algos |= s->extra(sj->path, it->len, s->extra_arg);
 	sj->job.max_size = sj->item.rule != NULL ? sj->item.rule->max_size : 0;
 	sj->job.prefix_len = prefix_len;
+	sj->job.start = *st;
+	sj->job.have_start = true;
 	if (sj->item.batch != NULL)
 		sj->item.batch->inflight++;
 	if (s->pool == NULL) {
+		struct hash_request req = { sj->job.algos, sj->job.max_size,
+		    prefix_len, &sj->job.start };
+		struct hash_park *park = NULL;
+
 		if (s->hasher == NULL)
 			s->hasher = hasher_new(0);
-		sj->job.err = hasher_fd(s->hasher, fd, sj->job.algos,
-		    sj->job.max_size, prefix_len, &sj->job.result);
+		sj->job.err = hasher_step(s->hasher, fd, &req, NULL, &park,
+		    &sj->job.result);
 		close(fd);
 		scan_job_done(s, sj);
 		return;
@@ -484,7 +507,19 @@ scan_submit(struct scan *s, struct scan_item *it, int fd, uint64_t prefix_len)
 	while (s->inflight >= s->max_inflight)
 		scan_reap_list(s, true);
 	s->inflight++;
-	hashpool_submit(s->pool, &sj->job);
+	/*
+	 * Handing files over one by one costs a few calls each (locks,
+	 * wake-ups) when the files are small, more than hashing them: a
+	 * one-shot scan hands them over in batches.  The daemon (lanes)
+	 * hands each at once, so that no change waits for company.
+	 */
+	if (s->lanes) {
+		hashpool_submit(s->pool, &sj->job);
+		return;
+	}
+	s->held[s->nheld++] = &sj->job;
+	if (s->nheld == SCAN_SUBMIT_BATCH)
+		scan_flush(s);
 }
 
 /* The attributes stage two should collect for this item. */
@@ -509,6 +544,7 @@ scan_probe(struct scan *s, int dirfd, const char *name,
 {
 	unsigned flags;
 	uint64_t prefix_len;
+	struct stat st;
 	int fd, r = 0, tries = 0;
 
 	flags = it->rule != NULL && it->rule->follow_symlinks ?
@@ -533,7 +569,8 @@ again:
 		record_release(&it->rec);
 		return;
 	}
-	r = probe_complete(dirfd, name, flags, scan_want(it), &it->rec, &fd);
+	r = probe_complete(dirfd, name, flags, scan_want(it), &it->rec, &fd,
+	    &st);
 	if (r == -ESTALE && ++tries < SCAN_ESTALE_RETRIES) {
 		record_release(&it->rec);
 		goto again;
@@ -547,7 +584,7 @@ again:
 		return;
 	}
 	if (fd >= 0) {
-		scan_submit(s, it, fd, prefix_len);
+		scan_submit(s, it, fd, prefix_len, &st);
 		return;
 	}
 	scan_deliver(s, it);

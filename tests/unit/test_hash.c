@@ -536,7 +536,8 @@ static void
 test_slices(void **state)
 {
 	const size_t n = (3u << 20) + 123;
-	const struct hash_request req = { ALL_ALGOS, 0, (1u << 20) + 7 };
+	const struct hash_request req = { ALL_ALGOS, 0, (1u << 20) + 7,
+	    NULL };
 	struct hash_control ctl = { 256u << 10, always_yield, NULL, NULL };
 	struct hash_result whole, sliced;
 	struct hash_park *park = NULL;
@@ -607,7 +608,7 @@ static void
 test_growth_bounded(void **state)
 {
 	const size_t n = 2u << 20;
-	const struct hash_request req = { HASH_BIT(HASH_SHA256), 0, 0 };
+	const struct hash_request req = { HASH_BIT(HASH_SHA256), 0, 0, NULL };
 	struct grower g = { -1, 5u << 20, 0 };
 	struct hash_control ctl = { 256u << 10, grow_file, &g, NULL };
 	unsigned char want[HASH_MAX_SIZE], *data;
@@ -649,7 +650,7 @@ test_growth_bounded(void **state)
 static void
 test_cancel(void **state)
 {
-	const struct hash_request req = { HASH_BIT(HASH_SHA256), 0, 0 };
+	const struct hash_request req = { HASH_BIT(HASH_SHA256), 0, 0, NULL };
 	_Atomic bool cancel = false;
 	struct hash_control ctl = { 256u << 10, cancel_now, NULL, &cancel };
 	struct hash_result res;

@@ -2,7 +2,8 @@
  * hashpool: many jobs over many files give the digests hash_buffer gives,
  * the eventfd is readable exactly while completed jobs wait, completion
  * order, blocking reap, errors, signals blocked in workers, and no fd or
- * memory left behind; a long file lets queued jobs pass, and cancel ends
+ * memory left behind; jobs handed over in batches, some with the
+ * submitter's fstat, give the same digests; a long file lets queued jobs pass, and cancel ends
  * it at once.
  */
 #include <dirent.h>
@@ -221,6 +222,40 @@ test_many_jobs(void **state)
 }
 
 /* The eventfd is readable exactly while completed jobs wait. */
+static void
+test_submit_many(void **state)
+{
+	struct fixture *f = *state;
+	struct hash_job *batch[32];
+	struct hashpool *p;
+	struct tjob *t;
+	bool seen[NJOBS] = { false };
+	int i, n = 0, done = 0;
+
+	p = hashpool_new(2);
+	assert_non_null(p);
+	for (i = 0; i < 320; i++) {
+		t = new_job(f, i % NFILES, i, HASH_BIT(HASH_SHA256));
+		if (i % 2 == 0) {
+			assert_int_equal(fstat(t->job.fd, &t->job.start), 0);
+			t->job.have_start = true;
+		}
+		batch[n++] = &t->job;
+		if (n == 32) {
+			hashpool_submit_many(p, batch, (size_t)n);
+			n = 0;
+		}
+	}
+	assert_int_equal(hashpool_inflight(p), 320);
+	while (hashpool_inflight(p) > 0)
+		done += reap_check(f, p, true, seen);
+	assert_int_equal(done, 320);
+	for (i = 0; i < 320; i++)
+		assert_true(seen[i]);
+	assert_false(readable(hashpool_fd(p), 0));
+	hashpool_free(p);
+}
+
 static void
 test_eventfd(void **state)
 {
@@ -540,6 +575,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_many_jobs),
+		cmocka_unit_test(test_submit_many),
 		cmocka_unit_test(test_eventfd),
 		cmocka_unit_test(test_reap_order),
 		cmocka_unit_test(test_errors),

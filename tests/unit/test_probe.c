@@ -154,7 +154,7 @@ test_regular(void **state)
 {
 	struct fixture *f = *state;
 	struct record r;
-	struct stat st;
+	struct stat st, opened;
 	char buf[64];
 	attr_mask known;
 	int fd, fl;
@@ -169,19 +169,24 @@ test_regular(void **state)
 
 	/* Nothing beyond stat asked: nothing opened, nothing added. */
 	assert_int_equal(probe_complete(f->dirfd, "file", 0,
-	    ATTR_GROUP_STANDARD & ~ATTR_BIT(ATTR_HASH), &r, &fd), 0);
+	    ATTR_GROUP_STANDARD & ~ATTR_BIT(ATTR_HASH), &r, &fd, NULL), 0);
 	assert_int_equal(fd, -1);
 	known = r.known;
 
-	/* Everything: an fd for hashing, blocking, O_NOATIME (root). */
+	/*
+	 * Everything: an fd for hashing, O_NOATIME (root), still
+	 * O_NONBLOCK (a regular file's reads ignore it), and its fstat.
+	 */
 	assert_int_equal(probe_complete(f->dirfd, "file", 0, ATTR_GROUP_ALL,
-	    &r, &fd), 0);
+	    &r, &fd, &opened), 0);
 	assert_true(fd >= 0);
 	assert_int_equal(fstat(fd, &st), 0);
 	assert_int_equal(st.st_ino, r.inode);
+	assert_int_equal(opened.st_ino, r.inode);
+	assert_int_equal(opened.st_size, 9);
 	fl = fcntl(fd, F_GETFL);
 	assert_int_equal(fl & O_ACCMODE, O_RDONLY);
-	assert_int_equal(fl & O_NONBLOCK, 0);
+	assert_int_not_equal(fl & O_NONBLOCK, 0);
 	assert_int_not_equal(fl & O_NOATIME, 0);
 	assert_int_not_equal(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
 	assert_int_equal(pread(fd, buf, sizeof(buf), 0), 9);
@@ -233,13 +238,13 @@ test_modes(void **state)
 		 * EACCES, which the caller reports as unreadable. */
 		if (!tlib_is_root() && !(cases[i].mode & S_IRUSR)) {
 			assert_int_equal(probe_complete(f->dirfd,
-			    cases[i].name, 0, ATTR_GROUP_ALL, &r, &fd),
+			    cases[i].name, 0, ATTR_GROUP_ALL, &r, &fd, NULL),
 			    -EACCES);
 			record_release(&r);
 			continue;
 		}
 		assert_int_equal(probe_complete(f->dirfd, cases[i].name, 0,
-		    ATTR_GROUP_ALL, &r, &fd), 0);
+		    ATTR_GROUP_ALL, &r, &fd, NULL), 0);
 		assert_int_equal(fd >= 0, !cases[i].dir);
 		if (fd >= 0)
 			close(fd);
@@ -268,7 +273,7 @@ test_symlink_long_target(void **state)
 		assert_true(S_ISLNK(r.mode));
 		assert_int_equal(r.size, lens[i]);
 		assert_int_equal(probe_complete(f->dirfd, "link", 0,
-		    ATTR_GROUP_ALL, &r, &fd), 0);
+		    ATTR_GROUP_ALL, &r, &fd, NULL), 0);
 		assert_int_equal(fd, -1);	/* symlinks are not hashed */
 		assert_non_null(r.link_target);
 		assert_int_equal(strlen(r.link_target), lens[i]);
@@ -299,7 +304,7 @@ test_symlink_xattr(void **state)
 	assert_int_equal(lsetxattr(p, "trusted.fimd", "\x00\x01", 2, 0), 0);
 	assert_int_equal(probe_stat(f->dirfd, "slink", 0, &r), 0);
 	assert_int_equal(probe_complete(f->dirfd, "slink", 0,
-	    ATTR_BIT(ATTR_XATTRS), &r, &fd), 0);
+	    ATTR_BIT(ATTR_XATTRS), &r, &fd, NULL), 0);
 	assert_int_equal(fd, -1);
 	assert_non_null(find_xattr(&r, "trusted.fimd"));
 	assert_xattr_as_kernel(&r, p, "trusted.fimd");
@@ -323,7 +328,7 @@ test_follow(void **state)
 	assert_stat_matches(f, "flink", PROBE_FOLLOW, &r);
 	assert_true(S_ISREG(r.mode));
 	assert_int_equal(probe_complete(f->dirfd, "flink", PROBE_FOLLOW,
-	    ATTR_GROUP_ALL, &r, &fd), 0);
+	    ATTR_GROUP_ALL, &r, &fd, NULL), 0);
 	assert_true(fd >= 0);
 	assert_int_equal(fstat(fd, &st), 0);
 	assert_int_equal(st.st_ino, r.inode);
@@ -344,7 +349,7 @@ test_follow(void **state)
 }
 
 /*
- * Run probe_complete(want = everything) in a child that an alarm kills,
+ * Run probe_complete(want = everything, NULL) in a child that an alarm kills,
  * with inotify watching the file for any open that is not O_PATH.
  * Returns the number of inotify events seen.
  */
@@ -371,7 +376,7 @@ probe_special_watched(const struct fixture *f, const char *name,
 		if (probe_stat(f->dirfd, name, 0, &r) < 0)
 			_exit(10);
 		if (probe_complete(f->dirfd, name, 0, ATTR_GROUP_ALL, &r,
-		    &fd) < 0)
+		    &fd, NULL) < 0)
 			_exit(11);
 		if (fd != -1)
 			_exit(12);
@@ -412,7 +417,7 @@ test_fifo_not_opened(void **state)
 	assert_int_equal(probe_stat(f->dirfd, "fifo", 0, &r), 0);
 	assert_true(S_ISFIFO(r.mode));
 	assert_int_equal(probe_complete(f->dirfd, "fifo", 0, ATTR_GROUP_ALL,
-	    &r, &fd), 0);
+	    &r, &fd, NULL), 0);
 	if (tlib_is_root())
 		assert_xattr_as_kernel(&r, p, "trusted.fifo");
 	record_release(&r);
@@ -481,7 +486,7 @@ test_directory(void **state)
 	assert_stat_matches(f, "dir", 0, &r);
 	assert_true(S_ISDIR(r.mode));
 	assert_int_equal(probe_complete(f->dirfd, "dir", 0, ATTR_GROUP_ALL,
-	    &r, &fd), 0);
+	    &r, &fd, NULL), 0);
 	assert_int_equal(fd, -1);	/* directories are never hashed */
 	assert_xattr_as_kernel(&r, p, "user.dir");
 	assert_true(r.known & ATTR_BIT(ATTR_FLAGS));
@@ -520,7 +525,7 @@ test_user_xattrs(void **state)
 	assert_int_equal(setxattr(p, "user.big", big, sizeof(big), 0), 0);
 	assert_int_equal(probe_stat(f->dirfd, "xf", 0, &r), 0);
 	assert_int_equal(probe_complete(f->dirfd, "xf", 0,
-	    ATTR_BIT(ATTR_XATTRS), &r, &fd), 0);
+	    ATTR_BIT(ATTR_XATTRS), &r, &fd, NULL), 0);
 	assert_int_equal(fd, -1);	/* hash not asked */
 	assert_sorted(&r);
 	for (i = 0; i < sizeof(xs) / sizeof(xs[0]); i++) {
@@ -551,7 +556,7 @@ test_user_xattrs(void **state)
 	}
 	assert_int_equal(probe_stat(f->dirfd, "xmany", 0, &r), 0);
 	assert_int_equal(probe_complete(f->dirfd, "xmany", 0,
-	    ATTR_BIT(ATTR_XATTRS), &r, &fd), 0);
+	    ATTR_BIT(ATTR_XATTRS), &r, &fd, NULL), 0);
 	assert_int_equal(r.nxattrs, 30);
 	assert_sorted(&r);
 	record_release(&r);
@@ -575,13 +580,13 @@ test_acl(void **state)
 	    p, d, d), 0);
 	assert_int_equal(probe_stat(f->dirfd, "aclf", 0, &r), 0);
 	assert_int_equal(probe_complete(f->dirfd, "aclf", 0,
-	    ATTR_GROUP_PERMISSIONS, &r, &fd), 0);
+	    ATTR_GROUP_PERMISSIONS, &r, &fd, NULL), 0);
 	assert_xattr_as_kernel(&r, p, "system.posix_acl_access");
 	assert_null(find_xattr(&r, "system.posix_acl_default"));
 	record_release(&r);
 	assert_int_equal(probe_stat(f->dirfd, "acld", 0, &r), 0);
 	assert_int_equal(probe_complete(f->dirfd, "acld", 0,
-	    ATTR_GROUP_PERMISSIONS, &r, &fd), 0);
+	    ATTR_GROUP_PERMISSIONS, &r, &fd, NULL), 0);
 	assert_xattr_as_kernel(&r, d, "system.posix_acl_access");
 	assert_xattr_as_kernel(&r, d, "system.posix_acl_default");
 	assert_sorted(&r);
@@ -629,7 +634,7 @@ test_chattr(void **state)
 		else
 			assert_int_equal(r.flags, 0);
 		assert_int_equal(probe_complete(f->dirfd, cases[i].name, 0,
-		    ATTR_BIT(ATTR_FLAGS) | ATTR_BIT(ATTR_HASH), &r, &fd), 0);
+		    ATTR_BIT(ATTR_FLAGS) | ATTR_BIT(ATTR_HASH), &r, &fd, NULL), 0);
 		assert_true(r.known & ATTR_BIT(ATTR_FLAGS));
 		assert_int_equal(r.flags & cases[i].flag, cases[i].flag);
 		if (f->ext4)
@@ -657,7 +662,7 @@ test_capability(void **state)
 	    "setcap cap_net_raw,cap_net_bind_service+ep '%s'", p, p), 0);
 	assert_int_equal(probe_stat(f->dirfd, "true", 0, &r), 0);
 	assert_int_equal(probe_complete(f->dirfd, "true", 0, ATTR_GROUP_ALL,
-	    &r, &fd), 0);
+	    &r, &fd, NULL), 0);
 	assert_true(fd >= 0);
 	close(fd);
 	assert_xattr_as_kernel(&r, p, "security.capability");
@@ -688,7 +693,7 @@ test_vanished(void **state)
 		assert_int_equal(unlinkat(f->dirfd, "gone", 0), 0);
 		fd = 42;
 		assert_int_equal(probe_complete(f->dirfd, "gone", 0, wants[i],
-		    &r, &fd), -ENOENT);
+		    &r, &fd, NULL), -ENOENT);
 		assert_int_equal(fd, -1);
 		record_release(&r);
 	}
@@ -696,7 +701,7 @@ test_vanished(void **state)
 	assert_int_equal(probe_stat(f->dirfd, "gonelink", 0, &r), 0);
 	assert_int_equal(unlinkat(f->dirfd, "gonelink", 0), 0);
 	assert_int_equal(probe_complete(f->dirfd, "gonelink", 0,
-	    ATTR_BIT(ATTR_LINK_TARGET), &r, &fd), -ENOENT);
+	    ATTR_BIT(ATTR_LINK_TARGET), &r, &fd, NULL), -ENOENT);
 	record_release(&r);
 }
 
@@ -759,7 +764,7 @@ test_replaced(void **state)
 		    cases[i].replace), 0);
 		fd = 42;
 		if (probe_complete(f->dirfd, "victim", 0, cases[i].want, &r,
-		    &fd) != -ESTALE)
+		    &fd, NULL) != -ESTALE)
 			fail_msg("%s: not -ESTALE", cases[i].what);
 		assert_int_equal(fd, -1);
 		record_release(&r);
@@ -787,7 +792,7 @@ test_noatime_fallback(void **state)
 		if (probe_stat(f->dirfd, "rootfile", 0, &r) < 0)
 			_exit(11);
 		if (probe_complete(f->dirfd, "rootfile", 0, ATTR_GROUP_ALL,
-		    &r, &fd) < 0)
+		    &r, &fd, NULL) < 0)
 			_exit(12);
 		if (fd < 0 || (fcntl(fd, F_GETFL) & O_NOATIME))
 			_exit(13);
