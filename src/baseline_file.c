@@ -597,7 +597,6 @@ read_entry(struct reader *rd, struct baseline *b, unsigned lineno,
 	const char *msg, *p;
 	size_t col, plen;
 	json_t *o;
-	int r;
 
 	if (record_from_line(rd->line, len, &p, &plen, rec) == 0) {
 		buf_reset(path);
@@ -605,7 +604,7 @@ read_entry(struct reader *rd, struct baseline *b, unsigned lineno,
 			return 0;
 		record_release(rec);
 	}
-	if ((r = bjson_parse(rd->line, len, &o, &col, &msg)) < 0)
+	if (bjson_parse(rd->line, len, &o, &col, &msg) < 0)
 		return bad(rd, lineno, (unsigned)col, "entry is not JSON: %s",
 		    msg);
 	if (!json_is_object(o) || entry_path(o, path) < 0) {

@@ -6,9 +6,10 @@
  * eventfd is written under the mutex when a job joins an empty completed
  * list (one write per batch, not per job: small files cost a few calls
  * each, and this was one of them) and drained under it when the list is
- * taken, so it is readable exactly while completed jobs wait: a libevent loop never wakes for nothing and
- * never sleeps on a finished job.  The in-flight count belongs to the
- * owner thread (submit and reap), so reading it needs no lock.
+ * taken, so it is readable exactly while completed jobs wait: a libevent
+ * loop never wakes for nothing and never sleeps on a finished job.  The
+ * in-flight count belongs to the owner thread (submit and reap), so
+ * reading it needs no lock.
  */
 #include <errno.h>
 #include <pthread.h>
