@@ -4,7 +4,8 @@
 # ratios of medians, not absolute times.
 #
 #   scripts/bench.sh [--runs N] [--quick] [--no-scale] [--scan-only |
-#                     --daemon-only | --delete-only | --entities-only]
+#                     --daemon-only | --delete-only | --entities-only |
+#                     --scale-daemon-only]
 #
 # Scan part, for each corpus (a copy of /usr/share, a generated tree and
 # the scale corpus of a million tiny files, each built once and cached):
@@ -24,6 +25,14 @@
 # 20,000 watched files under a 200,000-entry baseline, from the command
 # to the last "deleted" alert.  FIMD=path runs another build of fimd.
 #
+# Scale daemon part (fanotify, on the scale corpus itself, no copy): the
+# time from the daemon's start until --status answers, from a saved
+# baseline of the million files; RSS per entry once the start-up rescan
+# has drained; 100,000 distinct files modified (every 10th), all must be
+# reported, then restored; a copy of ~100,000 files made inside the tree
+# and removed with rm -rf, every deletion reported.  The corpus is left as
+# it was.
+#
 # Entities part: the daemon checks the listening ports and re-reads
 # dpkg's status once a second for 30 s (10 with --quick) while a port
 # opens and closes every 2 s; the CPU time per ports check (the four
@@ -35,17 +44,20 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 fimd=${FIMD:-$top/build/fimd}
 work=${FIMD_BENCH_DIR:-/var/tmp/fimd-bench}
 runs=3 idle=60 quick=0 do_scan=1 do_daemon=1 do_delete=1 scale=1 do_ent=1
+do_sd=1
 ent_secs=30
 while [ $# -gt 0 ]; do
 	case $1 in
 	--runs) runs=$2; shift ;;
 	--quick) quick=1; runs=1; idle=10; scale=0; ent_secs=10 ;;
 	--no-scale) scale=0 ;;
-	--scan-only) do_daemon=0; do_delete=0; do_ent=0 ;;
-	--daemon-only) do_scan=0; do_delete=0; do_ent=0 ;;
-	--delete-only) do_scan=0; do_daemon=0; do_ent=0 ;;
-	--entities-only) do_scan=0; do_daemon=0; do_delete=0 ;;
-	*) echo "usage: $0 [--runs N] [--quick] [--no-scale] [--scan-only|--daemon-only|--delete-only|--entities-only]" >&2
+	--scan-only) do_daemon=0; do_delete=0; do_ent=0; do_sd=0 ;;
+	--daemon-only) do_scan=0; do_delete=0; do_ent=0; do_sd=0 ;;
+	--delete-only) do_scan=0; do_daemon=0; do_ent=0; do_sd=0 ;;
+	--entities-only) do_scan=0; do_daemon=0; do_delete=0; do_sd=0 ;;
+	--scale-daemon-only)
+		do_scan=0; do_daemon=0; do_delete=0; do_ent=0; scale=1 ;;
+	*) echo "usage: $0 [--runs N] [--quick] [--no-scale] [--scan-only|--daemon-only|--delete-only|--entities-only|--scale-daemon-only]" >&2
 	   exit 16 ;;
 	esac
 	shift
@@ -398,6 +410,184 @@ print("services check (unit dirs):    %7.3f ms CPU (%d checks)" % (
     u["cpu_ms"] / max(u["checks"], 1), u["checks"]))'
 }
 
+# alerts_since FILE OFFSET ACTION LIST|PREFIX: how many distinct paths got
+# an ACTION alert in FILE past byte OFFSET, among the paths listed in LIST
+# (one a line) or, when the argument is a directory, under it.
+alerts_since() {
+	python3 - "$@" <<'PY'
+import json, os, sys
+f, off, action, sel = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+if os.path.isdir(sel) or not os.path.exists(sel):
+    pre = sel.rstrip("/") + "/"
+    want = lambda p: p == sel or p.startswith(pre)
+else:
+    paths = set(open(sel).read().split("\n")) - {""}
+    want = paths.__contains__
+seen = set()
+with open(f, "rb") as fh:
+    fh.seek(off)
+    for line in fh:
+        try:
+            a = json.loads(line)
+        except ValueError:
+            continue
+        if a.get("event", {}).get("action") != action:
+            continue
+        p = a.get("file", {}).get("path", "")
+        if want(p):
+            seen.add(p)
+print(len(seen))
+PY
+}
+
+# wait_written FILE: after wait_drained, until FILE (the daemon's only
+# alert file, started afresh) holds every alert the daemon has numbered:
+# the writer may be behind the counters by thousands of lines.
+wait_written() {
+	local want got
+	while :; do
+		want=$(daemon_status | jget '["seq"]-1') || { sleep 0.1; continue; }
+		got=$(tail -n 1 "$1" | python3 -c 'import json,sys
+try: print(json.loads(sys.stdin.read())["fimd"]["seq"])
+except Exception: print(0)')
+		[ "$got" -ge "$want" ] && break
+		sleep 0.1
+	done
+}
+
+# The daemon on the scale corpus itself: nothing is copied but the ~100,000
+# files made and removed inside it for the rm -rf; the corpus is left as it
+# was (the modified files get their byte back).
+scale_daemon_bench() {
+	local tree=$work/scale
+	dw=$work/scale.daemon
+	mkdir -p "$dw"
+	rm -rf "$tree/zz-doomed"
+	local entries
+	entries=$(find "$tree" | wc -l)
+	cat > "$dw/rules.json" <<JSON
+{"rules": [{"name": "bench", "paths": ["$tree"],
+  "attributes": ["type", "mode", "uid", "gid", "size", "mtime", "ctime",
+                 "inode", "nlink", "hash", "link_target"],
+  "hash": "sha256", "rescan": "1d"}]}
+JSON
+	echo '{}' > "$dw/fimd.json"
+	local D=(-c "$dw/fimd.json" -r "$dw/rules.json" -b "$dw/baseline.json" \
+	    -a "$dw/alerts.json" -s "$dw/fimd.sock")
+	echo
+	echo "scale daemon (fanotify): $tree, $entries entries"
+	# the daemon saves its view on SIGTERM: a baseline newer than the
+	# corpus's marker and made under the same rules is reused
+	if [ ! -s "$dw/baseline.json" ] ||
+	    [ ! "$dw/baseline.json" -nt "$work/scale.done" ] ||
+	    ! cmp -s "$dw/rules.json" "$dw/rules.used"; then
+		local ti0 ti1
+		ti0=$(date +%s.%N)
+		"$fimd" "${D[@]}" -q --init >/dev/null 2>"$dw/init.log" || true
+		ti1=$(date +%s.%N)
+		cp "$dw/rules.json" "$dw/rules.used"
+		awk -v a="$ti0" -v b="$ti1" 'BEGIN {
+			printf "baseline: fimd --init in %.1f s\n", b - a }'
+	else
+		echo "baseline: reused $dw/baseline.json"
+	fi
+	rm -f "$dw/alerts.json" "$dw/fimd.sock"
+	local t0 t1 tw pid
+	t0=$(date +%s.%N)
+	"$fimd" --foreground --backend fanotify "${D[@]}" 2>"$dw/daemon.log" &
+	pid=$!
+	# shellcheck disable=SC2064
+	trap "kill -TERM $pid 2>/dev/null; rm -rf '$tree/zz-doomed'" EXIT
+	until daemon_status >/dev/null; do sleep 0.02; done
+	t1=$(date +%s.%N)
+	wait_drained; wait_written "$dw/alerts.json"
+	tw=$(date +%s.%N)
+	local st files rss
+	st=$(daemon_status)
+	files=$(echo "$st" | jget '["files"]')
+	rss=$(echo "$st" | jget '["memory"]["rss_kb"]')
+	awk -v a="$t0" -v b="$t1" -v c="$tw" 'BEGIN {
+		printf "ready: --status answers %.2f s after the start (target 2 s); start-up rescan drained %.1f s after the start\n", b - a, c - a }'
+	awk -v f="$files" -v r="$rss" -v n="$entries" 'BEGIN {
+		printf "memory: %d files watched, RSS %d KB, %.0f bytes per entry (target 150)\n", f, r, r * 1024 / n }'
+
+	# 100,000 distinct files, every 10th regular file: one byte appended
+	python3 - "$tree" > "$dw/modified" <<'PY'
+import os, sys
+n = 0
+for d, subs, names in os.walk(sys.argv[1]):
+    subs.sort()
+    for f in sorted(names):
+        if n % 10 == 0:
+            print(os.path.join(d, f))
+        n += 1
+PY
+	local nmod off rep
+	nmod=$(wc -l < "$dw/modified")
+	off=$(stat -c %s "$dw/alerts.json" 2>/dev/null || echo 0)
+	t0=$(date +%s.%N)
+	python3 - "$dw/modified" <<'PY'
+import os, sys
+for p in open(sys.argv[1]).read().split("\n"):
+    if p:
+        fd = os.open(p, os.O_WRONLY | os.O_APPEND)
+        os.write(fd, b"x"); os.close(fd)
+PY
+	tw=$(date +%s.%N)
+	wait_drained; wait_written "$dw/alerts.json"
+	t1=$(date +%s.%N)
+	rep=$(alerts_since "$dw/alerts.json" "$off" updated "$dw/modified")
+	awk -v n="$nmod" -v r="$rep" -v t0="$t0" -v tw="$tw" -v t1="$t1" 'BEGIN {
+		printf "modify: %d distinct files appended to in %.2f s; drained %.2f s after the first write\n", n, tw - t0, t1 - t0
+		printf "modify: %d of %d reported, %d lost\n", r, n, n - r }'
+	off=$(stat -c %s "$dw/alerts.json")
+	t0=$(date +%s.%N)
+	python3 - "$dw/modified" <<'PY'
+import os, sys
+for p in open(sys.argv[1]).read().split("\n"):
+    if p:
+        os.truncate(p, os.stat(p).st_size - 1)
+PY
+	wait_drained; wait_written "$dw/alerts.json"
+	t1=$(date +%s.%N)
+	rep=$(alerts_since "$dw/alerts.json" "$off" updated "$dw/modified")
+	awk -v n="$nmod" -v r="$rep" -v t0="$t0" -v t1="$t1" 'BEGIN {
+		printf "restore: %d files truncated back, drained %.2f s after the first, %d of them reported\n", n, t1 - t0, r }'
+
+	# rm -rf: a copy of the largest top-level directories that together
+	# hold about 100,000 entries, made inside the tree, then removed
+	local dirs doomed=$tree/zz-doomed ndoomed nd
+	dirs=$(find "$tree" -mindepth 2 | awk -F/ -v d="$(echo "$tree" | awk -F/ '{print NF + 1}')" '
+		{ c[$d]++ } END { for (k in c) print c[k], k }' | sort -rn | awk '
+		t < 100000 && t + $1 <= 110000 { t += $1; print $2 }')
+	off=$(stat -c %s "$dw/alerts.json")
+	mkdir "$doomed"
+	for nd in $dirs; do cp -a "$tree/$nd" "$doomed/"; done
+	ndoomed=$(find "$doomed" | wc -l)
+	wait_drained; wait_written "$dw/alerts.json"
+	rep=$(alerts_since "$dw/alerts.json" "$off" created "$doomed")
+	echo "rm -rf: copied $(echo "$dirs" | wc -w) directories, $ndoomed entries, into $doomed: $rep created alerts"
+	off=$(stat -c %s "$dw/alerts.json")
+	t0=$(date +%s.%N)
+	rm -rf "$doomed"
+	tw=$(date +%s.%N)
+	wait_drained; wait_written "$dw/alerts.json"
+	t1=$(date +%s.%N)
+	rep=$(alerts_since "$dw/alerts.json" "$off" deleted "$doomed")
+	awk -v n="$ndoomed" -v r="$rep" -v t0="$t0" -v tw="$tw" -v t1="$t1" 'BEGIN {
+		printf "rm -rf of %d files: rm took %.2f s, drained %.2f s after rm began, %d deleted alerts (%d lost)\n", n, tw - t0, t1 - t0, r, n - r }'
+	st=$(daemon_status)
+	echo "status: $(echo "$st" | python3 -c 'import json,sys; d=json.load(sys.stdin); print("files", d["files"], "overflows", d["overflows"], "gaps", d["gaps"], "latency", d["latency_ms"])')"
+	t0=$(date +%s.%N)
+	kill -TERM "$pid"; wait "$pid" || true
+	trap - EXIT
+	t1=$(date +%s.%N)
+	local after
+	after=$(find "$tree" | wc -l)
+	awk -v t0="$t0" -v t1="$t1" -v a="$after" -v e="$entries" 'BEGIN {
+		printf "stop: SIGTERM to exit (baseline saved) %.1f s; corpus %d entries after, %d before%s\n", t1 - t0, a, e, (a == e ? "" : "  MISMATCH") }'
+}
+
 if [ "$do_scan" = 1 ]; then
 	make_corpora
 	scan_bench usrshare
@@ -413,4 +603,8 @@ if [ "$do_delete" = 1 ]; then
 fi
 if [ "$do_ent" = 1 ]; then
 	entities_bench
+fi
+if [ "$do_sd" = 1 ] && [ "$scale" = 1 ]; then
+	[ -f "$work/scale.done" ] || make_corpora
+	scale_daemon_bench
 fi
