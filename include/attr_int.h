@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "attr.h"
+#include "record.h"
 
 /* How a row's value is stored in a record, and so how it travels. */
 enum attr_kind {
@@ -38,6 +39,25 @@ struct attr_info {
 };
 
 extern const struct attr_info attr_table[ATTR_COUNT];
+
+/* A row's field in a record, by its kind's type. */
+static inline uint32_t *
+u32_field(struct record *r, const struct attr_info *ai)
+{
+	return (uint32_t *)(void *)((char *)r + ai->offset);
+}
+
+static inline uint64_t *
+u64_field(struct record *r, const struct attr_info *ai)
+{
+	return (uint64_t *)(void *)((char *)r + ai->offset);
+}
+
+static inline struct fimd_time *
+time_field(struct record *r, const struct attr_info *ai)
+{
+	return (struct fimd_time *)(void *)((char *)r + ai->offset);
+}
 
 /*
  * The baseline form's scalar syntaxes, shared by both of its readers

@@ -68,6 +68,11 @@ void	hashpool_submit(struct hashpool *p, struct hash_job *job);
  */
 void	hashpool_submit_many(struct hashpool *p, struct hash_job *const *jobs,
 	    size_t n);
+/*
+ * A job done on the calling thread with h, in one go, as a worker would
+ * do it (no pool needed): result and err filled, fd closed and -1.
+ */
+void	hashpool_run_here(struct hasher *h, struct hash_job *job);
 /* The eventfd that is readable while completed jobs wait to be reaped. */
 int	hashpool_fd(const struct hashpool *p);
 /*

@@ -259,24 +259,6 @@ attr_mode_parse(const char *s, uint64_t *ret)
 	return 0;
 }
 
-static uint32_t *
-u32_field(struct record *r, const struct attr_info *ai)
-{
-	return (uint32_t *)(void *)((char *)r + ai->offset);
-}
-
-static uint64_t *
-u64_field(struct record *r, const struct attr_info *ai)
-{
-	return (uint64_t *)(void *)((char *)r + ai->offset);
-}
-
-static struct fimd_time *
-time_field(struct record *r, const struct attr_info *ai)
-{
-	return (struct fimd_time *)(void *)((char *)r + ai->offset);
-}
-
 static const void *
 cfield(const struct record *r, const struct attr_info *ai)
 {

@@ -39,6 +39,9 @@ struct line {
 	struct slice attr[ATTR_COUNT];
 	struct slice path;
 	struct slice dev;
+	/* "hash"'s members: algorithm names and their hex digests. */
+	struct slice algo[HASH_COUNT], hex[HASH_COUNT];
+	size_t	 ndigests;
 	int	 next;		/* the table row to try first */
 };
 
@@ -107,20 +110,27 @@ take_integer(struct line *ln, struct slice *out)
 	return true;
 }
 
-/* "hash"'s object of algorithm names to hex strings, kept as its bytes. */
+/*
+ * "hash"'s object of algorithm names to hex strings: its members into
+ * ln's digest slices, the object's bytes into out.
+ */
 static bool
 take_digests(struct line *ln, struct slice *out)
 {
-	struct slice k, v;
 	const char *start = ln->p;
+	size_t i;
 
 	ln->p++;
 	while (ln->p < ln->end && *ln->p != '}') {
 		if (ln->p > start + 1 && *ln->p++ != ',')
 			return false;
-		if (ln->p >= ln->end || *ln->p != '"' || !take_string(ln, &k) ||
+		if ((i = ln->ndigests++) == HASH_COUNT)
+			return false;	/* a duplicate, at least */
+		if (ln->p >= ln->end || *ln->p != '"' ||
+		    !take_string(ln, &ln->algo[i]) ||
 		    ln->p >= ln->end || *ln->p++ != ':' ||
-		    ln->p >= ln->end || *ln->p != '"' || !take_string(ln, &v))
+		    ln->p >= ln->end || *ln->p != '"' ||
+		    !take_string(ln, &ln->hex[i]))
 			return false;
 	}
 	if (ln->p == ln->end)
@@ -227,25 +237,19 @@ integer(const struct slice *v, uint64_t max, uint64_t *ret)
 }
 
 static bool
-digests(const struct slice *v, struct record *r)
+digests(const struct line *ln, struct record *r)
 {
-	struct line in = { .p = v->s, .end = v->s + v->n };
-	struct slice k, hex;
 	char name[SCALAR_MAX + 1];
+	size_t i;
 	int a;
 
-	if (v->kind != VAL_OBJECT)
+	if (ln->attr[ATTR_HASH].kind != VAL_OBJECT)
 		return false;
-	in.p++;
-	while (*in.p != '}') {
-		if (*in.p == ',')
-			in.p++;
-		(void)take_string(&in, &k);
-		in.p++;
-		(void)take_string(&in, &hex);
-		if (!cstr(&k, name) || (a = hash_from_name(name)) < 0 ||
-		    (r->algos & HASH_BIT(a)) ||
-		    hash_unhex(hex.s, hex.n, r->md[a], hash_size(a)) < 0)
+	for (i = 0; i < ln->ndigests; i++) {
+		if (!cstr(&ln->algo[i], name) ||
+		    (a = hash_from_name(name)) < 0 ||
+		    (r->algos & HASH_BIT(a)) || hash_unhex(ln->hex[i].s,
+		    ln->hex[i].n, r->md[a], hash_size(a)) < 0)
 			return false;
 		r->algos |= HASH_BIT(a);
 	}
@@ -254,9 +258,10 @@ digests(const struct slice *v, struct record *r)
 
 /* Row a's value into r, as attr_get_json would decode it. */
 static bool
-decode(enum attr_id a, const struct slice *v, struct record *r)
+decode(const struct line *ln, enum attr_id a, struct record *r)
 {
 	const struct attr_info *ai = &attr_table[a];
+	const struct slice *v = &ln->attr[a];
 	char s[SCALAR_MAX + 1];
 	uint32_t type;
 	uint64_t n;
@@ -278,17 +283,15 @@ decode(enum attr_id a, const struct slice *v, struct record *r)
 		    INT64_MAX, &n))
 			return false;
 		if (ai->kind == ATTR_KIND_U32)
-			*(uint32_t *)(void *)((char *)r + ai->offset) =
-			    (uint32_t)n;
+			*u32_field(r, ai) = (uint32_t)n;
 		else
-			*(uint64_t *)(void *)((char *)r + ai->offset) = n;
+			*u64_field(r, ai) = n;
 		return true;
 	case ATTR_KIND_TIME:
 	case ATTR_KIND_BTIME:
-		return cstr(v, s) && attr_time_parse(s, (struct fimd_time *)
-		    (void *)((char *)r + ai->offset)) == 0;
+		return cstr(v, s) && attr_time_parse(s, time_field(r, ai)) == 0;
 	case ATTR_KIND_HASH:
-		return digests(v, r);
+		return digests(ln, r);
 	case ATTR_KIND_TARGET:
 		if (v->kind != VAL_STRING)
 			return false;
@@ -321,7 +324,7 @@ record_from_line(const char *s, size_t len, const char **ret_path,
 				goto general;
 			continue;
 		}
-		if (!decode((enum attr_id)a, &ln.attr[a], ret))
+		if (!decode(&ln, (enum attr_id)a, ret))
 			goto general;
 		ret->known |= ATTR_BIT(a);
 	}

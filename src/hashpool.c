@@ -81,6 +81,28 @@ hashpool_should_yield(void *arg)
 	return atomic_load_explicit(&p->queued, memory_order_relaxed) > 0;
 }
 
+/* What job asks of the hasher. */
+static void
+job_request(const struct hash_job *job, struct hash_request *req)
+{
+	req->algos = job->algos;
+	req->max_size = job->max_size;
+	req->prefix_len = job->prefix_len;
+	req->start = job->have_start ? &job->start : NULL;
+}
+
+void
+hashpool_run_here(struct hasher *h, struct hash_job *job)
+{
+	struct hash_request req;
+	struct hash_park *park = NULL;
+
+	job_request(job, &req);
+	job->err = hasher_step(h, job->fd, &req, NULL, &park, &job->result);
+	close(job->fd);
+	job->fd = -1;
+}
+
 static void *
 hashpool_worker_main(void *arg)
 {
@@ -106,10 +128,7 @@ hashpool_worker_main(void *arg)
 		atomic_fetch_sub(&p->queued, 1);
 		pthread_mutex_unlock(&p->lock);
 
-		req.algos = job->algos;
-		req.max_size = job->max_size;
-		req.prefix_len = job->prefix_len;
-		req.start = job->have_start ? &job->start : NULL;
+		job_request(job, &req);
 		r = hasher_step(w->hasher, job->fd, &req, &ctl, &job->park,
 		    &job->result);
 		if (r == HASH_PARKED) {
@@ -223,12 +242,7 @@ hashpool_free(struct hashpool *p)
 void
 hashpool_submit(struct hashpool *p, struct hash_job *job)
 {
-	job->err = 0;
-	job->park = NULL;
-	pthread_mutex_lock(&p->lock);
-	hashpool_enqueue_locked(p, job);
-	pthread_mutex_unlock(&p->lock);
-	p->inflight++;
+	hashpool_submit_many(p, &job, 1);
 }
 
 void
@@ -241,12 +255,8 @@ hashpool_submit_many(struct hashpool *p, struct hash_job *const *jobs,
 	for (i = 0; i < n; i++) {
 		jobs[i]->err = 0;
 		jobs[i]->park = NULL;
-		jobs[i]->next = NULL;
-		*p->queue_tail = jobs[i];
-		p->queue_tail = &jobs[i]->next;
+		hashpool_enqueue_locked(p, jobs[i]);
 	}
-	atomic_fetch_add(&p->queued, n);
-	pthread_cond_broadcast(&p->work);
 	pthread_mutex_unlock(&p->lock);
 	p->inflight += n;
 }

@@ -129,7 +129,7 @@ probe_open_error(int err)
 /* Open a regular file or directory for reading without blocking. */
 static int
 probe_open_read(int dirfd, const char *name, unsigned flags, uint32_t mode,
-    int *ret_fd, int *ret_oflags)
+    int *ret_fd)
 {
 	int fd, oflags;
 
@@ -147,7 +147,6 @@ probe_open_read(int dirfd, const char *name, unsigned flags, uint32_t mode,
 	if (fd < 0)
 		return probe_open_error(errno);
 	*ret_fd = fd;
-	*ret_oflags = oflags;
 	return 0;
 }
 
@@ -377,7 +376,7 @@ probe_complete(int dirfd, const char *name, unsigned flags, attr_mask want,
 {
 	bool readable, hash, link;
 	struct stat st;
-	int fd = -1, oflags = 0, e;
+	int fd = -1, e;
 
 	*ret_fd = -1;
 	if (want & ATTR_BIT(ATTR_ATIME))
@@ -391,8 +390,7 @@ probe_complete(int dirfd, const char *name, unsigned flags, attr_mask want,
 	/* Only regular files and directories are ever opened for reading. */
 	readable = S_ISREG(r->mode) || S_ISDIR(r->mode);
 	if (readable)
-		e = probe_open_read(dirfd, name, flags, r->mode, &fd,
-		    &oflags);
+		e = probe_open_read(dirfd, name, flags, r->mode, &fd);
 	else
 		e = probe_open_path(dirfd, name, flags, &fd);
 	if (e < 0)
@@ -419,7 +417,6 @@ probe_complete(int dirfd, const char *name, unsigned flags, attr_mask want,
 	 * O_NONBLOCK stays: reads of a regular file ignore it (the hasher
 	 * clears it where a file system does not), and a call is saved.
 	 */
-	(void)oflags;
 	if (ret_st != NULL)
 		*ret_st = st;
 	*ret_fd = fd;

@@ -486,15 +486,9 @@ scan_submit(struct scan *s, struct scan_item *it, int fd, uint64_t prefix_len,
 	if (sj->item.batch != NULL)
 		sj->item.batch->inflight++;
 	if (s->pool == NULL) {
-		struct hash_request req = { sj->job.algos, sj->job.max_size,
-		    prefix_len, &sj->job.start };
-		struct hash_park *park = NULL;
-
 		if (s->hasher == NULL)
 			s->hasher = hasher_new(0);
-		sj->job.err = hasher_step(s->hasher, fd, &req, NULL, &park,
-		    &sj->job.result);
-		close(fd);
+		hashpool_run_here(s->hasher, &sj->job);
 		scan_job_done(s, sj);
 		return;
 	}

@@ -61,7 +61,9 @@ struct walk {
 	struct walk_level *lv;
 	size_t	 nlv, lv_alloc;
 	char	*dents;
-	struct statahead *sa;	/* NULL: every statx is the owner's */
+	bool	 want_sa;	/* statahead asked for */
+	struct statahead *sa;	/* started by the first listing that wants
+				   it; NULL: every statx is the owner's */
 };
 
 struct walk *
@@ -145,7 +147,14 @@ stat_ahead(struct walk *wk, struct walk_level *lv)
 {
 	size_t i;
 
-	if (wk->sa == NULL || (lv->batch = statahead_batch(wk->sa, lv->fd,
+	if (!wk->want_sa)
+		return;
+	/* The thread starts late: many scans only probe single paths. */
+	if (wk->sa == NULL && (wk->sa = statahead_new()) == NULL) {
+		wk->want_sa = false;
+		return;
+	}
+	if ((lv->batch = statahead_batch(wk->sa, lv->fd,
 	    lv->end - lv->next)) == NULL)
 		return;
 	for (i = lv->next; i < lv->end; i++) {
@@ -357,11 +366,11 @@ finish(struct walk *wk)
 void
 walk_set_statahead(struct walk *wk, bool on)
 {
+	wk->want_sa = on;
 	if (!on) {
 		statahead_free(wk->sa);
 		wk->sa = NULL;
-	} else if (wk->sa == NULL)
-		wk->sa = statahead_new();
+	}
 }
 
 int
