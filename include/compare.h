@@ -94,5 +94,24 @@ void	compare_begin(struct compare *c, const char *scope, size_t len);
  * *ret (may be NULL).
  */
 void	compare_finish(struct compare *c, struct compare_counts *ret);
+/*
+ * The scan ended before it saw its whole scope (stopped, or the rules
+ * are about to change): deliver the changes found, judge no deletion
+ * (what was not met may still be there).  Fills *ret (may be NULL).
+ */
+void	compare_finish_found(struct compare *c, struct compare_counts *ret);
+
+/*
+ * For an owner whose other work changes the baseline while the scan is
+ * under way (the daemon's realtime alerts during a rescan): with track
+ * on, compare_flush() delivers the change held for path now, if there is
+ * one, so that a later change to the same path is never reported before
+ * it; compare_flush_below() does so for everything held below dir (a
+ * directory that moved or left).  A change flushed is not delivered
+ * again at finish, and takes no part in move detection.
+ */
+void	compare_track(struct compare *c, bool on);
+void	compare_flush(struct compare *c, const char *path, size_t len);
+void	compare_flush_below(struct compare *c, const char *dir, size_t len);
 
 #endif

@@ -50,6 +50,8 @@ struct fimd_config {
 	uint64_t debounce_ms;	/* quiet time before hashing a written file */
 	uint64_t debounce_max_ms; /* cap on the delay of a continuous writer */
 	uint64_t queue_budget;	/* kernel events queued before resetting */
+	uint64_t rescan_slice;	/* entries a rescan walks per loop turn;
+				   0: the whole walk at once */
 	bool	 syslog;	/* syslog sink on */
 	char	*syslog_target;	/* unix socket path */
 	enum syslog_format syslog_format;

@@ -3,8 +3,10 @@
  *
  * Rescans find what no event can show: changes made while the daemon was
  * down, on filesystems without events, chattr flags, writes lost to a
- * queue overflow.  One runs at a time, started from the loop's top level;
- * it ends when its last hash job is back.  Scheduled rescans come from
+ * queue overflow.  One runs at a time, started from the loop's top level,
+ * its walk in slices between other events (the file's design note says
+ * how realtime and a rescan under way agree); it ends when its walk is
+ * over and its last hash job is back.  Scheduled rescans come from
  * one timer per rule.  Owns struct daemon_rescans and every struct
  * rescan; calls only daemon_out.h.
  */
@@ -40,6 +42,20 @@ void	rescan_run_next(struct daemon *d);
  * rescan that follows a reload can close a dropped gap.
  */
 unsigned rescan_drain(struct daemon *d);
+/*
+ * Realtime is about to report path: the active rescan's change for it,
+ * if it holds one, is reported first.
+ */
+void	rescan_before_realtime(struct daemon *d, const char *path,
+	    size_t len);
+/*
+ * The directory path moved or left the rules (its baseline entries go
+ * with it): the active rescan reports what it holds below it, and starts
+ * again if its walk is inside it.
+ */
+void	rescan_dir_moved(struct daemon *d, const char *path, size_t len);
+/* The active rescan, the queue and the slice event, freed (teardown). */
+void	rescan_close(struct daemon *d);
 /* Free r and what it owns (NULL is fine). */
 void	rescan_free(struct rescan *r);
 /* Free every queued rescan. */

@@ -59,7 +59,11 @@ struct rescan {
 	const struct rule *rule;	/* scheduled for this rule, or NULL */
 	unsigned flags;		/* RESCAN_* (daemon_rescan.h) */
 	char	*reason;
-	bool	 walking;
+	bool	 walking;	/* its walk has entries left (sliced) */
+	bool	 partial;	/* its walk ended early: no deletions */
+	bool	 again;		/* ... because a directory it was in moved:
+				   queued again once its jobs are back */
+	unsigned restarts;	/* times it was queued again so */
 	struct compare *cmp;
 	double	 started;
 	uint64_t changes;	/* reported */
@@ -201,6 +205,7 @@ struct daemon_windows {
 struct daemon_rescans {
 	struct rescan *active;
 	struct rescan *queue;
+	struct event *walk_ev;	/* the active one's next slice */
 	struct rule_stats *rule_stats;	/* one per rule, by rule->index */
 	size_t	 nrule_stats;
 };

@@ -145,6 +145,25 @@ int	scan_walk(struct scan *s, struct scan_batch *batch);
 int	scan_path(struct scan *s, const char *path, size_t len,
 	    struct scan_batch *batch);
 /*
+ * A walk in slices, for an owner with other work between them (the
+ * daemon's rescans): scan_walk_begin() starts a walk of scope[0..len)
+ * (NULL: every rule root) with batch as for scan_path, and each
+ * scan_walk_run() goes on for about budget entries (0: to the end),
+ * returning 1 while more remains, else 0 or the first -errno met, as
+ * scan_walk() and scan_path() do.  Between two runs scan_path() and
+ * scan_one() may run, and the tree may change (walk.h says what the walk
+ * then sees; scan_walk_inside() says whether a directory that was just
+ * renamed holds where the walk stands).  scan_walk_abort() ends it
+ * early.  One at a time: -EBUSY while one is active.  The rules must
+ * not change while one is active.
+ */
+int	scan_walk_begin(struct scan *s, const char *scope, size_t len,
+	    struct scan_batch *batch);
+int	scan_walk_run(struct scan *s, size_t budget);
+void	scan_walk_abort(struct scan *s);
+bool	scan_walk_active(const struct scan *s);
+bool	scan_walk_inside(const struct scan *s, const char *path, size_t len);
+/*
  * Probe exactly one path, covered or not (rule may be NULL in the item).
  * Used by the daemon for each touched file; a path that does not exist
  * is delivered with err -ENOENT and err_op "stat".  Returns 0 or -errno.

@@ -53,6 +53,9 @@ enum walk_verdict {
 	WALK_STOP,
 };
 
+/* What a walk function returns when a callback paused it. */
+#define WALK_PAUSED	1
+
 struct walk_dir {
 	const char *path;	/* absolute as given at the start; borrowed */
 	size_t	 len;
@@ -121,6 +124,29 @@ int	walk_at(struct walk *wk, int parentfd, const char *name,
  * symlink is not followed).
  */
 int	walk_path(struct walk *wk, const char *path, size_t len, void *arg);
+
+/*
+ * Pausing, for owners that walk a big tree in slices between other work
+ * (the daemon's rescans).  walk_pause(), called from a callback, makes
+ * the walk return WALK_PAUSED after that callback's verdict is applied
+ * (a directory entry is descended into first); every level, descriptor
+ * and name stays, and walk_resume() goes on from the next entry with arg
+ * as the callbacks' argument, returning as the walk functions do.  The
+ * tree may change between the two: what vanished is passed over as
+ * always, and a directory renamed while the walk was inside it is still
+ * listed through its descriptor under its old path (walk_inside() tells
+ * the owner).  walk_abort() ends a paused walk, closing what it holds.
+ * While paused the struct walk is busy: no other walk may start on it.
+ */
+void	walk_pause(struct walk *wk);
+bool	walk_paused(const struct walk *wk);
+int	walk_resume(struct walk *wk, void *arg);
+void	walk_abort(struct walk *wk);
+/*
+ * Whether a paused walk is inside the directory path[0..len) or below
+ * it (its next entry comes from there).
+ */
+bool	walk_inside(const struct walk *wk, const char *path, size_t len);
 
 /*
  * Open the directory at path[0..len) (absolute, any length, no NUL

@@ -14,6 +14,7 @@
 
 #include "compare.h"
 #include "judge.h"
+#include "pathmap.h"
 #include "xmalloc.h"
 
 struct pending_change {
@@ -46,6 +47,9 @@ struct compare {
 	struct compare_counts counts;
 	const struct pkgdb *pkgs;	/* verdicts from it, or NULL */
 	bool	 verify;		/* also check unchanged entries */
+	/* compare_track(): path -> index + 1 in v, of changes held. */
+	struct pathmap *held;
+	bool	 track;
 };
 
 static enum scan_decision compare_stat_done(const struct scan_item *it,
@@ -123,6 +127,8 @@ compare_reset(struct compare *c)
 		record_release(&c->v[i].new);
 	}
 	c->n = 0;
+	pathmap_free(c->held);
+	c->held = NULL;
 	for (i = 0; i < c->nunreadable_dirs; i++)
 		free(c->unreadable_dirs[i]);
 	free(c->unreadable_dirs);
@@ -182,6 +188,12 @@ compare_add(struct compare *c, enum alert_action action,
 	pc->rule = rule;
 	pc->path = xstrndup(path, len);
 	pc->len = len;
+	if (c->track) {
+		if (c->held == NULL)
+			c->held = pathmap_new();
+		(void)pathmap_put(c->held, pc->path, len,
+		    (void *)(uintptr_t)c->n);
+	}
 	return pc;
 }
 
@@ -541,12 +553,58 @@ compare_deliver(struct compare *c, const struct pending_change *pc)
 }
 
 void
-compare_finish(struct compare *c, struct compare_counts *ret)
+compare_track(struct compare *c, bool on)
+{
+	c->track = on;
+}
+
+/* Deliver the held change at v[i] now, and let finish pass it over. */
+static void
+compare_flush_one(struct compare *c, size_t i)
+{
+	struct pending_change *pc = &c->v[i];
+
+	if (pc->action == ACTION_COUNT)
+		return;
+	compare_deliver(c, pc);
+	pc->action = ACTION_COUNT;	/* consumed */
+}
+
+void
+compare_flush(struct compare *c, const char *path, size_t len)
+{
+	void *v;
+
+	if (c->held != NULL &&
+	    (v = pathmap_remove(c->held, path, len)) != NULL)
+		compare_flush_one(c, (size_t)(uintptr_t)v - 1);
+}
+
+void
+compare_flush_below(struct compare *c, const char *dir, size_t len)
 {
 	size_t i;
 
-	compare_find_deleted(c);
-	compare_match_moves(c);
+	if (c->held == NULL)
+		return;
+	for (i = 0; i < c->n; i++) {
+		if (c->v[i].action != ACTION_COUNT &&
+		    path_within(c->v[i].path, c->v[i].len, dir, len)) {
+			(void)pathmap_remove(c->held, c->v[i].path,
+			    c->v[i].len);
+			compare_flush_one(c, i);
+		}
+	}
+}
+
+/* Deliver what is held, in path order, and start afresh. */
+static void
+compare_deliver_all(struct compare *c, struct compare_counts *ret)
+{
+	size_t i;
+
+	pathmap_free(c->held);	/* its keys are about to move */
+	c->held = NULL;
 	if (c->n > 1)
 		qsort(c->v, c->n, sizeof(*c->v), pending_cmp);
 	for (i = 0; i < c->n; i++) {
@@ -557,3 +615,18 @@ compare_finish(struct compare *c, struct compare_counts *ret)
 		*ret = c->counts;
 	compare_reset(c);
 }
+
+void
+compare_finish_found(struct compare *c, struct compare_counts *ret)
+{
+	compare_deliver_all(c, ret);
+}
+
+void
+compare_finish(struct compare *c, struct compare_counts *ret)
+{
+	compare_find_deleted(c);
+	compare_match_moves(c);
+	compare_deliver_all(c, ret);
+}
+

@@ -29,6 +29,7 @@
 #define DEFAULT_SYSLOG_TARGET	"/dev/log"
 #define DEFAULT_PACKAGE_DB	"/var/lib/dpkg"
 #define DEFAULT_QUEUE_BUDGET	500000
+#define DEFAULT_RESCAN_SLICE	2048
 #define DEFAULT_DEBOUNCE_MS	200
 #define DEFAULT_DEBOUNCE_MAX_MS	2000
 #define DEFAULT_HEARTBEAT_S	3600
@@ -36,6 +37,7 @@
 #define MAX_WORKERS		1024
 #define MAX_DEBOUNCE_MS		3600000		/* one hour */
 #define MAX_QUEUE_BUDGET	100000000
+#define MAX_RESCAN_SLICE	100000000
 #define MAX_HEARTBEAT_S		(7 * 86400)	/* a week */
 #define MAX_HOST_NAME		255		/* as a DNS name */
 /* Bytes of an unknown key quoted in a message. */
@@ -93,6 +95,7 @@ static const struct conf_key {
 	KEY("debounce_ms", CONF_U64, debounce_ms, MAX_DEBOUNCE_MS, 0),
 	KEY("debounce_max_ms", CONF_U64, debounce_max_ms, MAX_DEBOUNCE_MS, 0),
 	KEY("queue_budget", CONF_U64, queue_budget, MAX_QUEUE_BUDGET, 0),
+	KEY("rescan_slice", CONF_U64, rescan_slice, MAX_RESCAN_SLICE, 0),
 	KEY("paranoid", CONF_BOOL, paranoid, 0, 0),
 	KEY("syslog", CONF_BOOL, syslog, 0, 0),
 	KEY("syslog_target", CONF_PATH, syslog_target, 0, 0),
@@ -140,6 +143,7 @@ config_init(struct fimd_config *c)
 	c->debounce_ms = DEFAULT_DEBOUNCE_MS;
 	c->debounce_max_ms = DEFAULT_DEBOUNCE_MAX_MS;
 	c->queue_budget = DEFAULT_QUEUE_BUDGET;
+	c->rescan_slice = DEFAULT_RESCAN_SLICE;
 	c->heartbeat = DEFAULT_HEARTBEAT_S;
 	c->syslog_target = xstrdup(DEFAULT_SYSLOG_TARGET);
 	c->package_db = xstrdup(DEFAULT_PACKAGE_DB);

@@ -504,9 +504,7 @@ daemon_teardown(struct daemon *d)
 
 	if (d->scan != NULL)
 		scan_finish(d->scan);
-	rescan_free(d->rescans.active);
-	d->rescans.active = NULL;
-	rescan_clear_queue(d);
+	rescan_close(d);
 	rescan_unschedule(d);
 	control_free(d->control);
 	for (i = 0; i < 4; i++)

@@ -10,6 +10,20 @@
  *
  * A change whose alert could not be written is taken back out of the
  * baseline, so that no later rescan takes it for the known state.
+ *
+ * The walk runs in slices of rescan_slice entries, one per turn of the
+ * loop, so that kernel events, the control socket and timers are served
+ * while a million-entry tree is walked.  Realtime work may then change
+ * the baseline under the rescan; three rules keep the two in agreement:
+ *  - what realtime records is marked seen (baseline_put), so the end of
+ *    the walk never takes it for deleted;
+ *  - before realtime reports a path (or a directory moves or leaves),
+ *    the change the rescan holds for it (or below it) is reported first
+ *    (compare_flush), so the stream's last word on a path is the newest;
+ *  - a directory renamed while the walk is inside it would be listed
+ *    under its old name: the rescan ends there, reports what it found,
+ *    judges no deletion, and is queued again (after RESCAN_RESTARTS such
+ *    restarts, the walk runs to the end in one turn).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -28,10 +42,13 @@
 
 /* The longest path named in a reason: enough to find it, kept short. */
 #define REASON_PATH_MAX		1024
+/* Restarts of a rescan disturbed by renames before it runs unsliced. */
+#define RESCAN_RESTARTS		3
 
 static enum scan_decision rescan_stat_done(const struct scan_item *it,
 	    uint64_t *prefix_len, void *arg);
 static void	rescan_item_done(struct scan_item *it, void *arg);
+static void	rescan_walk_cb(evutil_socket_t fd, short what, void *arg);
 
 /* A rescan's batch: compare judges, the rescan counts and finishes. */
 static const struct scan_ops rescan_scan_ops = {
@@ -125,6 +142,17 @@ rescan_clear_queue(struct daemon *d)
 		d->rescans.queue = r->next;
 		rescan_free(r);
 	}
+}
+
+void
+rescan_close(struct daemon *d)
+{
+	if (d->rescans.active != NULL && d->rescans.active->walking)
+		scan_walk_abort(d->scan);
+	rescan_free(d->rescans.active);
+	d->rescans.active = NULL;
+	rescan_clear_queue(d);
+	daemon_event_free(&d->rescans.walk_ev);
 }
 
 /*
@@ -234,6 +262,63 @@ rescan_adopt(const char *path, size_t len, const struct record *rec,
 	    NULL) == NULL;
 }
 
+/* The walk ended (err: its first error): say what it could not read. */
+static void
+rescan_walked(struct rescan *r, int err)
+{
+	r->walking = false;
+	if (err < 0) {
+		/* Delivered as items and noted already, as scan.h promises. */
+		log_debug("rescan of %s (%s): some of it could not be read: "
+		    "%s", r->scope != NULL ? r->scope : "all", r->reason,
+		    strerror(-err));
+		if (r->unread == 0)
+			rescan_note_unread(r, r->scope != NULL ? r->scope :
+			    "/", r->scope != NULL ? r->scope_len : 1, "walk",
+			    err);
+	}
+}
+
+/*
+ * Walk the active rescan on for one slice (building the first baseline,
+ * or after too many restarts: to the end); the next slice is a turn of
+ * the loop away.
+ */
+static void
+rescan_slice(struct daemon *d, struct rescan *r)
+{
+	static const struct timeval now = { 0, 0 };
+	size_t budget = (size_t)d->cfg->rescan_slice;
+	int err;
+
+	if (d->building || r->restarts >= RESCAN_RESTARTS)
+		budget = 0;
+	if ((err = scan_walk_run(d->scan, budget)) == 1) {
+		if (d->rescans.walk_ev == NULL)
+			d->rescans.walk_ev = daemon_event(d, -1, 0,
+			    rescan_walk_cb, d, NULL);
+		/* A timer, not event_active: the loop polls in between. */
+		(void)event_add(d->rescans.walk_ev, &now);
+		return;
+	}
+	rescan_walked(r, err);
+}
+
+static void
+rescan_walk_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct rescan *r = d->rescans.active;
+
+	(void)fd;
+	(void)what;
+	if (r == NULL || !r->walking || d->stopping)
+		return;
+	rescan_slice(d, r);
+	if (!r->walking && r->batch.inflight == 0)
+		daemon_kick(d);	/* finish at the top level */
+}
+
 static void
 rescan_start(struct daemon *d, struct rescan *r)
 {
@@ -245,27 +330,89 @@ rescan_start(struct daemon *d, struct rescan *r)
 	int err;
 
 	r->cmp = compare_new(d->b, d->rs, true, &ops, r);
+	compare_track(r->cmp, true);
 	if (d->pk.db != NULL && pkgdb_ready(d->pk.db))
 		compare_set_packages(r->cmp, d->pk.db, false);
 	r->started = clock_mono_s();
 	log_debug("rescan of %s (%s)", r->scope != NULL ? r->scope : "all",
 	    r->reason);
 	compare_begin(r->cmp, r->scope, r->scope_len);
+	if ((err = scan_walk_begin(d->scan, r->scope, r->scope_len,
+	    &r->batch)) < 0) {
+		rescan_walked(r, err);	/* cannot happen: one at a time */
+		return;
+	}
 	r->walking = true;
-	if (r->scope == NULL)
-		err = scan_walk(d->scan, &r->batch);
-	else
-		err = scan_path(d->scan, r->scope, r->scope_len, &r->batch);
+	rescan_slice(d, r);
+}
+
+/*
+ * End the active rescan's walk where it stands: it reports what it found
+ * and judges no deletion.
+ */
+static void
+rescan_cut(struct daemon *d, struct rescan *r)
+{
+	if (!r->walking)
+		return;
+	scan_walk_abort(d->scan);
 	r->walking = false;
-	if (err < 0) {
-		/* Delivered as items and noted already, as scan.h promises. */
-		log_debug("rescan of %s (%s): some of it could not be read: "
-		    "%s", r->scope != NULL ? r->scope : "all", r->reason,
-		    strerror(-err));
-		if (r->unread == 0)
-			rescan_note_unread(r, r->scope != NULL ? r->scope :
-			    "/", r->scope != NULL ? r->scope_len : 1, "walk",
-			    err);
+	r->partial = true;
+}
+
+void
+rescan_before_realtime(struct daemon *d, const char *path, size_t len)
+{
+	struct rescan *r = d->rescans.active;
+
+	if (r != NULL && r->cmp != NULL)
+		compare_flush(r->cmp, path, len);
+}
+
+void
+rescan_dir_moved(struct daemon *d, const char *path, size_t len)
+{
+	struct rescan *r = d->rescans.active;
+
+	if (r == NULL || r->cmp == NULL)
+		return;
+	compare_flush_below(r->cmp, path, len);
+	if (r->walking && scan_walk_inside(d->scan, path, len)) {
+		log_debug("rescan of %s (%s): a directory it was walking "
+		    "moved; starting again", r->scope != NULL ? r->scope :
+		    "all", r->reason);
+		rescan_cut(d, r);
+		r->again = true;
+		if (r->batch.inflight == 0)
+			daemon_kick(d);
+	}
+}
+
+/* Queue r's scope again, first, as one more restart of it. */
+static void
+rescan_requeue(struct daemon *d, const struct rescan *r)
+{
+	struct rescan *q;
+
+	rescan_enqueue(d, r->scope, r->scope_len, r->rule, r->flags,
+	    r->reason);
+	/* Absorbed by a queued one, or appended: put it first. */
+	for (q = d->rescans.queue; q != NULL; q = q->next) {
+		if (same_scope(q, r->scope, r->scope_len) ||
+		    q->scope == NULL)
+			break;
+	}
+	if (q == NULL)
+		return;
+	q->restarts = r->restarts + 1;
+	if (q != d->rescans.queue) {
+		struct rescan **pp = &d->rescans.queue;
+
+		while (*pp != q)
+			pp = &(*pp)->next;
+		*pp = q->next;
+		q->next = d->rescans.queue;
+		d->rescans.queue = q;
 	}
 }
 
@@ -337,6 +484,14 @@ rescan_finish(struct daemon *d, struct rescan *r)
 {
 	double ms;
 
+	if (r->partial) {
+		compare_finish_found(r->cmp, NULL);
+		log_debug("rescan of %s (%s) ended early: %llu changes",
+		    r->scope != NULL ? r->scope : "all", r->reason,
+		    (unsigned long long)r->changes);
+		daemon_mark_dirty(d);
+		return;		/* its gap, if any, is still open */
+	}
 	compare_finish(r->cmp, NULL);
 	ms = (clock_mono_s() - r->started) * 1000;
 	if (r->flags & RESCAN_GAP)
@@ -365,10 +520,14 @@ rescan_finish_active(struct daemon *d)
 
 	if (r == NULL)
 		return true;
+	if (d->stopping)
+		rescan_cut(d, r);	/* the next start-up judges the rest */
 	if (r->walking || r->batch.inflight > 0)
 		return false;
 	d->rescans.active = NULL;
 	rescan_finish(d, r);
+	if (r->again && !d->stopping)
+		rescan_requeue(d, r);
 	rescan_free(r);
 	return true;
 }
@@ -397,6 +556,11 @@ rescan_drain(struct daemon *d)
 	for (r = d->rescans.queue; r != NULL; r = r->next)
 		flags |= r->flags;
 	rescan_clear_queue(d);
+	if ((r = d->rescans.active) != NULL && r->walking) {
+		flags |= r->flags;	/* cut short: the next one closes it */
+		rescan_cut(d, d->rescans.active);
+		d->rescans.active->again = false;
+	}
 	(void)rescan_finish_active(d);
 	return flags;
 }

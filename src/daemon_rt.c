@@ -253,6 +253,7 @@ rt_moved_out(struct daemon *d, const char *path, size_t len, unsigned flags,
 		    proc);
 		return;
 	}
+	rescan_dir_moved(d, path, len);
 	below = entries_below(d, path, len, &n);
 	for (i = 0; i < n; i++) {
 		(void)baseline_remove(d->b, below[i], strlen(below[i]));
@@ -301,6 +302,7 @@ rt_rename(struct daemon *d, const struct watch_event *ev,
 		rt_note_move(d, ev->path, ev->len, WEV_MOVED_TO, &mv, proc);
 	} else {
 		if (is_dir) {
+			rescan_dir_moved(d, ev->old_path, ev->old_len);
 			mv.has_entries = true;
 			mv.entries = rekey_subtree(d, ev->old_path,
 			    ev->old_len, ev->path, ev->len);
@@ -452,6 +454,10 @@ rt_emit(struct daemon *d, const struct change *c, const struct rt_report *rep)
 	struct alert a;
 	bool ok;
 
+	/* What a rescan under way holds for these names comes first. */
+	rescan_before_realtime(d, c->path, c->len);
+	if (c->old_path != NULL)
+		rescan_before_realtime(d, c->old_path, c->old_len);
 	if (pkg_judge(d, &cc, proc, &v)) {
 		cc.verdict = &v;
 		if (pkg_hold(d, &cc, &v, proc, rep->first))

@@ -97,12 +97,29 @@ struct scan {
 	size_t	 nwaiting;
 	bool	 dispatching;	/* scan_dispatch is running */
 	bool	 cancelled;
+	struct scan_slices *slices;	/* scan_walk_begin(), or NULL */
 };
 
 /* What the walk callbacks of one scan_path() get. */
 struct scan_walk {
 	struct scan *s;
 	struct scan_batch *batch;
+	struct walk *wk;
+	size_t	 left;		/* entries before a pause; SIZE_MAX: none */
+};
+
+/*
+ * A walk run in slices.  It has a walker of its own, so scan_path() and
+ * scan_one() (the daemon's realtime work) run while it is paused.
+ */
+struct scan_slices {
+	struct walk *walk;
+	struct scan_walk sw;
+	char	*scope;		/* NULL: every rule root */
+	size_t	 scope_len;
+	size_t	 next;		/* the next root (or 1: the scope begun) */
+	int	 err;		/* the first error met */
+	bool	 active;
 };
 
 static enum walk_verdict scan_walk_dir(const struct walk_dir *, void *);
@@ -146,6 +163,12 @@ scan_free(struct scan *s)
 	hasher_free(s->hasher);
 	buf_release(&s->path);
 	walk_free(s->walk);
+	if (s->slices != NULL) {
+		walk_abort(s->slices->walk);
+		walk_free(s->slices->walk);
+		free(s->slices->scope);
+		free(s->slices);
+	}
 	while (s->nignore > 0)
 		free(s->ignore[--s->nignore]);
 	free(s->ignore);
@@ -654,6 +677,8 @@ scan_walk_entry(const struct walk_entry *e, void *arg)
 		it.rule = NULL;
 	if (it.rule != NULL)
 		scan_probe(s, e->dirfd, e->name, e->stx, &it);
+	if (sw->left != SIZE_MAX && --sw->left == 0)
+		walk_pause(sw->wk);
 	if (is_dir && ruleset_should_descend(s->rs, e->path, e->len))
 		return WALK_CONTINUE;
 	return WALK_SKIP;
@@ -689,10 +714,11 @@ scan_start(struct scan *s, const char *path, size_t len, int *ret_parent,
  * cannot be reached at all is not).
  */
 static int
-scan_tree(struct scan *s, const char *path, size_t len,
-    struct scan_batch *batch, bool *ret_delivered)
+scan_tree(struct scan_walk *sw, const char *path, size_t len,
+    bool *ret_delivered)
 {
-	struct scan_walk sw = { s, batch };
+	struct scan *s = sw->s;
+	struct scan_batch *batch = sw->batch;
 	struct scan_item it;
 	const char *name;
 	struct stat st;
@@ -719,11 +745,25 @@ scan_tree(struct scan *s, const char *path, size_t len,
 	r = 0;
 	if (is_dir && ruleset_should_descend(s->rs, s->path.data,
 	    s->path.len)) {
-		r = walk_at(s->walk, parent, name, s->path.data, s->path.len,
-		    &sw);
+		r = walk_at(sw->wk, parent, name, s->path.data, s->path.len,
+		    sw);
 		*ret_delivered = true;
 	}
 	close(parent);
+	return r;
+}
+
+/* scan_path() with sw's walker; WALK_PAUSED when sw's budget ran out. */
+static int
+scan_path_with(struct scan_walk *sw, const char *path, size_t len)
+{
+	bool delivered;
+	int r;
+
+	r = scan_tree(sw, path, len, &delivered);
+	if (r < 0 && !delivered)
+		scan_report_error(sw->s, sw->s->path.data, sw->s->path.len, r,
+		    "open", sw->batch);
 	return r;
 }
 
@@ -731,14 +771,102 @@ int
 scan_path(struct scan *s, const char *path, size_t len,
     struct scan_batch *batch)
 {
-	bool delivered;
+	struct scan_walk sw = { s, batch, s->walk, SIZE_MAX };
+
+	return scan_path_with(&sw, path, len);
+}
+
+int
+scan_walk_begin(struct scan *s, const char *scope, size_t len,
+    struct scan_batch *batch)
+{
+	struct scan_slices *sl;
+
+	if (s->slices == NULL) {
+		s->slices = xcalloc(1, sizeof(*s->slices));
+		s->slices->walk = walk_new(&scan_walk_ops);
+		walk_set_statahead(s->slices->walk, true);
+	}
+	sl = s->slices;
+	if (sl->active)
+		return -EBUSY;
+	sl->sw.s = s;
+	sl->sw.batch = batch;
+	sl->sw.wk = sl->walk;
+	free(sl->scope);
+	sl->scope = scope != NULL ? xstrndup(scope, len) : NULL;
+	sl->scope_len = scope != NULL ? len : 0;
+	sl->next = 0;
+	sl->err = 0;
+	sl->active = true;
+	return 0;
+}
+
+/* The next tree of the sliced walk, or NULL when every one was begun. */
+static const char *
+slices_next_tree(struct scan *s, size_t *ret_len)
+{
+	struct scan_slices *sl = s->slices;
+	const char *const *roots;
+	size_t n;
+
+	if (sl->scope != NULL) {
+		*ret_len = sl->scope_len;
+		return sl->next++ == 0 ? sl->scope : NULL;
+	}
+	n = ruleset_roots(s->rs, &roots);
+	if (sl->next >= n)
+		return NULL;
+	*ret_len = strlen(roots[sl->next]);
+	return roots[sl->next++];
+}
+
+int
+scan_walk_run(struct scan *s, size_t budget)
+{
+	struct scan_slices *sl = s->slices;
+	const char *path;
+	size_t len;
 	int r;
 
-	r = scan_tree(s, path, len, batch, &delivered);
-	if (r < 0 && !delivered)
-		scan_report_error(s, s->path.data, s->path.len, r, "open",
-		    batch);
-	return r;
+	if (sl == NULL || !sl->active)
+		return 0;
+	sl->sw.left = budget > 0 ? budget : SIZE_MAX;
+	for (;;) {
+		if (walk_paused(sl->walk))
+			r = walk_resume(sl->walk, &sl->sw);
+		else if ((path = slices_next_tree(s, &len)) != NULL)
+			r = scan_path_with(&sl->sw, path, len);
+		else
+			break;
+		if (r == WALK_PAUSED)
+			return 1;
+		if (r < 0 && sl->err == 0)
+			sl->err = r;
+	}
+	sl->active = false;
+	return sl->err;
+}
+
+void
+scan_walk_abort(struct scan *s)
+{
+	if (s->slices == NULL || !s->slices->active)
+		return;
+	walk_abort(s->slices->walk);
+	s->slices->active = false;
+}
+
+bool
+scan_walk_active(const struct scan *s)
+{
+	return s->slices != NULL && s->slices->active;
+}
+
+bool
+scan_walk_inside(const struct scan *s, const char *path, size_t len)
+{
+	return scan_walk_active(s) && walk_inside(s->slices->walk, path, len);
 }
 
 int

@@ -46,6 +46,8 @@ struct walk_level {
 	size_t	 first;		/* where its names start in the table */
 	size_t	 arena;		/* the arena's length before its names */
 	struct statahead_batch *batch;	/* its names statted ahead, or NULL */
+	size_t	 batch_first;	/* the name the batch starts at */
+	bool	 refresh;	/* resumed: stat what is left ahead again */
 };
 
 struct walk {
@@ -54,6 +56,7 @@ struct walk {
 	int	 err;		/* the first error reported */
 	bool	 busy;
 	bool	 stop;
+	bool	 pause;	/* walk_pause() asked: return between entries */
 	struct buf path;
 	struct buf arena;
 	struct walk_name *names;
@@ -154,6 +157,7 @@ stat_ahead(struct walk *wk, struct walk_level *lv)
 		wk->want_sa = false;
 		return;
 	}
+	lv->batch_first = lv->next;
 	if ((lv->batch = statahead_batch(wk->sa, lv->fd,
 	    lv->end - lv->next)) == NULL)
 		return;
@@ -251,6 +255,8 @@ enter(struct walk *wk, int fd, bool own, const struct stat *st, bool mount)
 	lv->first = lv->next = lv->end = wk->nnames;
 	lv->arena = wk->arena.len;
 	lv->batch = NULL;
+	lv->batch_first = lv->next;
+	lv->refresh = false;
 	if ((r = list(wk, lv)) < 0) {
 		report(wk, r, "readdir");
 		leave(wk);
@@ -284,12 +290,20 @@ static void
 step(struct walk *wk)
 {
 	struct walk_level *lv = &wk->lv[wk->nlv - 1];
-	size_t idx = lv->next - lv->first;
-	const struct walk_name *nm = &wk->names[lv->next++];
-	const char *name = wk->arena.data + nm->off;
+	const struct walk_name *nm;
+	const char *name;
 	enum walk_verdict v = WALK_CONTINUE;
 	struct walk_entry e;
 	struct stat st;
+	size_t idx;
+
+	if (lv->refresh) {
+		lv->refresh = false;
+		stat_ahead(wk, lv);
+	}
+	idx = lv->next - lv->batch_first;
+	nm = &wk->names[lv->next++];
+	name = wk->arena.data + nm->off;
 
 	buf_truncate(&wk->path, lv->plen);
 	if ((!(lv->plen == 1 && wk->path.data[0] == '/') &&
@@ -335,22 +349,32 @@ begin(struct walk *wk, const char *path, size_t len, void *arg)
 		return -ENAMETOOLONG;
 	wk->busy = true;
 	wk->stop = false;
+	wk->pause = false;
 	wk->err = 0;
 	wk->arg = arg;
 	return 0;
 }
 
-/* Run the levels to the end and give back what a big tree needed. */
+/*
+ * Run the levels to the end and give back what a big tree needed; or,
+ * when a callback paused the walk, return WALK_PAUSED with every level
+ * kept for walk_resume().
+ */
 static int
 finish(struct walk *wk)
 {
 	while (wk->nlv > 0) {
+		if (wk->pause && !wk->stop) {
+			wk->pause = false;
+			return WALK_PAUSED;
+		}
 		if (wk->stop || wk->lv[wk->nlv - 1].next ==
 		    wk->lv[wk->nlv - 1].end)
 			leave(wk);
 		else
 			step(wk);
 	}
+	wk->pause = false;
 	if (wk->arena.alloc > WALK_KEEP)
 		buf_release(&wk->arena);
 	if (wk->names_alloc * sizeof(*wk->names) > WALK_KEEP) {
@@ -361,6 +385,68 @@ finish(struct walk *wk)
 	wk->busy = false;
 	wk->arg = NULL;
 	return wk->err;
+}
+
+void
+walk_pause(struct walk *wk)
+{
+	wk->pause = true;
+}
+
+bool
+walk_paused(const struct walk *wk)
+{
+	return wk->busy && wk->nlv > 0 && !wk->stop;
+}
+
+int
+walk_resume(struct walk *wk, void *arg)
+{
+	struct walk_level *lv;
+	size_t i;
+
+	if (!walk_paused(wk))
+		return -EINVAL;
+	/*
+	 * What was statted ahead before the pause is as old as the pause:
+	 * each level stats what it has left afresh when the walk is back
+	 * in it.
+	 */
+	for (i = 0; i < wk->nlv; i++) {
+		lv = &wk->lv[i];
+		if (lv->batch != NULL) {
+			statahead_retire(wk->sa, lv->batch);
+			lv->batch = NULL;
+			lv->refresh = true;
+		}
+	}
+	wk->arg = arg;
+	return finish(wk);
+}
+
+void
+walk_abort(struct walk *wk)
+{
+	if (!wk->busy)
+		return;
+	wk->stop = true;
+	(void)finish(wk);
+}
+
+bool
+walk_inside(const struct walk *wk, const char *path, size_t len)
+{
+	const char *cur = wk->path.data;
+	size_t n;
+
+	if (!walk_paused(wk))
+		return false;
+	/* The directory being listed: the innermost level's path. */
+	n = wk->lv[wk->nlv - 1].plen;
+	if (len == 1 && path[0] == '/')
+		return true;
+	return n >= len && memcmp(cur, path, len) == 0 &&
+	    (n == len || cur[len] == '/');
 }
 
 void

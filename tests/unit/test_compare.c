@@ -308,12 +308,109 @@ test_compare_names_like_judge(void **state)
 	free(dir);
 }
 
+/* Compare with tracking on, up to the end of the scan; finish is the
+ * caller's. */
+static struct compare *
+run_tracked(const struct ruleset *rs, struct baseline *b,
+    struct collector *col)
+{
+	static const struct compare_ops ops = {
+		.change = collect,
+		.unreadable = no_unreadable,
+	};
+	struct compare *cmp = compare_new(b, rs, true, &ops, col);
+	struct scan *s = scan_new(rs, NULL, &compare_scan_ops, cmp);
+
+	compare_track(cmp, true);
+	compare_begin(cmp, NULL, 0);
+	assert_int_equal(scan_walk(s, NULL), 0);
+	scan_finish(s);
+	scan_free(s);
+	return cmp;
+}
+
+/*
+ * A change held for a path is delivered at once when flushed, never
+ * twice; what is below a directory is flushed with it; a scan finished
+ * early judges no deletion.
+ */
+static void
+test_compare_flush(void **state)
+{
+	char *dir = tlib_mkdtemp("compare-flush"), *rules, *tdir, *p;
+	struct collector col = { .n = 0 };
+	struct compare *cmp;
+	struct ruleset *rs;
+	struct baseline *b;
+	struct diag dg;
+
+	(void)state;
+	assert_int_equal(tlib_sh("cd '%s' && mkdir -p t/sub && cd t && "
+	    "echo a > upd && echo c > del && echo d > sub/x", dir), 0);
+	rules = tlib_fmt("{\"rules\": [{\"name\": \"t\", \"paths\": "
+	    "\"%s/t\", \"hash\": [\"sha256\"]}]}", dir);
+	diag_init(&dg);
+	assert_int_equal(ruleset_load_buffer("t.json", rules, strlen(rules),
+	    &rs, &dg), 0);
+	diag_release(&dg);
+	b = baseline_new();
+	run_compare(rs, b, true, &col);
+	collector_release(&col);
+	tdir = tlib_fmt("%s/t", dir);
+
+	assert_int_equal(tlib_sh("cd '%s/t' && echo changed > upd && "
+	    "rm del && echo new > sub/new && echo e > sub/x", dir), 0);
+	cmp = run_tracked(rs, b, &col);
+	assert_int_equal(col.n, 0);		/* held until finish */
+	p = tlib_fmt("%s/upd", tdir);
+	compare_flush(cmp, p, strlen(p));
+	assert_int_equal(col.n, 1);
+	assert_string_equal(col.v[0].path, p);
+	assert_int_equal(col.v[0].action, ACTION_UPDATED);
+	compare_flush(cmp, p, strlen(p));	/* nothing held any more */
+	free(p);
+	p = tlib_fmt("%s/sub", tdir);
+	compare_flush_below(cmp, p, strlen(p));
+	assert_int_equal(col.n, 3);		/* sub/new and sub/x */
+	assert_int_equal(find_change(&col, p, "new")->action, ACTION_CREATED);
+	assert_int_equal(find_change(&col, p, "x")->action, ACTION_UPDATED);
+	free(p);
+	compare_finish(cmp, NULL);
+	assert_int_equal(col.n, 4);		/* only del was left */
+	assert_int_equal(find_change(&col, tdir, "del")->action,
+	    ACTION_DELETED);
+	compare_free(cmp);
+	collector_release(&col);
+
+	/* Cut short: what was found is delivered, nothing is deleted. */
+	assert_int_equal(tlib_sh("cd '%s/t' && rm upd && echo f > sub/x",
+	    dir), 0);
+	cmp = run_tracked(rs, b, &col);
+	compare_finish_found(cmp, NULL);
+	assert_int_equal(col.n, 1);
+	p = tlib_fmt("%s/sub", tdir);
+	assert_int_equal(find_change(&col, p, "x")->action, ACTION_UPDATED);
+	free(p);
+	p = tlib_fmt("%s/upd", tdir);
+	assert_true(baseline_contains(b, p, strlen(p)));
+	free(p);
+	compare_free(cmp);
+	collector_release(&col);
+	free(tdir);
+	baseline_free(b);
+	ruleset_free(rs);
+	free(rules);
+	tlib_rmrf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_judge_table),
 		cmocka_unit_test(test_compare_names_like_judge),
+		cmocka_unit_test(test_compare_flush),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

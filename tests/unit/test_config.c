@@ -69,6 +69,7 @@ test_defaults(void **state)
 	assert_int_equal(c.debounce_ms, 200);
 	assert_int_equal(c.debounce_max_ms, 2000);
 	assert_int_equal(c.queue_budget, 500000);
+	assert_int_equal(c.rescan_slice, 2048);
 	assert_false(c.syslog);
 	assert_string_equal(c.syslog_target, "/dev/log");
 	assert_false(c.journald);
@@ -103,6 +104,7 @@ test_every_key(void **state)
 	    "  \"debounce_ms\": 0,\n"
 	    "  \"debounce_max_ms\": 3600000,\n"
 	    "  \"queue_budget\": 100000000,\n"
+	    "  \"rescan_slice\": 0,\n"
 	    "  \"paranoid\": true,\n"
 	    "  \"syslog\": true,\n"
 	    "  \"syslog_target\": \"/run/rsyslog/in.sock\",\n"
@@ -131,6 +133,7 @@ test_every_key(void **state)
 	assert_int_equal(c.debounce_ms, 0);
 	assert_int_equal(c.debounce_max_ms, 3600000);
 	assert_int_equal(c.queue_budget, 100000000);
+	assert_int_equal(c.rescan_slice, 0);
 	assert_true(c.paranoid);
 	assert_true(c.syslog);
 	assert_string_equal(c.syslog_target, "/run/rsyslog/in.sock");

@@ -168,12 +168,91 @@ test_missing_path(void **state)
 	free(dir);
 }
 
+static void
+count_done(struct scan_item *it, void *arg)
+{
+	size_t *n = arg;
+
+	(void)it;
+	(*n)++;
+}
+
+static const struct scan_ops count_ops = { NULL, count_done };
+
+/*
+ * A walk in slices delivers what one scan_walk() does, while single
+ * paths are scanned between its slices; it can be cut short and begun
+ * again, and limited to a scope.
+ */
+static void
+test_sliced_walk(void **state)
+{
+	size_t whole = 0, sliced = 0, between = 0, runs = 0;
+	struct scan_batch bw = { 0, &count_ops, &whole };
+	struct scan_batch bs = { 0, &count_ops, &sliced };
+	struct scan_batch bb = { 0, &count_ops, &between };
+	struct got g = { 0, 0, false, false, "", "" };
+	struct ruleset *rs;
+	struct scan *s;
+	char *dir, *one, *sub;
+	int r;
+
+	(void)state;
+	dir = tlib_mkdtemp("scan-sliced");
+	assert_int_equal(tlib_sh("cd '%s' && for d in a b c; do mkdir $d; "
+	    "for f in 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19; do "
+	    "echo $d$f > $d/f$f; done; done", dir), 0);
+	one = tlib_fmt("%s/b/f3", dir);
+	sub = tlib_fmt("%s/c", dir);
+	rs = rules_for(dir);
+	s = scan_new(rs, NULL, &ops, &g);
+	assert_int_equal(scan_walk(s, &bw), 0);
+	scan_finish(s);
+	assert_int_equal(whole, 1 + 3 + 60);
+	assert_false(scan_walk_active(s));
+	assert_int_equal(scan_walk_run(s, 7), 0);	/* none begun */
+	assert_int_equal(scan_walk_begin(s, NULL, 0, &bs), 0);
+	assert_true(scan_walk_active(s));
+	assert_int_equal(scan_walk_begin(s, NULL, 0, &bs), -EBUSY);
+	while ((r = scan_walk_run(s, 7)) == 1) {
+		runs++;
+		assert_int_equal(scan_path(s, one, strlen(one), &bb), 0);
+	}
+	assert_int_equal(r, 0);
+	scan_finish(s);
+	assert_int_equal(sliced, whole);
+	assert_int_equal(between, runs);
+	assert_true(runs >= 63 / 7);
+	/* Cut short, then a scope alone: c and its 20 files. */
+	sliced = 0;
+	assert_int_equal(scan_walk_begin(s, NULL, 0, &bs), 0);
+	assert_int_equal(scan_walk_run(s, 5), 1);
+	scan_walk_abort(s);
+	assert_false(scan_walk_active(s));
+	scan_finish(s);
+	assert_true(sliced > 0 && sliced < whole);
+	sliced = 0;
+	assert_int_equal(scan_walk_begin(s, sub, strlen(sub), &bs), 0);
+	while (scan_walk_run(s, 3) == 1)
+		;
+	scan_finish(s);
+	assert_int_equal(sliced, 21);
+	assert_int_equal(g.items, 0);	/* every item went to its batch */
+	scan_free(s);
+	ruleset_free(rs);
+	free(one);
+	free(sub);
+	tlib_rmrf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unreadable_dir),
 		cmocka_unit_test(test_missing_path),
+		cmocka_unit_test(test_sliced_walk),
 	};
 
 	return cmocka_run_group_tests_name("scan", tests, NULL, NULL);

@@ -47,6 +47,7 @@ struct rec {
 	const char *remove;	/* rmdir this before it is descended into */
 	struct walk *wk;	/* to try a walk from inside a callback */
 	int	 nested;
+	struct walk *pauser;	/* walk_pause() it after every entry */
 };
 
 static struct seen *
@@ -111,6 +112,8 @@ on_entry(const struct walk_entry *e, void *arg)
 		s->err = -1;
 	if (is(r->remove, e->path, e->len))
 		(void)unlinkat(e->dirfd, e->name, AT_REMOVEDIR);
+	if (r->pauser != NULL)
+		walk_pause(r->pauser);
 	if (is(r->stop_at, e->path, e->len))
 		return WALK_STOP;
 	return is(r->prune, e->path, e->len) ? WALK_SKIP : WALK_CONTINUE;
@@ -667,6 +670,149 @@ test_statahead(void **state)
 	free(top);
 }
 
+static size_t
+open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	size_t n = 0;
+
+	assert_non_null(d);
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * Paused after every entry and resumed, a walk visits what an unpaused
+ * one does, in the same order, and says where it stands; a walk aborted
+ * while paused closes what it held, and the walker walks again.
+ */
+static void
+test_pause_resume(void **state)
+{
+	char *top = tlib_mkdtemp("walk-pause"), sub[PATH_MAX];
+	struct rec whole, sliced;
+	struct walk *wk;
+	size_t i, pauses = 0, fds;
+	int r;
+
+	(void)state;
+	make_wide_tree(top);
+	memset(&whole, 0, sizeof(whole));
+	memset(&sliced, 0, sizeof(sliced));
+	assert_int_equal(walk_tree(top, &whole), 0);
+	fds = open_fds();
+	wk = walk_new(&ops);
+	sliced.pauser = wk;
+	r = walk_path(wk, top, strlen(top), &sliced);
+	while (r == WALK_PAUSED) {
+		pauses++;
+		assert_true(walk_paused(wk));
+		assert_true(walk_inside(wk, top, strlen(top)));
+		/* Another walk cannot start on a paused walker. */
+		assert_int_equal(walk_path(wk, top, strlen(top), &sliced),
+		    -EBUSY);
+		r = walk_resume(wk, &sliced);
+	}
+	assert_int_equal(r, 0);
+	assert_false(walk_paused(wk));
+	assert_int_equal(walk_resume(wk, &sliced), -EINVAL);
+	/* Every entry paused it, the last too (its levels still open). */
+	assert_int_equal(pauses, count(&whole, 'e'));
+	assert_int_equal(sliced.n, whole.n);
+	for (i = 0; i < whole.n; i++) {
+		assert_int_equal(sliced.v[i].kind, whole.v[i].kind);
+		assert_string_equal(sliced.v[i].path, whole.v[i].path);
+	}
+	/* Inside d00/lone after its only entry; not inside d01. */
+	rec_release(&sliced);
+	memset(&sliced, 0, sizeof(sliced));
+	sliced.pauser = wk;
+	r = walk_path(wk, top, strlen(top), &sliced);
+	while (r == WALK_PAUSED &&
+	    strcmp(sliced.v[sliced.n - 1].path + strlen(top), "/d00/f00") != 0)
+		r = walk_resume(wk, &sliced);
+	assert_int_equal(r, WALK_PAUSED);
+	snprintf(sub, sizeof(sub), "%s/d00", top);
+	assert_true(walk_inside(wk, sub, strlen(sub)));
+	snprintf(sub, sizeof(sub), "%s/d01", top);
+	assert_false(walk_inside(wk, sub, strlen(sub)));
+	snprintf(sub, sizeof(sub), "%s/d0", top);
+	assert_false(walk_inside(wk, sub, strlen(sub)));
+	assert_true(open_fds() > fds);
+	walk_abort(wk);
+	assert_false(walk_paused(wk));
+	assert_int_equal(open_fds(), fds);
+	rec_release(&sliced);
+	memset(&sliced, 0, sizeof(sliced));
+	assert_int_equal(walk_path(wk, top, strlen(top), &sliced), 0);
+	assert_int_equal(sliced.n, whole.n);
+	walk_free(wk);
+	rec_release(&whole);
+	rec_release(&sliced);
+	tlib_rmrf(top);
+	free(top);
+}
+
+struct stale_check {
+	struct walk *wk;
+	const char *dir;	/* after its first entry: change it, pause */
+	bool	 changed;
+	bool	 stale;		/* an entry came with a statx from before */
+};
+
+static enum walk_verdict
+on_entry_stale(const struct walk_entry *e, void *arg)
+{
+	struct stale_check *c = arg;
+	size_t n = strlen(c->dir);
+
+	if (!c->changed && e->len > n && memcmp(e->path, c->dir, n) == 0) {
+		c->changed = true;	/* by the test, while paused */
+		walk_pause(c->wk);
+	}
+	if (e->stx != NULL && c->changed && e->len > n &&
+	    memcmp(e->path, c->dir, n) == 0 && (strcmp(e->name, "f39") == 0 ||
+	    (strcmp(e->name, "f20") == 0 &&
+	    (e->stx->stx_mode & 07777) != 0700)))
+		c->stale = true;
+	return WALK_CONTINUE;
+}
+
+/* A resumed walk never hands out what was statted before the pause. */
+static void
+test_resume_restats(void **state)
+{
+	static const struct walk_ops stale_ops = { NULL, on_entry_stale,
+	    NULL };
+	char *top = tlib_mkdtemp("walk-restat"), dir[PATH_MAX];
+	struct stale_check c;
+	int r;
+
+	(void)state;
+	make_wide_tree(top);
+	snprintf(dir, sizeof(dir), "%s/d05/", top);
+	memset(&c, 0, sizeof(c));
+	c.dir = dir;
+	c.wk = walk_new(&stale_ops);
+	walk_set_statahead(c.wk, true);
+	r = walk_path(c.wk, top, strlen(top), &c);
+	assert_int_equal(r, WALK_PAUSED);
+	tlib_sleep_ms(50);	/* the worker is done with d05 */
+	snprintf(dir, sizeof(dir), "%s/d05/f20", top);
+	assert_int_equal(chmod(dir, 0700), 0);
+	snprintf(dir, sizeof(dir), "%s/d05/f39", top);
+	assert_int_equal(unlink(dir), 0);
+	snprintf(dir, sizeof(dir), "%s/d05/", top);
+	assert_int_equal(walk_resume(c.wk, &c), 0);
+	assert_true(c.changed);
+	assert_false(c.stale);
+	walk_free(c.wk);
+	tlib_rmrf(top);
+	free(top);
+}
+
 int
 main(void)
 {
@@ -679,6 +825,8 @@ main(void)
 		cmocka_unit_test(test_unreadable_reported),
 		cmocka_unit_test(test_mount_flag),
 		cmocka_unit_test(test_statahead),
+		cmocka_unit_test(test_pause_resume),
+		cmocka_unit_test(test_resume_restats),
 	};
 
 	return cmocka_run_group_tests_name("walk", tests, NULL, NULL);
