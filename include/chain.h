@@ -24,6 +24,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "diag.h"
 
@@ -74,6 +75,21 @@ void	chain_mac_update(struct chain_mac *m, const void *p, size_t len);
 void	chain_mac_final(struct chain_mac *m, unsigned char out[CHAIN_MD_LEN]);
 /* Free; accepts NULL. */
 void	chain_mac_free(struct chain_mac *m);
+/*
+ * The digest under k of the first end bytes of the file open at fd
+ * (read with pread, so the caller may read fd with its own offset
+ * meanwhile), and the number of newlines among them, taken on a thread
+ * of its own (on the caller's, when no thread can be started) from
+ * chain_file_digest_start() until chain_file_digest_join(), which
+ * returns 0 or -errno of a read and frees the job.  fd and k are
+ * borrowed until then.
+ */
+struct chain_file_digest;
+
+struct chain_file_digest *chain_file_digest_start(int fd, uint64_t end,
+	    const struct chain_key *k);
+int	chain_file_digest_join(struct chain_file_digest *j,
+	    unsigned char out[CHAIN_MD_LEN], uint64_t *ret_newlines);
 /* The digest of p[0..len) under k, as lowercase hex, NUL-terminated. */
 void	chain_digest_hex(const struct chain_key *k, const void *p, size_t len,
 	    char out[CHAIN_HEX_LEN + 1]);

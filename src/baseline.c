@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -373,6 +374,22 @@ inode_del(struct baseline *b, size_t off)
 
 /* ---- arena ---- */
 
+/*
+ * A big arena is written once from end to end (a load, a scan): in 2 MiB
+ * pages it takes 512 times fewer page faults, which were a fifth of a
+ * million-entry load.  Only the whole huge pages inside it are advised.
+ */
+static void
+advise_huge(unsigned char *p, size_t len)
+{
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+	uintptr_t end = ((uintptr_t)p + len) & ~(huge - 1);
+
+	if (end > start)
+		(void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+}
+
 void
 baseline_reserve(struct baseline *b, size_t bytes)
 {
@@ -391,6 +408,7 @@ baseline_reserve(struct baseline *b, size_t bytes)
 		want = ARENA_MAX;
 	b->arena = xreallocarray(b->arena, want, 1);
 	b->alloc = want;
+	advise_huge(b->arena, want);
 }
 
 void

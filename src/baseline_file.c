@@ -39,6 +39,8 @@
 #define DIGEST_HEX	(2 * 32)
 /* A foreign file is read whole only this far to say what it is. */
 #define FOREIGN_READ_MAX	((size_t)16 << 20)
+/* The end of the file read to find the trailer line. */
+#define TAIL_READ		4096
 
 /* ---- save ---- */
 
@@ -249,7 +251,8 @@ struct reader {
 };
 
 struct file_shape {
-	unsigned lines;		/* header, entries and trailer */
+	unsigned lines;		/* header, entries and trailer; 0: not
+				   counted yet (the digest thread does) */
 	off_t	 entries_off;	/* offset of the first entry line */
 	uint64_t entry_bytes;	/* bytes of the entry lines */
 	uint64_t count;		/* the header's */
@@ -498,7 +501,17 @@ read_error(struct reader *rd)
 	return r;
 }
 
-/* First pass: header, trailer, digest, and the file's shape. */
+static int
+digest_mismatch(struct reader *rd, unsigned line)
+{
+	return bad(rd, line, 0, "digest mismatch: the baseline was changed "
+	    "after fimd wrote it (tampered or corrupted)");
+}
+
+/*
+ * The first pass of a file quick_shape() cannot vouch for: header,
+ * trailer, digest and the file's shape, each error at its line.
+ */
 static int
 scan_shape(struct reader *rd, struct baseline *b, struct file_shape *sh)
 {
@@ -544,13 +557,63 @@ scan_shape(struct reader *rd, struct baseline *b, struct file_shape *sh)
 	if (r == 0) {
 		chain_mac_final(ctx, md);
 		if (memcmp(md, sh->digest, sizeof(md)) != 0)
-			r = bad(rd, sh->lines, 0, "digest mismatch: the "
-			    "baseline was changed after fimd wrote it "
-			    "(tampered or corrupted)");
+			r = digest_mismatch(rd, sh->lines);
 	}
 	chain_mac_free(ctx);
 	buf_release(&held);
 	return r;
+}
+
+/*
+ * The shape of a well-formed file without reading it through: the
+ * header, then the trailer as the file's last line, read from its end.
+ * Returns 1 when both are good (the digest is then checked beside the
+ * parse, load_file), 0 when scan_shape() must find what is wrong and say
+ * where, or a header error.
+ */
+static int
+quick_shape(struct reader *rd, struct baseline *b, struct file_shape *sh)
+{
+	char tail[TAIL_READ];
+	struct diag quiet, *loud = rd->diag;
+	size_t n;
+	ssize_t got;
+	off_t from;
+	const char *nl;
+	int r;
+
+	memset(sh, 0, sizeof(*sh));
+	errno = 0;
+	if ((got = getline(&rd->line, &rd->cap, rd->f)) <= 0)
+		return ferror(rd->f) ? read_error(rd) :
+		    bad(rd, 1, 0, "empty file, not a fimd baseline");
+	if ((r = read_header(rd, rd->line, (size_t)got -
+	    (rd->line[got - 1] == '\n'), b, &sh->count)) < 0)
+		return r;
+	if ((sh->entries_off = ftello(rd->f)) < 0)
+		return read_error(rd);
+	from = rd->st.st_size - (off_t)sizeof(tail);
+	if (from < sh->entries_off)
+		from = sh->entries_off;
+	if ((got = pread(fileno(rd->f), tail, (size_t)(rd->st.st_size -
+	    from), from)) != rd->st.st_size - from || got < 2 ||
+	    tail[got - 1] != '\n')
+		return 0;
+	n = (size_t)got - 1;
+	/* The last line starts past the newline before it. */
+	if ((nl = memrchr(tail, '\n', n)) != NULL)
+		nl++;
+	else if (from == sh->entries_off)
+		nl = tail;	/* no entries */
+	else
+		return 0;
+	sh->entry_bytes = (uint64_t)(from + (nl - tail) - sh->entries_off);
+	diag_init(&quiet);
+	rd->diag = &quiet;
+	r = check_trailer(rd, 0, nl, n - (size_t)(nl - tail), sh->digest);
+	rd->diag = loud;
+	diag_release(&quiet);
+	return r == 0;
 }
 
 /* Path of an entry object into out. */
@@ -625,34 +688,38 @@ read_entry(struct reader *rd, struct baseline *b, unsigned lineno,
 	return 0;
 }
 
-/* Second pass: parse the entry lines 2 .. lines - 1. */
+/*
+ * Second pass: parse the entry lines, from line 2 up to the trailer.
+ * Returns the number of lines read in *ret_lines, the trailer's too.
+ */
 static int
 read_entries(struct reader *rd, const struct file_shape *sh,
-    struct baseline *b, uint64_t *ret_n)
+    struct baseline *b, uint64_t *ret_n, unsigned *ret_lines)
 {
+	uint64_t left = sh->entry_bytes, n = 0;
 	struct buf path[2];
 	struct record rec;
 	size_t len;
 	ssize_t got;
 	unsigned lineno;
-	uint64_t n = 0;
 	int cur = 0, r = 0;
 
 	if (fseeko(rd->f, sh->entries_off, SEEK_SET) < 0)
 		return read_error(rd);
 	buf_init(&path[0], BUF_MAX_DEFAULT);
 	buf_init(&path[1], BUF_MAX_DEFAULT);
-	for (lineno = 2; lineno < sh->lines; lineno++) {
+	for (lineno = 2; left > 0; lineno++) {
 		errno = 0;
 		if ((got = getline(&rd->line, &rd->cap, rd->f)) <= 0 ||
-		    rd->line[got - 1] != '\n') {
+		    rd->line[got - 1] != '\n' || (uint64_t)got > left) {
 			r = bad(rd, lineno, 0, "the file changed while it "
 			    "was read");
 			break;
 		}
+		left -= (uint64_t)got;
 		len = (size_t)got - 1;
 		/* Every entry but the last ends in a comma. */
-		if (lineno + 1 < sh->lines) {
+		if (left > 0) {
 			if (len == 0 || rd->line[len - 1] != ',') {
 				r = bad(rd, lineno, 0, "entry does not end "
 				    "in ','");
@@ -677,6 +744,7 @@ read_entries(struct reader *rd, const struct file_shape *sh,
 	buf_release(&path[0]);
 	buf_release(&path[1]);
 	*ret_n = n;
+	*ret_lines = lineno;	/* the trailer's number */
 	return r;
 }
 
@@ -697,15 +765,61 @@ changed_since(const struct reader *rd)
 	    now.st_ctim.tv_nsec != rd->st.st_ctim.tv_nsec;
 }
 
+/*
+ * The parse of a file quick_shape() vouched for, beside its digest on a
+ * second core: the diagnostics of the parse count only when the digest
+ * matches (an edited file is "tampered", wherever the edit broke it).
+ */
+static int
+parse_digested(struct reader *rd, struct baseline *b,
+    const struct file_shape *sh, uint64_t *ret_n, unsigned *ret_lines)
+{
+	struct chain_file_digest *job;
+	unsigned char md[CHAIN_MD_LEN];
+	struct diag parse, *loud = rd->diag;
+	const struct diag_entry *e;
+	uint64_t newlines;
+	size_t i;
+	int r, err;
+
+	job = chain_file_digest_start(fileno(rd->f), (uint64_t)sh->entries_off +
+	    sh->entry_bytes, rd->key);
+	diag_init(&parse);
+	rd->diag = &parse;
+	r = read_entries(rd, sh, b, ret_n, ret_lines);
+	rd->diag = loud;
+	if ((err = chain_file_digest_join(job, md, &newlines)) < 0) {
+		errno = -err;
+		r = read_error(rd);
+	} else if (memcmp(md, sh->digest, sizeof(md)) != 0)
+		r = digest_mismatch(rd, (unsigned)newlines + 1);
+	else {
+		for (i = 0; i < parse.n; i++) {
+			e = &parse.v[i];
+			diag_add(loud, e->severity, e->file, e->line,
+			    e->column, "%s", e->message);
+		}
+	}
+	diag_release(&parse);
+	return r;
+}
+
 static int
 load_file(struct reader *rd, struct baseline *b)
 {
 	struct file_shape sh;
 	uint64_t n = 0;
-	int r;
+	unsigned lines;
+	int r, quick;
 
-	if ((r = scan_shape(rd, b, &sh)) < 0)
-		return r;
+	if ((quick = quick_shape(rd, b, &sh)) < 0)
+		return quick;
+	if (!quick) {
+		if (fseeko(rd->f, 0, SEEK_SET) < 0)
+			return read_error(rd);
+		if ((r = scan_shape(rd, b, &sh)) < 0)
+			return r;
+	}
 	/*
 	 * Packed entries take about half their JSON size; an entry line is
 	 * at least 100 bytes, which bounds what a lying count can reserve.
@@ -713,10 +827,12 @@ load_file(struct reader *rd, struct baseline *b)
 	baseline_reserve(b, (size_t)(sh.entry_bytes / 2));
 	if (sh.count <= sh.entry_bytes / 100)
 		baseline_presize(b, (size_t)sh.count);
-	if ((r = read_entries(rd, &sh, b, &n)) < 0)
+	r = quick ? parse_digested(rd, b, &sh, &n, &lines) :
+	    read_entries(rd, &sh, b, &n, &lines);
+	if (r < 0)
 		return r;
 	if (changed_since(rd))
-		return bad(rd, sh.lines, 0, "the file changed while it was "
+		return bad(rd, lines, 0, "the file changed while it was "
 		    "read");
 	if (n != sh.count)
 		return bad(rd, 1, 0, "count mismatch: the header says %"

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,4 +285,82 @@ chain_is_link(const char *s, size_t len)
 			return false;
 	}
 	return true;
+}
+
+/* ---- a file's digest beside other work ---- */
+
+#define FILE_DIGEST_CHUNK	((size_t)1 << 20)
+
+struct chain_file_digest {
+	int	 fd;
+	uint64_t end;
+	const struct chain_key *key;
+	unsigned char md[CHAIN_MD_LEN];
+	uint64_t newlines;
+	int	 err;
+	bool	 threaded;
+	pthread_t thread;
+};
+
+static void *
+file_digest_run(void *arg)
+{
+	struct chain_file_digest *j = arg;
+	struct chain_mac *m = chain_mac_new(j->key);
+	char *buf = xmalloc(FILE_DIGEST_CHUNK);
+	const char *p, *e;
+	uint64_t off = 0;
+	size_t want;
+	ssize_t n;
+
+	while (off < j->end) {
+		want = j->end - off < FILE_DIGEST_CHUNK ?
+		    (size_t)(j->end - off) : FILE_DIGEST_CHUNK;
+		if ((n = pread(j->fd, buf, want, (off_t)off)) < 0 &&
+		    errno == EINTR)
+			continue;
+		if (n <= 0) {
+			j->err = n < 0 ? -errno : -EIO;	/* shorter now */
+			break;
+		}
+		chain_mac_update(m, buf, (size_t)n);
+		for (p = buf, e = buf + n; (p = memchr(p, '\n',
+		    (size_t)(e - p))) != NULL; p++)
+			j->newlines++;
+		off += (uint64_t)n;
+	}
+	chain_mac_final(m, j->md);
+	chain_mac_free(m);
+	free(buf);
+	return NULL;
+}
+
+struct chain_file_digest *
+chain_file_digest_start(int fd, uint64_t end, const struct chain_key *k)
+{
+	struct chain_file_digest *j = xcalloc(1, sizeof(*j));
+
+	j->fd = fd;
+	j->end = end;
+	j->key = k;
+	j->threaded = pthread_create(&j->thread, NULL, file_digest_run,
+	    j) == 0;
+	if (!j->threaded)
+		(void)file_digest_run(j);
+	return j;
+}
+
+int
+chain_file_digest_join(struct chain_file_digest *j,
+    unsigned char out[CHAIN_MD_LEN], uint64_t *ret_newlines)
+{
+	int err;
+
+	if (j->threaded)
+		(void)pthread_join(j->thread, NULL);
+	memcpy(out, j->md, CHAIN_MD_LEN);
+	*ret_newlines = j->newlines;
+	err = j->err;
+	free(j);
+	return err;
 }
