@@ -38,7 +38,8 @@
 # opens and closes every 2 s; the CPU time per ports check (the four
 # /proc/net tables; and with the owners looked up in /proc/PID/fd) and
 # per packages reload, and per check of the systemd units, from the
-# daemon's own counters (--status).
+# daemon's own counters (--status).  Then the daemon with the shipped
+# rules on this machine, idle: its CPU over 60 s.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 fimd=${FIMD:-$top/build/fimd}
@@ -414,6 +415,32 @@ print("services check (unit dirs):    %7.3f ms CPU (%d checks)" % (
     u["cpu_ms"] / max(u["checks"], 1), u["checks"]))'
 }
 
+# The daemon with the rules fimd ships (rules/: identity files, system
+# binaries, ssh, boot, scheduling, apt, and the ports, packages and units
+# entities), on this machine: CPU used over the idle seconds once its
+# baseline is built and its start-up work is done.
+shipped_idle_bench() {
+	dw=$work/shipped
+	rm -rf "$dw"; mkdir -p "$dw"
+	echo '{}' > "$dw/fimd.json"
+	"$fimd" --foreground -c "$dw/fimd.json" -r "$top/rules" \
+	    -b "$dw/baseline.json" -a "$dw/alerts.json" -s "$dw/fimd.sock" \
+	    2>"$dw/daemon.log" &
+	local pid=$! c0 c1 hz st
+	until daemon_status >/dev/null; do sleep 0.5; done
+	wait_drained
+	sleep 5
+	hz=$(getconf CLK_TCK)
+	c0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+	sleep "$idle"
+	c1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+	st=$(daemon_status)
+	kill -TERM "$pid"; wait "$pid" || true
+	awk -v c="$((c1 - c0))" -v hz="$hz" -v s="$idle" \
+	    -v f="$(echo "$st" | jget '["files"]')" 'BEGIN {
+		printf "idle with the shipped rules (%d files, ports every minute, packages and units in real time): %.3f s of CPU over %d s (%.4f%%)\n", f, c / hz, s, 100 * c / hz / s }'
+}
+
 # alerts_since FILE OFFSET ACTION LIST|PREFIX: how many distinct paths got
 # an ACTION alert in FILE past byte OFFSET, among the paths listed in LIST
 # (one a line) or, when the argument is a directory, under it.
@@ -615,6 +642,7 @@ if [ "$do_delete" = 1 ]; then
 fi
 if [ "$do_ent" = 1 ]; then
 	entities_bench
+	shipped_idle_bench
 fi
 if [ "$do_sd" = 1 ] && [ "$scale" = 1 ]; then
 	[ -f "$work/scale.done" ] || make_corpora

@@ -5,7 +5,9 @@
  * an EVP_sha256()-style handle is re-fetched on every init, which costs
  * more than hashing a small file.  The read loop stops at the size fstat
  * reported when hashing began, which bounds it (hash.h) and saves the
- * extra read(2) that would only confirm end of file.  Reads try
+ * extra read(2) that would only confirm end of file; a file that fits
+ * the buffer is asked for one byte more, so that one read(2) also shows
+ * whether it grew, and no fstat after it is needed.  Reads try
  * RWF_NOWAIT first so that the pages a read had to bring in from disk,
  * and only those, are dropped afterwards (see hash.h).
  */
@@ -217,6 +219,9 @@ struct hash_park {
 	uint64_t offset;	/* bytes digested */
 	uint64_t limit;		/* never read past it */
 	struct stat start;	/* fstat when hashing began */
+	/* Read in one call with a byte to spare: it ended at its size, or
+	 * had grown past it (hasher_go). */
+	bool	 ended, grew;
 };
 
 void
@@ -330,6 +335,15 @@ hasher_end(struct hasher *h, int fd, const struct hash_request *req,
 	}
 	ret->algos = req->algos;
 	ret->bytes = p->offset;
+	/*
+	 * Read whole in one call: what changed in the instant between the
+	 * fstat and the read is after the ctime recorded, so the next scan
+	 * reads it again; growth was seen.
+	 */
+	if (p->ended || p->grew) {
+		ret->changed_while_read = p->grew;
+		return 0;
+	}
 	if (fstat(fd, &now) < 0)
 		return -errno;
 	ret->changed_while_read = now.st_size != p->start.st_size ||
@@ -351,6 +365,7 @@ hasher_go(struct hasher *h, int fd, const struct hash_request *req,
 	uint64_t slice_end;
 	size_t want;
 	ssize_t n;
+	bool whole;
 	int r;
 
 	*eof = false;
@@ -367,11 +382,25 @@ hasher_go(struct hasher *h, int fd, const struct hash_request *req,
 		}
 		want = p->limit - p->offset < h->bufsize ?
 		    (size_t)(p->limit - p->offset) : h->bufsize;
+		/*
+		 * A file the buffer holds is asked for one byte more: the
+		 * one call shows its contents and that it ended at its
+		 * size, or grew, so no fstat after it is needed.
+		 */
+		whole = p->offset == 0 && p->start.st_size > 0 &&
+		    p->limit < h->bufsize;
+		if (whole)
+			want = (size_t)p->limit + 1;
 		if ((n = hasher_read(h, fd, (off_t)p->offset, want)) < 0)
 			return (int)n;
 		if (n == 0) {
 			*eof = true;
 			break;
+		}
+		if (whole && (uint64_t)n >= p->limit) {
+			p->grew = (uint64_t)n > p->limit;
+			p->ended = !p->grew;
+			n = (ssize_t)p->limit;
 		}
 		if ((r = hasher_feed(h, req, p, (size_t)n, ret)) < 0)
 			return r;

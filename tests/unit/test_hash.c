@@ -646,6 +646,49 @@ test_growth_bounded(void **state)
 	free(path);
 }
 
+/*
+ * A small file, read whole in one call: one that grew since the fstat
+ * the caller took is hashed to that size and flagged, one that did not
+ * is not; either way without a second fstat (strace shows the calls).
+ */
+static void
+test_small_grown(void **state)
+{
+	struct hash_request req = { HASH_BIT(HASH_SHA256), 0, 0, NULL };
+	unsigned char want[HASH_MAX_SIZE], *data;
+	struct hash_result res;
+	struct hash_park *park = NULL;
+	struct hasher *h;
+	struct stat st;
+	char *path;
+	int fd, wfd;
+
+	path = make_file(*state, "small", 1000, &data);
+	assert_int_equal(hash_buffer(HASH_SHA256, data, 1000, want), 0);
+	h = hasher_new(64u << 10);
+	fd = open_ro(path);
+	assert_int_equal(fstat(fd, &st), 0);
+	req.start = &st;
+	assert_int_equal(hasher_step(h, fd, &req, NULL, &park, &res), 0);
+	assert_false(res.changed_while_read);
+	assert_int_equal(res.bytes, 1000);
+	assert_memory_equal(res.md[HASH_SHA256], want, 32);
+	wfd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	assert_true(wfd >= 0);
+	assert_int_equal(write(wfd, "more", 4), 4);
+	close(wfd);
+	/* st is from before the append, as a probe's would be. */
+	assert_int_equal(hasher_step(h, fd, &req, NULL, &park, &res), 0);
+	assert_true(res.changed_while_read);
+	assert_int_equal(res.bytes, 1000);
+	assert_memory_equal(res.md[HASH_SHA256], want, 32);
+	assert_null(park);
+	close(fd);
+	hasher_free(h);
+	free(data);
+	free(path);
+}
+
 /* Cancelled between two reads: -ECANCELED, and the park is gone. */
 static void
 test_cancel(void **state)
@@ -707,6 +750,7 @@ main(void)
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_slices),
 		cmocka_unit_test(test_growth_bounded),
+		cmocka_unit_test(test_small_grown),
 		cmocka_unit_test(test_cancel),
 	};
 
