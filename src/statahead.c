@@ -116,7 +116,7 @@ static void *
 worker(void *arg)
 {
 	struct statahead *sa = arg;
-	struct statahead_batch *b;
+	struct statahead_batch *b = NULL;	/* -O1 cannot see quit's break */
 	unsigned gen;
 
 	pthread_mutex_lock(&sa->lock);
