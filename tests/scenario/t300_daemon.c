@@ -711,8 +711,9 @@ static const char *const backends[] = { "inotify", "fanotify" };
 int
 main(void)
 {
-	struct CMUnitTest *tests;
-	struct case_state *cs;
+	/* Static: the names stay reachable to the end (LeakSanitizer). */
+	static struct CMUnitTest *tests;
+	static struct case_state *cs;
 	unsigned i, b, n = 0;
 	int r;
 

@@ -143,7 +143,7 @@ int
 main(void)
 {
 	static const char *const backends[] = { "inotify", "fanotify" };
-	struct CMUnitTest tests[2];
+	static struct CMUnitTest tests[2];	/* names reachable at exit */
 	unsigned b;
 
 	for (b = 0; b < 2; b++) {

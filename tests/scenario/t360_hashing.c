@@ -209,7 +209,7 @@ int
 main(void)
 {
 	static const char *const backends[] = { "inotify", "fanotify" };
-	struct CMUnitTest tests[4];
+	static struct CMUnitTest tests[4];	/* names reachable at exit */
 	unsigned b, n = 0;
 
 	for (b = 0; b < 2; b++) {
