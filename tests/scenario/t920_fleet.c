@@ -46,7 +46,7 @@ struct rsyslog {
 };
 
 struct host {
-	char	 name[8];	/* host_name, "h1" */
+	char	 name[16];	/* host_name, "h1" */
 	char	*netns;
 	struct tdaemon d;
 	struct rsyslog rs;
