@@ -43,8 +43,13 @@ void	diag_add(struct diag *d, enum diag_severity sev, const char *file,
 void	diag_vadd(struct diag *d, enum diag_severity sev, const char *file,
 	    unsigned line, unsigned column, const char *fmt, va_list ap)
 	    __attribute__((format(printf, 6, 0)));
-/* Print every entry to f, one per line. */
+/*
+ * Print every entry to f, one per line; on stderr each line carries its
+ * syslog priority when stderr is the journal's stream (log.h).
+ */
 void	diag_print(const struct diag *d, FILE *f);
+/* The syslog(3) priority of a severity: LOG_ERR, LOG_WARNING, LOG_NOTICE. */
+int	diag_syslog_prio(enum diag_severity sev);
 /* Format one entry into a new string (free with free()). */
 char	*diag_format(const struct diag_entry *e);
 

@@ -36,7 +36,8 @@ void	log_set_fatal_status(int status);
 /*
  * One line as given (no "fimd: "), on stderr whatever the destination,
  * with the "<N>" of prio (LOG_ERR, ...) when stderr is the journal; for
- * output that has its own form, such as diagnostics.
+ * output that has its own form, such as diagnostics (diag_print() and
+ * cmd_print_diag() write theirs through it).
  */
 void	log_stderr(int prio, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include "cmdutil.h"
@@ -25,11 +24,6 @@
 void
 cmd_print_diag(const struct diag *d, bool show_warnings)
 {
-	static const int prio[] = {
-		[DIAG_ERROR] = LOG_ERR,
-		[DIAG_WARNING] = LOG_WARNING,
-		[DIAG_NOTE] = LOG_NOTICE,
-	};
 	enum log_level level = log_get_level();
 	enum diag_severity sev;
 	size_t i;
@@ -42,7 +36,7 @@ cmd_print_diag(const struct diag *d, bool show_warnings)
 		    level < LOG_LEVEL_NORMAL))))
 			continue;
 		s = diag_format(&d->v[i]);
-		log_stderr(prio[sev], "%s", s);
+		log_stderr(diag_syslog_prio(sev), "%s", s);
 		free(s);
 	}
 }

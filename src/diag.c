@@ -2,9 +2,11 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "buf.h"
 #include "diag.h"
+#include "log.h"
 #include "xmalloc.h"
 
 static const char *const diag_severity_names[] = {
@@ -12,6 +14,18 @@ static const char *const diag_severity_names[] = {
 	[DIAG_WARNING] = "warning",
 	[DIAG_NOTE] = "note",
 };
+
+static const int diag_prio[] = {
+	[DIAG_ERROR] = LOG_ERR,
+	[DIAG_WARNING] = LOG_WARNING,
+	[DIAG_NOTE] = LOG_NOTICE,
+};
+
+int
+diag_syslog_prio(enum diag_severity sev)
+{
+	return diag_prio[sev];
+}
 
 void
 diag_init(struct diag *d)
@@ -93,9 +107,21 @@ diag_print(const struct diag *d, FILE *f)
 	size_t i;
 	char *s;
 
+	/*
+	 * stderr goes through log_stderr(), which starts each line with its
+	 * priority when stderr is the journal's stream, so that `journalctl
+	 * -p err` finds the errors; anything written to stderr before is
+	 * flushed first to keep the order.
+	 */
+	if (f == stderr)
+		fflush(stderr);
 	for (i = 0; i < d->n; i++) {
 		s = diag_format(&d->v[i]);
-		fprintf(f, "%s\n", s);
+		if (f == stderr)
+			log_stderr(diag_syslog_prio(d->v[i].severity), "%s",
+			    s);
+		else
+			fprintf(f, "%s\n", s);
 		free(s);
 	}
 }

@@ -16,6 +16,7 @@
 
 #include "tlib.h"
 
+#include "diag.h"
 #include "log.h"
 
 struct capture {
@@ -136,6 +137,44 @@ test_plain(void **state)
 	}
 }
 
+/*
+ * diag_print() on stderr: each entry with the priority of its severity
+ * under the journal, plain otherwise; to another stream always plain.
+ */
+static void
+test_diag_print(void **state)
+{
+	struct capture c;
+	struct diag d;
+	char *got;
+
+	(void)state;
+	diag_init(&d);
+	diag_add(&d, DIAG_ERROR, "r.json", 3, 7, "bad %s", "key");
+	diag_add(&d, DIAG_WARNING, "r.json", 4, 0, "odd");
+	diag_add(&d, DIAG_NOTE, NULL, 0, 0, "overlap");
+	capture_begin(&c, "self");
+	log_init(LOG_LEVEL_NORMAL, false);
+	diag_print(&d, stderr);
+	got = capture_end(&c);
+	assert_string_equal(got,
+	    "<3>r.json:3:7: error: bad key\n"
+	    "<4>r.json:4: warning: odd\n"
+	    "<5>note: overlap\n");
+	free(got);
+	capture_begin(&c, NULL);
+	log_init(LOG_LEVEL_NORMAL, false);
+	diag_print(&d, stderr);
+	got = capture_end(&c);
+	log_init(LOG_LEVEL_NORMAL, false);
+	assert_string_equal(got,
+	    "r.json:3:7: error: bad key\n"
+	    "r.json:4: warning: odd\n"
+	    "note: overlap\n");
+	free(got);
+	diag_release(&d);
+}
+
 /* A line too long for the buffer is cut, and still ends the line. */
 static void
 test_long_line(void **state)
@@ -215,15 +254,58 @@ test_binary(void **state)
 	free(dir);
 }
 
+/*
+ * The binary's file:line diagnostics under the journal: a broken rule
+ * (--validate) and an edited alert file (--verify) carry "<3>"; the
+ * same without JOURNAL_STREAM do not.
+ */
+static void
+test_binary_diag(void **state)
+{
+	static const char *const cmds[] = {
+		"--validate -r r.json", "--verify a.json",
+	};
+	char *dir = tlib_mkdtemp("logdiag"), *out = NULL;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(tlib_sh("cd '%s' && printf '{\"rules\": [{\"name\": "
+	    "\"x\", \"paths\": [\"/etc\"], \"bogus\": 1}]}\\n' > r.json "
+	    "&& printf '{\"seq\": 1}\\n' > a.json", dir), 0);
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		assert_true(tlib_sh("cd '%s' && : > err && JOURNAL_STREAM="
+		    "$(stat -c %%d:%%i err) '%s' %s 2>>err >/dev/null", dir,
+		    tlib_fimd(), cmds[i]) != 0);
+		assert_int_equal(tlib_sh_out(&out, "cat '%s/err'", dir), 0);
+		if (strncmp(out, "<3>", 3) != 0 ||
+		    strstr(out, ".json:1:") == NULL ||
+		    strstr(out, ": error: ") == NULL)
+			fail_msg("%s: not an error line: %s", cmds[i], out);
+		free(out);
+		assert_true(tlib_sh("cd '%s' && env -u JOURNAL_STREAM '%s' %s "
+		    "2>plain >/dev/null", dir, tlib_fimd(), cmds[i]) != 0);
+		assert_int_equal(tlib_sh_out(&out, "cat '%s/plain'", dir), 0);
+		if (out[0] == '<' || strstr(out, "\n<") != NULL ||
+		    strstr(out, ": error: ") == NULL)
+			fail_msg("%s: not a plain error line: %s", cmds[i],
+			    out);
+		free(out);
+	}
+	tlib_rmrf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_journal_prefix),
 		cmocka_unit_test(test_plain),
+		cmocka_unit_test(test_diag_print),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_fatal),
 		cmocka_unit_test(test_binary),
+		cmocka_unit_test(test_binary_diag),
 	};
 
 	return cmocka_run_group_tests_name("log", tests, NULL, NULL);
