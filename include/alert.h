@@ -269,5 +269,20 @@ uint64_t alert_file_next_seq(const char *path);
  * ends within the part read: the daemon's chain continues from it.
  */
 uint64_t alert_file_tail(const char *path, struct buf *last_line);
+/*
+ * A file's n-th rotation as logrotate leaves it: path.n, else path.n.gz
+ * (delaycompress keeps .1 plain and compresses the older), into name;
+ * whether either exists, its stat(2) in st.
+ */
+struct stat;
+bool	alert_rotation_name(const char *path, unsigned n, struct buf *name,
+	    struct stat *st);
+/*
+ * alert_file_tail of path, or, when path is missing or empty, of its
+ * newest rotation (alert_rotation_name 1): a stream whose file was
+ * rotated, or removed, while no daemon wrote it goes on from where it
+ * ended.  A gzip file (zlib reads it) is read through to its end.
+ */
+uint64_t alert_stream_tail(const char *path, struct buf *last_line);
 
 #endif

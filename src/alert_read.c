@@ -1,6 +1,7 @@
 /*
  * Reading alerts back: the human rendering of an alert object (--check,
- * --tail) and the seq to continue an existing alert file from.
+ * --tail) and the seq to continue an existing alert file, or its newest
+ * rotation, from.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <zlib.h>
 
 #include "alert.h"
 #include "pathenc.h"
@@ -350,6 +353,73 @@ read_from(int fd, off_t from, off_t size, size_t *ret_len)
 	return data;
 }
 
+/* Whether fd starts with gzip's magic (a compressed rotation). */
+static bool
+is_gzip(int fd)
+{
+	unsigned char m[2];
+
+	return pread(fd, m, sizeof(m), 0) == (ssize_t)sizeof(m) &&
+	    m[0] == 0x1f && m[1] == 0x8b;
+}
+
+/*
+ * Drop the front of data[0..*len) so that about half of TAIL_MAX is
+ * left, cut after a newline; *whole: whether the first line left is
+ * complete (false when no newline allowed a cut: one huge line).
+ */
+static void
+keep_end(char *data, size_t *len, bool *whole)
+{
+	size_t keep = (size_t)TAIL_MAX / 2, mark = *len - keep, cut;
+	const char *nl;
+
+	if ((nl = memchr(data + mark, '\n', keep)) != NULL ||
+	    (nl = memrchr(data, '\n', mark)) != NULL) {
+		cut = (size_t)(nl - data) + 1;
+		*whole = true;
+	} else {
+		cut = *len;
+		*whole = false;
+	}
+	memmove(data, data + cut, *len - cut);
+	*len -= cut;
+}
+
+/*
+ * A gzip file's end, decompressed as a stream (it cannot be read from
+ * its end): at most about TAIL_MAX kept.  A new buffer; *ret_len and
+ * *ret_whole as last_seq() wants them.
+ */
+static char *
+read_gz_end(int fd, size_t *ret_len, bool *ret_whole)
+{
+	size_t cap = (size_t)TAIL_MAX + (64 << 10), len = 0;
+	char *data = xmalloc(cap);
+	bool whole = true;
+	gzFile gz;
+	int n;
+
+	*ret_len = 0;
+	*ret_whole = true;
+	if ((fd = dup(fd)) < 0)
+		return data;
+	if ((gz = gzdopen(fd, "rb")) == NULL) {
+		close(fd);
+		return data;
+	}
+	while ((n = gzread(gz, data + len, (unsigned)(cap - len))) > 0) {
+		len += (size_t)n;
+		if (len > (size_t)TAIL_MAX)
+			keep_end(data, &len, &whole);
+	}
+	/* A damaged member ends the read: what came before still counts. */
+	gzclose(gz);
+	*ret_len = len;
+	*ret_whole = whole;
+	return data;
+}
+
 uint64_t
 alert_file_tail(const char *path, struct buf *out)
 {
@@ -366,6 +436,13 @@ alert_file_tail(const char *path, struct buf *out)
 		return 1;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
 		goto out;
+	if (is_gzip(fd)) {
+		data = read_gz_end(fd, &got, &have_line);
+		if (out != NULL)
+			(void)last_line(data, got, have_line, out);
+		seq = last_seq(data, got, have_line);
+		goto out;
+	}
 	/* Only the end is read: alert files grow to gigabytes. */
 	for (want = TAIL_FIRST; ; want *= 2) {
 		from = st.st_size > want ? st.st_size - want : 0;
@@ -381,6 +458,37 @@ out:
 	free(data);
 	close(fd);
 	return seq > 0 && seq < UINT64_MAX ? seq + 1 : 1;
+}
+
+bool
+alert_rotation_name(const char *path, unsigned n, struct buf *name,
+    struct stat *st)
+{
+	buf_reset(name);
+	if (buf_addf(name, "%s.%u", path, n) < 0)
+		return false;
+	if (stat(name->data, st) == 0)
+		return true;
+	return buf_adds(name, ".gz") == 0 && stat(name->data, st) == 0;
+}
+
+uint64_t
+alert_stream_tail(const char *path, struct buf *out)
+{
+	struct buf name;
+	struct stat st;
+	uint64_t seq;
+
+	if (stat(path, &st) == 0 ? !S_ISREG(st.st_mode) || st.st_size > 0 :
+	    errno != ENOENT)
+		return alert_file_tail(path, out);
+	buf_init(&name, BUF_MAX_DEFAULT);
+	if (alert_rotation_name(path, 1, &name, &st) && S_ISREG(st.st_mode))
+		seq = alert_file_tail(name.data, out);
+	else
+		seq = alert_file_tail(path, out);
+	buf_release(&name);
+	return seq;
 }
 
 uint64_t

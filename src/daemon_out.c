@@ -92,8 +92,10 @@ make_alert_dir(const char *alerts_path)
 
 /*
  * Continue the chain and the seq from the alert file's last line, so a
- * restart does not break either; an empty or missing file starts a new
- * stream from CHAIN_GENESIS.  Returns the next seq.
+ * restart does not break either; from its newest rotation's when the
+ * file is empty or missing (logrotate's create ran while the daemon was
+ * stopped), so `--verify alerts.json.1 alerts.json` still holds.  No line
+ * anywhere starts a new stream from CHAIN_GENESIS.  Returns the next seq.
  */
 static uint64_t
 chain_seed(struct daemon_output *o, const struct chain_key *key,
@@ -106,7 +108,7 @@ chain_seed(struct daemon_output *o, const struct chain_key *key,
 	if (strcmp(alerts_path, "-") == 0)
 		return 1;
 	buf_init(&last, SIZE_MAX);
-	seq = alert_file_tail(alerts_path, &last);
+	seq = alert_stream_tail(alerts_path, &last);
 	if (last.len > 0)
 		chain_follow(&o->chain, last.data, last.len);
 	buf_release(&last);

@@ -16,6 +16,7 @@
 
 #include <zlib.h>
 
+#include "alert.h"
 #include "buf.h"
 #include "parse.h"
 #include "pathenc.h"
@@ -495,21 +496,6 @@ idle(const struct tail_ops *ops)
 /* Rotations looked for: logrotate's "rotate" count rarely passes 100. */
 #define TAIL_MAX_ROTATED	1000
 
-/*
- * path.n, else path.n.gz, into name; whether either exists (its stat in
- * st).  logrotate's delaycompress leaves .1 plain and .2 on compressed.
- */
-static bool
-rotated_name(const char *path, unsigned n, struct buf *name, struct stat *st)
-{
-	buf_reset(name);
-	if (buf_addf(name, "%s.%u", path, n) < 0)
-		return false;
-	if (stat(name->data, st) == 0)
-		return true;
-	return buf_adds(name, ".gz") == 0 && stat(name->data, st) == 0;
-}
-
 /* One rotated file, plain or gzip (zlib reads both), through the filter. */
 static int
 read_rotated(struct reader *rd, const char *name)
@@ -551,11 +537,12 @@ read_rotations(struct reader *rd)
 	int r = 0;
 
 	buf_init(&name, BUF_MAX_DEFAULT);
-	while (last < TAIL_MAX_ROTATED && rotated_name(path, last + 1,
+	while (last < TAIL_MAX_ROTATED && alert_rotation_name(path, last + 1,
 	    &name, &st))
 		last++;
 	for (n = last; n >= 1 && r == 0 && !rd->stop; n--) {
-		if (!rotated_name(path, n, &name, &st) || !S_ISREG(st.st_mode))
+		if (!alert_rotation_name(path, n, &name, &st) ||
+		    !S_ISREG(st.st_mode))
 			continue;
 		if ((int64_t)st.st_mtime * 1000000 + 999999 <
 		    rd->f->since_us)

@@ -6,6 +6,9 @@
  *    "checkpoint" with the documented fields every heartbeat;
  *  - the daemon's stream, across a restart and two rotations (the older
  *    gzipped, as logrotate's compress does), verifies;
+ *  - a rotation while the daemon is stopped (plain, then gzipped): the
+ *    restarted daemon goes on with the seq and the chain of the newest
+ *    rotation, and the files verify as one stream;
  *  - an edited byte, a deleted line, two swapped lines and a cut tail
  *    are each caught at their line, exit 1;
  *  - kill -9 and a restart is an unclean stop, a warning, exit 0;
@@ -243,6 +246,110 @@ test_stream_verifies(void **state)
 	tdaemon_free(&d);
 }
 
+/* The fimd.seq of a file's last line, plain or gzipped. */
+static json_int_t
+last_seq_of(const char *path)
+{
+	char *out = NULL;
+	json_t *o;
+	json_int_t seq;
+
+	assert_int_equal(tlib_sh_out(&out, "zcat -f '%s' | tail -n 1", path),
+	    0);
+	o = json_loads(out, 0, NULL);
+	if (o == NULL)
+		fail_msg("%s: last line is not JSON: %s", path, out);
+	seq = num(o, "fimd.seq");
+	json_decref(o);
+	free(out);
+	return seq;
+}
+
+/* The daemon's first line after a restart: its "started" record. */
+static json_int_t
+first_seq_of(const char *path)
+{
+	json_t *lines = file_lines(path), *o = json_array_get(lines, 0);
+	json_int_t seq;
+
+	assert_non_null(o);
+	assert_string_equal(tlib_json_str(o, "event.action"), "started");
+	seq = num(o, "fimd.seq");
+	json_decref(lines);
+	return seq;
+}
+
+/*
+ * logrotate's create while the daemon is stopped: the alert file is
+ * gone at start.  The new file goes on from the newest rotation (.1,
+ * else .1.gz): seq + 1, and one chain with it.
+ */
+static void
+test_rotated_while_stopped(void **state)
+{
+	struct tlib_run r;
+	struct tdaemon d;
+	char *one, *onegz, *two, *twogz;
+	json_int_t last;
+
+	(void)state;
+	tdaemon_init(&d, "t350s", "inotify", NULL);
+	one = tlib_fmt("%s.1", d.alerts);
+	onegz = tlib_fmt("%s.1.gz", d.alerts);
+	two = tlib_fmt("%s.2", d.alerts);
+	twogz = tlib_fmt("%s.2.gz", d.alerts);
+	tdaemon_start(&d, NULL);
+	changes(&d, "a", 2);
+	tdaemon_stop(&d);
+
+	/* Plain .1, no current file. */
+	last = last_seq_of(d.alerts);
+	assert_int_equal(rename(d.alerts, one), 0);
+	d.off = 0;
+	tdaemon_start(&d, NULL);
+	changes(&d, "b", 2);
+	tdaemon_stop(&d);
+	assert_int_equal(first_seq_of(d.alerts), last + 1);
+	verify(&r, d.conf, NULL, one, d.alerts, NULL);
+	if (r.status != 0 || r.err[0] != '\0')
+		fail_msg("--verify .1 current: exit %d:\n%s%s", r.status,
+		    r.out, r.err);
+	assert_non_null(strstr(r.out, "chain whole"));
+	tlib_run_release(&r);
+
+	/* Compressed: .1 -> .2.gz, the current file -> .1.gz. */
+	last = last_seq_of(d.alerts);
+	assert_int_equal(rename(one, two), 0);
+	assert_int_equal(rename(d.alerts, one), 0);
+	assert_int_equal(tlib_sh("gzip '%s' '%s'", two, one), 0);
+	d.off = 0;
+	tdaemon_start(&d, NULL);
+	changes(&d, "c", 2);
+	tdaemon_stop(&d);
+	assert_int_equal(first_seq_of(d.alerts), last + 1);
+	verify(&r, d.conf, NULL, twogz, onegz, d.alerts);
+	if (r.status != 0 || r.err[0] != '\0')
+		fail_msg("--verify .2.gz .1.gz current: exit %d:\n%s%s",
+		    r.status, r.out, r.err);
+	assert_non_null(strstr(r.out, "chain whole"));
+	assert_non_null(strstr(r.out, "in 3 files"));
+	tlib_run_release(&r);
+
+	/* Removed, not rotated: an empty file also goes on from .1.gz. */
+	last = last_seq_of(d.alerts);
+	assert_int_equal(tlib_sh("gzip -c '%s' > '%s' && : > '%s'", d.alerts,
+	    onegz, d.alerts), 0);
+	d.off = 0;
+	tdaemon_start(&d, NULL);
+	tdaemon_stop(&d);
+	assert_int_equal(first_seq_of(d.alerts), last + 1);
+	free(twogz);
+	free(two);
+	free(onegz);
+	free(one);
+	tdaemon_free(&d);
+}
+
 /* The lines of a file, each with its newline; *ret_n of them. */
 static char **
 read_lines(const char *path, size_t *ret_n)
@@ -474,6 +581,7 @@ main(void)
 		cmocka_unit_test(test_lifecycle),
 		cmocka_unit_test(test_refused_start),
 		cmocka_unit_test(test_stream_verifies),
+		cmocka_unit_test(test_rotated_while_stopped),
 		cmocka_unit_test(test_tampering),
 		cmocka_unit_test(test_unclean_stop),
 		cmocka_unit_test(test_keyed_forgery),

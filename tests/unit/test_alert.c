@@ -1431,6 +1431,64 @@ assert_last_line(const char *path, uint64_t seq, const char *want)
 	buf_release(&b);
 }
 
+/* alert_stream_tail of path: the seq, and the last line's first bytes. */
+static void
+assert_stream_tail(const char *path, uint64_t seq, const char *want)
+{
+	struct buf b;
+
+	buf_init(&b, SIZE_MAX);
+	assert_int_equal(alert_stream_tail(path, &b), seq);
+	if (want == NULL)
+		assert_int_equal(b.len, 0);
+	else {
+		assert_true(b.len >= strlen(want));
+		assert_memory_equal(b.data, want, strlen(want));
+		assert_int_equal(b.data[b.len - 1], '\n');
+	}
+	buf_release(&b);
+}
+
+/*
+ * A missing or empty alert file goes on from its newest rotation: .1,
+ * else .1.gz, read through to its end however long; a file with lines
+ * is its own end, whatever the rotations hold.
+ */
+static void
+test_stream_tail(void **state)
+{
+	char *dir = tlib_mkdtemp("alertrot"), *path, *one, *lines, *last;
+
+	(void)state;
+	path = tlib_fmt("%s/alerts.json", dir);
+	one = tlib_fmt("%s.1", path);
+	assert_stream_tail(path, 1, NULL);			/* nothing */
+	lines = alert_lines(7, 3, 8);				/* 7, 8, 9 */
+	tlib_write(one, lines, (size_t)-1);
+	assert_stream_tail(path, 10, "{");			/* missing */
+	tlib_write(path, "", 0);
+	assert_stream_tail(path, 10, "{");			/* empty */
+	free(lines);
+	/* Over 8 MiB compressed: the window slides to the end. */
+	lines = alert_lines(100, 3000, 4000);
+	tlib_write(one, lines, (size_t)-1);
+	assert_int_equal(tlib_sh("gzip '%s'", one), 0);
+	last = lines + strlen(lines) - 1;
+	while (last > lines && last[-1] != '\n')
+		last--;
+	assert_stream_tail(path, 3100, last);
+	free(lines);
+	/* The current file's own lines win. */
+	lines = alert_lines(50, 1, 8);
+	tlib_write(path, lines, (size_t)-1);
+	assert_stream_tail(path, 51, lines);
+	free(lines);
+	tlib_rmrf(dir);
+	free(one);
+	free(path);
+	free(dir);
+}
+
 static void
 test_last_line(void **state)
 {
@@ -1738,6 +1796,7 @@ main(void)
 	tests[n++] =
 	    (struct CMUnitTest)cmocka_unit_test(test_next_seq_tail_only);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_last_line);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_stream_tail);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_chain_field);
 	return _cmocka_run_group_tests("alert", tests, n, NULL, NULL);
 }
