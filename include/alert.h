@@ -55,7 +55,8 @@ enum alert_action {
 	ACTION_CLOSED,		/* ... and stopped */
 	ACTION_INSTALLED,	/* a package is installed */
 	ACTION_REMOVED,		/* ... removed */
-	ACTION_UPGRADED,	/* ... at another version */
+	ACTION_UPGRADED,	/* ... at a newer version */
+	ACTION_DOWNGRADED,	/* ... at an older one */
 	ACTION_CHANGED,		/* ... in another dpkg status */
 	ACTION_ADDED,		/* a systemd unit appeared */
 	ACTION_ENABLED,		/* ... is wanted by another target */

@@ -9,8 +9,9 @@
  * "ssh.service") and its attributes a JSON object (fimd.baseline(5)
  * "entities" holds the same objects).  entity_compare() walks two
  * sets and names each difference as an alert action: opened and closed
- * for ports; installed, removed, upgraded (the version changed) and
- * changed (only the status) for packages; added, removed, masked,
+ * for ports; installed, removed, upgraded and downgraded (a newer or
+ * an older version, in dpkg's order) and changed (only the status) for
+ * packages; added, removed, masked,
  * unmasked, enabled, disabled and edited (the unit file or its
  * drop-ins) for services.  A port whose owning process changed is no
  * alert; the new set, taken as the baseline, records it.

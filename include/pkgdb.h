@@ -130,6 +130,18 @@ bool	pkgdb_lookup(const struct pkgdb *db, const char *path, size_t len,
 bool	pkgdb_is_manager(const struct pkgdb *db, const char *name);
 const char *pkgdb_type(const struct pkgdb *db);
 
+/*
+ * The order of two Debian versions, [epoch:]upstream[-revision], as
+ * deb-version(7) gives it and dpkg --compare-versions applies it: < 0
+ * when a is older than b, 0 when they are the same version (1.0 and
+ * 1.0-0, 1.0 and 0:1.0), > 0 when newer.  Epochs compare as numbers;
+ * upstream versions, then revisions, as alternating runs of non-digits
+ * (character by character: '~' before everything, even the end, then
+ * the end, then letters, then the rest) and digits (as numbers, of any
+ * length).  Never fails: any string has a place in the order.
+ */
+int	pkgdb_version_cmp(const char *a, const char *b);
+
 struct pkgdb_stats {
 	uint64_t packages;
 	uint64_t paths;		/* owned paths indexed */

@@ -1,9 +1,10 @@
 /*
  * The alerts about entities (entity.h): a port opened or closed, a
- * package installed, removed, upgraded or changed.  Their ECS sections
- * come from the item's attributes (the baseline's own form): server,
- * network, process and user for a port; package for a package.  The
- * attributes are the daemon's own JSON, strings already UTF-8.
+ * package installed, removed, upgraded, downgraded or changed.  Their
+ * ECS sections come from the item's attributes (the baseline's own
+ * form): server, network, process and user for a port; package for a
+ * package.  The attributes are the daemon's own JSON, strings already
+ * UTF-8.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -103,8 +104,8 @@ alert_entity_message(const struct alert *a, struct buf *m)
 	}
 	(void)buf_adds(m, "package ");
 	add_text(m, str(it, "name"));
-	if (a->action == ACTION_UPGRADED) {
-		(void)buf_adds(m, " upgraded ");
+	if (a->action == ACTION_UPGRADED || a->action == ACTION_DOWNGRADED) {
+		(void)buf_addf(m, " %s ", alert_action_name(a->action));
 		add_text(m, str(c->old, "version"));
 		(void)buf_adds(m, " -> ");
 		add_text(m, str(c->new, "version"));
@@ -196,7 +197,7 @@ alert_entity_fimd(const struct alert *a, json_t *fimd)
 	if (c->type != RULE_PACKAGES)
 		return;
 	copy(fimd, "package_status", item(a), "status");
-	if (a->action == ACTION_UPGRADED)
+	if (a->action == ACTION_UPGRADED || a->action == ACTION_DOWNGRADED)
 		copy(fimd, "previous_version", c->old, "version");
 	if (a->action == ACTION_CHANGED)
 		copy(fimd, "previous_status", c->old, "status");

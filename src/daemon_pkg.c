@@ -366,7 +366,8 @@ change_word(const struct pkg_sum *s)
 		return "installed";
 	if (strcmp(s->old_version, s->new_version) == 0)
 		return "reinstalled";
-	return "upgraded";
+	return pkgdb_version_cmp(s->new_version, s->old_version) < 0 ?
+	    "downgraded" : "upgraded";
 }
 
 static void

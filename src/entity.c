@@ -136,12 +136,19 @@ json_str(const json_t *o, const char *key)
 	return s != NULL ? s : "";
 }
 
-/* What a package's change is, or ACTION_COUNT: none. */
+/*
+ * What a package's change is, or ACTION_COUNT: none.  Another version is
+ * a downgrade when dpkg orders it before the one it replaces.
+ */
 static enum alert_action
 package_change(const json_t *old, const json_t *new)
 {
-	if (strcmp(json_str(old, "version"), json_str(new, "version")) != 0)
-		return ACTION_UPGRADED;
+	const char *ov = json_str(old, "version"), *nv = json_str(new,
+	    "version");
+
+	if (strcmp(ov, nv) != 0)
+		return pkgdb_version_cmp(nv, ov) < 0 ? ACTION_DOWNGRADED :
+		    ACTION_UPGRADED;
 	if (strcmp(json_str(old, "status"), json_str(new, "status")) != 0)
 		return ACTION_CHANGED;
 	return ACTION_COUNT;

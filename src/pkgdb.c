@@ -9,6 +9,7 @@
  * nothing to sweep, so a full read is linear in the size of the
  * database.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -658,4 +659,118 @@ verdict_name(enum verdict_kind k)
 	default:
 		return NULL;
 	}
+}
+
+/* ---- version order (deb-version(7)) ---- */
+
+/*
+ * The weight of one character in a run of non-digits; the string's end
+ * (and a digit, where the run ends) weighs 0, so "1.0~rc1" < "1.0" <
+ * "1.0a" < "1.0+b1".
+ */
+static int
+ver_weight(const char *p, const char *end)
+{
+	unsigned char c = p < end ? (unsigned char)*p : '\0';
+
+	if (c == '\0' || isdigit(c))
+		return 0;
+	if (c == '~')
+		return -1;
+	if (isalpha(c))
+		return c;
+	return c + 256;
+}
+
+/* Two runs of digits as numbers, however long: leading zeros dropped. */
+static int
+ver_number(const char **pa, const char *ea, const char **pb, const char *eb)
+{
+	const char *a = *pa, *b = *pb, *sa, *sb;
+	int first = 0;
+
+	while (a < ea && *a == '0')
+		a++;
+	while (b < eb && *b == '0')
+		b++;
+	for (sa = a; a < ea && isdigit((unsigned char)*a); a++)
+		;
+	for (sb = b; b < eb && isdigit((unsigned char)*b); b++)
+		;
+	*pa = a;
+	*pb = b;
+	if (a - sa != b - sb)		/* more digits: the larger number */
+		return a - sa > b - sb ? 1 : -1;
+	for (; sa < a && first == 0; sa++, sb++)
+		first = *sa - *sb;
+	return first;
+}
+
+/* One part (epoch, upstream or revision) against another. */
+static int
+ver_part(const char *a, const char *ea, const char *b, const char *eb)
+{
+	int wa, wb, r;
+
+	while (a < ea || b < eb) {
+		while ((a < ea && !isdigit((unsigned char)*a)) ||
+		    (b < eb && !isdigit((unsigned char)*b))) {
+			wa = ver_weight(a, ea);
+			wb = ver_weight(b, eb);
+			if (wa != wb)
+				return wa < wb ? -1 : 1;
+			a++;
+			b++;
+		}
+		if ((r = ver_number(&a, ea, &b, eb)) != 0)
+			return r < 0 ? -1 : 1;
+	}
+	return 0;
+}
+
+struct ver_parts {
+	const char *epoch, *epoch_end;
+	const char *up, *up_end;
+	const char *rev, *rev_end;
+};
+
+/*
+ * Split at the first ':' (when all before it are digits) and the last
+ * '-'; no epoch is 0 and no revision is empty, which orders as "0".
+ */
+static void
+ver_split(const char *v, struct ver_parts *p)
+{
+	const char *colon = strchr(v, ':'), *end = v + strlen(v), *dash, *q;
+
+	p->epoch = p->epoch_end = v;
+	p->up = v;
+	if (colon != NULL) {
+		for (q = v; q < colon && isdigit((unsigned char)*q); q++)
+			;
+		if (q == colon) {
+			p->epoch_end = colon;
+			p->up = colon + 1;
+		}
+	}
+	dash = strrchr(p->up, '-');
+	p->up_end = dash != NULL ? dash : end;
+	p->rev = dash != NULL ? dash + 1 : end;
+	p->rev_end = end;
+}
+
+int
+pkgdb_version_cmp(const char *a, const char *b)
+{
+	struct ver_parts pa, pb;
+	int r;
+
+	ver_split(a, &pa);
+	ver_split(b, &pb);
+	if ((r = ver_part(pa.epoch, pa.epoch_end, pb.epoch,
+	    pb.epoch_end)) != 0)
+		return r;
+	if ((r = ver_part(pa.up, pa.up_end, pb.up, pb.up_end)) != 0)
+		return r;
+	return ver_part(pa.rev, pa.rev_end, pb.rev, pb.rev_end);
 }

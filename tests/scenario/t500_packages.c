@@ -6,7 +6,8 @@
  * version, and, with package_changes "summarize", one package_changed
  * summary and no line about a *.dpkg-new name; the binary overwritten
  * with another program's bytes is package-mismatch; an edited conffile
- * is conffile-edited.  `fimd --check --packages` finds the binary
+ * is conffile-edited.  A repacked newer build and back is "upgraded"
+ * then "downgraded".  `fimd --check --packages` finds the binary
  * changed before --init.  Every test puts the package back as dpkg
  * installed it (dpkg --verify is clean again).  Needs root; apt must
  * reach the archive where the package is not installed or cached (a
@@ -93,12 +94,12 @@ restore(const char *saved_bin, const char *saved_conf)
 }
 
 /* A daemon whose one rule covers the package's binary and conffiles. */
+static void	wait_ready(struct tdaemon *d);
+
 static void
 start(struct tdaemon *d, const char *tag, const char *extra_rule)
 {
-	json_t *st;
 	char *rules;
-	double t0;
 
 	tdaemon_init(d, tag, "fanotify", NULL);
 	rules = tlib_fmt("{\"rules\":[{\"name\":\"pkg\",\"paths\":"
@@ -108,7 +109,16 @@ start(struct tdaemon *d, const char *tag, const char *extra_rule)
 	tlib_write(d->rules, rules, (size_t)-1);
 	free(rules);
 	tdaemon_start(d, NULL);
-	/* The database is read in slices after start-up: wait for it. */
+	wait_ready(d);
+}
+
+/* The database is read in slices after start-up: wait for it. */
+static void
+wait_ready(struct tdaemon *d)
+{
+	json_t *st;
+	double t0;
+
 	for (t0 = tlib_now(); tlib_now() - t0 < 60; tlib_sleep_ms(100)) {
 		struct tlib_run r;
 
@@ -251,6 +261,100 @@ test_summarize(void **state)
 	tdaemon_free(&d);
 }
 
+/*
+ * The package's .deb at the installed version into dir/orig.deb: apt's
+ * cache, else the archive; false when neither has it.
+ */
+static bool
+fetch_deb(const char *dir, const char *ver)
+{
+	return tlib_sh("cd '%s' && for f in /var/cache/apt/archives/" PKG
+	    "_*.deb; do [ \"$(dpkg-deb -f \"$f\" Version 2>/dev/null)\" = "
+	    "'%s' ] && cp \"$f\" orig.deb && exit 0; done; "
+	    "apt-get -q download " PKG "='%s' >/dev/null 2>&1 && "
+	    "mv " PKG "_*.deb orig.deb", dir, ver, ver) == 0;
+}
+
+/* The summary line of the n-th package_changed (from 1), or NULL. */
+static json_t *
+wait_summary(struct tdaemon *d, size_t n)
+{
+	double t0 = tlib_now();
+	json_t *a;
+	size_t i, k;
+
+	do {
+		tdaemon_poll(d);
+		k = 0;
+		json_array_foreach(d->alerts_seen, i, a) {
+			if (strcmp(tlib_json_str(a, "event.action"),
+			    "package_changed") == 0 && ++k == n)
+				return a;
+		}
+		tlib_sleep_ms(50);
+	} while (tlib_now() - t0 < 30);
+	return NULL;
+}
+
+/* The summary's message starts with want. */
+static void
+expect_summary(const json_t *a, const char *change, const char *want)
+{
+	const char *msg;
+
+	assert_non_null(a);
+	msg = tlib_json_str(a, "message");
+	if (strncmp(msg, want, strlen(want)) != 0)
+		fail_msg("summary \"%s\", want \"%s...\"", msg, want);
+	assert_string_equal(tlib_json_str(a, "fimd.package_change"), change);
+	assert_string_equal(tlib_json_str(a, "package.name"), PKG);
+}
+
+/*
+ * An upgrade to a newer build of the same files (the .deb repacked at
+ * VERSION+t500), then back with dpkg -i of the archive's: "upgraded",
+ * then "downgraded", in dpkg's order of versions.
+ */
+static void
+test_summarize_downgrade(void **state)
+{
+	struct tdaemon d;
+	json_t *a;
+	char *ver, *want;
+
+	(void)state;
+	need_package("t500 downgrade");
+	ver = version();
+	start(&d, "t500dn", ",\"package_changes\":\"summarize\"");
+	if (!fetch_deb(d.w, ver))
+		skip_no_archive("t500 downgrade: the .deb");
+	assert_int_equal(tlib_sh("cd '%s' && dpkg-deb -R orig.deb x && "
+	    "sed -i 's/^Version: .*/Version: %s+t500/' x/DEBIAN/control && "
+	    "dpkg-deb -b x newer.deb >/dev/null && dpkg -i newer.deb "
+	    ">/dev/null 2>&1", d.w, ver), 0);
+	a = wait_summary(&d, 1);
+	want = tlib_fmt("package upgraded " PKG " %s -> %s+t500, ", ver, ver);
+	expect_summary(a, "upgraded", want);
+	free(want);
+	assert_int_equal(tlib_sh("dpkg -i '%s/orig.deb' >/dev/null 2>&1",
+	    d.w), 0);
+	a = wait_summary(&d, 2);
+	want = tlib_fmt("package downgraded " PKG " %s+t500 -> %s, ", ver,
+	    ver);
+	expect_summary(a, "downgraded", want);
+	free(want);
+	want = tlib_fmt("%s+t500", ver);
+	assert_string_equal(tlib_json_str(a, "fimd.previous_version"), want);
+	free(want);
+	assert_string_equal(tlib_json_str(a, "package.version"), ver);
+	tdaemon_settle(&d, 1500, 10000);
+	assert_int_equal(tlib_count_alerts(d.alerts_seen, NULL, BIN), 0);
+	tdaemon_stop(&d);
+	restore(NULL, NULL);
+	free(ver);
+	tdaemon_free(&d);
+}
+
 /* A binary altered before the baseline was taken. */
 static void
 test_check_packages(void **state)
@@ -308,6 +412,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_realtime_verdicts),
 		cmocka_unit_test(test_summarize),
+		cmocka_unit_test(test_summarize_downgrade),
 		cmocka_unit_test(test_check_packages),
 	};
 

@@ -1629,6 +1629,17 @@ test_entity_package(void **state)
 	assert_string_equal(tlib_json_str(o, "message"),
 	    "package hello upgraded 2.10-2 -> 2.10-3");
 	json_decref(o);
+	o = entity_line(s, RULE_PACKAGES, ACTION_DOWNGRADED, "hello:amd64",
+	    HELLO("2.10-3", "installed"), HELLO("2.10-2", "installed"));
+	assert_true(tlib_json_has(o, "event.category", "package"));
+	assert_true(tlib_json_has(o, "event.type", "change"));
+	assert_string_equal(tlib_json_str(o, "event.action"), "downgraded");
+	assert_string_equal(tlib_json_str(o, "package.version"), "2.10-2");
+	assert_string_equal(tlib_json_str(o, "fimd.previous_version"),
+	    "2.10-3");
+	assert_string_equal(tlib_json_str(o, "message"),
+	    "package hello downgraded 2.10-3 -> 2.10-2");
+	json_decref(o);
 	o = entity_line(s, RULE_PACKAGES, ACTION_CHANGED, "hello:amd64",
 	    HELLO("2.10-3", "installed"), HELLO("2.10-3", "half-configured"));
 	assert_string_equal(tlib_json_str(o, "fimd.previous_status"),

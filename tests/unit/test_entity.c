@@ -302,21 +302,26 @@ test_packages(void **state)
 	assert_null(entity_set_find(&a, "purged-not:all"));
 	assert_string_equal(json_string_value(json_object_get(item_attrs(&a,
 	    "tzdata:all"), "status")), "installed");
-	/* hello upgraded, less removed, nano installed, zsh broken. */
+	/*
+	 * hello upgraded, less removed, nano installed, tzdata downgraded
+	 * (in dpkg's order, not the strings'), zsh broken.
+	 */
 	text = tlib_fmt("%s/status", d);
 	tlib_write(text, STANZA("hello", "amd64", "2.10-3", "installed")
 	    STANZA("nano", "amd64", "7.2-1", "installed")
-	    STANZA("tzdata", "all", "2024a-0", "installed")
+	    STANZA("tzdata", "all", "2024a-0~deb12u1", "installed")
 	    STANZA("zsh", "amd64", "5.9-4", "half-configured"), (size_t)-1);
 	free(text);
 	assert_int_equal(entity_snapshot(RULE_PACKAGES, &src, &a, &b, NULL,
 	    &dg), 0);
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(entity_compare(&a, &b, on_change, &s), 4);
+	assert_int_equal(entity_compare(&a, &b, on_change, &s), 5);
 	assert_string_equal(s.lines[0], "upgraded hello:amd64 2.10-3");
 	assert_string_equal(s.lines[1], "removed less:amd64 590-1");
 	assert_string_equal(s.lines[2], "installed nano:amd64 7.2-1");
-	assert_string_equal(s.lines[3], "changed zsh:amd64 5.9-4");
+	assert_string_equal(s.lines[3],
+	    "downgraded tzdata:all 2024a-0~deb12u1");
+	assert_string_equal(s.lines[4], "changed zsh:amd64 5.9-4");
 	entity_set_release(&a);
 	entity_set_release(&b);
 	diag_release(&dg);

@@ -485,6 +485,113 @@ test_by_manager(void **state)
 	free(root);
 }
 
+/* ---- pkgdb_version_cmp ---- */
+
+/* a against b: -1 older, 0 the same, 1 newer (as dpkg says). */
+static const struct {
+	const char *a, *b;
+	int	 want;
+} version_cases[] = {
+	/* Plain numbers, digit runs as numbers. */
+	{ "1.0", "1.0", 0 },
+	{ "1.0", "1.1", -1 },
+	{ "1.10", "1.9", 1 },
+	{ "1.001", "1.1", 0 },
+	{ "10", "9", 1 },
+	{ "1.0.0", "1.0", 1 },
+	{ "2", "10", -1 },
+	{ "123456789012345678901234567890", "123456789012345678901234567889",
+	    1 },
+	{ "007", "7", 0 },
+	/* Epochs first, as numbers; none is 0. */
+	{ "1:1.0", "2.0", 1 },
+	{ "0:1.0", "1.0", 0 },
+	{ "1:0.1", "0:9.9", 1 },
+	{ "10:1", "9:1", 1 },
+	{ "00:1.0", "1.0", 0 },
+	{ "2:1.0-1", "10:1.0-1", -1 },
+	/* The revision: after the last hyphen; none orders as "0". */
+	{ "1.0-1", "1.0-2", -1 },
+	{ "1.0-10", "1.0-9", 1 },
+	{ "1.0", "1.0-0", 0 },
+	{ "1.0", "1.0-1", -1 },
+	{ "1.0-1-2", "1.0-1-10", -1 },
+	{ "1.0-2", "1.0-1-1", -1 },
+	{ "590-1", "590-2", -1 },
+	{ "2.10-3", "2.10-2", 1 },
+	/* '~' before everything, even the end. */
+	{ "1.0~rc1", "1.0", -1 },
+	{ "1.0~rc1", "1.0~rc2", -1 },
+	{ "1.0~~", "1.0~", -1 },
+	{ "1.0~~a", "1.0~", -1 },
+	{ "1.0~", "1.0", -1 },
+	{ "1.0-1~bpo1", "1.0-1", -1 },
+	{ "1.0~beta", "1.0~alpha", 1 },
+	{ "~", "", -1 },
+	/* The end before letters, letters before the rest. */
+	{ "1.0a", "1.0", 1 },
+	{ "1.0a", "1.0+", -1 },
+	{ "1.0+b1", "1.0", 1 },
+	{ "1.0a", "1.0.", -1 },
+	{ "1.0.", "1.0+", 1 },
+	{ "1.0+dfsg", "1.0.1", -1 },
+	{ "a", "B", 1 },
+	{ "1.0Z", "1.0a", -1 },
+	{ "1.2.3+really1.2.2", "1.2.3", 1 },
+	{ "2024a-0", "2024b-0", -1 },
+	{ "2.36-9+deb12u4", "2.36-9+deb12u10", -1 },
+	{ "2.36-9+deb12u4", "2.36-9", 1 },
+	{ "1:9.0.1378-2", "2:9.0.1378-2", -1 },
+	{ "5.2.15-2+b2", "5.2.15-2+b10", -1 },
+	{ "3.0.11-1~deb12u2", "3.0.11-1", -1 },
+	{ "252.22-1~deb12u1", "252.19-1~deb12u1", 1 },
+	/* Letters and digits alternate. */
+	{ "1a2", "1a10", -1 },
+	{ "1.0a1", "1.0b", -1 },
+	{ "r10", "r9", 1 },
+	{ "", "0", 0 },
+	{ "", "1", -1 },
+};
+
+static int
+sign(int v)
+{
+	return v < 0 ? -1 : v > 0;
+}
+
+/*
+ * Each pair both ways, and against itself; where dpkg is installed, the
+ * table is dpkg's own answer too.
+ */
+static void
+test_version_cmp(void **state)
+{
+	static const char *const ops[] = { "lt", "eq", "gt" };
+	bool have_dpkg = access("/usr/bin/dpkg", X_OK) == 0;
+	size_t i;
+	int got;
+
+	(void)state;
+	for (i = 0; i < sizeof(version_cases) / sizeof(version_cases[0]);
+	    i++) {
+		const char *a = version_cases[i].a, *b = version_cases[i].b;
+		int want = version_cases[i].want;
+
+		if ((got = sign(pkgdb_version_cmp(a, b))) != want)
+			fail_msg("'%s' vs '%s': %d, not %d", a, b, got, want);
+		if ((got = sign(pkgdb_version_cmp(b, a))) != -want)
+			fail_msg("'%s' vs '%s': %d, not %d", b, a, got, -want);
+		assert_int_equal(pkgdb_version_cmp(a, a), 0);
+		/* dpkg refuses an empty version: those pairs are ours. */
+		if (!have_dpkg || a[0] == '\0' || b[0] == '\0')
+			continue;
+		if (tlib_sh("dpkg --compare-versions '%s' %s '%s' 2>/dev/null", a,
+		    ops[want + 1], b) != 0)
+			fail_msg("dpkg disagrees: '%s' %s '%s'", a,
+			    ops[want + 1], b);
+	}
+}
+
 int
 main(void)
 {
@@ -495,6 +602,7 @@ main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_verdicts),
 		cmocka_unit_test(test_by_manager),
+		cmocka_unit_test(test_version_cmp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
