@@ -126,6 +126,17 @@ size_t	pkgdb_queued(const struct pkgdb *db);
 /* The owner of path (len bytes), or false when no package owns it. */
 bool	pkgdb_lookup(const struct pkgdb *db, const char *path, size_t len,
 	    struct pkg_owner *ret);
+/*
+ * The package that owned path (len bytes) until a read of the database
+ * since the last pkgdb_departed_clear() dropped it from the package's
+ * files or conffiles (a removal, or a version without it): false when
+ * none did.  Asked after pkgdb_lookup() found no owner, to tell whose
+ * removal a deletion was.
+ */
+bool	pkgdb_departed(const struct pkgdb *db, const char *path, size_t len,
+	    struct pkg_owner *ret);
+/* Forget the departed paths (a transaction's changes were reported). */
+void	pkgdb_departed_clear(struct pkgdb *db);
 /* Whether name (a comm or an executable path) is the package manager. */
 bool	pkgdb_is_manager(const struct pkgdb *db, const char *name);
 const char *pkgdb_type(const struct pkgdb *db);
@@ -141,6 +152,15 @@ const char *pkgdb_type(const struct pkgdb *db);
  * length).  Never fails: any string has a place in the order.
  */
 int	pkgdb_version_cmp(const char *a, const char *b);
+
+/*
+ * Whether the package name (architecture arch, "" when none) is
+ * installed by the database's last read (dpkg: any state from unpacked
+ * on; not a removed package whose conffiles remain), and its version
+ * (borrowed, as pkgdb_lookup's strings) in *ret_version; NULL when not.
+ */
+bool	pkgdb_installed(const struct pkgdb *db, const char *name,
+	    const char *arch, const char **ret_version);
 
 struct pkgdb_stats {
 	uint64_t packages;
@@ -176,6 +196,12 @@ uint32_t pkgdb_package(struct pkgdb *db, const char *stem);
 bool	pkgdb_has_package(const struct pkgdb *db, const char *stem);
 void	pkgdb_package_set(struct pkgdb *db, uint32_t pkg, const char *name,
 	    const char *arch, const char *version);
+/*
+ * A read of the package list begins: no package is installed until
+ * pkgdb_package_installed() says it is again.
+ */
+void	pkgdb_installed_clear(struct pkgdb *db);
+void	pkgdb_package_installed(struct pkgdb *db, uint32_t pkg);
 /* Begin re-reading pkg's files: they are dropped unless added again
  * before pkgdb_files_end(pkg). */
 void	pkgdb_files_begin(struct pkgdb *db, uint32_t pkg);

@@ -338,7 +338,10 @@ message_coverage(struct buf *m, const struct alert *a)
 	}
 }
 
-/* "package upgraded less 590-1 -> 590-2, 12 files, all match" */
+/*
+ * "package upgraded less 590-1 -> 590-2, 12 files, all match"; a removed
+ * package (no new version) at the version it had.
+ */
 static void
 message_summary(struct buf *m, const struct alert *a)
 {
@@ -347,7 +350,9 @@ message_summary(struct buf *m, const struct alert *a)
 	(void)buf_addf(m, "package %s ", p->change);
 	message_path(m, p->name, strlen(p->name));
 	(void)buf_addc(m, ' ');
-	if (p->old_version[0] != '\0' &&
+	if (p->new_version[0] == '\0') {
+		message_path(m, p->old_version, strlen(p->old_version));
+	} else if (p->old_version[0] != '\0' &&
 	    strcmp(p->old_version, p->new_version) != 0) {
 		message_path(m, p->old_version, strlen(p->old_version));
 		(void)buf_adds(m, " -> ");

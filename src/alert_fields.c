@@ -416,7 +416,9 @@ alert_package_json(const struct alert *a)
 
 	if (a->summary != NULL) {
 		set_text(p, "name", a->summary->name);
-		set_text(p, "version", a->summary->new_version);
+		/* A removed package is named at the version it had. */
+		set_text(p, "version", a->summary->new_version[0] != '\0' ?
+		    a->summary->new_version : a->summary->old_version);
 		set_text(p, "architecture", a->summary->arch);
 		set_text(p, "type", a->pkg_type);
 		return p;

@@ -44,7 +44,7 @@ struct pkg_sum {
 	char	*name;
 	char	*arch;
 	char	*old_version;
-	char	*new_version;
+	char	*new_version;	/* "" when it is no longer installed */
 	const struct rule *rule;	/* of its first file */
 	const struct procinfo *proc;	/* borrowed from a held change */
 	double	 first;
@@ -286,21 +286,28 @@ held_cmp(const void *a, const void *b)
 	return (x->len > y->len) - (x->len < y->len);
 }
 
+/*
+ * The summary of package name:arch, new when none is yet; its version
+ * now, or "" when the transaction removed it.
+ */
 static struct pkg_sum *
-sum_get(struct pkg_sum **v, size_t *n, const struct pkg_owner *o)
+sum_get(struct daemon *d, struct pkg_sum **v, size_t *n, const char *name,
+    const char *arch)
 {
+	const char *version;
 	size_t i;
 
 	for (i = 0; i < *n; i++) {
-		if (strcmp((*v)[i].name, o->name) == 0 &&
-		    strcmp((*v)[i].arch, o->arch) == 0)
+		if (strcmp((*v)[i].name, name) == 0 &&
+		    strcmp((*v)[i].arch, arch) == 0)
 			return &(*v)[i];
 	}
 	*v = xreallocarray(*v, *n + 1, sizeof(**v));
 	memset(&(*v)[*n], 0, sizeof(**v));
-	(*v)[*n].name = xstrdup(o->name);
-	(*v)[*n].arch = xstrdup(o->arch);
-	(*v)[*n].new_version = xstrdup(o->version);
+	(*v)[*n].name = xstrdup(name);
+	(*v)[*n].arch = xstrdup(arch);
+	(*v)[*n].new_version = xstrdup(pkgdb_installed(d->pk.db, name, arch,
+	    &version) ? version : "");
 	return &(*v)[(*n)++];
 }
 
@@ -314,6 +321,7 @@ flush_one(struct daemon *d, struct pkg_held *h, struct pkg_sum **sums,
 	const struct record *old = h->has_old ? &h->old : NULL;
 	const struct record *any = new != NULL ? new : old;
 	struct change c;
+	struct pkg_owner was;
 	struct verdict v;
 	struct diff df;
 	struct alert a;
@@ -339,8 +347,28 @@ flush_one(struct daemon *d, struct pkg_held *h, struct pkg_sum **sums,
 	}
 	judge_package(d->pk.db, &c, true, &v);
 	c.verdict = &v;
+	/*
+	 * A file its package owned before the transaction, deleted by the
+	 * package manager and owned by none after it: the package's part
+	 * of the transaction (a removal, or a file a new version dropped),
+	 * counted with the package's other files.
+	 */
+	if (c.rule->summarize_packages && v.kind == VERDICT_UNOWNED &&
+	    c.action == ACTION_DELETED && pkgdb_departed(d->pk.db, h->path,
+	    h->len, &was)) {
+		s = sum_get(d, sums, nsums, was.name, was.arch);
+		if (s->rule == NULL) {
+			s->rule = c.rule;
+			s->proc = &h->proc;
+			s->first = h->first;
+			s->old_version = xstrdup(h->old_version != NULL ?
+			    h->old_version : was.version);
+		}
+		s->files++;
+		return;
+	}
 	if (c.rule->summarize_packages && v.kind != VERDICT_UNOWNED) {
-		s = sum_get(sums, nsums, &v.owner);
+		s = sum_get(d, sums, nsums, v.owner.name, v.owner.arch);
 		if (s->rule == NULL) {
 			s->rule = c.rule;
 			s->proc = &h->proc;
@@ -362,6 +390,8 @@ flush_one(struct daemon *d, struct pkg_held *h, struct pkg_sum **sums,
 static const char *
 change_word(const struct pkg_sum *s)
 {
+	if (s->new_version[0] == '\0')
+		return "removed";
 	if (s->old_version[0] == '\0')
 		return "installed";
 	if (strcmp(s->old_version, s->new_version) == 0)
@@ -391,7 +421,8 @@ emit_summary(struct daemon *d, const struct pkg_sum *s)
 	v.owner.type = pkgdb_type(d->pk.db);
 	v.owner.name = s->name;
 	v.owner.arch = s->arch;
-	v.owner.version = s->new_version;
+	v.owner.version = s->new_version[0] != '\0' ? s->new_version :
+	    s->old_version;
 	memset(&a, 0, sizeof(a));
 	a.action = ACTION_PACKAGE_CHANGED;
 	a.source = SOURCE_REALTIME;
@@ -411,8 +442,11 @@ pkg_flush(struct daemon *d)
 	struct pkg_sum *sums = NULL;
 	size_t i, nsums = 0;
 
-	if (d->pk.held == NULL || pathmap_count(d->pk.held) == 0)
+	if (d->pk.held == NULL || pathmap_count(d->pk.held) == 0) {
+		if (d->pk.db != NULL)
+			pkgdb_departed_clear(d->pk.db);
 		return;
+	}
 	/* What the database says now: the transaction's own records. */
 	if (d->pk.db != NULL)
 		(void)pkgdb_load(d->pk.db);
@@ -425,6 +459,8 @@ pkg_flush(struct daemon *d)
 	qsort(col.v, col.n, sizeof(*col.v), held_cmp);
 	for (i = 0; i < col.n; i++)
 		flush_one(d, col.v[i], &sums, &nsums);
+	if (d->pk.db != NULL)
+		pkgdb_departed_clear(d->pk.db);
 	for (i = 0; i < nsums; i++) {
 		if (sums[i].files > 0)
 			emit_summary(d, &sums[i]);

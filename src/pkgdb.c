@@ -33,6 +33,7 @@ struct pkg {
 	uint32_t id;		/* index in pkgs */
 	uint32_t gen;		/* generation of its current files */
 	uint64_t nfiles;	/* paths indexed for it */
+	bool	 installed;	/* by the last read of the status */
 };
 
 struct pkg_file {
@@ -68,6 +69,8 @@ struct pkgdb {
 	struct pathmap *files;		/* path -> struct pkg_file */
 	struct pathmap *conffiles;	/* path -> struct pkg_file */
 	struct pathmap *diverted;	/* from -> struct pkg_divert */
+	/* path -> struct pkg_file a read dropped, until departed_clear */
+	struct pathmap *departed;
 	struct unit *head, *tail;
 	struct pathmap *queued;		/* unit name -> struct unit */
 	bool	 ready;
@@ -97,6 +100,7 @@ pkgdb_new(const struct pkgdb_backend *backend, const char *root,
 	db->files = pathmap_new();
 	db->conffiles = pathmap_new();
 	db->diverted = pathmap_new();
+	db->departed = pathmap_new();
 	db->queued = pathmap_new();
 	db->ifd = -1;
 	return db;
@@ -137,6 +141,8 @@ pkgdb_free(struct pkgdb *db)
 	pathmap_foreach(db->files, free_value, NULL);
 	pathmap_foreach(db->conffiles, free_value, NULL);
 	pathmap_foreach(db->diverted, free_divert, NULL);
+	pathmap_foreach(db->departed, free_value, NULL);
+	pathmap_free(db->departed);
 	pathmap_free(db->files);
 	pathmap_free(db->conffiles);
 	pathmap_free(db->diverted);
@@ -313,6 +319,40 @@ pkgdb_has_package(const struct pkgdb *db, const char *stem)
 	return pathmap_get(db->by_stem, stem, strlen(stem)) != NULL;
 }
 
+void
+pkgdb_installed_clear(struct pkgdb *db)
+{
+	size_t i;
+
+	for (i = 0; i < db->npkgs; i++)
+		db->pkgs[i]->installed = false;
+}
+
+void
+pkgdb_package_installed(struct pkgdb *db, uint32_t pkg)
+{
+	db->pkgs[pkg]->installed = true;
+}
+
+bool
+pkgdb_installed(const struct pkgdb *db, const char *name, const char *arch,
+    const char **ret_version)
+{
+	const struct pkg *p;
+	size_t i;
+
+	for (i = 0; i < db->npkgs; i++) {
+		p = db->pkgs[i];
+		if (p->installed && strcmp(p->name, name) == 0 &&
+		    strcmp(p->arch, arch) == 0) {
+			*ret_version = p->version;
+			return true;
+		}
+	}
+	*ret_version = NULL;
+	return false;
+}
+
 static void
 set_string(char **dst, const char *src)
 {
@@ -426,6 +466,30 @@ find_stale(const char *key, size_t len, void *value, void *arg)
 	return true;
 }
 
+/* f, out of the index, is remembered as departed (replacing). */
+static void
+depart(struct pkgdb *db, struct pkg_file *f)
+{
+	free(pathmap_put(db->departed, f->path, f->len, f));
+}
+
+static bool
+depart_each(const char *key, size_t len, void *value, void *arg)
+{
+	(void)key;
+	(void)len;
+	depart(arg, value);
+	return true;
+}
+
+void
+pkgdb_departed_clear(struct pkgdb *db)
+{
+	pathmap_foreach(db->departed, free_value, NULL);
+	pathmap_free(db->departed);
+	db->departed = pathmap_new();
+}
+
 void
 pkgdb_files_end(struct pkgdb *db, uint32_t pkg)
 {
@@ -437,7 +501,7 @@ pkgdb_files_end(struct pkgdb *db, uint32_t pkg)
 	pathmap_foreach(db->files, find_stale, &s);
 	for (i = 0; i < s.n; i++) {
 		(void)pathmap_remove(db->files, s.v[i]->path, s.v[i]->len);
-		free(s.v[i]);
+		depart(db, s.v[i]);
 	}
 	db->pkgs[pkg]->nfiles -= s.n;
 	free(s.v);
@@ -446,7 +510,8 @@ pkgdb_files_end(struct pkgdb *db, uint32_t pkg)
 void
 pkgdb_conffiles_clear(struct pkgdb *db)
 {
-	pathmap_foreach(db->conffiles, free_value, NULL);
+	/* Those added again are found in conffiles first. */
+	pathmap_foreach(db->conffiles, depart_each, db);
 	pathmap_free(db->conffiles);
 	db->conffiles = pathmap_new();
 }
@@ -492,12 +557,26 @@ pkgdb_add_diversion(struct pkgdb *db, const char *from, const char *to,
 		(void)free_divert(NULL, 0, old, NULL);
 }
 
+static void
+owner_fill(const struct pkgdb *db, const struct pkg_file *f, bool conf,
+    struct pkg_owner *ret)
+{
+	const struct pkg *p = db->pkgs[f->pkg];
+
+	ret->type = db->be->type;
+	ret->name = p->name;
+	ret->arch = p->arch;
+	ret->version = p->version;
+	ret->conffile = conf;
+	ret->have_digest = f->have_md5;
+	memcpy(ret->md5, f->md5, PKG_MD5_SIZE);
+}
+
 bool
 pkgdb_lookup(const struct pkgdb *db, const char *path, size_t len,
     struct pkg_owner *ret)
 {
 	const struct pkg_file *f;
-	const struct pkg *p;
 	bool conf = true;
 
 	memset(ret, 0, sizeof(*ret));
@@ -506,14 +585,20 @@ pkgdb_lookup(const struct pkgdb *db, const char *path, size_t len,
 		if ((f = pathmap_get(db->files, path, len)) == NULL)
 			return false;
 	}
-	p = db->pkgs[f->pkg];
-	ret->type = db->be->type;
-	ret->name = p->name;
-	ret->arch = p->arch;
-	ret->version = p->version;
-	ret->conffile = conf;
-	ret->have_digest = f->have_md5;
-	memcpy(ret->md5, f->md5, PKG_MD5_SIZE);
+	owner_fill(db, f, conf, ret);
+	return true;
+}
+
+bool
+pkgdb_departed(const struct pkgdb *db, const char *path, size_t len,
+    struct pkg_owner *ret)
+{
+	const struct pkg_file *f;
+
+	memset(ret, 0, sizeof(*ret));
+	if ((f = pathmap_get(db->departed, path, len)) == NULL)
+		return false;
+	owner_fill(db, f, false, ret);
 	return true;
 }
 

@@ -486,6 +486,9 @@ on_stanza(const struct dpkg_stanza *st, void *arg)
 	free(list);
 	pkg = pkgdb_package(sc->db, stem);
 	pkgdb_package_set(sc->db, pkg, st->package, st->arch, st->version);
+	/* Removed with its conffiles left is not installed. */
+	if (strcmp(st->state, "config-files") != 0)
+		pkgdb_package_installed(sc->db, pkg);
 	for (i = 0; i < st->nconffiles; i++) {
 		if (st->conffiles[i].obsolete)
 			continue;
@@ -507,6 +510,7 @@ read_status(struct pkgdb *db)
 	path = xasprintf("%s/status", pkgdb_root(db));
 	if ((r = read_file(db, path, &text, &len)) == 0) {
 		pkgdb_conffiles_clear(db);
+		pkgdb_installed_clear(db);
 		r = dpkg_parse_status(path, text, len, on_stanza, &sc,
 		    pkgdb_diag(db));
 		free(text);

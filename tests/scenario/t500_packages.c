@@ -7,8 +7,9 @@
  * summary and no line about a *.dpkg-new name; the binary overwritten
  * with another program's bytes is package-mismatch; an edited conffile
  * is conffile-edited.  A repacked newer build and back is "upgraded"
- * then "downgraded".  `fimd --check --packages` finds the binary
- * changed before --init.  Every test puts the package back as dpkg
+ * then "downgraded"; dpkg -r and -P are one "removed" summary each,
+ * not a deleted alert per file.  `fimd --check --packages` finds the
+ * binary changed before --init.  Every test puts the package back as dpkg
  * installed it (dpkg --verify is clean again).  Needs root; apt must
  * reach the archive where the package is not installed or cached (a
  * visible skip otherwise, a failure under FIMD_TEST_REQUIRE_ROOT=1).
@@ -355,6 +356,69 @@ test_summarize_downgrade(void **state)
 	tdaemon_free(&d);
 }
 
+/*
+ * dpkg -r, then dpkg -P: the files the package manager deletes (the
+ * binary; with the purge, the conffiles) are one "removed" summary each
+ * time, at the version removed, not a deleted alert per file; the
+ * baseline takes the deletions.  dpkg -i puts it back.
+ */
+static void
+test_summarize_remove(void **state)
+{
+	struct tdaemon d;
+	struct tlib_run r;
+	json_t *a;
+	char *ver, *want;
+
+	(void)state;
+	need_package("t500 summarize removal");
+	ver = version();
+	start(&d, "t500rm", ",\"package_changes\":\"summarize\"");
+	if (!fetch_deb(d.w, ver))
+		skip_no_archive("t500 removal: the .deb");
+	want = tlib_fmt("package removed " PKG " %s, ", ver);
+	assert_int_equal(tlib_sh("dpkg -r " PKG " >/dev/null 2>&1"), 0);
+	a = wait_summary(&d, 1);
+	expect_summary(a, "removed", want);
+	assert_string_equal(tlib_json_str(a, "package.version"), ver);
+	assert_string_equal(tlib_json_str(a, "fimd.verdict"), "package");
+	assert_true(strstr(tlib_json_str(a, "message"), "all match") != NULL);
+	assert_true(json_integer_value(tlib_json_get(a, "fimd.files")) >= 1);
+	tdaemon_settle(&d, 1500, 10000);
+	assert_int_equal(tlib_count_alerts(d.alerts_seen, NULL, BIN), 0);
+	assert_int_equal(json_array_size(d.alerts_seen), 1);
+
+	assert_int_equal(tlib_sh("dpkg -P " PKG " >/dev/null 2>&1"), 0);
+	a = wait_summary(&d, 2);
+	expect_summary(a, "removed", want);
+	assert_int_equal(json_integer_value(tlib_json_get(a, "fimd.files")),
+	    2);				/* /etc/sysfs.conf, its init script */
+	tdaemon_settle(&d, 1500, 10000);
+	assert_int_equal(tlib_count_alerts(d.alerts_seen, NULL, CONF), 0);
+	assert_int_equal(json_array_size(d.alerts_seen), 2);
+	free(want);
+	/* The baseline took the deletions: a check finds nothing. */
+	tdaemon_stop(&d);
+	tdaemon_fimd(&d, &r, "--check", NULL, NULL);
+	if (r.status != 0)
+		fprintf(stderr, "%s%s", r.out, r.err);
+	assert_int_equal(r.status, 0);
+	tlib_run_release(&r);
+	tdaemon_start(&d, NULL);
+	wait_ready(&d);
+
+	assert_int_equal(tlib_sh("dpkg -i '%s/orig.deb' >/dev/null 2>&1",
+	    d.w), 0);
+	a = wait_summary(&d, 3);
+	assert_non_null(a);
+	tdaemon_settle(&d, 1500, 10000);
+	assert_int_equal(json_array_size(d.alerts_seen), 3);
+	tdaemon_stop(&d);
+	restore(NULL, NULL);
+	free(ver);
+	tdaemon_free(&d);
+}
+
 /* A binary altered before the baseline was taken. */
 static void
 test_check_packages(void **state)
@@ -413,6 +477,7 @@ main(void)
 		cmocka_unit_test(test_realtime_verdicts),
 		cmocka_unit_test(test_summarize),
 		cmocka_unit_test(test_summarize_downgrade),
+		cmocka_unit_test(test_summarize_remove),
 		cmocka_unit_test(test_check_packages),
 	};
 

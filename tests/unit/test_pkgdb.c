@@ -170,13 +170,33 @@ test_load(void **state)
 	free(root);
 }
 
-/* Re-reading one package drops its paths that went, keeps the rest. */
+/* The package a read dropped path from, or none (name NULL). */
+static void
+check_departed(const struct pkgdb *db, const char *path, const char *name)
+{
+	struct pkg_owner o;
+
+	if (!pkgdb_departed(db, path, strlen(path), &o)) {
+		if (name != NULL)
+			fail_msg("%s: not departed, want %s", path, name);
+		return;
+	}
+	if (name == NULL)
+		fail_msg("%s: departed from %s, want none", path, o.name);
+	assert_string_equal(o.name, name);
+}
+
+/*
+ * Re-reading one package drops its paths that went, keeps the rest, and
+ * remembers what it dropped as departed; installed follows the status.
+ */
 static void
 test_reread(void **state)
 {
 	struct diag d;
 	struct pkgdb *db;
 	char *root = fixture(), *p;
+	const char *v;
 
 	(void)state;
 	diag_init(&d);
@@ -206,6 +226,25 @@ test_reread(void **state)
 	assert_int_equal(pkgdb_load(db), 0);
 	check_owner(db, "/usr/lib/libx.so.2", NULL, NULL, false, NULL);
 	assert_int_equal(d.n, 0);
+	check_departed(db, "/usr/bin/other", "tool");
+	check_departed(db, "/etc/tool.conf", "tool");	/* a conffile */
+	check_departed(db, "/usr/lib/libx.so.2", "libx");
+	check_departed(db, "/usr/bin/nothing", NULL);
+	assert_true(pkgdb_installed(db, "tool", "amd64", &v));
+	assert_string_equal(v, "1.2-4");
+	assert_false(pkgdb_installed(db, "libx", "amd64", &v));
+	assert_null(v);
+	assert_false(pkgdb_installed(db, "gone", "amd64", &v));
+	pkgdb_departed_clear(db);
+	check_departed(db, "/usr/bin/other", NULL);
+	/* Removed, its conffiles left: not installed. */
+	p = tlib_fmt("%s/status", root);
+	tlib_write(p, "Package: tool\nStatus: deinstall ok config-files\n"
+	    "Architecture: amd64\nVersion: 1.2-4\n", (size_t)-1);
+	free(p);
+	pkgdb_queue(db, ":status");
+	assert_int_equal(pkgdb_load(db), 0);
+	assert_false(pkgdb_installed(db, "tool", "amd64", &v));
 	pkgdb_free(db);
 	diag_release(&d);
 	tlib_rmrf(root);
