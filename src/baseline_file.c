@@ -809,7 +809,7 @@ load_file(struct reader *rd, struct baseline *b)
 {
 	struct file_shape sh;
 	uint64_t n = 0;
-	unsigned lines;
+	unsigned lines = 0;
 	int r, quick;
 
 	if ((quick = quick_shape(rd, b, &sh)) < 0)
