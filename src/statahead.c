@@ -116,7 +116,8 @@ static void *
 worker(void *arg)
 {
 	struct statahead *sa = arg;
-	struct statahead_batch *b = NULL;	/* -O1 cannot see quit's break */
+	/* NULL: at -O1 the compiler cannot see quit's break. */
+	struct statahead_batch *b = NULL;
 	unsigned gen;
 
 	pthread_mutex_lock(&sa->lock);
