@@ -36,18 +36,21 @@ bool	judge_change(const struct record *old, const struct record *new,
 	    struct diff *diff);
 
 /*
- * Whether writer (NULL: unknown) or one of its ancestors is db's package
- * manager (pkgdb_is_manager, by comm or executable).  Maintainer scripts
- * run below dpkg, so they count.
- */
-/*
  * The digests judge_package needs beyond a rule's for path: md5 when a
  * package recorded one for it, else none.  Only owned paths pay.
  */
 hash_mask judge_package_algos(const struct pkgdb *db, const char *path,
 	    size_t len);
 
+/*
+ * Whether writer (NULL: unknown) or one of its ancestors is db's package
+ * manager (pkgdb_is_manager, by comm or executable).  Maintainer scripts
+ * run below dpkg, so they count.
+ */
 bool	judge_by_manager(const struct pkgdb *db, const struct procinfo *writer);
+
+/* Whether writer itself, not an ancestor, is db's package manager. */
+bool	judge_is_manager(const struct pkgdb *db, const struct procinfo *writer);
 
 /*
  * The verdict on change c for the package owning c->path; db NULL or

@@ -222,7 +222,12 @@ pkg_hold(struct daemon *d, const struct change *c, const struct verdict *v,
 	struct daemon_packages *pk = &d->pk;
 	struct pkg_held *h;
 
-	if (pk->db == NULL || !pkgdb_busy(pk->db) || !v->by_manager ||
+	/*
+	 * The flush waits for the transaction's last changes (debounced,
+	 * or still probed) after the lock closed: they are its own too.
+	 */
+	if (pk->db == NULL || (!pkgdb_busy(pk->db) &&
+	    !evtimer_pending(pk->flush_ev, NULL)) || !v->by_manager ||
 	    c->rule == NULL ||
 	    (!c->rule->summarize_packages && v->kind == VERDICT_PACKAGE))
 		return false;
@@ -311,6 +316,20 @@ sum_get(struct daemon *d, struct pkg_sum **v, size_t *n, const char *name,
 	return &(*v)[(*n)++];
 }
 
+/*
+ * The summary names the package manager itself as its writer when one
+ * of its files was written by it, not a maintainer script's chmod.
+ */
+static void
+sum_writer(struct daemon *d, struct pkg_sum *s, const struct pkg_held *h)
+{
+	if (h->first < s->first)
+		s->first = h->first;
+	if (!judge_is_manager(d->pk.db, s->proc) &&
+	    judge_is_manager(d->pk.db, &h->proc))
+		s->proc = &h->proc;
+}
+
 /* The net change of one held path, reported or counted. */
 static void
 flush_one(struct daemon *d, struct pkg_held *h, struct pkg_sum **sums,
@@ -364,6 +383,7 @@ flush_one(struct daemon *d, struct pkg_held *h, struct pkg_sum **sums,
 			s->old_version = xstrdup(h->old_version != NULL ?
 			    h->old_version : was.version);
 		}
+		sum_writer(d, s, h);
 		s->files++;
 		return;
 	}
@@ -376,6 +396,7 @@ flush_one(struct daemon *d, struct pkg_held *h, struct pkg_sum **sums,
 			s->old_version = xstrdup(h->old_version != NULL ?
 			    h->old_version : "");
 		}
+		sum_writer(d, s, h);
 		if (v.kind == VERDICT_PACKAGE) {
 			s->files++;
 			return;

@@ -43,6 +43,13 @@ is_manager(const struct pkgdb *db, const char *name, const char *exe)
 }
 
 bool
+judge_is_manager(const struct pkgdb *db, const struct procinfo *writer)
+{
+	return db != NULL && writer != NULL && writer->pid != 0 &&
+	    is_manager(db, writer->name, writer->executable);
+}
+
+bool
 judge_by_manager(const struct pkgdb *db, const struct procinfo *writer)
 {
 	size_t i;
