@@ -112,6 +112,13 @@ void	baseline_put(struct baseline *b, const char *path, size_t len,
 int	baseline_remove(struct baseline *b, const char *path, size_t len);
 
 /*
+ * Whether any entry lies below directory dir (its path followed by '/').
+ * The first call counts the whole baseline once; later calls and every
+ * change keep the count at a lookup or a few.
+ */
+bool	baseline_has_below(struct baseline *b, const char *dir, size_t len);
+
+/*
  * Seen marks, for finding deletions after a walk: clear them, let the
  * walk mark what it meets (baseline_mark_seen returns false when the
  * path has no entry), then iterate the unseen ones.

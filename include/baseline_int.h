@@ -46,6 +46,8 @@ struct baseline {
 	size_t	 niused;
 
 	struct pathmap *notes;	/* path -> struct baseline_note; or NULL */
+	/* dir -> entries below it (baseline_below.c), built on first use */
+	struct pathmap *below;
 
 	char	*created;
 	char	*host;
@@ -53,6 +55,14 @@ struct baseline {
 	/* The header's "entities": type -> list of items; or NULL. */
 	json_t	*entities;
 };
+
+/*
+ * Count path's entry in (delta 1) or out (-1) of every ancestor's
+ * descendants, once the count exists (baseline_has_below built it).
+ */
+void	baseline_below_count(struct baseline *b, const char *path,
+	    size_t len, int delta);
+void	baseline_below_free(struct baseline *b);
 
 /*
  * Append an entry known not to exist yet (loading a sorted, checked

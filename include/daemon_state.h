@@ -151,6 +151,12 @@ struct daemon_realtime {
 	uint64_t overflows;
 	uint64_t stale;		/* probes overtaken by a rename, redone */
 	uint64_t cancelled;	/* probes ended by a stop or reload */
+	/* Directories gone while their entries' own probes were pending. */
+	struct rt_gone_dir *gone;
+	size_t	 ngone;
+	struct event *gone_ev;	/* the latest they wait */
+	void	(*gone_report)(struct daemon *, const char *, size_t,
+	    const struct procinfo *, double, bool);
 };
 
 /* Package verdicts: daemon_pkg.c. */

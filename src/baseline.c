@@ -460,6 +460,10 @@ compact(struct baseline *b)
 static void
 kill_entry(struct baseline *b, size_t off)
 {
+	size_t len;
+	const char *path = entry_path(b, off, &len, NULL);
+
+	baseline_below_count(b, path, len, -1);
 	inode_del(b, off);
 	*entry_flags(b, off) |= F_DEAD;
 	b->dead += entry_size(b, off);
@@ -486,6 +490,7 @@ append(struct baseline *b, const char *path, size_t len,
 	off = b->used;
 	b->used += pack(b->arena + off, path, len, r, flags);
 	b->count++;
+	baseline_below_count(b, path, len, 1);
 	return off;
 }
 
@@ -518,6 +523,7 @@ baseline_free(struct baseline *b)
 	if (b == NULL)
 		return;
 	baseline_note_free_all(b);
+	baseline_below_free(b);
 	free(b->arena);
 	free(b->px->slots);
 	free(b->px);

@@ -28,6 +28,7 @@
 #include "daemon.h"
 #include "daemon_ctl.h"
 #include "daemon_ent.h"
+#include "daemon_gone.h"
 #include "daemon_out.h"
 #include "daemon_pkg.h"
 #include "daemon_rescan.h"
@@ -614,6 +615,7 @@ daemon_run(const struct fimd_config *c, bool detach_asked)
 	(void)notify_send("STOPPING=1");
 	d.stopping = true;
 	scan_finish(d.scan);
+	gone_flush(&d);
 	rescan_run_next(&d);
 	pkg_flush(&d);
 	st = d.out.dirty ? daemon_save(&d) : EXIT_OK;

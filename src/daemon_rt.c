@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "contentdiff.h"
+#include "daemon_gone.h"
 #include "daemon_out.h"
 #include "daemon_pkg.h"
 #include "daemon_rescan.h"
@@ -26,7 +27,6 @@
 
 /* Probes between two returns of freed memory to the system. */
 #define RT_TRIM_AFTER	10000
-
 /* What a move did to a probed path (pending.h, struct pending_move). */
 struct rt_move {
 	char	*from;		/* NULL when none */
@@ -131,6 +131,9 @@ entries_below(const struct daemon *d, const char *dir, size_t len,
 	size_t plen, n = 0, alloc = 0;
 	bool root = len == 1 && dir[0] == '/';
 
+	*ret_n = 0;
+	if (!baseline_has_below(d->b, dir, len))
+		return NULL;	/* rm -rf: its files went first */
 	baseline_iter_init(&it, d->b);
 	while (baseline_iter_next(&it, &p, &plen, NULL)) {
 		if (plen <= len || memcmp(p, dir, len) != 0 ||
@@ -516,16 +519,13 @@ rt_forget(struct daemon *d, const char *path, size_t len,
  * its one line counts them.
  */
 static void
-rt_gone(struct daemon *d, const char *path, size_t len, unsigned flags,
+rt_gone_now(struct daemon *d, const char *path, size_t len, bool is_dir,
     const struct rt_report *rep)
 {
 	struct rt_report each = *rep;
 	char **below = NULL;
 	size_t n = 0, i;
-	bool is_dir = flags & WEV_ISDIR;
 
-	if (baseline_contains(d->b, path, len))
-		is_dir = known_dir(d, path, len);
 	if (is_dir)
 		below = entries_below(d, path, len, &n);
 	each.move = NULL;
@@ -538,6 +538,36 @@ rt_gone(struct daemon *d, const char *path, size_t len, unsigned flags,
 		n++;
 	if (n > 0)
 		daemon_mark_dirty(d);
+}
+
+/* gone_report_fn: a held directory's deletion, reported at last. */
+static void
+rt_gone_dir(struct daemon *d, const char *path, size_t len,
+    const struct procinfo *proc, double first, bool still_open)
+{
+	struct rt_report rep;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.proc = proc;
+	rep.first = first;
+	rep.still_open = still_open;
+	rt_gone_now(d, path, len, true, &rep);
+}
+
+static void
+rt_gone(struct daemon *d, const char *path, size_t len, unsigned flags,
+    const struct rt_report *rep)
+{
+	bool is_dir = flags & WEV_ISDIR;
+
+	if (baseline_contains(d->b, path, len))
+		is_dir = known_dir(d, path, len);
+	if (is_dir && rep->move == NULL && rep->left == NULL &&
+	    baseline_has_below(d->b, path, len) &&
+	    gone_defer(d, path, len, rep->proc, rep->first, rep->still_open,
+	    rt_gone_dir))
+		return;
+	rt_gone_now(d, path, len, is_dir, rep);
 }
 
 static bool
@@ -746,6 +776,8 @@ rt_item_done(struct scan_item *it, void *arg)
 	rt_job_free(job);
 	pending_done(d->pending, path, len);
 	free(path);
+	if (gone_held(d) && pending_count(d->pending) == 0)
+		gone_flush(d);
 	/* After a storm, once the pending set is empty again. */
 	if (++d->rt.probes_since_trim >= RT_TRIM_AFTER &&
 	    pending_count(d->pending) == 0) {
@@ -801,5 +833,6 @@ rt_run_subtree(struct daemon *d, const struct deferred *w)
 void
 rt_close(struct daemon *d)
 {
+	gone_close(d);
 	procinfo_release(&d->rt.memo_proc);
 }

@@ -364,6 +364,55 @@ test_rescan_only(void **state)
 	tdaemon_free(&d);
 }
 
+/*
+ * rm -rf of a tree of 1,141 entries (20 directories of 50 files, each
+ * with a subdirectory of 5): every entry is one deleted alert, none
+ * twice, and the saved baseline agrees with a fresh --check.
+ */
+static void
+test_rm_rf_tree(void **state)
+{
+	const char *backend = *state;
+	struct tdaemon d;
+	struct tlib_run r;
+	json_t *a, *seen;
+	const char *path;
+	size_t i, n = 0, want = 1 + 20 * (1 + 50 + 1 + 5);
+	char *top;
+
+	require_backend(backend, "rm -rf of a tree");
+	tdaemon_init(&d, "t300rm", backend, NULL);
+	assert_int_equal(tlib_sh("cd \"$T\" && mkdir big && cd big && "
+	    "for i in $(seq 20); do mkdir -p d$i/s && for j in $(seq 50); "
+	    "do echo $j > d$i/f$j; done && for j in $(seq 5); do "
+	    "echo $j > d$i/s/g$j; done; done"), 0);
+	tdaemon_start(&d, NULL);
+	tdaemon_settle(&d, 500, 5000);
+	json_array_clear(d.alerts_seen);
+	assert_int_equal(tlib_sh("rm -rf \"$T/big\""), 0);
+	top = tlib_fmt("%s/big", d.t);
+	assert_non_null(tdaemon_wait(&d, "deleted", top, 20000));
+	tdaemon_settle(&d, 1000, 10000);
+	seen = json_object();
+	json_array_foreach(d.alerts_seen, i, a) {
+		path = tlib_json_str(a, "file.path");
+		assert_string_equal(tlib_json_str(a, "event.action"),
+		    "deleted");
+		if (json_object_get(seen, path) != NULL)
+			fail_msg("%s reported twice", path);
+		json_object_set_new(seen, path, json_true());
+		n++;
+	}
+	json_decref(seen);
+	assert_int_equal(n, want);
+	tdaemon_stop(&d);
+	tdaemon_fimd(&d, &r, "--check", NULL, NULL);
+	assert_int_equal(r.status, 0);
+	tlib_run_release(&r);
+	free(top);
+	tdaemon_free(&d);
+}
+
 /* A change made while the daemon was stopped is reported at start. */
 static void
 test_change_while_down(void **state)
@@ -740,6 +789,7 @@ main(void)
 		ADD(test_alerts_inside_tree, backends[b]);
 		ADD(test_storm, backends[b]);
 		ADD(test_change_while_down, backends[b]);
+		ADD(test_rm_rf_tree, backends[b]);
 		ADD(test_rotation, backends[b]);
 		ADD(test_control, backends[b]);
 	}

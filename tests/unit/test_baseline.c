@@ -785,6 +785,53 @@ test_index(void **state)
 }
 
 /* A put with a path borrowed from the same baseline. */
+/*
+ * baseline_has_below: built on first use from what is there, then kept
+ * by puts (new or replacing), removals and compaction.
+ */
+static void
+test_has_below(void **state)
+{
+	struct baseline *b = baseline_new();
+	struct record r;
+	char p[64];
+	int i;
+
+	(void)state;
+	plain_record(&r, 1);
+	baseline_put(b, "/a/b/c", 6, &r);
+	baseline_put(b, "/a/d", 4, &r);
+	assert_true(baseline_has_below(b, "/", 1));
+	assert_true(baseline_has_below(b, "/a", 2));
+	assert_true(baseline_has_below(b, "/a/", 3));
+	assert_true(baseline_has_below(b, "/a/b", 4));
+	assert_false(baseline_has_below(b, "/a/b/c", 6));
+	assert_false(baseline_has_below(b, "/a/bb", 5));
+	assert_false(baseline_has_below(b, "/x", 2));
+	/* A replaced entry is counted once. */
+	baseline_put(b, "/a/b/c", 6, &r);
+	assert_int_equal(baseline_remove(b, "/a/b/c", 6), 0);
+	assert_false(baseline_has_below(b, "/a/b", 4));
+	assert_true(baseline_has_below(b, "/a", 2));
+	assert_int_equal(baseline_remove(b, "/a/d", 4), 0);
+	assert_false(baseline_has_below(b, "/a", 2));
+	assert_false(baseline_has_below(b, "/", 1));
+	/* Enough churn to compact the arena: the counts stay. */
+	for (i = 0; i < 20000; i++) {
+		snprintf(p, sizeof(p), "/m/d%d/f", i % 50);
+		baseline_put(b, p, strlen(p), &r);
+	}
+	for (i = 0; i < 49; i++) {
+		snprintf(p, sizeof(p), "/m/d%d/f", i);
+		assert_int_equal(baseline_remove(b, p, strlen(p)), 0);
+	}
+	assert_false(baseline_has_below(b, "/m/d0", 5));
+	assert_true(baseline_has_below(b, "/m/d49", 6));
+	assert_true(baseline_has_below(b, "/m", 2));
+	record_release(&r);
+	baseline_free(b);
+}
+
 static void
 test_put_borrowed(void **state)
 {
@@ -1055,6 +1102,7 @@ main(void)
 		cmocka_unit_test(test_entities),
 		cmocka_unit_test(test_keyed_digest),
 		cmocka_unit_test(test_index),
+		cmocka_unit_test(test_has_below),
 		cmocka_unit_test(test_put_borrowed),
 		cmocka_unit_test(test_scale),
 		cmocka_unit_test(test_entry_numbers),
